@@ -1,0 +1,278 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// DefaultPath is where the configuration is looked for when none is named.
+const DefaultPath = ".github/release-gate.yml"
+
+// CurrentVersion is the only configuration format version there is.
+const CurrentVersion = 1
+
+// File is a parsed configuration file.
+type File struct {
+	// Path names the file in messages (as the user gave it).
+	Path    string
+	Version int
+	// Timeout bounds the whole run; 0 when not set.
+	Timeout time.Duration
+	// Sections are the configured gates, in file order.
+	Sections []*Section
+}
+
+// Section returns the configuration of the named gate, or nil.
+func (f *File) Section(name string) *Section {
+	for _, s := range f.Sections {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Section is the configuration of one gate. Mode and Timeout are common to
+// every gate; the rest is the gate's own, decoded by the gate with Decode.
+type Section struct {
+	Name    string
+	Mode    string // enforce | warn
+	Timeout time.Duration
+	file    string
+	key     *yaml.Node // the gate's name in the file
+	body    *yaml.Node // the gate's own keys (mode and timeout removed)
+}
+
+// NewSection makes a section with no keys: the gate's defaults. It is how a
+// gate gets configured by action inputs alone.
+func NewSection(file, name string) *Section {
+	return &Section{
+		Name: name,
+		Mode: "enforce",
+		file: file,
+		key:  &yaml.Node{Kind: yaml.ScalarNode, Value: name},
+		body: &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"},
+	}
+}
+
+// Decode fills out (a pointer to the gate's config struct) from the
+// section, strictly. Errors name file:line:col.
+func (s *Section) Decode(out any) error {
+	errs := &errorList{file: s.file}
+	d := decoder{errs: errs}
+	d.decode(s.body, reflect.ValueOf(out).Elem(), "gates."+s.Name)
+	return errs.err()
+}
+
+// Set sets key to value in the section, replacing what the file said (action
+// inputs override the file this way).
+func (s *Section) Set(key, value string) {
+	val := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Line: s.key.Line, Column: s.key.Column}
+	for i := 0; i+1 < len(s.body.Content); i += 2 {
+		if s.body.Content[i].Value == key {
+			s.body.Content[i+1] = val
+			return
+		}
+	}
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key, Line: s.key.Line, Column: s.key.Column}
+	s.body.Content = append(s.body.Content, k, val)
+}
+
+// Errorf returns an error positioned at the value of key (a dotted path such
+// as "wait.timeout" or "backups.1.pattern") or, when the file does not set
+// it, at the gate's name.
+func (s *Section) Errorf(key, format string, args ...any) error {
+	n := s.key
+	if v := lookup(s.body, key); v != nil {
+		n = v
+	}
+	path := "gates." + s.Name
+	if key != "" {
+		path += "." + key
+	}
+	return &Error{File: s.file, Line: n.Line, Col: n.Column, Msg: path + ": " + fmt.Sprintf(format, args...)}
+}
+
+func lookup(n *yaml.Node, path string) *yaml.Node {
+	if path == "" {
+		return nil
+	}
+	for _, part := range strings.Split(path, ".") {
+		n = resolveAlias(n)
+		if n == nil {
+			return nil
+		}
+		switch n.Kind {
+		case yaml.MappingNode:
+			var next *yaml.Node
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == part {
+					next = n.Content[i+1]
+				}
+			}
+			n = next
+		case yaml.SequenceNode:
+			var i int
+			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i < 0 || i >= len(n.Content) {
+				return nil
+			}
+			n = n.Content[i]
+		default:
+			return nil
+		}
+	}
+	return n
+}
+
+// Options control parsing.
+type Options struct {
+	// Getenv resolves ${VAR} references.
+	Getenv func(string) string
+	// Gates are the gate names a file may configure.
+	Gates []string
+}
+
+// Parse parses a configuration file. name is used in messages.
+func Parse(name string, data []byte, opts Options) (*File, error) {
+	errs := &errorList{file: name}
+	f := &File{Path: name, Version: CurrentVersion}
+
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return f, nil // an empty file configures nothing
+		}
+		return nil, yamlSyntaxError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		errs.at(&extra, "a configuration file holds one YAML document; found another")
+		return nil, errs.err()
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if isNull(root) {
+		return f, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		errs.at(root, "the configuration must be a mapping with keys version, timeout and gates; got %s", describe(root))
+		return nil, errs.err()
+	}
+
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	expandNode(root, getenv, errs)
+
+	d := decoder{errs: errs}
+	known := []string{"version", "timeout", "gates"}
+	for _, kv := range mappingPairs(root, errs, "config") {
+		switch kv.key.Value {
+		case "version":
+			d.decode(kv.value, reflect.ValueOf(&f.Version).Elem(), "version")
+			if f.Version != CurrentVersion {
+				errs.at(kv.value, "version: unsupported version %d; this release-gate reads version %d", f.Version, CurrentVersion)
+			}
+		case "timeout":
+			var t Duration
+			before := len(errs.errs)
+			d.decode(kv.value, reflect.ValueOf(&t).Elem(), "timeout")
+			f.Timeout = time.Duration(t)
+			if len(errs.errs) == before && t <= 0 {
+				errs.at(kv.value, "timeout: must be positive")
+			}
+		case "gates":
+			f.Sections = parseGates(name, kv.value, opts.Gates, errs)
+		default:
+			errs.at(kv.key, "unknown key %q%s; known keys: %s", kv.key.Value, suggest(kv.key.Value, known), strings.Join(known, ", "))
+		}
+	}
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func parseGates(file string, n *yaml.Node, known []string, errs *errorList) []*Section {
+	n = resolveAlias(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		errs.at(n, "gates: want a mapping from gate name to its settings, got %s", describe(n))
+		return nil
+	}
+	d := decoder{errs: errs}
+	var sections []*Section
+	for _, kv := range mappingPairs(n, errs, "gates") {
+		name := kv.key.Value
+		if !contains(known, name) {
+			errs.at(kv.key, "gates: unknown gate %q%s; known gates: %s", name, suggest(name, known), strings.Join(known, ", "))
+			continue
+		}
+		s := NewSection(file, name)
+		s.key = kv.key
+		body := resolveAlias(kv.value)
+		switch {
+		case isNull(body):
+		case body.Kind != yaml.MappingNode:
+			errs.at(body, "gates.%s: want a mapping of settings, got %s", name, describe(body))
+			continue
+		default:
+			s.body = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: body.Line, Column: body.Column}
+			for _, p := range mappingPairs(body, errs, "gates."+name) {
+				switch p.key.Value {
+				case "mode":
+					d.decode(p.value, reflect.ValueOf(&s.Mode).Elem(), "gates."+name+".mode")
+					if s.Mode != "enforce" && s.Mode != "warn" {
+						errs.at(p.value, "gates.%s.mode: want enforce or warn, got %q", name, s.Mode)
+					}
+				case "timeout":
+					var t Duration
+					before := len(errs.errs)
+					d.decode(p.value, reflect.ValueOf(&t).Elem(), "gates."+name+".timeout")
+					if len(errs.errs) == before && t <= 0 {
+						errs.at(p.value, "gates.%s.timeout: must be positive", name)
+					}
+					s.Timeout = time.Duration(t)
+				default:
+					s.body.Content = append(s.body.Content, p.key, p.value)
+				}
+			}
+		}
+		sections = append(sections, s)
+	}
+	return sections
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlSyntaxError turns a yaml.v3 error ("yaml: line 3: ...") into an Error.
+func yamlSyntaxError(file string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+		_, rest, _ := strings.Cut(msg, ":")
+		return Errors{{File: file, Line: line, Msg: "invalid YAML: " + strings.TrimSpace(rest)}}
+	}
+	return Errors{{File: file, Msg: "invalid YAML: " + msg}}
+}

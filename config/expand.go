@@ -1,0 +1,108 @@
+package config
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// expandNode replaces ${VAR} and ${VAR:-default} in every scalar value under
+// n (keys are left alone). A variable that is unset or empty, without a
+// default, is an error: a release check must never run against "". $${ is
+// a literal ${.
+func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
+	seen := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node, isKey bool)
+	walk = func(n *yaml.Node, isKey bool) {
+		if n == nil || seen[n] {
+			return
+		}
+		seen[n] = true
+		switch n.Kind {
+		case yaml.DocumentNode, yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(c, false)
+			}
+		case yaml.MappingNode:
+			for i, c := range n.Content {
+				walk(c, i%2 == 0)
+			}
+		case yaml.ScalarNode:
+			if isKey || !strings.Contains(n.Value, "$") {
+				return
+			}
+			out, missing, bad := expand(n.Value, getenv)
+			for _, name := range missing {
+				errs.at(n, "${%s} is not set (or is empty); set it, or write ${%s:-default}", name, name)
+			}
+			if bad != "" {
+				errs.at(n, "bad variable reference %q: write ${NAME} with letters, digits and _ (or $${ for a literal ${)", bad)
+			}
+			if len(missing) == 0 && bad == "" && out != n.Value {
+				n.Value = out
+				if n.Tag == "!!null" {
+					n.Tag = "!!str"
+				}
+			}
+		}
+	}
+	walk(n, false)
+}
+
+// expand does the substitution on one string.
+func expand(s string, getenv func(string) string) (out string, missing []string, bad string) {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "$")
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		switch {
+		case strings.HasPrefix(s, "$${"):
+			b.WriteString("${")
+			s = s[3:]
+		case strings.HasPrefix(s, "${"):
+			end := strings.IndexByte(s, '}')
+			if end < 0 {
+				return "", nil, s
+			}
+			ref := s[2:end]
+			name, def, hasDef := strings.Cut(ref, ":-")
+			if !validName(name) {
+				return "", nil, s[:end+1]
+			}
+			v := getenv(name)
+			switch {
+			case v != "":
+				b.WriteString(v)
+			case hasDef:
+				b.WriteString(def)
+			default:
+				missing = append(missing, name)
+			}
+			s = s[end+1:]
+		default:
+			b.WriteByte('$')
+			s = s[1:]
+		}
+	}
+	return b.String(), missing, ""
+}
+
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i, r := range name {
+		switch {
+		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,131 @@
+// Package gates holds the domain of release-gate: the Gate interface, what a
+// gate reports (findings), what the runner makes of it (results) and the
+// runner itself. Individual gates live in sub-packages; none of them builds a
+// Result, so none can get a status, a duration or a timeout wrong.
+package gates
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Gate is one line of the release checklist turned into a check.
+//
+// Run returns the findings it proved wrong. A non-nil error means the gate
+// could not reach a verdict (network down, credentials rejected, git failed);
+// the runner reports it as status error, which fails the run closed.
+type Gate interface {
+	Name() string
+	Run(ctx context.Context, env *Env) ([]Finding, error)
+}
+
+// Severity says how much a finding matters.
+type Severity string
+
+// Severities of a finding. Only error-severity findings fail a gate.
+const (
+	SeverityError   Severity = "error"
+	SeverityWarning Severity = "warning"
+	SeverityNotice  Severity = "notice"
+)
+
+// Pos is a position in a file of the workspace. File is relative to the
+// workspace and uses forward slashes; Line and Col are 1-based, 0 when unknown.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String formats the position as file:line:col, leaving out unknown parts.
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return ""
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	default:
+		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	}
+}
+
+// Finding is one thing a gate proved wrong. Message never contains a secret.
+type Finding struct {
+	Rule     string
+	Severity Severity
+	Pos      Pos
+	Commit   string // full commit SHA, when the finding comes from history
+	Message  string
+}
+
+// Event is what the CI system says about the change being released: the
+// commits a pull request or push spans. Base is empty when there is none (a
+// new branch, a run outside CI).
+type Event struct {
+	Name string // GitHub event name: pull_request, push, merge_group, ...
+	Base string
+	Head string
+}
+
+// Env is the only outside world a gate sees. Tests inject every part of it.
+type Env struct {
+	// Workspace is the absolute path of the repository being released.
+	Workspace string
+	// Now is the clock.
+	Now func() time.Time
+	// HTTPClient is used for every HTTP request a gate makes.
+	HTTPClient *http.Client
+	// Getenv reads the process environment (credentials named in the config).
+	Getenv func(string) string
+	// Event is the change under test.
+	Event Event
+	// Token is the GitHub token handed to the action (the token input, else
+	// GITHUB_TOKEN); empty when none.
+	Token string
+
+	rec *recorder
+}
+
+// Notef adds a line to the gate's details in the job summary and text report,
+// for evidence a reader wants to see whatever the verdict (attempts made,
+// rules that cover a category, the pinned image).
+func (e *Env) Notef(format string, args ...any) {
+	if e.rec != nil {
+		e.rec.note(fmt.Sprintf(format, args...))
+	}
+}
+
+// SetSummary sets the one-line reason shown for the gate when it passes or
+// fails (an error is always summarised by the error itself).
+func (e *Env) SetSummary(format string, args ...any) {
+	if e.rec != nil {
+		e.rec.setSummary(fmt.Sprintf(format, args...))
+	}
+}
+
+// SetOutput sets a step output (for example digest) for later workflow steps.
+func (e *Env) SetOutput(name, value string) {
+	if e.rec != nil {
+		e.rec.setOutput(name, value)
+	}
+}
+
+// Mask registers a secret value: it is masked in the CI log from now on and
+// replaced by *** in every report.
+func (e *Env) Mask(secret string) {
+	if e.rec != nil {
+		e.rec.mask(secret)
+	}
+}
+
+// Progressf prints a progress line for long work (on stderr, prefixed by the
+// gate's name). Use it at most every few seconds.
+func (e *Env) Progressf(format string, args ...any) {
+	if e.rec != nil {
+		e.rec.progress(fmt.Sprintf(format, args...))
+	}
+}

@@ -1,0 +1,102 @@
+package gates
+
+import (
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Masker remembers secret values and replaces them by *** in any text. It is
+// safe for concurrent use. The zero value is ready.
+type Masker struct {
+	mu      sync.RWMutex
+	secrets []string // longest first, so overlapping secrets are masked whole
+	// OnAdd, when set, is called once for every new secret (the GitHub
+	// reporter prints ::add-mask:: so the CI log hides it too).
+	OnAdd func(secret string)
+}
+
+// minMaskLen is the shortest value worth masking: masking "1" or "ab" would
+// garble every report without protecting anything.
+const minMaskLen = 4
+
+// Add registers a secret. Multi-line values are registered line by line too,
+// as CI logs mask line by line.
+func (m *Masker) Add(secret string) {
+	parts := []string{secret}
+	if strings.ContainsAny(secret, "\r\n") {
+		parts = append(parts, strings.FieldsFunc(secret, func(r rune) bool { return r == '\r' || r == '\n' })...)
+	}
+	for _, s := range parts {
+		s = strings.TrimSpace(s)
+		if len(s) < minMaskLen {
+			continue
+		}
+		m.mu.Lock()
+		known := false
+		for _, k := range m.secrets {
+			if k == s {
+				known = true
+				break
+			}
+		}
+		if !known {
+			m.secrets = append(m.secrets, s)
+			sort.SliceStable(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
+		}
+		onAdd := m.OnAdd
+		m.mu.Unlock()
+		if !known && onAdd != nil {
+			onAdd(s)
+		}
+	}
+}
+
+// Redact returns s with every registered secret replaced by ***.
+func (m *Masker) Redact(s string) string {
+	if m == nil {
+		return s
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, secret := range m.secrets {
+		if strings.Contains(s, secret) {
+			s = strings.ReplaceAll(s, secret, "***")
+		}
+	}
+	return s
+}
+
+// RedactResult returns a copy of r with every registered secret masked in
+// every piece of text it carries.
+func (m *Masker) RedactResult(r Result) Result {
+	if m == nil {
+		return r
+	}
+	r.Summary = m.Redact(r.Summary)
+	r.Err = m.Redact(r.Err)
+	if r.Findings != nil {
+		fs := make([]Finding, len(r.Findings))
+		for i, f := range r.Findings {
+			f.Message = m.Redact(f.Message)
+			f.Pos.File = m.Redact(f.Pos.File)
+			fs[i] = f
+		}
+		r.Findings = fs
+	}
+	if r.Notes != nil {
+		ns := make([]string, len(r.Notes))
+		for i, n := range r.Notes {
+			ns[i] = m.Redact(n)
+		}
+		r.Notes = ns
+	}
+	if r.Outputs != nil {
+		os := make([]Output, len(r.Outputs))
+		for i, o := range r.Outputs {
+			os[i] = Output{Name: o.Name, Value: m.Redact(o.Value)}
+		}
+		r.Outputs = os
+	}
+	return r
+}

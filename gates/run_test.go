@@ -1,0 +1,180 @@
+package gates
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeGate runs fn.
+type fakeGate struct {
+	name string
+	fn   func(ctx context.Context, env *Env) ([]Finding, error)
+}
+
+func (g fakeGate) Name() string { return g.name }
+func (g fakeGate) Run(ctx context.Context, env *Env) ([]Finding, error) {
+	return g.fn(ctx, env)
+}
+
+func gate(name string, fn func(ctx context.Context, env *Env) ([]Finding, error)) Gate {
+	return fakeGate{name, fn}
+}
+
+func pass(context.Context, *Env) ([]Finding, error) { return nil, nil }
+
+func failing(context.Context, *Env) ([]Finding, error) {
+	return []Finding{{Rule: "r", Severity: SeverityError, Message: "bad thing"}}, nil
+}
+
+func erroring(context.Context, *Env) ([]Finding, error) {
+	return nil, errors.New("registry unreachable")
+}
+
+func TestStatuses(t *testing.T) {
+	r := Runner{}
+	res := r.Run(context.Background(), Env{}, []Job{
+		{Gate: gate("p", pass)},
+		{Gate: gate("f", failing)},
+		{Gate: gate("e", erroring)},
+		{Gate: gate("w", func(context.Context, *Env) ([]Finding, error) {
+			return []Finding{{Severity: SeverityWarning, Message: "meh"}}, nil
+		})},
+		{Gate: gate("s", pass), Skip: "not configured"},
+		{Gate: gate("panics", func(context.Context, *Env) ([]Finding, error) { panic("boom") })},
+	})
+	want := []struct {
+		status  Status
+		summary string
+	}{
+		{StatusPass, "passed"},
+		{StatusFail, "bad thing"},
+		{StatusError, "could not decide: registry unreachable"},
+		{StatusPass, "passed"},
+		{StatusSkipped, "not configured"},
+		{StatusError, "could not decide: internal error (panic: boom); please report this"},
+	}
+	for i, w := range want {
+		if res[i].Status != w.status || res[i].Summary != w.summary {
+			t.Errorf("%s: got %s %q, want %s %q", res[i].Name, res[i].Status, res[i].Summary, w.status, w.summary)
+		}
+		if res[i].Mode != ModeEnforce {
+			t.Errorf("%s: mode %q, want enforce by default", res[i].Name, res[i].Mode)
+		}
+	}
+	if res[2].Err != "registry unreachable" {
+		t.Errorf("error text %q", res[2].Err)
+	}
+	if len(res[5].Notes) != 1 || !strings.Contains(res[5].Notes[0], "run_test.go") {
+		t.Errorf("a panic's stack is kept as a note: %q", res[5].Notes)
+	}
+}
+
+func TestGatesRunConcurrently(t *testing.T) {
+	// Each gate waits until all three have started: run one at a time, they
+	// would never finish (the run's timeout turns that into errors).
+	var started sync.WaitGroup
+	started.Add(3)
+	waitAll := func(ctx context.Context, _ *Env) ([]Finding, error) {
+		started.Done()
+		done := make(chan struct{})
+		go func() { started.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	r := Runner{Timeout: 10 * time.Second}
+	res := r.Run(context.Background(), Env{}, []Job{{Gate: gate("a", waitAll)}, {Gate: gate("b", waitAll)}, {Gate: gate("c", waitAll)}})
+	for _, x := range res {
+		if x.Status != StatusPass {
+			t.Errorf("%s: %s %s", x.Name, x.Status, x.Summary)
+		}
+	}
+}
+
+func TestGateTimeoutAbandonsUncooperativeGate(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	r := Runner{}
+	res := r.Run(context.Background(), Env{}, []Job{
+		{Gate: gate("stuck", func(context.Context, *Env) ([]Finding, error) { <-block; return nil, nil }), Timeout: 50 * time.Millisecond},
+		{Gate: gate("polite", func(ctx context.Context, _ *Env) ([]Finding, error) { <-ctx.Done(); return nil, nil }), Timeout: 50 * time.Millisecond},
+		{Gate: gate("fast", pass), Timeout: time.Minute},
+	})
+	for _, i := range []int{0, 1} {
+		if res[i].Status != StatusError || !strings.Contains(res[i].Err, "timed out after 50ms (the gate's timeout)") {
+			t.Errorf("%s: %s %q", res[i].Name, res[i].Status, res[i].Err)
+		}
+	}
+	if res[2].Status != StatusPass {
+		t.Errorf("fast: %s", res[2].Status)
+	}
+}
+
+func TestRunTimeout(t *testing.T) {
+	block := make(chan struct{})
+	defer close(block)
+	r := Runner{Timeout: 50 * time.Millisecond}
+	res := r.Run(context.Background(), Env{}, []Job{{Gate: gate("stuck", func(context.Context, *Env) ([]Finding, error) { <-block; return nil, nil })}})
+	if res[0].Status != StatusError || !strings.Contains(res[0].Err, "the whole run's timeout of 50ms") {
+		t.Errorf("%s %q", res[0].Status, res[0].Err)
+	}
+}
+
+func TestRecorderAndMasking(t *testing.T) {
+	m := &Masker{}
+	var added []string
+	m.OnAdd = func(s string) { added = append(added, s) }
+	var progress []string
+	r := Runner{Masker: m, OnProgress: func(g, line string) { progress = append(progress, g+": "+line) }}
+	res := r.Run(context.Background(), Env{}, []Job{{Gate: gate("g", func(_ context.Context, env *Env) ([]Finding, error) {
+		env.Mask("hunter22")
+		env.Mask("ab") // too short to mask
+		env.Notef("token hunter22 used")
+		env.SetSummary("pinned %s", "x@sha256:1")
+		env.SetOutput("digest", "sha256:1")
+		env.SetOutput("digest", "sha256:2")
+		env.Progressf("using hunter22")
+		return []Finding{{Severity: SeverityError, Message: "login hunter22 refused"}}, nil
+	})}})
+	g := res[0]
+	if g.Status != StatusFail || g.Summary != "pinned x@sha256:1" {
+		t.Errorf("%s %q", g.Status, g.Summary)
+	}
+	if g.Notes[0] != "token *** used" || g.Findings[0].Message != "login *** refused" || progress[0] != "g: using ***" {
+		t.Errorf("secret not masked: %q %q %q", g.Notes, g.Findings[0].Message, progress)
+	}
+	if len(g.Outputs) != 1 || g.Outputs[0] != (Output{"digest", "sha256:2"}) {
+		t.Errorf("outputs %v", g.Outputs)
+	}
+	if len(added) != 1 || added[0] != "hunter22" {
+		t.Errorf("OnAdd %q", added)
+	}
+}
+
+func TestDecide(t *testing.T) {
+	r := func(name string, s Status, m Mode) Result { return Result{Name: name, Status: s, Mode: m} }
+	tests := []struct {
+		name    string
+		results []Result
+		want    Verdict
+	}{
+		{"all pass", []Result{r("a", StatusPass, ModeEnforce), r("b", StatusSkipped, ModeEnforce)}, Verdict{"pass", 0, nil}},
+		{"fail", []Result{r("a", StatusFail, ModeEnforce)}, Verdict{"fail", 1, []string{"a"}}},
+		{"error wins", []Result{r("a", StatusFail, ModeEnforce), r("b", StatusError, ModeEnforce)}, Verdict{"error", 3, []string{"a", "b"}}},
+		{"error before fail", []Result{r("b", StatusError, ModeEnforce), r("a", StatusFail, ModeEnforce)}, Verdict{"error", 3, []string{"b", "a"}}},
+		{"warn mode", []Result{r("a", StatusFail, ModeWarn), r("b", StatusError, ModeWarn)}, Verdict{"pass", 0, []string{"a", "b"}}},
+	}
+	for _, tt := range tests {
+		got := Decide(tt.results)
+		if got.Result != tt.want.Result || got.Exit != tt.want.Exit || strings.Join(got.Failed, ",") != strings.Join(tt.want.Failed, ",") {
+			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}

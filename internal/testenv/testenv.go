@@ -1,0 +1,29 @@
+// Package testenv lets integration tests find the real programs they start
+// (prometheus, docker-registry, skopeo, ...).
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI (CI=true), where a missing
+// program is a failure rather than a reason to skip.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// LookPath returns the path of the named program. When it is missing, the
+// test is skipped on a developer's machine and fails in CI, since .ci/run
+// installs every program the tests need.
+func LookPath(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if InCI() {
+		t.Fatalf("%s is not installed; .ci/run should have installed it: %v", name, err)
+	}
+	t.Skipf("%s is not installed (set CI=true to make this a failure): %v", name, err)
+	return ""
+}
