@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -33,7 +34,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	n = resolveAlias(n)
 	if v.CanAddr() && v.Addr().Type().Implements(unmarshalerType) {
 		if err := v.Addr().Interface().(Unmarshaler).UnmarshalConfig(n); err != nil {
-			d.errs.at(n, "%s: %v", path, err)
+			var ne *nodeError
+			if errors.As(err, &ne) && ne.node != nil {
+				d.errs.at(ne.node, "%s: %v", path, err)
+			} else {
+				d.errs.at(n, "%s: %v", path, err)
+			}
 		}
 		return
 	}

@@ -40,6 +40,20 @@ func (es Errors) Error() string {
 	return strings.Join(msgs, "\n")
 }
 
+// ErrorAt returns an error about node n: when an Unmarshaler returns it, the
+// decoder reports it at n's position (an item of a list, say) instead of
+// the position of the whole value.
+func ErrorAt(n *yaml.Node, format string, args ...any) error {
+	return &nodeError{node: n, msg: fmt.Sprintf(format, args...)}
+}
+
+type nodeError struct {
+	node *yaml.Node
+	msg  string
+}
+
+func (e *nodeError) Error() string { return e.msg }
+
 // errorList collects positioned errors while a file is decoded.
 type errorList struct {
 	file string

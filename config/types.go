@@ -133,7 +133,7 @@ func (l *Strings) UnmarshalConfig(n *yaml.Node) error {
 		for _, c := range n.Content {
 			c = resolveAlias(c)
 			if c.Kind != yaml.ScalarNode || c.Tag == "!!null" {
-				return fmt.Errorf("want a list of strings; item at line %d is %s", c.Line, describe(c))
+				return ErrorAt(c, "want a list of strings; this item is %s", describe(c))
 			}
 			out = append(out, c.Value)
 		}
