@@ -1,0 +1,209 @@
+package report
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/gates"
+)
+
+// MaxAnnotations is how many annotations of each level GitHub shows for a
+// step; the rest are counted in the job summary instead.
+const MaxAnnotations = 10
+
+// GitHub writes what GitHub Actions reads: workflow commands (annotations,
+// masks) on stdout, the job summary and the step outputs.
+type GitHub struct {
+	// Stdout receives workflow commands.
+	Stdout io.Writer
+	// SummaryPath is $GITHUB_STEP_SUMMARY; empty to skip the summary.
+	SummaryPath string
+	// OutputPath is $GITHUB_OUTPUT; empty to skip outputs.
+	OutputPath string
+}
+
+// Mask tells the runner to mask secret in the log from now on.
+func (g *GitHub) Mask(secret string) {
+	// A mask command holds one line; Masker.Add registers lines separately.
+	fmt.Fprintf(g.Stdout, "::add-mask::%s\n", escapeData(secret))
+}
+
+// annotation is one workflow command that marks a problem.
+type annotation struct {
+	level   gates.Severity
+	pos     gates.Pos
+	title   string
+	message string
+}
+
+func (a annotation) command() string {
+	var props []string
+	if a.pos.File != "" {
+		props = append(props, "file="+escapeProperty(a.pos.File))
+		if a.pos.Line > 0 {
+			props = append(props, fmt.Sprintf("line=%d", a.pos.Line))
+			if a.pos.Col > 0 {
+				props = append(props, fmt.Sprintf("col=%d", a.pos.Col))
+			}
+		}
+	}
+	if a.title != "" {
+		props = append(props, "title="+escapeProperty(a.title))
+	}
+	cmd := "::" + string(a.level)
+	if len(props) > 0 {
+		cmd += " " + strings.Join(props, ",")
+	}
+	return cmd + "::" + escapeData(a.message)
+}
+
+// annotations lists the run's annotations, most important first: gates that
+// could not decide, then findings in gate order.
+func annotations(run Run) []annotation {
+	var out []annotation
+	for _, r := range run.Results {
+		if r.Status == gates.StatusError {
+			level := gates.SeverityError
+			if !r.Enforced() {
+				level = gates.SeverityWarning
+			}
+			out = append(out, annotation{level: level, title: "release-gate: " + r.Name + " could not decide", message: r.Err})
+		}
+	}
+	for _, r := range run.Results {
+		if r.Status != gates.StatusFail && r.Status != gates.StatusPass {
+			continue
+		}
+		for _, f := range r.Findings {
+			title := "release-gate: " + r.Name
+			if f.Rule != "" {
+				title += " (" + f.Rule + ")"
+			}
+			msg := f.Message
+			if f.Commit != "" {
+				msg += " (commit " + shortSHA(f.Commit) + ")"
+			}
+			out = append(out, annotation{level: severityOf(r, f), pos: f.Pos, title: title, message: msg})
+		}
+	}
+	return out
+}
+
+// WriteAnnotations prints at most MaxAnnotations annotations per level and
+// returns how many it left out.
+func (g *GitHub) WriteAnnotations(run Run) (omitted int) {
+	count := map[gates.Severity]int{}
+	for _, a := range annotations(run) {
+		if count[a.level] >= MaxAnnotations {
+			omitted++
+			continue
+		}
+		count[a.level]++
+		fmt.Fprintln(g.Stdout, a.command())
+	}
+	return omitted
+}
+
+// WriteConfigError reports a configuration error, when nothing was checked:
+// annotations on the config file, a job summary listing every error, and the
+// result output set to error.
+func (g *GitHub) WriteConfigError(err error) error {
+	g.writeConfigAnnotations(err)
+	if g.SummaryPath != "" {
+		var b strings.Builder
+		b.WriteString("## ❌ release-gate: configuration error\n\nNothing was checked. Fix the configuration:\n\n")
+		for i, line := range strings.Split(err.Error(), "\n") {
+			if i == maxFindingsShown {
+				b.WriteString("- …\n")
+				break
+			}
+			b.WriteString("- " + md(truncate(line, maxLineBytes)) + "\n")
+		}
+		if werr := appendFile(g.SummaryPath, b.String()); werr != nil {
+			return werr
+		}
+	}
+	return g.WriteOutputs([]gates.Output{{Name: "result", Value: "error"}, {Name: "failed-gates", Value: ""}})
+}
+
+func (g *GitHub) writeConfigAnnotations(err error) {
+	var list config.Errors
+	switch e := err.(type) {
+	case config.Errors:
+		list = e
+	case *config.Error:
+		list = config.Errors{e}
+	default:
+		fmt.Fprintln(g.Stdout, annotation{level: gates.SeverityError, title: "release-gate: configuration error", message: err.Error()}.command())
+		return
+	}
+	for i, e := range list {
+		if i == MaxAnnotations {
+			break
+		}
+		a := annotation{level: gates.SeverityError, pos: gates.Pos{File: e.File, Line: e.Line, Col: e.Col}, title: "release-gate: configuration error", message: e.Msg}
+		fmt.Fprintln(g.Stdout, a.command())
+	}
+}
+
+// WriteOutputs appends the step outputs to $GITHUB_OUTPUT, each with a
+// random heredoc delimiter so no value can forge another output.
+func (g *GitHub) WriteOutputs(outs []gates.Output) error {
+	if g.OutputPath == "" {
+		return nil
+	}
+	var b strings.Builder
+	for _, o := range outs {
+		delim := randomDelimiter()
+		for strings.Contains(o.Value, delim) {
+			delim = randomDelimiter()
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.Name, delim, o.Value, delim)
+	}
+	return appendFile(g.OutputPath, b.String())
+}
+
+// WriteSummary appends the job summary.
+func (g *GitHub) WriteSummary(run Run, omittedAnnotations int) error {
+	if g.SummaryPath == "" {
+		return nil
+	}
+	return appendFile(g.SummaryPath, Summary(run, omittedAnnotations))
+}
+
+func randomDelimiter() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return "ghadelimiter_" + hex.EncodeToString(b)
+}
+
+func appendFile(path, content string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// escapeData escapes a workflow command's message as the Actions toolkit
+// does.
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+// escapeProperty escapes a workflow command's property value as the Actions
+// toolkit does.
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}

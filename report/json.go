@@ -1,0 +1,105 @@
+package report
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// JSONReport is the JSON report of the contract (version 1). Fields may be
+// added; none is renamed or removed.
+type JSONReport struct {
+	Version  int        `json:"version"`
+	Result   string     `json:"result"`
+	ExitCode int        `json:"exit_code"`
+	Tool     string     `json:"tool_version,omitempty"`
+	Config   string     `json:"config,omitempty"`
+	Gates    []JSONGate `json:"gates"`
+}
+
+// JSONGate is one gate in the JSON report.
+type JSONGate struct {
+	Name       string            `json:"name"`
+	Status     string            `json:"status"`
+	Mode       string            `json:"mode"`
+	DurationMS int64             `json:"duration_ms"`
+	Summary    string            `json:"summary"`
+	Error      string            `json:"error,omitempty"`
+	Findings   []JSONFinding     `json:"findings"`
+	Notes      []string          `json:"notes,omitempty"`
+	Outputs    map[string]string `json:"outputs,omitempty"`
+}
+
+// JSONFinding is one finding in the JSON report.
+type JSONFinding struct {
+	Rule     string `json:"rule"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+// NewJSONReport builds the JSON report of a run.
+func NewJSONReport(run Run) JSONReport {
+	rep := JSONReport{Version: 1, Result: run.Verdict.Result, ExitCode: run.Verdict.Exit, Tool: run.Version, Config: run.Config, Gates: []JSONGate{}}
+	for _, r := range run.Results {
+		g := JSONGate{
+			Name:       r.Name,
+			Status:     string(r.Status),
+			Mode:       string(r.Mode),
+			DurationMS: r.Duration.Milliseconds(),
+			Summary:    r.Summary,
+			Error:      r.Err,
+			Findings:   []JSONFinding{},
+			Notes:      r.Notes,
+		}
+		for _, f := range r.Findings {
+			g.Findings = append(g.Findings, JSONFinding{
+				Rule: f.Rule, Severity: string(severityOf(r, f)), Message: f.Message,
+				File: f.Pos.File, Line: f.Pos.Line, Column: f.Pos.Col, Commit: f.Commit,
+			})
+		}
+		if len(r.Outputs) > 0 {
+			g.Outputs = map[string]string{}
+			for _, o := range r.Outputs {
+				g.Outputs[o.Name] = o.Value
+			}
+		}
+		rep.Gates = append(rep.Gates, g)
+	}
+	return rep
+}
+
+// WriteJSON writes the JSON report to path atomically: a reader never sees
+// half a report, and a failed write leaves any previous report intact.
+func WriteJSON(path string, run Run) error {
+	data, err := json.MarshalIndent(NewJSONReport(run), "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(data, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it
+// into place.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
