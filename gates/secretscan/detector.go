@@ -1,0 +1,213 @@
+package secretscan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/zricethezav/gitleaks/v8/cmd/scm"
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/report"
+	"github.com/zricethezav/gitleaks/v8/sources"
+)
+
+// leak is a secret found in the repository. It carries no secret value.
+type leak struct {
+	rule        string
+	description string
+	file        string // relative to the workspace
+	line, col   int
+	commit      string // empty for a working-tree finding
+}
+
+// detector finds secrets; it is the gate's only view of gitleaks, kept small
+// so the engine can be replaced.
+type detector interface {
+	// scanFiles scans the files (paths relative to root) as they are on disk.
+	scanFiles(ctx context.Context, root string, files []string, progress func(done int)) ([]leak, error)
+	// scanCommits scans what the commits git log selects with logOpts added
+	// ("" for every commit of every ref).
+	scanCommits(ctx context.Context, repoDir, logOpts string) ([]leak, error)
+}
+
+// gitleaksDetector is detector backed by gitleaks v8.
+type gitleaksDetector struct {
+	rules     *ruleSet
+	ignore    string // .gitleaksignore path, "" for none
+	baseline  string // gitleaks JSON report of accepted findings, "" for none
+	workspace string
+	// pathPrefix is stripped from paths git reports (the workspace's path
+	// inside the repository).
+	pathPrefix string
+}
+
+// maxDecodeDepth is how many layers of encoding (base64, hex, percent,
+// unicode escapes) are decoded to find secrets inside: the gitleaks CLI's
+// default (the library's is 0).
+const maxDecodeDepth = 5
+
+// newDetector makes a gitleaks detector with our settings. Every call makes
+// a fresh one: a gitleaks detector accumulates findings.
+func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, error) {
+	d := detect.NewDetectorContext(ctx, g.rules.config)
+	d.MaxDecodeDepth = maxDecodeDepth
+	// Findings leave gitleaks with the secret replaced by REDACTED, so no
+	// secret can reach a report however the code around it changes.
+	d.Redact = 100
+	if g.ignore != "" {
+		if err := d.AddGitleaksIgnore(g.ignore); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", relPath(g.workspace, g.ignore), err)
+		}
+	}
+	if g.baseline != "" {
+		if err := d.AddBaseline(g.baseline, g.workspace); err != nil {
+			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %w", relPath(g.workspace, g.baseline), err)
+		}
+	}
+	return d, nil
+}
+
+func (g *gitleaksDetector) scanFiles(ctx context.Context, root string, files []string, progress func(done int)) ([]leak, error) {
+	d, err := g.newDetector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		next    atomic.Int64
+		done    atomic.Int64
+		errMu   sync.Mutex
+		readErr []string
+		wg      sync.WaitGroup
+	)
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) || ctx.Err() != nil {
+					return
+				}
+				if err := scanFile(ctx, d, root, files[i]); err != nil {
+					errMu.Lock()
+					readErr = append(readErr, err.Error())
+					errMu.Unlock()
+				}
+				if n := done.Add(1); progress != nil {
+					progress(int(n))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(readErr) > 0 {
+		sort.Strings(readErr)
+		return nil, fmt.Errorf("could not scan %d tracked file(s), so the scan is incomplete: %s", len(readErr), strings.Join(firstN(readErr, 5), "; "))
+	}
+	return g.leaks(d.Findings()), nil
+}
+
+// scanFile scans one file. A file that vanished or is not a regular file
+// (a symlink, a submodule) is not an error: there is nothing to read.
+func scanFile(ctx context.Context, d *detect.Detector, root, rel string) error {
+	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if !st.Mode().IsRegular() || st.Size() == 0 {
+		return nil
+	}
+	var fragErr error
+	src := sources.File{Content: f, Path: rel, Config: &d.Config}
+	err = src.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err != nil {
+			if fragErr == nil {
+				fragErr = err
+			}
+			return nil
+		}
+		for _, finding := range d.DetectContext(ctx, detect.Fragment(fr)) {
+			d.AddFinding(finding)
+		}
+		return nil
+	})
+	if err == nil {
+		err = fragErr
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	return nil
+}
+
+func (g *gitleaksDetector) scanCommits(ctx context.Context, repoDir, logOpts string) ([]leak, error) {
+	d, err := g.newDetector(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := sources.NewGitLogCmdContext(ctx, repoDir, logOpts)
+	if err != nil {
+		return nil, fmt.Errorf("starting git log: %w", err)
+	}
+	src := &sources.Git{
+		Cmd:    cmd,
+		Config: &d.Config,
+		Remote: &sources.RemoteInfo{Platform: scm.NoPlatform},
+		Sema:   d.Sema,
+	}
+	if _, err := d.DetectSource(ctx, src); err != nil {
+		return nil, fmt.Errorf("scanning commits: %w", err)
+	}
+	// Errors of the detector's goroutines surface only here.
+	if err := d.Sema.Wait(); err != nil {
+		return nil, fmt.Errorf("scanning commits: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return g.leaks(d.Findings()), nil
+}
+
+// leaks converts gitleaks findings, dropping everything that could hold the
+// secret (match, line, secret).
+func (g *gitleaksDetector) leaks(findings []report.Finding) []leak {
+	out := make([]leak, 0, len(findings))
+	for _, f := range findings {
+		out = append(out, leak{
+			rule:        f.RuleID,
+			description: f.Description,
+			file:        strings.TrimPrefix(f.File, g.pathPrefix),
+			line:        f.StartLine,
+			col:         f.StartColumn,
+			commit:      f.Commit,
+		})
+	}
+	return out
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
+	}
+	return s
+}

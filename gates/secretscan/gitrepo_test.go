@@ -1,0 +1,127 @@
+package secretscan
+
+import (
+	"context"
+	"crypto/rand"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/gates"
+)
+
+// testRepo is a real git repository in a temporary directory.
+type testRepo struct {
+	t   *testing.T
+	dir string
+}
+
+func newRepo(t *testing.T) *testRepo {
+	t.Helper()
+	r := &testRepo{t: t, dir: t.TempDir()}
+	r.git("init", "-q", "-b", "main")
+	return r
+}
+
+func (r *testRepo) git(args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", r.dir}, args...)...)
+	cmd.Env = append(os.Environ(),
+		"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com",
+		"GIT_CONFIG_NOSYSTEM=1", "HOME="+r.dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		r.t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *testRepo) write(name, content string) {
+	r.t.Helper()
+	p := filepath.Join(r.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// commit writes files (name → content; "" deletes) and commits them,
+// returning the commit's SHA.
+func (r *testRepo) commit(msg string, files map[string]string) string {
+	r.t.Helper()
+	for name, content := range files {
+		if content == "" {
+			r.git("rm", "-q", "--", name)
+			continue
+		}
+		r.write(name, content)
+		r.git("add", "--", name)
+	}
+	r.git("commit", "-q", "--allow-empty", "-m", msg)
+	return r.git("rev-parse", "HEAD")
+}
+
+// awsKey returns a fresh AWS access key id. Secrets are built at run time:
+// none is ever committed to this repository.
+func awsKey(t *testing.T) string {
+	return "AKIA" + randomFrom(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+}
+
+// githubToken returns a fresh token shaped like a GitHub personal access token.
+func githubToken(t *testing.T) string {
+	return "gh" + "p_" + randomFrom(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 36)
+}
+
+func randomFrom(t *testing.T, alphabet string, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteByte(alphabet[k.Int64()])
+	}
+	return b.String()
+}
+
+// parseSection makes the gate's config section from YAML lines.
+func parseSection(t *testing.T, yamlBody string) *config.Section {
+	t.Helper()
+	src := "gates:\n  secret-scan:\n" + indent(yamlBody, "    ")
+	f, err := config.Parse("release-gate.yml", []byte(src), config.Options{Gates: []string{Name}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.Section(Name)
+}
+
+func indent(s, prefix string) string {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// scan runs the gate configured by yamlBody on dir and returns its result.
+func scan(t *testing.T, dir, yamlBody string, ev gates.Event) gates.Result {
+	t.Helper()
+	g, err := New(parseSection(t, yamlBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gates.Runner{Timeout: 2 * time.Minute}
+	res := r.Run(context.Background(), gates.Env{Workspace: dir, Event: ev}, []gates.Job{{Gate: g}})
+	return res[0]
+}
