@@ -1,0 +1,14 @@
+package main
+
+import (
+	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/gates/secretscan"
+)
+
+// gateList is every gate release-gate knows, in report order. Adding a gate
+// means adding it here and nowhere else.
+func gateList() []gates.Definition {
+	return []gates.Definition{
+		secretscan.Definition(),
+	}
+}

@@ -1,0 +1,468 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/report"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+// defaultRunTimeout bounds a run whose configuration sets no timeout.
+const defaultRunTimeout = 15 * time.Minute
+
+// defaultReportPath is where the JSON report goes on GitHub Actions when
+// --json is not given; relative to the workspace, so the path in the report
+// output works both inside the action's container and in later steps.
+const defaultReportPath = "release-gate-report.json"
+
+const usage = `release-gate runs the release checklist as gates and returns one verdict.
+
+Usage:
+  release-gate [check] [flags]      run the gates (the default command)
+  release-gate validate [flags]     parse and validate the configuration only
+  release-gate version              print the version
+
+Flags of check and validate:
+  --config PATH     configuration file (default: $INPUT_CONFIG, else
+                    .github/release-gate.yml if present, else the built-in
+                    default: secret-scan over the tracked files)
+  -C DIR            run as if started in DIR (the repository to check)
+Flags of check only:
+  --gates a,b       run only these gates; the others are reported as skipped
+  --json PATH       write the JSON report to PATH
+  --sarif PATH      write findings with a location as SARIF 2.1.0 to PATH
+  --format F        text or github (default: github when GITHUB_ACTIONS=true)
+
+Exit codes: 0 every enforced gate passed; 1 a gate failed; 2 usage or
+configuration error (nothing was checked); 3 a gate could not decide.
+`
+
+// run is the whole program behind main: it parses args, loads the
+// configuration, runs the gates and reports. It returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cmd := "check"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "check", "validate":
+	case "version":
+		fmt.Fprintf(stdout, "release-gate %s\n", toolVersion())
+		return gates.ExitPass
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return gates.ExitPass
+	default:
+		fmt.Fprintf(stderr, "release-gate: unknown command %q\n\n%s", cmd, usage)
+		return gates.ExitUsage
+	}
+
+	opts, err := parseFlags(cmd, args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return gates.ExitPass
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "release-gate: %v\n\n%s", err, usage)
+		return gates.ExitUsage
+	}
+	gh := opts.github(stdout, getenv)
+
+	plan, err := loadPlan(opts, getenv)
+	if err != nil {
+		return configError(err, gh, stderr)
+	}
+	if cmd == "validate" {
+		fmt.Fprintf(stdout, "%s: valid; gates configured: %s\n", plan.configName, strings.Join(plan.configured(), ", "))
+		return gates.ExitPass
+	}
+	return check(ctx, opts, plan, gh, getenv, stderr)
+}
+
+// options are the parsed command line, with action inputs folded in.
+type options struct {
+	configPath string // as given; "" for discovery
+	workspace  string // absolute
+	gates      []string
+	jsonPath   string
+	sarifPath  string
+	format     string
+	inputs     inputs
+}
+
+// inputs are the action's inputs (INPUT_*) that override the configuration.
+type inputs struct {
+	base, head, image, stagingImage string
+}
+
+func parseFlags(cmd string, args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var o options
+	var gatesFlag, dir string
+	fs.StringVar(&o.configPath, "config", "", "")
+	fs.StringVar(&dir, "C", "", "")
+	if cmd == "check" {
+		fs.StringVar(&gatesFlag, "gates", "", "")
+		fs.StringVar(&o.jsonPath, "json", "", "")
+		fs.StringVar(&o.sarifPath, "sarif", "", "")
+		fs.StringVar(&o.format, "format", "", "")
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	input := func(name string) string { return strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(name))) }
+	configFromInput, sarifFromInput := false, false
+	if o.configPath == "" {
+		o.configPath = input("config")
+		configFromInput = o.configPath != ""
+	}
+	if gatesFlag == "" {
+		gatesFlag = input("gates")
+	}
+	if o.sarifPath == "" {
+		o.sarifPath = input("sarif")
+		sarifFromInput = o.sarifPath != ""
+	}
+	o.inputs = inputs{base: input("base"), head: input("head"), image: input("image"), stagingImage: input("staging-image")}
+	o.gates = splitList(gatesFlag)
+
+	switch o.format {
+	case "":
+		o.format = "text"
+		if getenv("GITHUB_ACTIONS") == "true" {
+			o.format = "github"
+		}
+	case "text", "github":
+	default:
+		return nil, fmt.Errorf("--format: want text or github, got %q", o.format)
+	}
+
+	ws := dir
+	if ws == "" {
+		ws = getenv("GITHUB_WORKSPACE")
+	}
+	if ws == "" {
+		var err error
+		if ws, err = os.Getwd(); err != nil {
+			return nil, err
+		}
+	}
+	abs, err := filepath.Abs(ws)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("workspace %s is not a directory", abs)
+	}
+	o.workspace = abs
+	// Paths given as flags are relative to where the user is (to DIR with
+	// -C, as with git -C); paths given as action inputs to the workspace.
+	base := dir
+	if base == "" {
+		if base, err = os.Getwd(); err != nil {
+			return nil, err
+		}
+	}
+	o.configPath = resolve(o.configPath, base, configFromInput, o.workspace)
+	o.sarifPath = resolve(o.sarifPath, base, sarifFromInput, o.workspace)
+	o.jsonPath = resolve(o.jsonPath, base, false, o.workspace)
+	return &o, nil
+}
+
+// resolve makes path absolute: against the workspace when it came from an
+// action input, else against base.
+func resolve(path, base string, fromInput bool, workspace string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	if fromInput {
+		return filepath.Join(workspace, path)
+	}
+	return filepath.Join(base, path)
+}
+
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
+}
+
+func (o *options) github(stdout io.Writer, getenv func(string) string) *report.GitHub {
+	if o.format != "github" {
+		return nil
+	}
+	return &report.GitHub{Stdout: stdout, SummaryPath: getenv("GITHUB_STEP_SUMMARY"), OutputPath: getenv("GITHUB_OUTPUT")}
+}
+
+// plan is a validated configuration turned into jobs.
+type plan struct {
+	configName string // for messages: a workspace-relative path or "built-in default"
+	timeout    time.Duration
+	jobs       []gates.Job
+}
+
+func (p *plan) configured() []string {
+	var names []string
+	for _, j := range p.jobs {
+		if j.Skip == "" {
+			names = append(names, j.Gate.Name())
+		}
+	}
+	if len(names) == 0 {
+		return []string{"none"}
+	}
+	return names
+}
+
+// builtinDefault is the configuration used when there is no file: a secret
+// scan of the repository with the gate's defaults.
+func builtinDefault() *config.File {
+	return &config.File{Path: "built-in default", Version: config.CurrentVersion, Sections: []*config.Section{config.NewSection("built-in default", "secret-scan")}}
+}
+
+func loadPlan(o *options, getenv func(string) string) (*plan, error) {
+	defs := gateList()
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = d.Name
+	}
+	for _, g := range o.gates {
+		if !slices.Contains(names, g) {
+			return nil, fmt.Errorf("--gates: unknown gate %q; known gates: %s", g, strings.Join(names, ", "))
+		}
+	}
+
+	file, err := loadConfig(o, names, getenv)
+	if err != nil {
+		return nil, err
+	}
+	applyInputs(file, o.inputs)
+
+	p := &plan{configName: file.Path, timeout: file.Timeout}
+	if p.timeout == 0 {
+		p.timeout = defaultRunTimeout
+	}
+	var errs config.Errors
+	for _, def := range defs {
+		sec := file.Section(def.Name)
+		selected := len(o.gates) == 0 || slices.Contains(o.gates, def.Name)
+		switch {
+		case !selected:
+			p.jobs = append(p.jobs, gates.Job{Gate: namedGate(def.Name), Skip: "not selected (--gates)"})
+			continue
+		case sec == nil && len(o.gates) > 0:
+			return nil, fmt.Errorf("--gates: %s is not configured in %s", def.Name, file.Path)
+		case sec == nil:
+			p.jobs = append(p.jobs, gates.Job{Gate: namedGate(def.Name), Skip: "not configured"})
+			continue
+		}
+		g, err := def.New(sec)
+		if err != nil {
+			errs = append(errs, asConfigErrors(err, file.Path)...)
+			continue
+		}
+		p.jobs = append(p.jobs, gates.Job{Gate: g, Mode: gates.Mode(sec.Mode), Timeout: sec.Timeout})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return p, nil
+}
+
+// loadConfig finds and parses the configuration: --config, else
+// INPUT_CONFIG, else .github/release-gate.yml if present, else the built-in
+// default.
+func loadConfig(o *options, known []string, getenv func(string) string) (*config.File, error) {
+	path := o.configPath
+	if path == "" {
+		def := filepath.Join(o.workspace, filepath.FromSlash(config.DefaultPath))
+		if _, err := os.Stat(def); errors.Is(err, fs.ErrNotExist) {
+			return builtinDefault(), nil
+		}
+		path = def
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("config file %s does not exist", displayPath(o.workspace, path))
+		}
+		return nil, fmt.Errorf("reading config file: %w", err)
+	}
+	return config.Parse(displayPath(o.workspace, path), data, config.Options{Getenv: getenv, Gates: known})
+}
+
+// displayPath names a file relative to the workspace when it is inside it,
+// as annotations need; otherwise as an absolute path.
+func displayPath(workspace, path string) string {
+	if rel, err := filepath.Rel(workspace, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return path
+}
+
+// applyInputs lets action inputs override (or create) gate settings.
+func applyInputs(f *config.File, in inputs) {
+	if s := f.Section("secret-scan"); s != nil {
+		if in.base != "" {
+			s.Set("base", in.base)
+		}
+		if in.head != "" {
+			s.Set("head", in.head)
+		}
+	}
+	if in.image != "" || in.stagingImage != "" {
+		s := f.Section("staging-digest")
+		if s == nil {
+			s = config.NewSection(f.Path, "staging-digest")
+			f.Sections = append(f.Sections, s)
+		}
+		if in.image != "" {
+			s.Set("image", in.image)
+		}
+		if in.stagingImage != "" {
+			s.Set("staging", in.stagingImage)
+		}
+	}
+}
+
+func asConfigErrors(err error, file string) config.Errors {
+	var list config.Errors
+	var one *config.Error
+	switch {
+	case errors.As(err, &list):
+		return list
+	case errors.As(err, &one):
+		return config.Errors{one}
+	}
+	return config.Errors{{File: file, Msg: err.Error()}}
+}
+
+func configError(err error, gh *report.GitHub, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "release-gate: configuration error, nothing was checked:\n")
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(stderr, "  %s\n", line)
+	}
+	if gh != nil {
+		if werr := gh.WriteConfigError(err); werr != nil {
+			fmt.Fprintf(stderr, "release-gate: writing the job summary: %v\n", werr)
+		}
+	}
+	return gates.ExitUsage
+}
+
+func check(ctx context.Context, o *options, p *plan, gh *report.GitHub, getenv func(string) string, stderr io.Writer) int {
+	text := report.NewText(stderr)
+	masker := &gates.Masker{}
+	if gh != nil {
+		masker.OnAdd = gh.Mask
+	}
+	event, err := readEvent(getenv)
+	if err != nil {
+		return configError(err, gh, stderr)
+	}
+	token := getenv("INPUT_TOKEN")
+	if token == "" {
+		token = getenv("GITHUB_TOKEN")
+	}
+	if token != "" {
+		masker.Add(token)
+	}
+	env := gates.Env{
+		Workspace:  o.workspace,
+		Now:        time.Now,
+		HTTPClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		Getenv:     getenv,
+		Event:      event,
+		Token:      token,
+	}
+
+	text.Start(p.configName, p.configured())
+	runner := gates.Runner{
+		Timeout:    p.timeout,
+		Masker:     masker,
+		OnDone:     text.GateDone,
+		OnProgress: text.Progress,
+	}
+	start := time.Now()
+	results := runner.Run(ctx, env, p.jobs)
+	rep := report.Run{
+		Version:  toolVersion(),
+		Config:   p.configName,
+		Results:  results,
+		Verdict:  gates.Decide(results),
+		Duration: time.Since(start),
+	}
+
+	exit := rep.Verdict.Exit
+	// A report the user asked for that cannot be written is an error: a CI
+	// step reading it next must not read a stale one.
+	fail := func(what string, err error) {
+		fmt.Fprintf(stderr, "release-gate: writing %s: %v\n", what, err)
+		if exit == gates.ExitPass || exit == gates.ExitFail {
+			exit = gates.ExitError
+		}
+	}
+	jsonPath, jsonFile := o.jsonPath, o.jsonPath
+	if jsonPath == "" && gh != nil {
+		jsonPath, jsonFile = defaultReportPath, filepath.Join(o.workspace, defaultReportPath)
+	}
+	if jsonPath != "" {
+		if err := report.WriteJSON(jsonFile, rep); err != nil {
+			fail("the JSON report", err)
+			jsonPath = ""
+		}
+	}
+	if o.sarifPath != "" {
+		if err := report.WriteSARIF(o.sarifPath, rep); err != nil {
+			fail("the SARIF report", err)
+		}
+	}
+	if gh != nil {
+		omitted := gh.WriteAnnotations(rep)
+		if err := gh.WriteSummary(rep, omitted); err != nil {
+			fail("the job summary", err)
+		}
+		if err := gh.WriteOutputs(rep.Outputs(jsonPath)); err != nil {
+			fail("the step outputs", err)
+		}
+	}
+	text.Final(rep)
+	return exit
+}
+
+// namedGate stands in for a gate that is not run.
+type namedGate string
+
+func (g namedGate) Name() string { return string(g) }
+func (g namedGate) Run(context.Context, *gates.Env) ([]gates.Finding, error) {
+	return nil, errors.New("not run")
+}
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
