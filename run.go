@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -252,7 +253,11 @@ func loadPlan(o *options, getenv func(string) string) (*plan, error) {
 	}
 
 	file, err := loadConfig(o, names, getenv)
-	if err != nil {
+	var errs config.Errors
+	switch {
+	case file != nil && errors.As(err, &errs):
+		// Check the gates it could read too: every problem is listed at once.
+	case err != nil:
 		return nil, err
 	}
 	applyInputs(file, o.inputs)
@@ -261,7 +266,6 @@ func loadPlan(o *options, getenv func(string) string) (*plan, error) {
 	if p.timeout == 0 {
 		p.timeout = defaultRunTimeout
 	}
-	var errs config.Errors
 	for _, def := range defs {
 		sec := file.Section(def.Name)
 		selected := len(o.gates) == 0 || slices.Contains(o.gates, def.Name)
@@ -283,6 +287,12 @@ func loadPlan(o *options, getenv func(string) string) (*plan, error) {
 		p.jobs = append(p.jobs, gates.Job{Gate: g, Mode: gates.Mode(sec.Mode), Timeout: sec.Timeout})
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			if errs[i].File != errs[j].File {
+				return errs[i].File < errs[j].File
+			}
+			return errs[i].Line < errs[j].Line || errs[i].Line == errs[j].Line && errs[i].Col < errs[j].Col
+		})
 		return nil, errs
 	}
 	return p, nil

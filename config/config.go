@@ -139,7 +139,10 @@ type Options struct {
 	Gates []string
 }
 
-// Parse parses a configuration file. name is used in messages.
+// Parse parses a configuration file. name is used in messages. On errors
+// in a well-formed document it returns the errors (Errors) together with a
+// File holding the sections it could read, so a caller can go on checking
+// them and report every problem at once.
 func Parse(name string, data []byte, opts Options) (*File, error) {
 	errs := &errorList{file: name}
 	f := &File{Path: name, Version: CurrentVersion}
@@ -198,10 +201,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 			errs.at(kv.key, "unknown key %q%s; known keys: %s", kv.key.Value, suggest(kv.key.Value, known), strings.Join(known, ", "))
 		}
 	}
-	if err := errs.err(); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return f, errs.err()
 }
 
 func parseGates(file string, n *yaml.Node, known []string, errs *errorList) []*Section {

@@ -1,9 +1,12 @@
 package report
 
 import (
+	"strconv"
+
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	githubactions "github.com/sethvargo/go-githubactions"
 	"io"
 	"os"
 	"strings"
@@ -30,7 +33,8 @@ type GitHub struct {
 // Mask tells the runner to mask secret in the log from now on.
 func (g *GitHub) Mask(secret string) {
 	// A mask command holds one line; Masker.Add registers lines separately.
-	fmt.Fprintf(g.Stdout, "::add-mask::%s\n", escapeData(secret))
+	cmd := githubactions.Command{Name: "add-mask", Message: secret}
+	fmt.Fprintln(g.Stdout, cmd.String())
 }
 
 // annotation is one workflow command that marks a problem.
@@ -41,25 +45,24 @@ type annotation struct {
 	message string
 }
 
+// command formats the annotation as a workflow command, escaped by
+// go-githubactions as the Actions toolkit escapes it.
 func (a annotation) command() string {
-	var props []string
+	props := githubactions.CommandProperties{}
 	if a.pos.File != "" {
-		props = append(props, "file="+escapeProperty(a.pos.File))
+		props["file"] = a.pos.File
 		if a.pos.Line > 0 {
-			props = append(props, fmt.Sprintf("line=%d", a.pos.Line))
+			props["line"] = strconv.Itoa(a.pos.Line)
 			if a.pos.Col > 0 {
-				props = append(props, fmt.Sprintf("col=%d", a.pos.Col))
+				props["col"] = strconv.Itoa(a.pos.Col)
 			}
 		}
 	}
 	if a.title != "" {
-		props = append(props, "title="+escapeProperty(a.title))
+		props["title"] = a.title
 	}
-	cmd := "::" + string(a.level)
-	if len(props) > 0 {
-		cmd += " " + strings.Join(props, ",")
-	}
-	return cmd + "::" + escapeData(a.message)
+	cmd := githubactions.Command{Name: string(a.level), Message: a.message, Properties: props}
+	return cmd.String()
 }
 
 // annotations lists the run's annotations, most important first: gates that
@@ -194,16 +197,4 @@ func appendFile(path, content string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// escapeData escapes a workflow command's message as the Actions toolkit
-// does.
-func escapeData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// escapeProperty escapes a workflow command's property value as the Actions
-// toolkit does.
-func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }

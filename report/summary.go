@@ -104,6 +104,9 @@ func details(r gates.Result) string {
 	if len(r.Findings) > 0 && len(r.Notes) > 0 {
 		b.WriteString("\n")
 	}
+	if len(r.Findings) == 0 && len(r.Notes) == 0 {
+		return strings.TrimSuffix(b.String(), "\n") + "</details>\n\n"
+	}
 	for i, n := range r.Notes {
 		if i == maxNotesShown {
 			fmt.Fprintf(&b, "- … and %d more notes (see the JSON report)\n", len(r.Notes)-i)

@@ -1,0 +1,3 @@
+package internal
+
+const defaultMaxPages = uint32(65536)
