@@ -1,0 +1,374 @@
+package alertpresence
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// Finding rule ids, one per check.
+const (
+	ruleCategoryMissing  = "category-missing"
+	ruleUnhealthy        = "rule-unhealthy"
+	ruleNotEvaluated     = "rule-not-evaluated"
+	ruleNoAlertmanager   = "no-alertmanager"
+	ruleSilenced         = "silenced"
+	rulePartlySilenced   = "partly-silenced"
+	ruleRouteBlackhole   = "route-blackhole"
+	ruleRouteUncertain   = "route-uncertain"
+	ruleInvalidRule      = "invalid-rule"
+	ruleUnreadableExpr   = "unreadable-expr"
+	ruleUnknownCategory  = "unknown-category"
+	maxNamesInNote       = 8
+	evalIntervalsAllowed = 3
+)
+
+// run is the state of one run of the gate.
+type run struct {
+	st       *settings
+	env      *gates.Env
+	cl       *classifier
+	rc       regexCache
+	findings []gates.Finding
+	sources  []*source
+	// activeAMs is what Prometheus reported (live mode, when checked).
+	activeAMs []string
+}
+
+// source is one place rules come from, analysed.
+type source struct {
+	name  string // "rule files" or "Prometheus https://..."
+	live  bool
+	rules []*Rule
+	an    *analysis
+	// alerts counts alerting rules; scope lists those the selector chose.
+	alerts int
+	scope  []int
+	// covering holds, per required category (in st.require order), the
+	// alerting rules in scope that cover it.
+	covering [][]int
+}
+
+func (r *run) add(f gates.Finding) { r.findings = append(r.findings, f) }
+
+// collect loads every configured source: the rule files, then the rules
+// API (one request) and Prometheus' Alertmanagers.
+func (r *run) collect(ctx context.Context) error {
+	if len(r.st.files) > 0 {
+		fs, err := loadFiles(ctx, r.env.Workspace, r.st.files)
+		if err != nil {
+			return err
+		}
+		r.findings = append(r.findings, fs.problems...)
+		r.env.Notef("rule files: %d file(s) matched %s, %d held rule groups, %d rules",
+			len(fs.files), strings.Join(r.st.files, ", "), fs.ruleFiles, len(fs.rules))
+		r.sources = append(r.sources, &source{name: "rule files", rules: fs.rules})
+	}
+	if r.st.prometheus != nil {
+		c, err := r.client(r.st.prometheus, "Prometheus", "token-env", r.st.tokenEnv)
+		if err != nil {
+			return err
+		}
+		lr, err := fetchRules(ctx, c)
+		if err != nil {
+			return err
+		}
+		name := "Prometheus " + r.st.prometheus.Redacted()
+		r.env.Notef("%s: %d rules loaded", name, len(lr.rules))
+		if lr.skipped > 0 {
+			r.env.Notef("%s: %d rules of an unknown type were left out", name, lr.skipped)
+		}
+		r.sources = append(r.sources, &source{name: name, live: true, rules: lr.rules})
+		if r.st.checkActive {
+			active, dropped, err := fetchActiveAlertmanagers(ctx, c)
+			if err != nil {
+				return err
+			}
+			r.activeAMs = active
+			if len(active) == 0 {
+				msg := fmt.Sprintf("%s has no active Alertmanager: its alerts fire into the void and notify nobody", name)
+				if dropped > 0 {
+					msg += fmt.Sprintf(" (%d discovered Alertmanagers were dropped by relabelling)", dropped)
+				}
+				r.add(gates.Finding{Rule: ruleNoAlertmanager, Severity: gates.SeverityError,
+					Message: msg + "; configure alerting.alertmanagers in Prometheus and check it can reach them"})
+			} else {
+				r.env.Notef("%s sends alerts to %s", name, strings.Join(active, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// client builds an API client, reading and masking its credentials.
+func (r *run) client(u *url.URL, server, key, tokenEnv string) (*apiClient, error) {
+	if pw, ok := u.User.Password(); ok {
+		r.env.Mask(pw)
+	}
+	tok, err := credential(r.env, key, tokenEnv)
+	if err != nil {
+		return nil, err
+	}
+	return newAPIClient(r.env.HTTPClient, u, server, r.st.tenant, tok), nil
+}
+
+// checkSources classifies each source's rules, checks coverage and, in live
+// mode, health and evaluation.
+func (r *run) checkSources() {
+	if len(r.st.selector) == 0 {
+		r.env.Notef("no selector: every alerting rule counts; set selector (e.g. {service: api}) to require alerts for this service")
+	}
+	for _, s := range r.sources {
+		s.an = analyze(s.rules, r.cl)
+		for i, rule := range s.rules {
+			f := &s.an.facts[i]
+			if rule.Alert {
+				s.alerts++
+			}
+			inScope := rule.Alert && r.st.selector.matches(rule.Labels, f.matchers, &r.rc)
+			if f.exprErr != nil && (inScope || !s.live) {
+				r.add(gates.Finding{Rule: ruleUnreadableExpr, Severity: gates.SeverityWarning, Pos: exprPos(rule),
+					Message: fmt.Sprintf("%s: could not read the expression (%v); it counts for no category unless labelled %s", rule.describe(), f.exprErr, overrideLabel)})
+			}
+			if !inScope {
+				continue
+			}
+			s.scope = append(s.scope, i)
+			if len(f.badOverride) > 0 {
+				r.add(gates.Finding{Rule: ruleUnknownCategory, Severity: gates.SeverityWarning, Pos: rule.Pos,
+					Message: fmt.Sprintf("%s: label %s names unknown categories %s; known: %s", rule.describe(), overrideLabel,
+						strings.Join(f.badOverride, ", "), strings.Join(categoryNames(r.cl.cats), ", "))})
+			}
+		}
+		r.env.Notef("%s: %d of %d alerting rules in scope%s", s.name, len(s.scope), s.alerts, r.scopeText())
+		s.covering = make([][]int, len(r.st.require))
+		for c, name := range r.st.require {
+			bit := r.cl.bit(name)
+			for _, i := range s.scope {
+				if s.an.facts[i].cats&bit != 0 {
+					s.covering[c] = append(s.covering[c], i)
+				}
+			}
+			r.coverage(s, c, name)
+		}
+		if s.live {
+			r.checkLive(s)
+		}
+	}
+}
+
+func (r *run) scopeText() string {
+	if len(r.st.selector) == 0 {
+		return ""
+	}
+	return " for " + r.st.selector.String()
+}
+
+func exprPos(rule *Rule) gates.Pos {
+	if rule.Pos.File == "" {
+		return gates.Pos{}
+	}
+	if rule.ExprLine > 0 {
+		return gates.Pos{File: rule.Pos.File, Line: rule.ExprLine}
+	}
+	return rule.Pos
+}
+
+// coverage notes the rules covering category c, or reports it missing.
+func (r *run) coverage(s *source, c int, name string) {
+	cov := s.covering[c]
+	if len(cov) > 0 {
+		names := make([]string, 0, len(cov))
+		for _, i := range cov {
+			d := s.rules[i].describe()
+			if s.an.facts[i].overridden {
+				d += " [" + overrideLabel + "]"
+			}
+			names = append(names, d)
+		}
+		r.env.Notef("%s — %s: %s", name, s.name, listNames(names))
+		return
+	}
+	cat := r.cl.cats[r.cl.byName[name]]
+	looked := strings.Join(cat.lookedFor, ", or ")
+	r.env.Notef("%s — %s: none; looked for %s", name, s.name, looked)
+	var scope string
+	switch {
+	case len(s.scope) == 0 && len(r.st.selector) > 0:
+		scope = fmt.Sprintf("; no alerting rule matches the selector %s (of %d alerting rules): check the selector or the rules' labels", r.st.selector, s.alerts)
+	case len(s.scope) > 0:
+		names := make([]string, 0, len(s.scope))
+		for _, i := range s.scope {
+			names = append(names, s.rules[i].Name)
+		}
+		scope = fmt.Sprintf("; alerting rules in scope: %s", listNames(names))
+	default:
+		scope = "; there are no alerting rules"
+	}
+	r.add(gates.Finding{Rule: ruleCategoryMissing, Severity: gates.SeverityError,
+		Message: fmt.Sprintf("no %s alert%s in %s: looked for an alerting rule reading %s%s. Add one, or label an existing alerting rule %s: %s",
+			name, r.scopeText(), s.name, looked, scope, overrideLabel, name)})
+}
+
+// checkLive checks that every covering rule is healthy and was evaluated
+// recently.
+func (r *run) checkLive(s *source) {
+	now := r.env.Now()
+	for _, i := range coveringRules(s) {
+		rule := s.rules[i]
+		switch {
+		case rule.Health == "err":
+			r.add(gates.Finding{Rule: ruleUnhealthy, Severity: gates.SeverityError,
+				Message: fmt.Sprintf("%s in %s fails to evaluate (health err): %s; it can never fire: fix the expression",
+					rule.describe(), s.name, firstLineOf(rule.LastError))})
+		case rule.Health != "ok" || rule.LastEval.IsZero():
+			health := rule.Health
+			if health == "" {
+				health = "not reported"
+			}
+			r.add(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
+				Message: fmt.Sprintf("%s in %s has not been evaluated yet (health %s); wait for its first evaluation, or check the rule group is running",
+					rule.describe(), s.name, health)})
+		default:
+			limit := r.st.maxEvalAge
+			if limit == 0 {
+				limit = max(minEvalAge, evalIntervalsAllowed*rule.Interval)
+			}
+			if age := now.Sub(rule.LastEval); age > limit {
+				r.add(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
+					Message: fmt.Sprintf("%s in %s was last evaluated %s ago (at %s), more than %s: its rule group is stuck or the server stopped evaluating",
+						rule.describe(), s.name, age.Round(time.Second), rule.LastEval.UTC().Format(time.RFC3339), limit)})
+			}
+		}
+	}
+}
+
+// coveringRules lists each covering rule of a source once, in rule order.
+func coveringRules(s *source) []int {
+	seen := map[int]bool{}
+	for _, cov := range s.covering {
+		for _, i := range cov {
+			seen[i] = true
+		}
+	}
+	var out []int
+	for i := range s.rules {
+		if seen[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// checkAlertmanager checks that no active silence mutes a covering rule and
+// that each reaches a receiver that notifies someone.
+func (r *run) checkAlertmanager(ctx context.Context) error {
+	c, err := r.client(r.st.alertmanager, "Alertmanager", "alertmanager-token-env", r.st.amTokenEnv)
+	if err != nil {
+		return err
+	}
+	silences, err := fetchSilences(ctx, c)
+	if err != nil {
+		return err
+	}
+	rt, err := fetchRouting(ctx, c)
+	if err != nil {
+		return err
+	}
+	r.env.Notef("Alertmanager %s: %d active silences", r.st.alertmanager.Redacted(), len(silences))
+	now := r.env.Now()
+	checked := map[string]bool{}
+	for _, s := range r.sources {
+		for _, i := range coveringRules(s) {
+			rule := s.rules[i]
+			if checked[rule.labelKey()] {
+				continue
+			}
+			checked[rule.labelKey()] = true
+			known := rule.alertLabels()
+			likely := likelyLabels(s.an.facts[i].matchers)
+			for _, sl := range silences {
+				switch silenceApplies(sl, known, likely, &r.rc) {
+				case silenceWhole:
+					r.add(gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
+						Message: fmt.Sprintf("%s is silenced by %s: it notifies nobody until the silence ends; expire the silence (amtool silence expire %s) or release after it ends",
+							rule.describe(), describeSilence(sl, now), sl.ID)})
+				case silencePartly:
+					r.add(gates.Finding{Rule: rulePartlySilenced, Severity: gates.SeverityWarning, Pos: rule.Pos,
+						Message: fmt.Sprintf("%s is partly silenced by %s: its alerts for matching series notify nobody",
+							rule.describe(), describeSilence(sl, now))})
+				}
+			}
+			r.checkRoute(rt, rule, known)
+		}
+	}
+	return nil
+}
+
+// checkRoute routes a rule's alerts through the tree and reports receivers
+// that notify nobody.
+func (r *run) checkRoute(rt *routing, rule *Rule, known map[string]string) {
+	outs, complete := rt.outcomes(known, &r.rc)
+	var silent, loud []routeOutcome
+	for _, o := range outs {
+		if rt.notifies(o) {
+			loud = append(loud, o)
+		} else {
+			silent = append(silent, o)
+		}
+	}
+	switch {
+	case len(loud) == 0:
+		r.add(gates.Finding{Rule: ruleRouteBlackhole, Severity: gates.SeverityError, Pos: rule.Pos,
+			Message: fmt.Sprintf("%s is routed to %s, which has no integrations (no *_configs): nobody is notified; route it to a receiver with email_configs, slack_configs, pagerduty_configs, webhook_configs or the like",
+				rule.describe(), receiverList(silent))})
+	case len(silent) > 0:
+		var assumed []string
+		for _, o := range silent {
+			for _, a := range o.assumed {
+				assumed = appendUnique(assumed, a)
+			}
+		}
+		r.add(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,
+			Message: fmt.Sprintf("%s may be routed to %s, which has no integrations, depending on labels only the firing series carry (%s); set them in the rule's labels to make the route certain",
+				rule.describe(), receiverList(silent), strings.Join(assumed, ", "))})
+	default:
+		r.env.Notef("%s → %s", rule.describe(), receiverList(loud))
+	}
+	if !complete {
+		r.add(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,
+			Message: fmt.Sprintf("%s: the route tree has too many ways depending on unknown labels to check them all", rule.describe())})
+	}
+}
+
+// receiverList names the receivers of routing outcomes: receiver "a", "b".
+func receiverList(outs []routeOutcome) string {
+	var names []string
+	for _, o := range outs {
+		for _, rc := range o.receivers {
+			names = appendUnique(names, fmt.Sprintf("%q", rc))
+		}
+	}
+	if len(names) == 1 {
+		return "receiver " + names[0]
+	}
+	return "receivers " + strings.Join(names, ", ")
+}
+
+func listNames(names []string) string {
+	if len(names) > maxNamesInNote {
+		return fmt.Sprintf("%s and %d more", strings.Join(names[:maxNamesInNote], ", "), len(names)-maxNamesInNote)
+	}
+	return strings.Join(names, ", ")
+}
+
+func firstLineOf(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,75 @@
+// Package alertpresence implements the alert-presence gate: it proves that
+// alerting rules covering CPU, memory and error rate (or other required
+// categories) exist for a service, are loaded, healthy and recently
+// evaluated, are not silenced, and route to a receiver that notifies
+// someone. Rules come from a Prometheus-compatible rules API, from rule files
+// in the repository, or both.
+package alertpresence
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/gates"
+)
+
+// Name is the gate's key in the configuration.
+const Name = "alert-presence"
+
+// Definition describes the gate for the list of gates.
+func Definition() gates.Definition {
+	return gates.Definition{
+		Name:      Name,
+		Checklist: "Observability: CPU, memory and error-rate alerts are active",
+		New: func(s *config.Section) (gates.Gate, error) {
+			return New(s)
+		},
+	}
+}
+
+// Gate is a configured alert-presence gate.
+type Gate struct {
+	st *settings
+}
+
+// New decodes and validates the gate's section. It does no I/O.
+func New(s *config.Section) (*Gate, error) {
+	st, err := parseSettings(s)
+	if err != nil {
+		return nil, err
+	}
+	return &Gate{st: st}, nil
+}
+
+// Name implements gates.Gate.
+func (g *Gate) Name() string { return Name }
+
+// Run implements gates.Gate.
+func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+	r := &run{st: g.st, env: env, cl: newClassifier(g.st.cats)}
+	if err := r.collect(ctx); err != nil {
+		return nil, err
+	}
+	r.checkSources()
+	if r.st.alertmanager != nil {
+		if err := r.checkAlertmanager(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r.summarise()
+	return r.findings, nil
+}
+
+// credential reads the token an env-var name points at and masks it.
+func credential(env *gates.Env, key, name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	tok := env.Getenv(name)
+	if tok == "" {
+		return "", fmt.Errorf("%s: the environment variable %s is not set or empty; set it to the bearer token (in GitHub Actions: env: {%s: ${{ secrets.%s }}})", key, name, name, name)
+	}
+	env.Mask(tok)
+	return tok, nil
+}

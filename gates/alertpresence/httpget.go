@@ -1,0 +1,134 @@
+package alertpresence
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxResponse bounds an API answer read into memory (a large Prometheus
+// serves tens of MB of rules).
+const maxResponse = 512 << 20
+
+// apiClient makes GET requests to one server with its tenant and token.
+type apiClient struct {
+	hc     *http.Client
+	base   *url.URL
+	header http.Header
+	// server names the server in hints ("Prometheus", "Alertmanager").
+	server string
+}
+
+func newAPIClient(hc *http.Client, base *url.URL, server, tenant, token string) *apiClient {
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", "release-gate (alert-presence)")
+	if tenant != "" {
+		h.Set("X-Scope-OrgID", tenant)
+	}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return &apiClient{hc: hc, base: base, header: h, server: server}
+}
+
+// endpoint returns the URL of an API path under the base.
+func (c *apiClient) endpoint(p string) *url.URL {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + p
+	return &u
+}
+
+// get fetches path and decodes its JSON body into out. Every failure names
+// the URL (without credentials): unreachable, non-2xx with the start of the
+// body, an answer that is not JSON.
+func (c *apiClient) get(ctx context.Context, p string, out any) error {
+	u := c.endpoint(p)
+	shown := u.Redacted()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return fmt.Errorf("GET %s: %w", shown, err)
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("GET %s: %w", shown, ctx.Err())
+		}
+		return fmt.Errorf("GET %s: %s is unreachable: %w", shown, c.server, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return fmt.Errorf("GET %s: reading the answer: %w", shown, err)
+	}
+	if len(body) > maxResponse {
+		return fmt.Errorf("GET %s: the answer is larger than %d MiB", shown, maxResponse>>20)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		msg := fmt.Sprintf("GET %s: %s", shown, resp.Status)
+		if excerpt := bodyExcerpt(body); excerpt != "" {
+			msg += ": " + excerpt
+		}
+		return &statusError{Code: resp.StatusCode, msg: msg + c.hint(resp.StatusCode, p)}
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		ct := resp.Header.Get("Content-Type")
+		return fmt.Errorf("GET %s: the answer is not the JSON of a %s API (Content-Type %q; starts with %q): %v; check the URL",
+			shown, c.server, ct, bodyExcerpt(body), err)
+	}
+	return nil
+}
+
+// statusError is a non-2xx answer.
+type statusError struct {
+	Code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+// hint says what to check for statuses a user can fix.
+func (c *apiClient) hint(status int, p string) string {
+	switch status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return fmt.Sprintf(" (the %s refused the credentials: check token-env, tenant, or user:password in the URL)", c.server)
+	case http.StatusNotFound:
+		if p == "/api/v1/alertmanagers" {
+			return ""
+		}
+		if c.server == "Prometheus" {
+			return " (is the URL the base of the Prometheus API? for Mimir or Cortex add /prometheus, e.g. https://mimir.example.com/prometheus)"
+		}
+		return " (is the URL the base of the Alertmanager API? for Mimir add /alertmanager)"
+	}
+	return ""
+}
+
+// bodyExcerpt is the first line of a body, short and printable.
+func bodyExcerpt(b []byte) string {
+	const max = 200
+	s := strings.TrimSpace(string(b[:min(len(b), 4*max)]))
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
+}

@@ -1,0 +1,295 @@
+package alertpresence
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/release-gate/release-gate/gates"
+	"gopkg.in/yaml.v3"
+)
+
+// maxRuleFile bounds the size of one rule file read into memory.
+const maxRuleFile = 64 << 20
+
+// fileSource is what the rule files held.
+type fileSource struct {
+	files     []string // every file the patterns matched
+	ruleFiles int      // files that held at least one rule group
+	rules     []*Rule
+	// problems are rules Prometheus would refuse to load, at file:line.
+	problems []gates.Finding
+}
+
+// loadFiles reads the rule files the patterns match: plain rule files
+// (groups:) and Kubernetes PrometheusRule (or VMRule) objects, several
+// YAML documents per file allowed. Documents of other kinds are skipped.
+// Invalid YAML is an error naming file:line; a rule Prometheus would refuse
+// (no alert or record, no expr) is a finding.
+func loadFiles(ctx context.Context, workspace string, patterns []string) (*fileSource, error) {
+	files, err := expandGlobs(ctx, workspace, patterns)
+	if err != nil {
+		return nil, err
+	}
+	src := &fileSource{files: files}
+	for _, rel := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := readCapped(filepath.Join(workspace, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, fmt.Errorf("reading rule file %s: %w", rel, err)
+		}
+		fl := fileLoader{file: rel}
+		if err := fl.load(data); err != nil {
+			return nil, err
+		}
+		if fl.groups > 0 {
+			src.ruleFiles++
+		}
+		src.rules = append(src.rules, fl.rules...)
+		src.problems = append(src.problems, fl.problems...)
+	}
+	return src, nil
+}
+
+func readCapped(p string) ([]byte, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxRuleFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxRuleFile {
+		return nil, fmt.Errorf("larger than %d MiB", maxRuleFile>>20)
+	}
+	return data, nil
+}
+
+// fileLoader reads the documents of one file.
+type fileLoader struct {
+	file     string
+	groups   int
+	rules    []*Rule
+	problems []gates.Finding
+}
+
+func (l *fileLoader) load(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return l.yamlError(err)
+		}
+		if len(doc.Content) == 1 {
+			l.document(doc.Content[0])
+		}
+	}
+}
+
+// yamlError turns "yaml: line 5: did not find expected key" into
+// "rules/api.yml:5: invalid YAML: did not find expected key".
+func (l *fileLoader) yamlError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	var line int
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+		_, rest, _ := strings.Cut(msg, ":")
+		return fmt.Errorf("%s:%d: invalid YAML in rule file:%s", l.file, line, rest)
+	}
+	return fmt.Errorf("%s: invalid YAML in rule file: %s", l.file, msg)
+}
+
+func (l *fileLoader) problem(n *yaml.Node, format string, args ...any) {
+	l.problems = append(l.problems, gates.Finding{
+		Rule:     "invalid-rule",
+		Severity: gates.SeverityError,
+		Pos:      gates.Pos{File: l.file, Line: n.Line, Col: n.Column},
+		Message:  fmt.Sprintf(format, args...) + "; Prometheus refuses to load this file",
+	})
+}
+
+// document reads one YAML document: a rule file, a PrometheusRule or VMRule
+// object, or a Kubernetes List of them.
+func (l *fileLoader) document(n *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	if g := mapValue(n, "groups"); g != nil {
+		l.groupList(g)
+		return
+	}
+	switch kind := scalarValue(mapValue(n, "kind")); kind {
+	case "PrometheusRule", "VMRule":
+		spec := mapValue(n, "spec")
+		if spec == nil || mapValue(spec, "groups") == nil {
+			l.problem(n, "%s object has no spec.groups", kind)
+			return
+		}
+		l.groupList(mapValue(spec, "groups"))
+	case "List", "PrometheusRuleList", "VMRuleList":
+		if items := mapValue(n, "items"); items != nil && items.Kind == yaml.SequenceNode {
+			for _, it := range items.Content {
+				l.document(it)
+			}
+		}
+	}
+}
+
+func (l *fileLoader) groupList(n *yaml.Node) {
+	if isNullNode(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.problem(n, "groups: want a list of rule groups")
+		return
+	}
+	for _, g := range n.Content {
+		g = deref(g)
+		if g.Kind != yaml.MappingNode {
+			l.problem(g, "a rule group must be a mapping with name and rules")
+			continue
+		}
+		l.groups++
+		name := scalarValue(mapValue(g, "name"))
+		if name == "" {
+			l.problem(g, "rule group has no name")
+		}
+		groupLabels, ok := stringMap(mapValue(g, "labels"))
+		if !ok {
+			l.problem(mapValue(g, "labels"), "group %q: labels must map names to strings", name)
+		}
+		rules := mapValue(g, "rules")
+		if rules == nil || isNullNode(rules) {
+			continue
+		}
+		if rules.Kind != yaml.SequenceNode {
+			l.problem(rules, "group %q: rules must be a list", name)
+			continue
+		}
+		for _, rn := range rules.Content {
+			l.rule(deref(rn), name, groupLabels)
+		}
+	}
+}
+
+func (l *fileLoader) rule(n *yaml.Node, group string, groupLabels map[string]string) {
+	if n.Kind != yaml.MappingNode {
+		l.problem(n, "group %q: a rule must be a mapping with alert or record, and expr", group)
+		return
+	}
+	alertKey, alert := mapEntry(n, "alert")
+	recordKey, record := mapEntry(n, "record")
+	exprNode := mapValue(n, "expr")
+	r := &Rule{Group: group, File: l.file}
+	switch {
+	case alert != nil && record != nil:
+		l.problem(n, "rule sets both alert and record")
+		return
+	case alert != nil:
+		r.Alert, r.Name = true, scalarValue(alert)
+		r.Pos = gates.Pos{File: l.file, Line: alertKey.Line, Col: alertKey.Column}
+	case record != nil:
+		r.Name = scalarValue(record)
+		r.Pos = gates.Pos{File: l.file, Line: recordKey.Line, Col: recordKey.Column}
+	default:
+		l.problem(n, "group %q: rule has neither alert nor record", group)
+		return
+	}
+	if r.Name == "" {
+		l.problem(n, "group %q: rule has an empty name", group)
+		return
+	}
+	if exprNode == nil || exprNode.Kind != yaml.ScalarNode || strings.TrimSpace(exprNode.Value) == "" {
+		l.problem(n, "rule %s has no expr", r.Name)
+		return
+	}
+	r.Expr = exprNode.Value
+	r.ExprLine = exprNode.Line
+	labels, ok := stringMap(mapValue(n, "labels"))
+	if !ok {
+		l.problem(mapValue(n, "labels"), "rule %s: labels must map names to strings", r.Name)
+		return
+	}
+	if len(groupLabels) > 0 {
+		merged := make(map[string]string, len(groupLabels)+len(labels))
+		for k, v := range groupLabels {
+			merged[k] = v
+		}
+		for k, v := range labels {
+			merged[k] = v
+		}
+		labels = merged
+	}
+	r.Labels = labels
+	l.rules = append(l.rules, r)
+}
+
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNullNode(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// mapEntry returns the key and value nodes of key in mapping n.
+func mapEntry(n *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	n = deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i], deref(n.Content[i+1])
+		}
+	}
+	return nil, nil
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	_, v := mapEntry(n, key)
+	return v
+}
+
+func scalarValue(n *yaml.Node) string {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return ""
+	}
+	return n.Value
+}
+
+// stringMap reads a mapping of scalars; a missing or null node is an empty
+// map.
+func stringMap(n *yaml.Node) (map[string]string, bool) {
+	if n == nil || isNullNode(n) {
+		return nil, true
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, false
+	}
+	m := make(map[string]string, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v := deref(n.Content[i+1])
+		if v.Kind != yaml.ScalarNode {
+			return nil, false
+		}
+		m[n.Content[i].Value] = v.Value
+	}
+	return m, true
+}
