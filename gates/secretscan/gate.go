@@ -85,8 +85,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			case ScopeTree:
 				record(g.scanTree(ctx, env, r, det))
 			case ScopeDiff:
-				record(g.scanDiff(ctx, r, det, rng, prefix, !slices.Contains(scopes, ScopeTree)))
+				record(g.scanDiff(ctx, env, r, det, rng, prefix, !slices.Contains(scopes, ScopeTree)))
 			case ScopeHistory:
+				env.Progressf("scanning the whole history of every branch and tag")
 				record(g.scanHistory(ctx, det, env.Workspace, prefix))
 			}
 		}()
@@ -246,14 +247,25 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	}
 	var files []string
 	var forbid []gates.Finding
+	submodules := 0
 	for _, f := range tracked {
 		if pattern := forbidden(f.path, g.forbid, g.allow); pattern != "" {
 			forbid = append(forbid, forbiddenFinding(f.path, pattern, ""))
 		}
-		if f.mode == "120000" || f.mode == "160000" {
-			continue // a symlink's target or a submodule is not this file's content
+		switch f.mode {
+		case "120000": // a symlink: its target is scanned where it is tracked
+			continue
+		case "160000":
+			submodules++
+			continue
 		}
 		files = append(files, f.path)
+	}
+	if submodules > 0 {
+		env.Notef("%s not scanned: scan each submodule's repository with its own gate", plural(submodules, "submodule"))
+	}
+	if len(files) > 2000 {
+		env.Progressf("scanning %d tracked files", len(files))
 	}
 	var last atomic.Int64
 	last.Store(env.Now().UnixNano())
@@ -270,10 +282,13 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	return leaks, forbid, plural(len(files), "tracked file"), nil
 }
 
-func (g *Gate) scanDiff(ctx context.Context, r repo, det detector, rng *commitRange, prefix string, checkAdded bool) ([]leak, []gates.Finding, string, error) {
+func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detector, rng *commitRange, prefix string, checkAdded bool) ([]leak, []gates.Finding, string, error) {
 	what := fmt.Sprintf("%s (%s)", plural(rng.commits, "commit"), rng)
 	if rng.commits == 0 {
 		return nil, nil, what, nil
+	}
+	if rng.commits > 200 {
+		env.Progressf("scanning %d commits (%s)", rng.commits, rng)
 	}
 	opts := rng.base + ".." + rng.head
 	if prefix != "" {
