@@ -1,0 +1,207 @@
+// Package stagingdigest is the staging-digest gate: the candidate image
+// reference resolves, through the registry, to exactly the digest that
+// staging validated. Optionally a staging endpoint proves staging runs it.
+package stagingdigest
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/gates"
+)
+
+// Name is the gate's key in the configuration.
+const Name = "staging-digest"
+
+// defaultWaitInterval is how often wait re-reads the staging endpoint.
+const defaultWaitInterval = 10 * time.Second
+
+// Config is the gate's section of the configuration.
+type Config struct {
+	// Image is the candidate: a tag or name@sha256:... (action input image).
+	Image string `yaml:"image,required"`
+	// Staging is what staging validated: a tag or name@sha256:... (action
+	// input staging-image).
+	Staging string `yaml:"staging,required"`
+	// Platform, such as linux/amd64, compares that platform's image of a
+	// multi-arch index instead of the top-level digest.
+	Platform string `yaml:"platform"`
+	// Insecure allows plain HTTP to the registries. Off by default and never
+	// implied, not even for localhost.
+	Insecure bool `yaml:"insecure"`
+	// UsernameEnv and PasswordEnv name environment variables holding
+	// registry credentials; both or neither.
+	UsernameEnv string `yaml:"username-env"`
+	PasswordEnv string `yaml:"password-env"`
+	// StagingEndpoint reads the digest staging actually runs.
+	StagingEndpoint *Endpoint `yaml:"staging-endpoint"`
+	// Wait re-reads the staging endpoint until it shows the candidate.
+	Wait *Wait `yaml:"wait"`
+}
+
+// Endpoint is an HTTP endpoint of the staging deployment that reports, in
+// JSON, the image digest it runs.
+type Endpoint struct {
+	URL string `yaml:"url,required"`
+	// JSONPath is a dotted path to the digest: build.digest, $.image.digest,
+	// images[0].digest.
+	JSONPath string `yaml:"json-path,required"`
+}
+
+// Wait says how long to wait for staging to run the candidate.
+type Wait struct {
+	Interval config.Duration `yaml:"interval"`
+	Timeout  config.Duration `yaml:"timeout,required"`
+}
+
+// Definition is the staging-digest gate for the list of gates.
+func Definition() gates.Definition {
+	return gates.Definition{
+		Name:      Name,
+		Checklist: "Validation: the exact image hash was validated in staging",
+		New:       New,
+	}
+}
+
+// New builds the gate from its configuration section. It does no I/O.
+func New(s *config.Section) (gates.Gate, error) { return newGate(s) }
+
+func newGate(s *config.Section, opts ...option) (*Gate, error) {
+	var c Config
+	if err := s.Decode(&c); err != nil {
+		return nil, err
+	}
+	g := &Gate{cfg: c, retry: defaultRetry, endpointTimeout: defaultEndpointTimeout}
+	for _, o := range opts {
+		o(g)
+	}
+	var err error
+	if g.image, err = parseRef(c.Image, c.Insecure); err != nil {
+		return nil, s.Errorf("image", "%v", err)
+	}
+	if g.staging, err = parseRef(c.Staging, c.Insecure); err != nil {
+		return nil, s.Errorf("staging", "%v", err)
+	}
+	if c.Platform != "" {
+		p, err := parsePlatform(c.Platform)
+		if err != nil {
+			return nil, s.Errorf("platform", "%v", err)
+		}
+		g.platform = p
+	}
+	switch {
+	case (c.UsernameEnv == "") != (c.PasswordEnv == ""):
+		key := "username-env"
+		if c.UsernameEnv == "" {
+			key = "password-env"
+		}
+		return nil, s.Errorf(key, "set both username-env and password-env, or neither")
+	case c.UsernameEnv != "" && !validEnvName(c.UsernameEnv):
+		return nil, s.Errorf("username-env", "want the name of an environment variable (such as REGISTRY_USERNAME), got %q; the file never holds credentials themselves", c.UsernameEnv)
+	case c.PasswordEnv != "" && !validEnvName(c.PasswordEnv):
+		return nil, s.Errorf("password-env", "want the name of an environment variable (such as REGISTRY_PASSWORD), got a value that is not a variable name; the file never holds credentials themselves")
+	}
+	if e := c.StagingEndpoint; e != nil {
+		u, err := url.Parse(e.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, s.Errorf("staging-endpoint.url", "want an http:// or https:// URL, got %q", e.URL)
+		}
+		if g.jsonPath, err = parseJSONPath(e.JSONPath); err != nil {
+			return nil, s.Errorf("staging-endpoint.json-path", "%v", err)
+		}
+	}
+	if w := c.Wait; w != nil {
+		if c.StagingEndpoint == nil {
+			return nil, s.Errorf("wait", "wait re-reads staging-endpoint until staging runs the candidate; set staging-endpoint too")
+		}
+		if w.Timeout <= 0 {
+			return nil, s.Errorf("wait.timeout", "must be positive")
+		}
+		g.interval = time.Duration(w.Interval)
+		if g.interval == 0 {
+			g.interval = min(defaultWaitInterval, time.Duration(w.Timeout))
+		}
+		if g.interval <= 0 || g.interval > time.Duration(w.Timeout) {
+			return nil, s.Errorf("wait.interval", "must be positive and at most wait.timeout (%s)", w.Timeout)
+		}
+		if s.Timeout > 0 && time.Duration(w.Timeout) >= s.Timeout {
+			return nil, s.Errorf("wait.timeout", "%s is not shorter than the gate's timeout (%s): the gate would be cut off before it can say what staging runs; raise timeout or lower wait.timeout", w.Timeout, s.Timeout)
+		}
+	}
+	return g, nil
+}
+
+// parseRef parses an image reference strictly: the registry and a tag or a
+// digest must be written out (no implied docker.io, library/ or latest).
+func parseRef(s string, insecure bool) (name.Reference, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, fmt.Errorf("want an image reference such as ghcr.io/org/api:1.2.3 or ghcr.io/org/api@sha256:…, got nothing")
+	}
+	opts := []name.Option{name.StrictValidation}
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := name.ParseReference(s, opts...)
+	if err == nil {
+		return ref, nil
+	}
+	// Say what a strict reference would look like, when a lenient parse
+	// understands the text.
+	weak, werr := name.ParseReference(s, name.WeakValidation)
+	if werr != nil {
+		return nil, fmt.Errorf("%q is not an image reference (%v); want registry/repository:tag or registry/repository@sha256:…", s, werr)
+	}
+	if !hasTagOrDigest(s) {
+		return nil, fmt.Errorf("%q names no tag or digest; write the tag (%s:TAG) or the digest (%s@sha256:…): release-gate never assumes :latest", s, s, s)
+	}
+	full := weak.Context().Name()
+	if strings.HasPrefix(full, name.DefaultRegistry+"/") {
+		full = "docker.io/" + strings.TrimPrefix(full, name.DefaultRegistry+"/")
+	}
+	sep := ":"
+	if _, ok := weak.(name.Digest); ok {
+		sep = "@"
+	}
+	return nil, fmt.Errorf("%q does not name its registry; write it in full: %s%s%s", s, full, sep, weak.Identifier())
+}
+
+// hasTagOrDigest reports whether the last path element of s carries a tag or
+// a digest (a registry port does not count).
+func hasTagOrDigest(s string) bool {
+	if strings.Contains(s, "@") {
+		return true
+	}
+	last := s[strings.LastIndex(s, "/")+1:]
+	return strings.Contains(last, ":")
+}
+
+// parsePlatform parses os/arch[/variant].
+func parsePlatform(s string) (*v1.Platform, error) {
+	p, err := v1.ParsePlatform(s)
+	if err != nil || p.OS == "" || p.Architecture == "" {
+		return nil, fmt.Errorf("want os/arch or os/arch/variant such as linux/amd64 or linux/arm64/v8, got %q", s)
+	}
+	return p, nil
+}
+
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}

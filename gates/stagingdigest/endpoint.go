@@ -1,0 +1,268 @@
+package stagingdigest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// defaultEndpointTimeout bounds one read of the staging endpoint.
+const defaultEndpointTimeout = 30 * time.Second
+
+// maxEndpointBody caps what is read from the staging endpoint.
+const maxEndpointBody = 1 << 20
+
+// parseJSONPath parses a simple path: build.digest, $.image.digest,
+// images[0].digest or images.0.digest. Keys containing dots are not
+// supported.
+func parseJSONPath(s string) ([]string, error) {
+	p := strings.TrimSpace(s)
+	p = strings.TrimPrefix(p, "$")
+	p = strings.TrimPrefix(p, ".")
+	bad := fmt.Errorf("want a dotted path such as build.digest, $.image.digest or images[0].digest, got %q", s)
+	if p == "" {
+		return nil, bad
+	}
+	var steps []string
+	for _, part := range strings.Split(p, ".") {
+		key, rest, bracket := strings.Cut(part, "[")
+		if (key == "" && rest == "") || (bracket && rest == "") {
+			return nil, bad
+		}
+		if key != "" {
+			if strings.ContainsAny(key, "]*'\" ") {
+				return nil, bad
+			}
+			steps = append(steps, key)
+		}
+		for rest != "" {
+			idx, after, ok := strings.Cut(rest, "]")
+			if n, err := strconv.Atoi(idx); !ok || err != nil || n < 0 {
+				return nil, bad
+			}
+			steps = append(steps, idx)
+			if after == "" {
+				break
+			}
+			if !strings.HasPrefix(after, "[") {
+				return nil, bad
+			}
+			rest = after[1:]
+		}
+	}
+	return steps, nil
+}
+
+// lookupJSONPath walks v along steps. Messages name the part of the path
+// that did not match and what was there instead.
+func lookupJSONPath(v any, steps []string) (any, error) {
+	for i, step := range steps {
+		at := strings.Join(steps[:i], ".")
+		if at == "" {
+			at = "the top level"
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			next, ok := x[step]
+			if !ok {
+				keys := make([]string, 0, len(x))
+				for k := range x {
+					keys = append(keys, k)
+				}
+				slices.Sort(keys)
+				if len(keys) > 20 {
+					keys = append(keys[:20], "…")
+				}
+				return nil, fmt.Errorf("no key %q at %s (keys there: %s)", step, at, strings.Join(keys, ", "))
+			}
+			v = next
+		case []any:
+			n, err := strconv.Atoi(step)
+			if err != nil || n >= len(x) {
+				return nil, fmt.Errorf("%s is a list of %d, so %q does not select an item", at, len(x), step)
+			}
+			v = x[n]
+		default:
+			return nil, fmt.Errorf("%s is %s, so %q does not select anything", at, jsonKind(v), step)
+		}
+	}
+	return v, nil
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case []any:
+		return "a list"
+	}
+	return "an object"
+}
+
+// endpointURL names the endpoint in messages: no query string or user
+// info, where a token might hide.
+func endpointURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the staging endpoint"
+	}
+	u.RawQuery, u.User, u.Fragment = "", nil, ""
+	return u.String()
+}
+
+// readEndpoint GETs the staging endpoint once and returns the digest at the
+// JSON path.
+func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error) {
+	e := g.cfg.StagingEndpoint
+	where := endpointURL(e.URL)
+	ctx, cancel := context.WithTimeout(ctx, g.endpointTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	client := env.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // its text repeats the full URL
+		}
+		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEndpointBody+1))
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("GET %s: reading the answer: %w", where, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return v1.Hash{}, fmt.Errorf("GET %s: %s", where, resp.Status)
+	}
+	if len(body) > maxEndpointBody {
+		return v1.Hash{}, fmt.Errorf("GET %s: the answer is larger than %d bytes", where, maxEndpointBody)
+	}
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, resp.Header.Get("Content-Type"), snippet(body))
+	}
+	v, err := lookupJSONPath(doc, g.jsonPath)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %v", where, e.JSONPath, err)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %s, not a digest string", where, e.JSONPath, jsonKind(v))
+	}
+	h, err := parseDigestValue(s)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, truncate(s, 120))
+	}
+	return h, nil
+}
+
+// parseDigestValue reads "sha256:…" or "name@sha256:…".
+func parseDigestValue(s string) (v1.Hash, error) {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = s[i+1:]
+	}
+	return v1.NewHash(s)
+}
+
+func snippet(b []byte) string { return truncate(strings.TrimSpace(string(b)), 60) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// checkEndpoint requires the staging endpoint to report one of want (the
+// candidate's digest; with a platform, also its index's). With wait it
+// re-reads until it does or wait.timeout passes, noting each attempt.
+// A mismatch on the last read is a finding; a failed last read is an error.
+func (g *Gate) checkEndpoint(ctx context.Context, env *gates.Env, want []v1.Hash) (*gates.Finding, error) {
+	where := endpointURL(g.cfg.StagingEndpoint.URL)
+	path := g.cfg.StagingEndpoint.JSONPath
+	var timeout time.Duration
+	maxAttempts := 1
+	if g.cfg.Wait != nil {
+		timeout = time.Duration(g.cfg.Wait.Timeout)
+		// A bound that does not depend on the clock moving.
+		maxAttempts = int(timeout/g.interval) + 2
+	}
+	start := env.Now()
+	deadline := start.Add(timeout)
+	lastProgress := start
+	var (
+		seen    v1.Hash
+		lastErr error
+	)
+	attempt := 0
+	for attempt < maxAttempts {
+		attempt++
+		seen, lastErr = g.readEndpoint(ctx, env)
+		elapsed := env.Now().Sub(start).Round(time.Millisecond)
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("reading staging-endpoint %s: %w", where, ctx.Err())
+		case lastErr != nil:
+			env.Notef("staging-endpoint attempt %d (%s): %v", attempt, elapsed, lastErr)
+		case slices.Contains(want, seen):
+			env.Notef("staging-endpoint attempt %d (%s): %s at %s is %s: staging runs the candidate", attempt, elapsed, where, path, seen)
+			return nil, nil
+		default:
+			env.Notef("staging-endpoint attempt %d (%s): %s at %s is %s, not the candidate", attempt, elapsed, where, path, seen)
+		}
+		remaining := deadline.Sub(env.Now())
+		if g.cfg.Wait == nil || remaining <= 0 || attempt >= maxAttempts {
+			break
+		}
+		if now := env.Now(); now.Sub(lastProgress) >= 5*time.Second {
+			env.Progressf("waiting for staging to run %s: attempt %d, %s left", want[0], attempt, remaining.Round(time.Second))
+			lastProgress = now
+		}
+		t := time.NewTimer(min(g.interval, remaining))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("waiting for staging-endpoint %s to show %s: %w", where, want[0], ctx.Err())
+		case <-t.C:
+		}
+	}
+	over := ""
+	if g.cfg.Wait != nil {
+		over = fmt.Sprintf(" (last of %d attempts over %s)", attempt, env.Now().Sub(start).Round(time.Millisecond))
+	}
+	if lastErr != nil {
+		return nil, fmt.Errorf("reading staging-endpoint: %w%s", lastErr, over)
+	}
+	msg := fmt.Sprintf("staging-endpoint %s reports %s at %s, not the candidate's %s%s: staging does not run the image being released", where, seen, path, want[0], over)
+	if g.cfg.Wait == nil {
+		msg += "; if staging is still rolling out, add wait: {interval, timeout}"
+	}
+	return &gates.Finding{Rule: "staging-not-running", Severity: gates.SeverityError, Message: msg}, nil
+}
