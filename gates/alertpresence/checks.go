@@ -37,6 +37,10 @@ type run struct {
 	sources  []*source
 	// activeAMs is what Prometheus reported (live mode, when checked).
 	activeAMs []string
+	// subjects lists, per failed check, the rules it failed (for the
+	// summary), and problemOrder the checks in the order they failed.
+	subjects     map[string][]string
+	problemOrder []string
 }
 
 // source is one place rules come from, analysed.
@@ -53,8 +57,6 @@ type source struct {
 	covering [][]int
 }
 
-func (r *run) add(f gates.Finding) { r.findings = append(r.findings, f) }
-
 // collect loads every configured source: the rule files, then the rules
 // API (one request) and Prometheus' Alertmanagers.
 func (r *run) collect(ctx context.Context) error {
@@ -63,7 +65,9 @@ func (r *run) collect(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.findings = append(r.findings, fs.problems...)
+		for _, p := range fs.problems {
+			r.report(p, "")
+		}
 		r.env.Notef("rule files: %d file(s) matched %s, %d held rule groups, %d rules",
 			len(fs.files), strings.Join(r.st.files, ", "), fs.ruleFiles, len(fs.rules))
 		r.sources = append(r.sources, &source{name: "rule files", rules: fs.rules})
@@ -94,8 +98,8 @@ func (r *run) collect(ctx context.Context) error {
 				if dropped > 0 {
 					msg += fmt.Sprintf(" (%d discovered Alertmanagers were dropped by relabelling)", dropped)
 				}
-				r.add(gates.Finding{Rule: ruleNoAlertmanager, Severity: gates.SeverityError,
-					Message: msg + "; configure alerting.alertmanagers in Prometheus and check it can reach them"})
+				r.report(gates.Finding{Rule: ruleNoAlertmanager, Severity: gates.SeverityError,
+					Message: msg + "; configure alerting.alertmanagers in Prometheus and check it can reach them"}, "")
 			} else {
 				r.env.Notef("%s sends alerts to %s", name, strings.Join(active, ", "))
 			}
@@ -131,17 +135,17 @@ func (r *run) checkSources() {
 			}
 			inScope := rule.Alert && r.st.selector.matches(rule.Labels, f.matchers, &r.rc)
 			if f.exprErr != nil && (inScope || !s.live) {
-				r.add(gates.Finding{Rule: ruleUnreadableExpr, Severity: gates.SeverityWarning, Pos: exprPos(rule),
-					Message: fmt.Sprintf("%s: could not read the expression (%v); it counts for no category unless labelled %s", rule.describe(), f.exprErr, overrideLabel)})
+				r.report(gates.Finding{Rule: ruleUnreadableExpr, Severity: gates.SeverityWarning, Pos: exprPos(rule),
+					Message: fmt.Sprintf("%s: could not read the expression (%v); it counts for no category unless labelled %s", rule.describe(), f.exprErr, overrideLabel)}, rule.Name)
 			}
 			if !inScope {
 				continue
 			}
 			s.scope = append(s.scope, i)
 			if len(f.badOverride) > 0 {
-				r.add(gates.Finding{Rule: ruleUnknownCategory, Severity: gates.SeverityWarning, Pos: rule.Pos,
+				r.report(gates.Finding{Rule: ruleUnknownCategory, Severity: gates.SeverityWarning, Pos: rule.Pos,
 					Message: fmt.Sprintf("%s: label %s names unknown categories %s; known: %s", rule.describe(), overrideLabel,
-						strings.Join(f.badOverride, ", "), strings.Join(categoryNames(r.cl.cats), ", "))})
+						strings.Join(f.badOverride, ", "), strings.Join(categoryNames(r.cl.cats), ", "))}, rule.Name)
 			}
 		}
 		r.env.Notef("%s: %d of %d alerting rules in scope%s", s.name, len(s.scope), s.alerts, r.scopeText())
@@ -209,9 +213,9 @@ func (r *run) coverage(s *source, c int, name string) {
 	default:
 		scope = "; there are no alerting rules"
 	}
-	r.add(gates.Finding{Rule: ruleCategoryMissing, Severity: gates.SeverityError,
+	r.report(gates.Finding{Rule: ruleCategoryMissing, Severity: gates.SeverityError,
 		Message: fmt.Sprintf("no %s alert%s in %s: looked for an alerting rule reading %s%s. Add one, or label an existing alerting rule %s: %s",
-			name, r.scopeText(), s.name, looked, scope, overrideLabel, name)})
+			name, r.scopeText(), s.name, looked, scope, overrideLabel, name)}, "")
 }
 
 // checkLive checks that every covering rule is healthy and was evaluated
@@ -222,26 +226,26 @@ func (r *run) checkLive(s *source) {
 		rule := s.rules[i]
 		switch {
 		case rule.Health == "err":
-			r.add(gates.Finding{Rule: ruleUnhealthy, Severity: gates.SeverityError,
+			r.report(gates.Finding{Rule: ruleUnhealthy, Severity: gates.SeverityError,
 				Message: fmt.Sprintf("%s in %s fails to evaluate (health err): %s; it can never fire: fix the expression",
-					rule.describe(), s.name, firstLineOf(rule.LastError))})
+					rule.describe(), s.name, firstLineOf(rule.LastError))}, rule.Name)
 		case rule.Health != "ok" || rule.LastEval.IsZero():
 			health := rule.Health
 			if health == "" {
 				health = "not reported"
 			}
-			r.add(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
+			r.report(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
 				Message: fmt.Sprintf("%s in %s has not been evaluated yet (health %s); wait for its first evaluation, or check the rule group is running",
-					rule.describe(), s.name, health)})
+					rule.describe(), s.name, health)}, rule.Name)
 		default:
 			limit := r.st.maxEvalAge
 			if limit == 0 {
 				limit = max(minEvalAge, evalIntervalsAllowed*rule.Interval)
 			}
 			if age := now.Sub(rule.LastEval); age > limit {
-				r.add(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
+				r.report(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
 					Message: fmt.Sprintf("%s in %s was last evaluated %s ago (at %s), more than %s: its rule group is stuck or the server stopped evaluating",
-						rule.describe(), s.name, age.Round(time.Second), rule.LastEval.UTC().Format(time.RFC3339), limit)})
+						rule.describe(), s.name, age.Round(time.Second), rule.LastEval.UTC().Format(time.RFC3339), limit)}, rule.Name)
 			}
 		}
 	}
@@ -279,7 +283,7 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.env.Notef("Alertmanager %s: %d active silences", r.st.alertmanager.Redacted(), len(silences))
+	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural(len(silences), "active silence"))
 	now := r.env.Now()
 	checked := map[string]bool{}
 	for _, s := range r.sources {
@@ -294,13 +298,13 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 			for _, sl := range silences {
 				switch silenceApplies(sl, known, likely, &r.rc) {
 				case silenceWhole:
-					r.add(gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
+					r.report(gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is silenced by %s: it notifies nobody until the silence ends; expire the silence (amtool silence expire %s) or release after it ends",
-							rule.describe(), describeSilence(sl, now), sl.ID)})
+							rule.describe(), describeSilence(sl, now), sl.ID)}, rule.Name)
 				case silencePartly:
-					r.add(gates.Finding{Rule: rulePartlySilenced, Severity: gates.SeverityWarning, Pos: rule.Pos,
+					r.report(gates.Finding{Rule: rulePartlySilenced, Severity: gates.SeverityWarning, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is partly silenced by %s: its alerts for matching series notify nobody",
-							rule.describe(), describeSilence(sl, now))})
+							rule.describe(), describeSilence(sl, now))}, rule.Name)
 				}
 			}
 			r.checkRoute(rt, rule, known)
@@ -323,9 +327,9 @@ func (r *run) checkRoute(rt *routing, rule *Rule, known map[string]string) {
 	}
 	switch {
 	case len(loud) == 0:
-		r.add(gates.Finding{Rule: ruleRouteBlackhole, Severity: gates.SeverityError, Pos: rule.Pos,
+		r.report(gates.Finding{Rule: ruleRouteBlackhole, Severity: gates.SeverityError, Pos: rule.Pos,
 			Message: fmt.Sprintf("%s is routed to %s, which has no integrations (no *_configs): nobody is notified; route it to a receiver with email_configs, slack_configs, pagerduty_configs, webhook_configs or the like",
-				rule.describe(), receiverList(silent))})
+				rule.describe(), receiverList(silent))}, rule.Name)
 	case len(silent) > 0:
 		var assumed []string
 		for _, o := range silent {
@@ -333,15 +337,15 @@ func (r *run) checkRoute(rt *routing, rule *Rule, known map[string]string) {
 				assumed = appendUnique(assumed, a)
 			}
 		}
-		r.add(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,
+		r.report(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,
 			Message: fmt.Sprintf("%s may be routed to %s, which has no integrations, depending on labels only the firing series carry (%s); set them in the rule's labels to make the route certain",
-				rule.describe(), receiverList(silent), strings.Join(assumed, ", "))})
+				rule.describe(), receiverList(silent), strings.Join(assumed, ", "))}, rule.Name)
 	default:
 		r.env.Notef("%s → %s", rule.describe(), receiverList(loud))
 	}
 	if !complete {
-		r.add(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,
-			Message: fmt.Sprintf("%s: the route tree has too many ways depending on unknown labels to check them all", rule.describe())})
+		r.report(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,
+			Message: fmt.Sprintf("%s: the route tree has too many ways depending on unknown labels to check them all", rule.describe())}, rule.Name)
 	}
 }
 

@@ -7,37 +7,44 @@ import (
 	"github.com/release-gate/release-gate/gates"
 )
 
+// report adds a finding about subject (a rule's name, or "" when it
+// concerns no rule), remembered for the summary.
+func (r *run) report(f gates.Finding, subject string) {
+	r.findings = append(r.findings, f)
+	if f.Severity != gates.SeverityError || f.Rule == ruleCategoryMissing {
+		return
+	}
+	if _, ok := r.subjects[f.Rule]; !ok {
+		r.problemOrder = append(r.problemOrder, f.Rule)
+	}
+	if r.subjects == nil {
+		r.subjects = map[string][]string{}
+	}
+	r.subjects[f.Rule] = append(r.subjects[f.Rule], subject)
+}
+
 // summarise sets the one-line reason: what is covered on a pass, what is
 // wrong on a failure.
 func (r *run) summarise() {
-	var missing []string
-	counts := map[string]int{}
-	var order []string
-	for _, f := range r.findings {
-		if f.Severity != gates.SeverityError {
-			continue
-		}
-		if f.Rule == ruleCategoryMissing {
-			continue
-		}
-		if counts[f.Rule] == 0 {
-			order = append(order, f.Rule)
-		}
-		counts[f.Rule]++
-	}
-	for c, name := range r.st.require {
-		for _, s := range r.sources {
+	var parts []string
+	for _, s := range r.sources {
+		var missing []string
+		for c, name := range r.st.require {
 			if len(s.covering[c]) == 0 {
-				missing = append(missing, fmt.Sprintf("%s (%s)", name, s.name))
+				missing = append(missing, name)
 			}
 		}
+		if len(missing) == 0 {
+			continue
+		}
+		p := "no " + strings.Join(missing, ", ") + " alert" + r.scopeText()
+		if len(r.sources) > 1 {
+			p += " in " + s.name
+		}
+		parts = append(parts, p)
 	}
-	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "missing "+strings.Join(missing, ", ")+r.scopeText())
-	}
-	for _, id := range order {
-		parts = append(parts, problemText(id, counts[id]))
+	for _, id := range r.problemOrder {
+		parts = append(parts, problemText(id, r.subjects[id]))
 	}
 	if len(parts) > 0 {
 		r.env.SetSummary("%s", strings.Join(parts, "; "))
@@ -45,7 +52,7 @@ func (r *run) summarise() {
 	}
 	var per []string
 	for _, s := range r.sources {
-		per = append(per, fmt.Sprintf("%d alerting rule(s) in %s", len(coveringRules(s)), s.name))
+		per = append(per, fmt.Sprintf("%s in %s", plural(len(coveringRules(s)), "alerting rule"), s.name))
 	}
 	checks := ""
 	if r.st.prometheus != nil {
@@ -57,24 +64,41 @@ func (r *run) summarise() {
 	r.env.SetSummary("%s covered%s by %s%s", strings.Join(r.st.require, ", "), r.scopeText(), strings.Join(per, " and "), checks)
 }
 
-func problemText(id string, n int) string {
-	rules := "rule"
-	if n > 1 {
-		rules = "rules"
+// problemText summarises the findings of one check: "2 rules silenced
+// (HighCPU, HighMemory)".
+func problemText(id string, subjects []string) string {
+	var names []string
+	for _, s := range subjects {
+		if s != "" && !contains(names, s) {
+			names = append(names, s)
+		}
 	}
+	who := ""
+	if len(names) > 0 {
+		who = " (" + listNames(names) + ")"
+	}
+	n := len(subjects)
 	switch id {
 	case ruleUnhealthy:
-		return fmt.Sprintf("%d %s failing to evaluate", n, rules)
+		return plural(n, "rule") + " failing to evaluate" + who
 	case ruleNotEvaluated:
-		return fmt.Sprintf("%d %s not evaluated recently", n, rules)
+		return plural(n, "rule") + " not evaluated recently" + who
 	case ruleNoAlertmanager:
 		return "Prometheus has no active Alertmanager"
 	case ruleSilenced:
-		return fmt.Sprintf("%d %s silenced", n, rules)
+		return plural(n, "rule") + " silenced" + who
 	case ruleRouteBlackhole:
-		return fmt.Sprintf("%d %s routed to a receiver that notifies nobody", n, rules)
+		return plural(n, "rule") + " routed to a receiver that notifies nobody" + who
 	case ruleInvalidRule:
-		return fmt.Sprintf("%d invalid %s in rule files", n, rules)
+		return plural(n, "invalid rule") + " in rule files"
 	}
 	return fmt.Sprintf("%d %s", n, id)
+}
+
+// plural formats a count with a noun: "1 rule", "2 rules".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
