@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -19,6 +20,7 @@ import (
 type explained struct {
 	msg    string // the whole message
 	detail string // the message without "resolving <role> <ref>: "
+	key    string // the kind of failure and the registry, to merge repeats
 	err    error
 }
 
@@ -34,26 +36,33 @@ func (r *resolver) explain(ctx context.Context, role string, ref name.Reference,
 		return fmt.Errorf("%s: %w", prefix, err)
 	}
 	te := findTransportError(err)
-	var msg string
+	var msg, key string
+	if te != nil {
+		key = fmt.Sprintf("status %d", te.StatusCode)
+	}
 	switch {
 	case te != nil && (te.StatusCode == http.StatusUnauthorized || te.StatusCode == http.StatusForbidden):
 		msg = r.authAdvice(host, ref, te)
 	case te != nil && retryStatus[te.StatusCode]:
 		msg = fmt.Sprintf("registry %s keeps failing: %s; try again later", host, shortError(err))
-	case anyError(err, isCertError):
-		msg = fmt.Sprintf("TLS with registry %s failed: %s. If it uses a private certificate authority, add that to the trust store (SSL_CERT_FILE or SSL_CERT_DIR)", host, shortError(err))
-	case anyError(err, isUnreachable):
-		msg = fmt.Sprintf("cannot reach registry %s: %s", host, shortError(err))
-	case r.tr.refusedHTTP(host) || anyError(err, isHTTPAnswer):
-		msg = fmt.Sprintf("registry %s did not answer over HTTPS (%s); release-gate uses plain HTTP only when the gate sets insecure: true", host, shortError(err))
-	case anyError(err, isTLSError):
-		msg = fmt.Sprintf("TLS with registry %s failed: %s", host, shortError(err))
 	case te != nil:
 		msg = fmt.Sprintf("registry %s answered %s", host, shortError(err))
+	case anyError(err, isCertError):
+		key = "certificate"
+		msg = fmt.Sprintf("TLS with registry %s failed: %s. If it uses a private certificate authority, add that to the trust store (SSL_CERT_FILE or SSL_CERT_DIR)", host, shortError(err))
+	case anyError(err, isUnreachable):
+		key = "unreachable"
+		msg = fmt.Sprintf("cannot reach registry %s: %s", host, shortError(err))
+	case r.tr.refusedHTTP(host) || (!r.tr.insecure && anyError(err, isHTTPAnswer)):
+		key = "plain http"
+		msg = fmt.Sprintf("registry %s did not answer over HTTPS (%s); release-gate uses plain HTTP only when the gate sets insecure: true", host, shortError(err))
+	case anyError(err, isTLSError):
+		key = "tls"
+		msg = fmt.Sprintf("TLS with registry %s failed: %s", host, shortError(err))
 	default:
 		return fmt.Errorf("%s: %w", prefix, err)
 	}
-	return &explained{msg: prefix + ": " + msg, detail: msg, err: err}
+	return &explained{msg: prefix + ": " + msg, detail: msg, key: key + " " + host, err: err}
 }
 
 // authAdvice explains a 401 or 403: whose credentials, and what to check.
@@ -84,12 +93,16 @@ func (r *resolver) authAdvice(host string, ref name.Reference, te *transport.Err
 // HTTP was not allowed.
 func shortError(err error) string {
 	if list := errorList(err); len(list) > 1 {
+		// The registry's own answer says most; else every failure but the
+		// plain HTTP the gate refused itself.
+		answered := slices.ContainsFunc(list, func(e error) bool { return findTransportError(e) != nil })
 		var parts []string
 		for _, e := range list {
 			var refused *plainHTTPRefused
-			if !errors.As(e, &refused) {
-				parts = append(parts, shortError(e))
+			if errors.As(e, &refused) || (answered && findTransportError(e) == nil) {
+				continue
 			}
+			parts = append(parts, shortError(e))
 		}
 		if len(parts) > 0 {
 			return strings.Join(parts, "; ") + attemptsSuffix(err)

@@ -187,14 +187,14 @@ func orNone(list []string) string {
 	return strings.Join(list, ", ")
 }
 
-// joinErrors combines the two references' errors, once when they say the
-// same about the same registry.
+// joinErrors combines the two references' errors, once when they are the
+// same failure of the same registry.
 func joinErrors(cand, stag error) error {
 	if cand == stag { // one reference, resolved once
 		return cand
 	}
 	var ce, se *explained
-	if cand != nil && stag != nil && errors.As(cand, &ce) && errors.As(stag, &se) && ce.detail == se.detail {
+	if cand != nil && stag != nil && errors.As(cand, &ce) && errors.As(stag, &se) && ce.key == se.key {
 		cp := strings.TrimSuffix(ce.msg, ": "+ce.detail)
 		sp := strings.TrimPrefix(strings.TrimSuffix(se.msg, ": "+se.detail), "resolving ")
 		return &explained{msg: cp + " and " + sp + ": " + ce.detail, detail: ce.detail, err: cand}

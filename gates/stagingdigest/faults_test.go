@@ -1,0 +1,436 @@
+package stagingdigest
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// The fault handlers wrap the real in-process registry and change only what
+// a real registry cannot be made to do on demand.
+
+func isManifest(r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") }
+
+// requireBasic answers 401 with a Basic challenge unless the request carries
+// user:pass.
+func requireBasic(user, pass string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != user || p != pass {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// seedRegistry pushes app:v1 through a plain registry and serves the same
+// storage behind wrap: faults apply to the gate only.
+func seedRegistry(t *testing.T, wrap func(http.Handler) http.Handler) (host string) {
+	t.Helper()
+	var wrapped atomic.Bool
+	host = startRegistry(t, func(h http.Handler) http.Handler {
+		faulty := wrap(h)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if wrapped.Load() {
+				faulty.ServeHTTP(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	pushImage(t, host+"/app:v1")
+	wrapped.Store(true)
+	return host
+}
+
+func sameRef(host string, extra ...string) string {
+	return refs(host+"/app:v1", host+"/app:v1", extra...)
+}
+
+func TestAuthAnonymousRefused(t *testing.T) {
+	host := seedRegistry(t, requireBasic("u", "p"))
+	c := newCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), testEnv(c, map[string]string{"HOME": t.TempDir()}))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "registry "+host+" requires credentials", "401 Unauthorized", "none were found",
+		"username-env/password-env are not set", "no docker config at ", "staging-digest section of the README")
+	// 401 is never retried as a GET.
+	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "HEAD /v2/app/manifests/staging": 1})
+}
+
+func TestAuthEnvCredentials(t *testing.T) {
+	pass := "pw-" + strings.Repeat("x", 12)
+	host := seedRegistry(t, requireBasic("deployer", pass))
+	body := sameRef(host, "username-env: REG_USER", "password-env: REG_PASS")
+
+	t.Run("accepted", func(t *testing.T) {
+		m := &gates.Masker{}
+		res := runMasked(t, gateFor(t, body), testEnv(newCounter(nil), map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), m)
+		if res.Status != gates.StatusPass {
+			t.Fatalf("want pass: %s", describe(res))
+		}
+		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "credentials: username-env/password-env (REG_USER, REG_PASS)")
+		if m.Redact("x"+pass+"x") != "x***x" {
+			t.Errorf("the password was not registered as a secret")
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		wrong := "wrong-" + strings.Repeat("y", 12)
+		c := newCounter(nil)
+		env := testEnv(c, map[string]string{"REG_USER": "deployer", "REG_PASS": wrong})
+		res := run(t, gateFor(t, body), env)
+		if res.Status != gates.StatusError {
+			t.Fatalf("want error: %s", describe(res))
+		}
+		mustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (REG_USER, REG_PASS)", "401")
+		if strings.Contains(describe(res), wrong) {
+			t.Errorf("the password leaked: %s", describe(res))
+		}
+		c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+	})
+	t.Run("variable empty", func(t *testing.T) {
+		c := newCounter(nil)
+		res := run(t, gateFor(t, body), testEnv(c, map[string]string{"REG_USER": "deployer"}))
+		if res.Status != gates.StatusError {
+			t.Fatalf("want error: %s", describe(res))
+		}
+		mustContain(t, "error", res.Err, "password-env names REG_PASS, which is empty or not set")
+		if len(c.reqs) != 0 {
+			t.Errorf("no request without the credentials the config asks for: %v", c.reqs)
+		}
+	})
+}
+
+func writeDockerConfig(t *testing.T, dir, content string) string {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestAuthDockerConfig(t *testing.T) {
+	pass := "dc-" + strings.Repeat("z", 12)
+	host := seedRegistry(t, requireBasic("robot", pass))
+	auth := base64.StdEncoding.EncodeToString([]byte("robot:" + pass))
+	cfg := `{"auths": {"https://` + host + `/v1/": {"auth": "` + auth + `"}, "other.example.com": {"auth": "eDp5"}}}`
+
+	t.Run("DOCKER_CONFIG", func(t *testing.T) {
+		dir := t.TempDir()
+		path := writeDockerConfig(t, dir, cfg)
+		m := &gates.Masker{}
+		res := runMasked(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), map[string]string{"DOCKER_CONFIG": dir, "HOME": "/nonexistent"}), m)
+		if res.Status != gates.StatusPass {
+			t.Fatalf("want pass: %s", describe(res))
+		}
+		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "docker config "+path+` (auths entry "https://`+host+`/v1/")`)
+		if m.Redact(pass) != "***" || m.Redact(auth) != "***" {
+			t.Errorf("the docker config's secrets were not registered")
+		}
+	})
+	t.Run("HOME", func(t *testing.T) {
+		home := t.TempDir()
+		writeDockerConfig(t, filepath.Join(home, ".docker"), cfg)
+		res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), map[string]string{"HOME": home}))
+		if res.Status != gates.StatusPass {
+			t.Fatalf("want pass: %s", describe(res))
+		}
+	})
+	t.Run("no entry for the registry", func(t *testing.T) {
+		dir := t.TempDir()
+		path := writeDockerConfig(t, dir, `{"auths": {"other.example.com": {"auth": "eDp5"}}}`)
+		res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), map[string]string{"DOCKER_CONFIG": dir}))
+		if res.Status != gates.StatusError {
+			t.Fatalf("want error: %s", describe(res))
+		}
+		mustContain(t, "error", res.Err, "docker config "+path+" has no entry for "+host)
+	})
+	t.Run("not JSON", func(t *testing.T) {
+		dir := t.TempDir()
+		path := writeDockerConfig(t, dir, `{"auths": `)
+		c := newCounter(nil)
+		res := run(t, gateFor(t, sameRef(host)), testEnv(c, map[string]string{"DOCKER_CONFIG": dir}))
+		if res.Status != gates.StatusError {
+			t.Fatalf("want error: %s", describe(res))
+		}
+		mustContain(t, "error", res.Err, "reading docker config "+path+": not valid JSON")
+		c.checkManifests(t, map[string]int{})
+	})
+}
+
+func TestAuthDockerConfigForbidden(t *testing.T) {
+	pass := "dc-" + strings.Repeat("q", 12)
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return requireBasic("robot", pass)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isManifest(r) {
+				http.Error(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, http.StatusForbidden)
+				return
+			}
+			next.ServeHTTP(w, r)
+		}))
+	})
+	dir := t.TempDir()
+	path := writeDockerConfig(t, dir, `{"auths": {"`+host+`": {"username": "robot", "password": "`+pass+`"}}}`)
+	c := newCounter(nil)
+	res := run(t, gateFor(t, sameRef(host)), testEnv(c, map[string]string{"DOCKER_CONFIG": dir}))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "registry "+host+" denied access with the credentials from docker config "+path, "403 Forbidden", "may not pull")
+	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+}
+
+// A token server in front of the registry, as Docker Hub, GHCR and most
+// registries work: the credentials go to the realm, the token to the
+// registry.
+func TestAuthBearerToken(t *testing.T) {
+	pass := "bt-" + strings.Repeat("w", 12)
+	const token = "registry-token-0123456789"
+	var realm atomic.Value
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/token" {
+				if u, p, ok := r.BasicAuth(); !ok || u != "robot" || p != pass {
+					http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}`, http.StatusUnauthorized)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"token": "` + token + `"}`))
+				return
+			}
+			if r.Header.Get("Authorization") != "Bearer "+token {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm.Load().(string)+`",service="test"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	realm.Store("http://" + host + "/token")
+	body := refs(host+"/app:v1", host+"/app:v1", "username-env: U", "password-env: P")
+
+	c := newCounter(nil)
+	res := run(t, gateFor(t, body), testEnv(c, map[string]string{"U": "robot", "P": pass}))
+	if res.Status != gates.StatusPass {
+		t.Fatalf("want pass: %s", describe(res))
+	}
+	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+
+	res = run(t, gateFor(t, body), testEnv(newCounter(nil), map[string]string{"U": "robot", "P": "wrong-password-here"}))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (U, P)", "/token: 401 Unauthorized", "UNAUTHORIZED: bad credentials")
+}
+
+func TestRetryThenPass(t *testing.T) {
+	var heads atomic.Int32
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isManifest(r) && r.Method == http.MethodHead && heads.Add(1) <= 2 {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	c := newCounter(nil)
+	res := run(t, gateFor(t, sameRef(host)), testEnv(c, nil))
+	if res.Status != gates.StatusPass {
+		t.Fatalf("want pass after retries: %s", describe(res))
+	}
+	notes := strings.Join(res.Notes, "\n")
+	mustContain(t, "notes", notes, "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
+	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 3})
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isManifest(r) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	c := newCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), testEnv(c, nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "registry "+host+" keeps failing", "503 Service Unavailable (after 3 attempts)", "try again later")
+	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 3, "HEAD /v2/app/manifests/staging": 3})
+}
+
+// The ping of an insecure registry tries HTTPS and HTTP; its 503 is found in
+// the library's list of errors and retried too.
+func TestRetryPing(t *testing.T) {
+	var pings atomic.Int32
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/" && pings.Add(1) <= 1 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), nil))
+	if res.Status != gates.StatusPass {
+		t.Fatalf("want pass after a retried ping: %s", describe(res))
+	}
+	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "GET http://"+host+"/v2/: 503 Service Unavailable")
+}
+
+// Waits between attempts honour the gate's deadline: a long backoff is not
+// slept through.
+func TestRetryHonoursDeadline(t *testing.T) {
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isManifest(r) {
+				w.WriteHeader(http.StatusBadGateway)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	g := gateFor(t, sameRef(host), withRetry(retryPolicy{attempts: 5, initial: time.Hour, factor: 2, max: time.Hour}))
+	env := testEnv(newCounter(nil), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := g.Run(ctx, &env)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	mustContain(t, "error", err.Error(), "502 Bad Gateway (gave up after 1 attempts: the next would start after the gate's timeout)")
+	if ctx.Err() != nil {
+		t.Errorf("the gate waited for its deadline instead of giving up: %v", err)
+	}
+}
+
+func TestGETFallback(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		fault func(w http.ResponseWriter, r *http.Request, next http.Handler)
+	}{
+		{"HEAD not allowed", func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			w.WriteHeader(http.StatusMethodNotAllowed)
+		}},
+		{"no Docker-Content-Digest", func(w http.ResponseWriter, r *http.Request, next http.Handler) {
+			next.ServeHTTP(stripDigest{w}, r)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			host := seedRegistry(t, func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if isManifest(r) && r.Method == http.MethodHead {
+						tt.fault(w, r, next)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			})
+			c := newCounter(nil)
+			res := run(t, gateFor(t, sameRef(host)), testEnv(c, nil))
+			if res.Status != gates.StatusPass {
+				t.Fatalf("want pass: %s", describe(res))
+			}
+			mustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead", "(GET, anonymous)")
+			c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1})
+		})
+	}
+}
+
+// stripDigest drops Docker-Content-Digest from a response.
+type stripDigest struct{ http.ResponseWriter }
+
+func (s stripDigest) WriteHeader(code int) {
+	s.Header().Del("Docker-Content-Digest")
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func TestNotARegistry(t *testing.T) {
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.NotFoundHandler()
+	})
+	res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("a 404 for /v2/ is not a missing image: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "registry "+host+" answered GET http://"+host+"/v2/: 404 Not Found")
+}
+
+func TestGarbageIndex(t *testing.T) {
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isManifest(r) {
+				w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
+				w.Write([]byte("<html>not an index</html>"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	res := run(t, gateFor(t, sameRef(host, "platform: linux/amd64")), testEnv(newCounter(nil), nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "reading the index")
+}
+
+func TestUnreachable(t *testing.T) {
+	host := startRegistry(t, nil)
+	res := run(t, gateFor(t, refs("127.0.0.1:1/app:v1", host+"/app:v1")), testEnv(newCounter(nil), nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	mustContain(t, "error", res.Err, "cannot reach registry 127.0.0.1:1", "connection refused")
+}
+
+func TestHang(t *testing.T) {
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isManifest(r) {
+				<-r.Context().Done()
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	g := gateFor(t, sameRef(host))
+
+	env := testEnv(newCounter(nil), nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := g.Run(ctx, &env)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("want the context's deadline, got %v", err)
+	}
+
+	r := gates.Runner{}
+	res := r.Run(context.Background(), testEnv(newCounter(nil), nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
+	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
+		t.Errorf("want a timeout error: %s", describe(res))
+	}
+}
