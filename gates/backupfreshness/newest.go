@@ -1,0 +1,49 @@
+package backupfreshness
+
+import "strings"
+
+// Candidates keeps the newest and the previous backup among the objects it
+// is shown, and the checksum sidecars beside them.
+type Candidates struct {
+	Pattern  string
+	Matched  int // objects that matched the pattern
+	Newest   *Object
+	Previous *Object
+	// Sidecars holds the names of the .sha256 files listed.
+	Sidecars map[string]bool
+}
+
+// NewCandidates returns an empty selection for pattern.
+func NewCandidates(pattern string) *Candidates {
+	return &Candidates{Pattern: pattern, Sidecars: map[string]bool{}}
+}
+
+// Add considers one listed object. Sidecars never count as backups, even
+// when the pattern matches them.
+func (c *Candidates) Add(o Object) error {
+	if strings.HasSuffix(o.Name, SidecarSuffix) {
+		c.Sidecars[o.Name] = true
+		return nil
+	}
+	if !matchPattern(c.Pattern, o.Name) {
+		return nil
+	}
+	c.Matched++
+	obj := o
+	switch {
+	case c.Newest == nil || newer(obj, *c.Newest):
+		c.Previous, c.Newest = c.Newest, &obj
+	case c.Previous == nil || newer(obj, *c.Previous):
+		c.Previous = &obj
+	}
+	return nil
+}
+
+// newer orders backups by modification time, then by name (timestamps in
+// names sort that way) so that the choice never depends on listing order.
+func newer(a, b Object) bool {
+	if !a.ModTime.Equal(b.ModTime) {
+		return a.ModTime.After(b.ModTime)
+	}
+	return a.Name > b.Name
+}

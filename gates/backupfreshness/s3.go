@@ -1,0 +1,131 @@
+package backupfreshness
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// s3Store is a prefix of an S3 bucket.
+type s3Store struct {
+	client   *s3.Client
+	download *http.Client // for object bodies: no whole-request timeout
+	bucket   string
+	prefix   string // "" or ends with "/"
+	where    string // the endpoint (or AWS region) for messages
+}
+
+func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Options) (*s3Store, error) {
+	settings, err := readAWSSettings(env, opts)
+	if err != nil {
+		return nil, err
+	}
+	if settings.endpoint != "" {
+		if err := checkEndpoint(settings.endpoint); err != nil {
+			return nil, err
+		}
+	}
+	httpClient := env.HTTPClient
+	if httpClient == nil {
+		httpClient = http.DefaultClient
+	}
+	cfg, err := awsConfig(ctx, settings, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if settings.endpoint != "" {
+			o.BaseEndpoint = aws.String(settings.endpoint)
+		}
+		o.UsePathStyle = opts.PathStyle
+	})
+	// A backup of many gigabytes takes longer to read than any sensible
+	// per-request timeout; the gate's context bounds it instead.
+	download := httpClient
+	if httpClient.Timeout > 0 {
+		c := *httpClient
+		c.Timeout = 0
+		download = &c
+	}
+	where := settings.endpoint
+	if where == "" {
+		where = "AWS S3 (" + cfg.Region + ")"
+	}
+	return &s3Store{client: client, download: download, bucket: loc.Bucket, prefix: loc.Prefix, where: where}, nil
+}
+
+// checkEndpoint makes sure an endpoint is a URL the SDK can use.
+func checkEndpoint(e string) error {
+	u, err := url.Parse(e)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("S3 endpoint %q: want a URL such as https://minio.example.com:9000", e)
+	}
+	return nil
+}
+
+func (s *s3Store) String() string {
+	return fmt.Sprintf("s3://%s/%s at %s", s.bucket, s.prefix, s.where)
+}
+
+func (s *s3Store) ObjectURL(name string) string {
+	return "s3://" + s.bucket + "/" + s.prefix + name
+}
+
+func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (ListStats, error) {
+	var st ListStats
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + q.Prefix)}
+	if !q.Recursive {
+		in.Delimiter = aws.String("/")
+	}
+	target := "s3://" + s.bucket + "/" + s.prefix + q.Prefix
+	seen := map[string]bool{}
+	for {
+		out, err := s.client.ListObjectsV2(ctx, in)
+		st.Requests++
+		if err != nil {
+			return st, s3Error(ctx, "listing", target, s.bucket, s.where, err)
+		}
+		for _, o := range out.Contents {
+			key := aws.ToString(o.Key)
+			if !strings.HasPrefix(key, s.prefix) || strings.HasSuffix(key, "/") {
+				continue // folder markers
+			}
+			st.Objects++
+			obj := Object{Name: strings.TrimPrefix(key, s.prefix), Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)}
+			if err := fn(obj); err != nil {
+				return st, err
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return st, nil
+		}
+		// A listing cut short would hide the newest backup: fail closed.
+		next := aws.ToString(out.NextContinuationToken)
+		if next == "" {
+			return st, fmt.Errorf("listing %s at %s: page %d is truncated but has no continuation token", target, s.where, st.Requests)
+		}
+		if seen[next] {
+			return st, fmt.Errorf("listing %s at %s: page %d repeats a continuation token", target, s.where, st.Requests)
+		}
+		seen[next] = true
+		in.ContinuationToken = aws.String(next)
+	}
+}
+
+func (s *s3Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	key := s.prefix + name
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
+		func(o *s3.Options) { o.HTTPClient = s.download })
+	if err != nil {
+		return nil, s3Error(ctx, "reading", "s3://"+s.bucket+"/"+key, s.bucket, s.where, err)
+	}
+	return out.Body, nil
+}

@@ -1,0 +1,118 @@
+package backupfreshness
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// S3Options are the settings of an S3 location besides bucket and prefix.
+type S3Options struct {
+	// Endpoint is the base URL of an S3-compatible service (MinIO, R2,
+	// Ceph); empty for AWS, where AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL
+	// are honoured as the SDKs do.
+	Endpoint string
+	// PathStyle addresses buckets as ENDPOINT/bucket rather than as
+	// bucket.ENDPOINT (MinIO and Ceph usually need it).
+	PathStyle bool
+	// Region overrides AWS_REGION, AWS_DEFAULT_REGION and the shared config.
+	Region string
+}
+
+// defaultRegion is used when nothing names one: S3 answers a request signed
+// for the wrong region with the bucket's region, which the error names.
+const defaultRegion = "us-east-1"
+
+// awsSettings is what the environment says about AWS, read through
+// env.Getenv so that tests (and the action) control it.
+type awsSettings struct {
+	region      string
+	endpoint    string
+	maxAttempts int
+	static      aws.CredentialsProvider // nil: use the shared config chain
+	loadOptions []func(*awsconfig.LoadOptions) error
+}
+
+func readAWSSettings(env *gates.Env, opts S3Options) (awsSettings, error) {
+	get := env.Getenv
+	var s awsSettings
+	s.region = firstNonEmpty(opts.Region, get("AWS_REGION"), get("AWS_DEFAULT_REGION"))
+	s.endpoint = opts.Endpoint
+	if s.endpoint == "" && !strings.EqualFold(get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		s.endpoint = firstNonEmpty(get("AWS_ENDPOINT_URL_S3"), get("AWS_ENDPOINT_URL"))
+	}
+	if v := get("AWS_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return s, fmt.Errorf("AWS_MAX_ATTEMPTS=%q: want a positive integer", v)
+		}
+		s.maxAttempts = n
+	}
+	id, secret, token := get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY"), get("AWS_SESSION_TOKEN")
+	env.Mask(secret)
+	env.Mask(token)
+	if id != "" && secret != "" {
+		// What OIDC login actions (configure-aws-credentials) export.
+		s.static = credentials.NewStaticCredentialsProvider(id, secret, token)
+		return s, nil
+	}
+	// Everything else: shared config and credentials files, SSO, web
+	// identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE), container and
+	// instance roles, as the SDK's default chain finds them.
+	if p := get("AWS_PROFILE"); p != "" {
+		s.loadOptions = append(s.loadOptions, awsconfig.WithSharedConfigProfile(p))
+	}
+	if f := get("AWS_CONFIG_FILE"); f != "" {
+		s.loadOptions = append(s.loadOptions, awsconfig.WithSharedConfigFiles([]string{f}))
+	}
+	if f := get("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
+		s.loadOptions = append(s.loadOptions, awsconfig.WithSharedCredentialsFiles([]string{f}))
+	}
+	return s, nil
+}
+
+// awsConfig builds the SDK configuration. With static credentials from the
+// environment it reads nothing else; otherwise it loads the default chain.
+func awsConfig(ctx context.Context, s awsSettings, client *http.Client) (aws.Config, error) {
+	if s.static != nil {
+		cfg := aws.Config{
+			Region:           firstNonEmpty(s.region, defaultRegion),
+			Credentials:      aws.NewCredentialsCache(s.static),
+			HTTPClient:       client,
+			RetryMaxAttempts: s.maxAttempts,
+		}
+		return cfg, nil
+	}
+	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(client)}, s.loadOptions...)
+	if s.region != "" {
+		opts = append(opts, awsconfig.WithRegion(s.region))
+	}
+	if s.maxAttempts > 0 {
+		opts = append(opts, awsconfig.WithRetryMaxAttempts(s.maxAttempts))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = defaultRegion
+	}
+	return cfg, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
