@@ -133,6 +133,7 @@ func endpointURL(raw string) string {
 func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error) {
 	e := g.cfg.StagingEndpoint
 	where := endpointURL(e.URL)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, g.endpointTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
@@ -149,6 +150,9 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 		var uerr *url.Error
 		if errors.As(err, &uerr) {
 			err = uerr.Err // its text repeats the full URL
+		}
+		if parent.Err() == nil && ctx.Err() != nil {
+			return v1.Hash{}, fmt.Errorf("GET %s: no answer within %s", where, g.endpointTimeout)
 		}
 		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
 	}

@@ -1,0 +1,193 @@
+package stagingdigest
+
+import (
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// resolveAuth runs the gate's keychain for repo and returns the credentials
+// it found and the secrets it masked.
+func resolveAuth(t *testing.T, env gates.Env, cfg Config, repo string) (*authn.AuthConfig, *credentials, *gates.Masker) {
+	t.Helper()
+	m := &gates.Masker{}
+	var (
+		ac    *authn.AuthConfig
+		creds *credentials
+	)
+	// Run inside the runner so that env.Mask reaches the masker.
+	g := funcGate(func(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+		var err error
+		creds, err = newCredentials(env, cfg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := name.NewRepository(repo)
+		if err != nil {
+			return nil, err
+		}
+		a, err := authn.Resolve(ctx, creds.keychain(), r)
+		if err != nil {
+			return nil, err
+		}
+		ac, err = authn.Authorization(ctx, a)
+		return nil, err
+	})
+	res := runMasked(t, g, env, m)
+	if res.Status != gates.StatusPass {
+		t.Fatalf("resolving credentials: %s", describe(res))
+	}
+	return ac, creds, m
+}
+
+type funcGate func(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
+
+func (f funcGate) Name() string { return "keychain" }
+func (f funcGate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+	return f(ctx, env)
+}
+
+func TestGHCRToken(t *testing.T) {
+	token := "ghs_" + strings.Repeat("T", 36)
+	env := testEnv(nil, map[string]string{"GITHUB_ACTOR": "octocat"})
+	env.Token = token
+
+	ac, creds, m := resolveAuth(t, env, Config{}, "ghcr.io/org/api")
+	if ac.Username != "octocat" || ac.Password != token {
+		t.Errorf("ghcr.io credentials: user %q, password set %v", ac.Username, ac.Password == token)
+	}
+	if m.Redact(token) != "***" {
+		t.Error("the token was not masked")
+	}
+	mustContain(t, "source", creds.describe("ghcr.io"), "the GitHub token", `"octocat"`)
+
+	// Any non-empty user name works with GHCR; without GITHUB_ACTOR one is made up.
+	env.Getenv = func(string) string { return "" }
+	if ac, _, _ := resolveAuth(t, env, Config{}, "ghcr.io/org/api"); ac.Username == "" || ac.Password != token {
+		t.Errorf("without GITHUB_ACTOR: %+v", ac.Username)
+	}
+
+	// The token is for ghcr.io only.
+	if ac, _, _ := resolveAuth(t, env, Config{}, "registry.example.com/org/api"); *ac != (authn.AuthConfig{}) {
+		t.Errorf("the GitHub token went to another registry")
+	}
+
+	// username-env/password-env come first.
+	env.Getenv = func(k string) string { return map[string]string{"U": "me", "P": "pat-" + strings.Repeat("p", 10)}[k] }
+	ac, creds, _ = resolveAuth(t, env, Config{UsernameEnv: "U", PasswordEnv: "P"}, "ghcr.io/org/api")
+	if ac.Username != "me" || !strings.HasPrefix(ac.Password, "pat-") {
+		t.Errorf("username-env/password-env did not win: %q", ac.Username)
+	}
+	mustContain(t, "source", creds.describe("ghcr.io"), "username-env/password-env (U, P)")
+}
+
+func TestDockerHubKeys(t *testing.T) {
+	auth := base64.StdEncoding.EncodeToString([]byte("hubuser:hub-" + strings.Repeat("h", 10)))
+	dir := t.TempDir()
+	writeDockerConfig(t, dir, `{"auths": {"https://index.docker.io/v1/": {"auth": "`+auth+`"}}}`)
+	env := testEnv(nil, map[string]string{"DOCKER_CONFIG": dir})
+	for _, repo := range []string{"docker.io/library/nginx", "index.docker.io/org/api"} {
+		ac, creds, _ := resolveAuth(t, env, Config{}, repo)
+		if ac.Username != "hubuser" {
+			t.Errorf("%s: Docker Hub's config key not found: %+v", repo, ac.Username)
+		}
+		mustContain(t, "source", creds.describe("index.docker.io"), `auths entry "https://index.docker.io/v1/"`)
+	}
+	for key, want := range map[string]string{
+		"https://index.docker.io/v1/": "index.docker.io",
+		"docker.io":                   "index.docker.io",
+		"https://ghcr.io":             "ghcr.io",
+		"Registry.Example.com:5000/x": "registry.example.com:5000",
+	} {
+		if got := configHost(key); got != want {
+			t.Errorf("configHost(%q) = %q, want %q", key, got, want)
+		}
+	}
+}
+
+// Identity tokens (as Azure and some logins write them) are passed on as
+// such.
+func TestDockerConfigIdentityToken(t *testing.T) {
+	dir := t.TempDir()
+	idt := "idt-" + strings.Repeat("i", 20)
+	writeDockerConfig(t, dir, `{"auths": {"registry.example.com": {"username": "00000000-0000-0000-0000-000000000000", "identitytoken": "`+idt+`"}}}`)
+	ac, _, m := resolveAuth(t, testEnv(nil, map[string]string{"DOCKER_CONFIG": dir}), Config{}, "registry.example.com/api")
+	if ac.IdentityToken != idt || m.Redact(idt) != "***" {
+		t.Errorf("identity token: %+v", ac)
+	}
+}
+
+// writeHelper makes docker-credential-<name>, a shell script that answers
+// "get" for one server.
+func writeHelper(t *testing.T, dir, helper, server, user, secret string) {
+	t.Helper()
+	script := `#!/bin/sh
+[ "$1" = get ] || exit 2
+read server
+if [ "$server" = "` + server + `" ]; then
+  printf '{"ServerURL":"%s","Username":"` + user + `","Secret":"` + secret + `"}' "$server"
+  exit 0
+fi
+echo "credentials not found in native keychain"
+exit 1
+`
+	if err := os.WriteFile(filepath.Join(dir, "docker-credential-"+helper), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCredentialHelpers(t *testing.T) {
+	testenvSh(t)
+	bin := t.TempDir()
+	secret := "helper-" + strings.Repeat("s", 12)
+	writeHelper(t, bin, "fake", "registry.example.com", "helperuser", secret)
+	writeHelper(t, bin, "store", "https://index.docker.io/v1/", "hubuser", secret)
+	dir := t.TempDir()
+	writeDockerConfig(t, dir, `{"credHelpers": {"registry.example.com": "fake", "other.example.com": "missing"}, "credsStore": "store",
+		"auths": {"registry.example.com": {}, "inline.example.com": {"username": "inl", "password": "inline-password"}}}`)
+	env := testEnv(nil, map[string]string{"DOCKER_CONFIG": dir, "PATH": bin})
+
+	ac, creds, m := resolveAuth(t, env, Config{}, "registry.example.com/api")
+	if ac.Username != "helperuser" || ac.Password != secret || m.Redact(secret) != "***" {
+		t.Errorf("credHelpers: %q (masked %v)", ac.Username, m.Redact(secret) == "***")
+	}
+	mustContain(t, "source", creds.describe("registry.example.com"), "credential helper docker-credential-fake")
+
+	// credsStore answers for registries without their own helper.
+	if ac, _, _ := resolveAuth(t, env, Config{}, "docker.io/library/nginx"); ac.Username != "hubuser" {
+		t.Errorf("credsStore for Docker Hub: %q", ac.Username)
+	}
+	// Inline credentials in auths are used before the store.
+	if ac, _, _ := resolveAuth(t, env, Config{}, "inline.example.com/api"); ac.Username != "inl" {
+		t.Errorf("inline auths: %q", ac.Username)
+	}
+	// A store without credentials for the server: anonymous, and says so.
+	ac, creds, _ = resolveAuth(t, env, Config{}, "nothing.example.com/api")
+	if *ac != (authn.AuthConfig{}) {
+		t.Errorf("want anonymous: %+v", ac)
+	}
+	mustContain(t, "source", creds.describe("nothing.example.com"), "docker-credential-store", "has none for nothing.example.com")
+	// A helper that is not installed: anonymous (public images still work),
+	// and a 401 would say why.
+	ac, creds, _ = resolveAuth(t, env, Config{}, "other.example.com/api")
+	if *ac != (authn.AuthConfig{}) {
+		t.Errorf("want anonymous: %+v", ac)
+	}
+	mustContain(t, "source", creds.describe("other.example.com"), "docker-credential-missing is not on PATH")
+}
+
+// testenvSh skips where no POSIX shell runs the helper scripts.
+func testenvSh(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat("/bin/sh"); err != nil {
+		t.Skip("no /bin/sh for the fake credential helpers")
+	}
+}
