@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -49,7 +50,7 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 
 	if !set.Checksum && !set.Decompress {
 		rep.note("content not verified (verify: is empty)")
-		rep.Summary = fmt.Sprintf("%s: %s old, %s", rep.Where, formatAge(env.Now().Sub(newest.ModTime)), formatSize(newest.Size))
+		rep.Summary = fmt.Sprintf("%s: %s old, %s", rep.Where, formatAge(env.Now().Sub(newest.ModTime)), config.FormatSize(newest.Size))
 		return rep, nil
 	}
 	if len(rep.Problems) > 0 {
@@ -60,7 +61,7 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.Summary = fmt.Sprintf("%s: %s old, %s%s", rep.Where, formatAge(env.Now().Sub(newest.ModTime)), formatSize(newest.Size), verified)
+	rep.Summary = fmt.Sprintf("%s: %s old, %s%s", rep.Where, formatAge(env.Now().Sub(newest.ModTime)), config.FormatSize(newest.Size), verified)
 	return rep, nil
 }
 
@@ -172,7 +173,7 @@ func verifyObject(ctx context.Context, env *gates.Env, rep *Report, set Set, sto
 			rep.problem(rule, "%s cannot be restored: %v", where, c)
 		} else {
 			rep.note("%s ok: %s decompressed to %s", res.Format, where, formatSize(res.Decompressed))
-			parts += fmt.Sprintf(", %s ok (%s decompressed)", res.Format, formatSize(res.Decompressed))
+			parts += fmt.Sprintf(", %s ok (%s decompressed)", res.Format, config.FormatSize(res.Decompressed))
 		}
 	}
 	return parts, nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -150,7 +151,7 @@ func checkPgBackRest(ctx context.Context, env *gates.Env, set Set) (*Report, err
 		rep.problem(RuleTooSmall, "newest backup %s backs up a database of %s; min-size is %s", rep.Where, formatSize(newest.Size), formatSize(set.MinSize))
 	}
 	checkShrink(rep, set, newest, rep.Previous, url)
-	rep.Summary = fmt.Sprintf("%s (%s): %s old, database %s, no errors", rep.Where, nb.Type, formatAge(age), formatSize(newest.Size))
+	rep.Summary = fmt.Sprintf("%s (%s): %s old, database %s, no errors", rep.Where, nb.Type, formatAge(age), config.FormatSize(newest.Size))
 	return rep, nil
 }
 
