@@ -1,0 +1,207 @@
+package stagingdigest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+// startDockerRegistry starts Debian's docker-registry (the CNCF
+// distribution registry) on a free 127.0.0.1 port with storage in a
+// temporary directory, and returns its host:port once it answers.
+func startDockerRegistry(t testing.TB) string {
+	t.Helper()
+	bin := testenv.LookPath(t, "docker-registry")
+	dir := t.TempDir()
+	var lastErr error
+	for try := 0; try < 5; try++ {
+		host, err := tryDockerRegistry(t, bin, dir, try)
+		if err == nil {
+			return host
+		}
+		lastErr = err
+	}
+	t.Fatalf("starting docker-registry: %v", lastErr)
+	return ""
+}
+
+func tryDockerRegistry(t testing.TB, bin, dir string, try int) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	host := l.Addr().String()
+	l.Close()
+	cfg := filepath.Join(dir, fmt.Sprintf("config-%d.yml", try))
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+http:
+  addr: %s
+`, filepath.Join(dir, "data"), host)), 0o644); err != nil {
+		return "", err
+	}
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "serve", cfg)
+	cmd.Env = []string{} // no REGISTRY_* overrides from the machine
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stop := func() {
+		cmd.Process.Kill()
+		<-exited
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			exited <- err
+			return "", fmt.Errorf("docker-registry exited (%v): %s", err, out.String())
+		default:
+		}
+		resp, err := http.Get("http://" + host + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Cleanup(stop)
+				return host, nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	return "", fmt.Errorf("docker-registry did not answer within 10s: %s", out.String())
+}
+
+// skopeo asks skopeo, an independent client, about an image.
+func skopeo(t *testing.T, args ...string) []byte {
+	t.Helper()
+	bin := testenv.LookPath(t, "skopeo")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, append([]string{"inspect", "--tls-verify=false"}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("skopeo %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return out
+}
+
+func TestDockerRegistry(t *testing.T) {
+	host := startDockerRegistry(t)
+	testenv.LookPath(t, "skopeo")
+
+	img := pushImage(t, host+"/team/api:candidate")
+	writeImage(t, host+"/team/api:staging", img)
+	idx := pushIndex(t, host+"/team/api:multi", []string{"linux/amd64", "linux/arm64/v8"})
+	armImg, err := idx.Image(childDigest(t, idx, "linux/arm64/v8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeImage(t, host+"/team/api:staging-arm64", armImg)
+
+	t.Run("single image, cross-checked with skopeo", func(t *testing.T) {
+		c := newCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:staging")), testEnv(c, nil))
+		if res.Status != gates.StatusPass {
+			t.Fatalf("want pass: %s", describe(res))
+		}
+		for _, tag := range []string{"candidate", "staging"} {
+			want := strings.TrimSpace(string(skopeo(t, "--format", "{{.Digest}}", "docker://"+host+"/team/api:"+tag)))
+			if output(res, "digest") != want {
+				t.Errorf("gate says %s, skopeo says %s for :%s", output(res, "digest"), want, tag)
+			}
+		}
+		c.checkManifests(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/staging": 1})
+	})
+
+	t.Run("index, cross-checked with skopeo --raw", func(t *testing.T) {
+		raw := skopeo(t, "--raw", "docker://"+host+"/team/api:multi")
+		sum := sha256.Sum256(raw)
+		want := "sha256:" + hex.EncodeToString(sum[:])
+		c := newCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api@"+want)), testEnv(c, nil))
+		if res.Status != gates.StatusPass || output(res, "digest") != want {
+			t.Fatalf("want pass with the index digest %s: %s", want, describe(res))
+		}
+		c.checkManifests(t, map[string]int{"HEAD /v2/team/api/manifests/multi": 1, "HEAD /v2/team/api/manifests/" + want: 1})
+	})
+
+	t.Run("platform, cross-checked with skopeo --raw", func(t *testing.T) {
+		// skopeo's view: the arm64 entry of the raw index, and the digest of
+		// the raw manifest staging points at.
+		var index struct {
+			Manifests []struct {
+				Digest   string
+				Platform struct{ OS, Architecture string }
+			}
+		}
+		if err := json.Unmarshal(skopeo(t, "--raw", "docker://"+host+"/team/api:multi"), &index); err != nil {
+			t.Fatal(err)
+		}
+		var inIndex string
+		for _, m := range index.Manifests {
+			if m.Platform.OS == "linux" && m.Platform.Architecture == "arm64" {
+				inIndex = m.Digest
+			}
+		}
+		sum := sha256.Sum256(skopeo(t, "--raw", "docker://"+host+"/team/api:staging-arm64"))
+		staged := "sha256:" + hex.EncodeToString(sum[:])
+
+		c := newCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64", "platform: linux/arm64")), testEnv(c, nil))
+		if res.Status != gates.StatusPass || output(res, "digest") != inIndex || inIndex != staged {
+			t.Fatalf("want pass with the arm64 image (skopeo: %s in the index, %s staged): %s", inIndex, staged, describe(res))
+		}
+		c.checkManifests(t, map[string]int{"GET /v2/team/api/manifests/multi": 1, "GET /v2/team/api/manifests/staging-arm64": 1})
+	})
+
+	t.Run("index against its image", func(t *testing.T) {
+		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64")), testEnv(newCounter(nil), nil))
+		if res.Status != gates.StatusFail {
+			t.Fatalf("want fail: %s", describe(res))
+		}
+		mustContain(t, "finding", res.Findings[0].Message, "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
+	})
+
+	t.Run("staging tag missing", func(t *testing.T) {
+		c := newCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:never")), testEnv(c, nil))
+		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleStagingMissing {
+			t.Fatalf("want staging-missing: %s", describe(res))
+		}
+		c.checkManifests(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/never": 1})
+	})
+
+	t.Run("plain HTTP needs insecure", func(t *testing.T) {
+		res := run(t, gateFor(t, "image: "+host+"/team/api:candidate\nstaging: "+host+"/team/api:staging"), testEnv(newCounter(nil), nil))
+		if res.Status != gates.StatusError {
+			t.Fatalf("want error: %s", describe(res))
+		}
+		mustContain(t, "error", res.Err, "insecure: true")
+	})
+}
