@@ -86,8 +86,8 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		ct := resp.Header.Get("Content-Type")
-		return fmt.Errorf("GET %s: the answer is not the JSON of a %s API (Content-Type %q; starts with %q): %v; check the URL",
-			shown, c.server, ct, bodyExcerpt(body), err)
+		return fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q; starts with %q): %v; is this the %s API? check the URL",
+			shown, ct, bodyExcerpt(body), err, c.server)
 	}
 	return nil
 }

@@ -213,6 +213,19 @@ func TestLive(t *testing.T) {
 		}
 	})
 
+	t.Run("files and prometheus are checked each", func(t *testing.T) {
+		ws := workspace(t, map[string]string{"rules/api.yml": "groups:\n" + serviceRules("api", "cpu", "memory")})
+		res := runGate(t, cfg("api", "files: rules/*.yml"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusFail)
+		wantErrorRules(t, res, ruleCategoryMissing)
+		if want := `no error-rate alert for {service="api"} in rule files`; res.Summary != want {
+			t.Errorf("summary %q, want %q", res.Summary, want)
+		}
+		if !hasNote(res, "error-rate — Prometheus "+prom.URL+": ApiErrorRate") || !hasNote(res, "cpu — rule files: ApiHighCPU (rules/api.yml:4:5)") {
+			t.Errorf("notes\n%s", dump(res))
+		}
+	})
+
 	t.Run("without alertmanager", func(t *testing.T) {
 		res := runGate(t, fmt.Sprintf("prometheus: %s\nselector: {service: nobody}", prom.URL), testEnv("", nil))
 		wantStatus(t, res, gates.StatusPass)

@@ -167,7 +167,7 @@ type exprScanner struct {
 }
 
 func (p *exprScanner) errorf(format string, args ...any) error {
-	return fmt.Errorf("%s at offset %d of the expression", fmt.Sprintf(format, args...), p.i)
+	return fmt.Errorf("%s (at offset %d)", fmt.Sprintf(format, args...), p.i)
 }
 
 func (p *exprScanner) skipComment() {

@@ -100,13 +100,15 @@ func (l *fileLoader) load(data []byte) error {
 }
 
 // yamlError turns "yaml: line 5: did not find expected key" into
-// "rules/api.yml:5: invalid YAML: did not find expected key".
+// "rules/api.yml:5: invalid YAML ...". The YAML parser reports where the
+// construct it could not finish began: the mistake is on that line or
+// below it. Lines count from the top of the file, across documents.
 func (l *fileLoader) yamlError(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
 		_, rest, _ := strings.Cut(msg, ":")
-		return fmt.Errorf("%s:%d: invalid YAML in rule file:%s", l.file, line, rest)
+		return fmt.Errorf("%s:%d: invalid YAML in rule file (the mistake is on this line or below it):%s", l.file, line, rest)
 	}
 	return fmt.Errorf("%s: invalid YAML in rule file: %s", l.file, msg)
 }
