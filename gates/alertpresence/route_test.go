@@ -146,7 +146,9 @@ func TestSilenceApplies(t *testing.T) {
 	rc := &regexCache{}
 	known := map[string]string{"alertname": "HighCPU", "severity": "page", "team": "api"}
 	likely := map[string]string{"job": "api"}
-	m := func(name string, op matchOp, v string) labelMatcher { return labelMatcher{Name: name, Op: op, Value: v} }
+	m := func(name string, op matchOp, v string) labelMatcher {
+		return labelMatcher{Name: name, Op: op, Value: v}
+	}
 	tests := []struct {
 		matchers []labelMatcher
 		want     silenceVerdict
