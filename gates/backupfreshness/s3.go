@@ -93,6 +93,11 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 		if err != nil {
 			return st, s3Error(ctx, "listing", target, s.bucket, s.where, err)
 		}
+		// Every S3 listing names its bucket; an answer that does not (a
+		// proxy's or portal's page) would read as "no backups": fail closed.
+		if got := aws.ToString(out.Name); got != s.bucket {
+			return st, fmt.Errorf("listing %s at %s: the answer is not an S3 listing of bucket %q (it names %q); check the endpoint", target, s.where, s.bucket, got)
+		}
 		for _, o := range out.Contents {
 			key := aws.ToString(o.Key)
 			if !strings.HasPrefix(key, s.prefix) || strings.HasSuffix(key, "/") {
