@@ -53,7 +53,7 @@ func TestPrometheusFaults(t *testing.T) {
 		{"status error", answer(200, "application/json", `{"status":"error","errorType":"bad_data","error":"invalid parameter"}`), []string{`Prometheus answered status "error" (bad_data): invalid parameter`}},
 		{"no status", answer(200, "application/json", `{"groups":[]}`), []string{"the answer has no status"}},
 		{"no groups", answer(200, "application/json", `{"status":"success","data":{}}`), []string{"the answer has no data.groups"}},
-		{"bad groups", answer(200, "application/json", `{"status":"success","data":{"groups":{}}}`), []string{"reading data"}},
+		{"bad groups", answer(200, "application/json", `{"status":"success","data":{"groups":{}}}`), []string{"the answer is not shaped like the Prometheus API's", "(data.groups is a JSON object)"}},
 		{"truncated", answer(200, "application/json", `{"status":"success","data":{"gro`), []string{"is not JSON"}},
 	}
 	for _, tc := range tests {

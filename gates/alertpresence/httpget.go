@@ -85,6 +85,11 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 		return &statusError{Code: resp.StatusCode, msg: msg + c.hint(resp.StatusCode, p)}
 	}
 	if err := json.Unmarshal(body, out); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return fmt.Errorf("GET %s: the answer is not shaped like the %s API's (%s is a JSON %s); is this the %s API? check the URL",
+				shown, c.server, te.Field, te.Value, c.server)
+		}
 		ct := resp.Header.Get("Content-Type")
 		return fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q; starts with %q): %v; is this the %s API? check the URL",
 			shown, ct, bodyExcerpt(body), err, c.server)

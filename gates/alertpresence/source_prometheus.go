@@ -2,7 +2,6 @@ package alertpresence
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,11 +9,13 @@ import (
 )
 
 // promEnvelope is the envelope of every Prometheus API answer.
+// Data holds a pointer to the caller's data struct, so the answer is
+// decoded in one pass.
 type promEnvelope struct {
-	Status    string          `json:"status"`
-	Data      json.RawMessage `json:"data"`
-	ErrorType string          `json:"errorType"`
-	Error     string          `json:"error"`
+	Status    string `json:"status"`
+	Data      any    `json:"data"`
+	ErrorType string `json:"errorType"`
+	Error     string `json:"error"`
 }
 
 type promRulesData struct {
@@ -46,7 +47,7 @@ type promAlertmanagersData struct {
 
 // getPrometheus fetches one Prometheus API path and unwraps its envelope.
 func getPrometheus(ctx context.Context, c *apiClient, p string, data any) error {
-	var env promEnvelope
+	env := promEnvelope{Data: data}
 	if err := c.get(ctx, p, &env); err != nil {
 		return err
 	}
@@ -56,9 +57,6 @@ func getPrometheus(ctx context.Context, c *apiClient, p string, data any) error 
 			return fmt.Errorf("GET %s: the answer has no status: is this a Prometheus API? check the URL", shown)
 		}
 		return fmt.Errorf("GET %s: Prometheus answered status %q (%s): %s", shown, env.Status, env.ErrorType, env.Error)
-	}
-	if err := json.Unmarshal(env.Data, data); err != nil {
-		return fmt.Errorf("GET %s: reading data: %v", shown, err)
 	}
 	return nil
 }
