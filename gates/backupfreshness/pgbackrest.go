@@ -56,6 +56,25 @@ type pgbrStanza struct {
 		} `json:"lock"`
 	} `json:"status"`
 	Backup []pgbrBackup `json:"backup"`
+	Repo   []struct {
+		Key    int `json:"key"`
+		Status struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"status"`
+	} `json:"repo"`
+}
+
+// statusText is the stanza's status with the failing repositories' own
+// messages, which carry the detail ("other" alone says nothing).
+func (s *pgbrStanza) statusText() string {
+	text := fmt.Sprintf("status %d: %s", *s.Status.Code, s.Status.Message)
+	for _, r := range s.Repo {
+		if r.Status.Code != 0 {
+			text += fmt.Sprintf("; repo%d: %s", r.Key, r.Status.Message)
+		}
+	}
+	return text
 }
 
 type pgbrBackup struct {
@@ -101,9 +120,9 @@ func checkPgBackRest(ctx context.Context, env *gates.Env, set Set) (*Report, err
 	where := fmt.Sprintf("pgBackRest stanza %s", st.Name)
 	switch code := *st.Status.Code; {
 	case code == pgbrStatusOther:
-		return rep, fmt.Errorf("%s: pgBackRest could not read the repository: status %d: %s", where, code, st.Status.Message)
+		return rep, fmt.Errorf("%s: pgBackRest could not read the repository: %s", where, st.statusText())
 	case code != 0:
-		rep.problem(RuleStanzaStatus, "%s is not healthy: status %d: %s", where, code, st.Status.Message)
+		rep.problem(RuleStanzaStatus, "%s is not healthy: %s", where, st.statusText())
 		return rep, nil
 	}
 	if st.Status.Lock.Backup.Held {
