@@ -26,11 +26,11 @@ func workspaceWithInfo(t *testing.T) string {
 func TestPgBackRestInfoFile(t *testing.T) {
 	ws := workspaceWithInfo(t)
 	for _, tt := range []struct {
-		name      string
-		pb, top   string // keys under pgbackrest:, keys beside it
-		status    gates.Status
-		rules     []string
-		want      string
+		name    string
+		pb, top string // keys under pgbackrest:, keys beside it
+		status  gates.Status
+		rules   []string
+		want    string
 	}{
 		{"newest incremental is fresh", "stanza: main", "max-age: 24h", gates.StatusPass, nil,
 			"pgBackRest stanza main backup 20250311-120000F_20250314-100000I (incr): 2h 0m old, database 19.1 MiB, no errors"},
