@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/gates/secretscan"
+	"github.com/release-gate/release-gate/gates/stagingdigest"
 )
 
 // gateList is every gate release-gate knows, in report order. Adding a gate
@@ -10,5 +11,6 @@ import (
 func gateList() []gates.Definition {
 	return []gates.Definition{
 		secretscan.Definition(),
+		stagingdigest.Definition(),
 	}
 }
