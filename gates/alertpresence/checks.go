@@ -12,18 +12,24 @@ import (
 
 // Finding rule ids, one per check.
 const (
-	ruleCategoryMissing  = "category-missing"
-	ruleUnhealthy        = "rule-unhealthy"
-	ruleNotEvaluated     = "rule-not-evaluated"
-	ruleNoAlertmanager   = "no-alertmanager"
-	ruleSilenced         = "silenced"
-	rulePartlySilenced   = "partly-silenced"
-	ruleRouteBlackhole   = "route-blackhole"
-	ruleRouteUncertain   = "route-uncertain"
-	ruleInvalidRule      = "invalid-rule"
-	ruleUnreadableExpr   = "unreadable-expr"
-	ruleUnknownCategory  = "unknown-category"
-	maxNamesInNote       = 8
+	ruleCategoryMissing = "category-missing"
+	ruleUnhealthy       = "rule-unhealthy"
+	ruleNotEvaluated    = "rule-not-evaluated"
+	ruleNoAlertmanager  = "no-alertmanager"
+	ruleSilenced        = "silenced"
+	rulePartlySilenced  = "partly-silenced"
+	ruleRouteBlackhole  = "route-blackhole"
+	ruleRouteUncertain  = "route-uncertain"
+	ruleInvalidRule     = "invalid-rule"
+	ruleUnreadableExpr  = "unreadable-expr"
+	ruleUnknownCategory = "unknown-category"
+)
+
+const (
+	// maxNamesInNote bounds the rule names listed in one line.
+	maxNamesInNote = 8
+	// evalIntervalsAllowed is how many group intervals a rule may go
+	// unevaluated by default.
 	evalIntervalsAllowed = 3
 )
 
@@ -35,8 +41,6 @@ type run struct {
 	rc       regexCache
 	findings []gates.Finding
 	sources  []*source
-	// activeAMs is what Prometheus reported (live mode, when checked).
-	activeAMs []string
 	// subjects lists, per failed check, the rules it failed (for the
 	// summary), and problemOrder the checks in the order they failed.
 	subjects     map[string][]string
@@ -92,7 +96,6 @@ func (r *run) collect(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			r.activeAMs = active
 			if len(active) == 0 {
 				msg := fmt.Sprintf("%s has no active Alertmanager: its alerts fire into the void and notify nobody", name)
 				if dropped > 0 {

@@ -56,8 +56,7 @@ type ruleFacts struct {
 // analysis classifies every rule of one source. Recording rules are
 // resolved to what they read, across all groups and files of the source.
 type analysis struct {
-	rules []*Rule
-	facts []ruleFacts
+	facts []ruleFacts // one per rule, in the rules' order
 }
 
 // analyze reads every rule's expression and classifies it.
@@ -88,7 +87,7 @@ func analyze(rules []*Rule, cl *classifier) *analysis {
 			a.override(i, v)
 		}
 	}
-	return &analysis{rules: rules, facts: a.facts}
+	return &analysis{facts: a.facts}
 }
 
 type analyzer struct {
