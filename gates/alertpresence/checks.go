@@ -87,6 +87,9 @@ func (r *run) collect(ctx context.Context) error {
 		}
 		name := "Prometheus " + r.st.prometheus.Redacted()
 		r.env.Notef("%s: %d rules loaded", name, len(lr.rules))
+		for _, w := range lr.warnings {
+			r.env.Notef("%s warned: %s (rules may be missing from its answer)", name, w)
+		}
 		if lr.skipped > 0 {
 			r.env.Notef("%s: %d rules of an unknown type were left out", name, lr.skipped)
 		}

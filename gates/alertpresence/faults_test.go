@@ -73,6 +73,19 @@ func TestPrometheusFaults(t *testing.T) {
 	}
 }
 
+// TestPartialAnswer: a partial answer (Thanos with a ruler down) is shown;
+// the rules it lacks are simply missing, which can only fail the gate.
+func TestPartialAnswer(t *testing.T) {
+	url := fakeServer(t, map[string]http.HandlerFunc{
+		"/api/v1/rules": answer(200, "application/json", `{"status":"success","data":{"groups":[]},"warnings":["store ruler-1 unavailable"]}`),
+	})
+	res := runGate(t, "prometheus: "+url+"\nactive-alertmanager: false", testEnv("", nil))
+	wantStatus(t, res, gates.StatusFail)
+	if !hasNote(res, "warned: store ruler-1 unavailable") {
+		t.Errorf("notes\n%s", dump(res))
+	}
+}
+
 func TestAlertmanagersEndpointFaults(t *testing.T) {
 	for name, tc := range map[string]struct {
 		handler http.HandlerFunc
@@ -179,5 +192,47 @@ func TestCredentials(t *testing.T) {
 	wantStatus(t, res, gates.StatusError)
 	if strings.Contains(dump(res), pw) || len(auth) != 1 || !strings.HasPrefix(auth[0], "Basic ") {
 		t.Errorf("password leaked or not sent (auth %q):\n%s", auth, dump(res))
+	}
+}
+
+// TestEvaluationAge: by default a rule may go three group intervals (at
+// least 5m) without evaluation; a rule never evaluated fails. Prometheus
+// cannot be made to report these quickly, so a fake serves them.
+func TestEvaluationAge(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	rules := func(interval int, health string, lastEval time.Time) string {
+		return fmt.Sprintf(`{"status":"success","data":{"groups":[{"name":"g","file":"r.yml","interval":%d,"rules":[
+			{"type":"alerting","name":"HighCPU","query":"rate(node_cpu_seconds_total[5m]) > 1","health":%q,"lastEvaluation":%q}]}]}}`,
+			interval, health, lastEval.Format(time.RFC3339Nano))
+	}
+	tests := []struct {
+		name     string
+		body     string
+		want     string // the finding's message part, "" for a pass
+		settings string
+	}{
+		{"recent", rules(60, "ok", now.Add(-4*time.Minute)), "", ""},
+		{"older than 5m", rules(60, "ok", now.Add(-6*time.Minute)), "was last evaluated 6m0s ago (at 2026-05-01T11:54:00Z), more than 5m0s", ""},
+		{"slow group: 3 intervals", rules(600, "ok", now.Add(-29*time.Minute)), "", ""},
+		{"slow group, stuck", rules(600, "ok", now.Add(-31*time.Minute)), "more than 30m0s", ""},
+		{"max-eval-age", rules(600, "ok", now.Add(-2*time.Minute)), "more than 1m0s", "max-eval-age: 1m"},
+		{"never evaluated", rules(60, "unknown", time.Time{}), "has not been evaluated yet (health unknown)", ""},
+		{"no health", rules(60, "", now), "has not been evaluated yet (health not reported)", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url := fakeServer(t, map[string]http.HandlerFunc{"/api/v1/rules": answer(200, "application/json", tc.body)})
+			env := testEnv("", nil)
+			env.Now = func() time.Time { return now }
+			res := runGate(t, "prometheus: "+url+"\nactive-alertmanager: false\nrequire: cpu\n"+tc.settings, env)
+			if tc.want == "" {
+				wantStatus(t, res, gates.StatusPass)
+				return
+			}
+			wantErrorRules(t, res, ruleNotEvaluated)
+			if f := findingsOf(res, ruleNotEvaluated); len(f) == 1 && !strings.Contains(f[0].Message, tc.want) {
+				t.Errorf("message %q lacks %q", f[0].Message, tc.want)
+			}
+		})
 	}
 }

@@ -152,6 +152,9 @@ func TestLive(t *testing.T) {
 		if !strings.Contains(f.Message, "BrokenHighCPU") || !strings.Contains(f.Message, "same labelset") {
 			t.Errorf("message %q", f.Message)
 		}
+		if res.Summary != "1 rule failing to evaluate (BrokenHighCPU)" {
+			t.Errorf("summary %q", res.Summary)
+		}
 	})
 
 	t.Run("not evaluated recently", func(t *testing.T) {

@@ -16,6 +16,8 @@ type promEnvelope struct {
 	Data      any    `json:"data"`
 	ErrorType string `json:"errorType"`
 	Error     string `json:"error"`
+	// Warnings come with partial answers (Thanos with a ruler down).
+	Warnings []string `json:"warnings"`
 }
 
 type promRulesData struct {
@@ -46,19 +48,20 @@ type promAlertmanagersData struct {
 }
 
 // getPrometheus fetches one Prometheus API path and unwraps its envelope.
-func getPrometheus(ctx context.Context, c *apiClient, p string, data any) error {
+// It returns the answer's warnings.
+func getPrometheus(ctx context.Context, c *apiClient, p string, data any) ([]string, error) {
 	env := promEnvelope{Data: data}
 	if err := c.get(ctx, p, &env); err != nil {
-		return err
+		return nil, err
 	}
 	shown := c.endpoint(p).Redacted()
 	if env.Status != "success" {
 		if env.Status == "" {
-			return fmt.Errorf("GET %s: the answer has no status: is this a Prometheus API? check the URL", shown)
+			return nil, fmt.Errorf("GET %s: the answer has no status: is this a Prometheus API? check the URL", shown)
 		}
-		return fmt.Errorf("GET %s: Prometheus answered status %q (%s): %s", shown, env.Status, env.ErrorType, env.Error)
+		return nil, fmt.Errorf("GET %s: Prometheus answered status %q (%s): %s", shown, env.Status, env.ErrorType, env.Error)
 	}
-	return nil
+	return env.Warnings, nil
 }
 
 // liveRules is what the rules API reported.
@@ -66,20 +69,23 @@ type liveRules struct {
 	rules []*Rule
 	// skipped counts rules of unknown type.
 	skipped int
+	// warnings are the server's, for a partial answer.
+	warnings []string
 }
 
 // fetchRules makes the one rules request of a run. It asks for every rule,
 // recording rules included: an alert often reads what they record.
 func fetchRules(ctx context.Context, c *apiClient) (*liveRules, error) {
 	var d promRulesData
-	if err := getPrometheus(ctx, c, "/api/v1/rules", &d); err != nil {
+	warnings, err := getPrometheus(ctx, c, "/api/v1/rules", &d)
+	if err != nil {
 		return nil, err
 	}
 	if d.Groups == nil {
 		return nil, fmt.Errorf("GET %s: the answer has no data.groups: is this a rules API? check the URL",
 			c.endpoint("/api/v1/rules").Redacted())
 	}
-	out := &liveRules{}
+	out := &liveRules{warnings: warnings}
 	for _, g := range *d.Groups {
 		interval := time.Duration(g.Interval * float64(time.Second))
 		groupEval := parseEvalTime(g.LastEval)
@@ -126,7 +132,7 @@ func parseEvalTime(s string) time.Time {
 // Prometheus sends alerts to, and how many it dropped.
 func fetchActiveAlertmanagers(ctx context.Context, c *apiClient) (active []string, dropped int, err error) {
 	var d promAlertmanagersData
-	if err := getPrometheus(ctx, c, "/api/v1/alertmanagers", &d); err != nil {
+	if _, err := getPrometheus(ctx, c, "/api/v1/alertmanagers", &d); err != nil {
 		var se *statusError
 		if errors.As(err, &se) && se.Code == http.StatusNotFound {
 			return nil, 0, fmt.Errorf("%w; if this server does not report its Alertmanagers (Thanos Query, Mimir, Cortex, vmalert), set active-alertmanager: false", err)
