@@ -109,25 +109,32 @@ func isMemoryMetric(n string) bool {
 	if hasUpper(n) {
 		l = strings.ToLower(n)
 	}
-	if strings.Contains(l, "memory") || strings.Contains(l, "oom") || strings.Contains(l, "heap") ||
-		strings.Contains(l, "memstats") {
+	if strings.Contains(l, "memory") || strings.Contains(l, "heap") || strings.Contains(l, "memstats") {
 		return true
 	}
-	// "mem" as a word of the name: mem_used_percent, node_mem_free.
-	for i := strings.Index(l, "mem"); i >= 0; {
-		end := i + 3
-		before := i == 0 || l[i-1] == '_' || l[i-1] == ':'
-		after := end == len(l) || l[end] == '_' || l[end] == ':'
+	// "mem" as a word (mem_used_percent, node_mem_free), "oom" starting
+	// a word (node_vmstat_oom_kill, container_oom_events_total) but not
+	// inside one (loki_bloom_*).
+	return hasWord(l, "mem", true) || hasWord(l, "oom", false)
+}
+
+// hasWord reports whether w occurs in the metric name n at the start of a
+// word (after the start, _ or :) and, when whole, also at a word's end.
+func hasWord(n, w string, whole bool) bool {
+	for off := 0; ; {
+		i := strings.Index(n[off:], w)
+		if i < 0 {
+			return false
+		}
+		i += off
+		end := i + len(w)
+		before := i == 0 || n[i-1] == '_' || n[i-1] == ':'
+		after := !whole || end == len(n) || n[end] == '_' || n[end] == ':'
 		if before && after {
 			return true
 		}
-		j := strings.Index(l[end:], "mem")
-		if j < 0 {
-			break
-		}
-		i = end + j
+		off = end
 	}
-	return false
 }
 
 // statusLabel describes the values of one family of status-like labels.

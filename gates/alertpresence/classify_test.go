@@ -124,6 +124,8 @@ func TestClassify(t *testing.T) {
 		{"nodejs heap", `nodejs_heap_size_used_bytes / nodejs_heap_size_total_bytes > 0.95`, nil, "memory"},
 		{"gc is not memory", `rate(jvm_gc_pause_seconds_sum[5m]) > 0.5`, nil, ""},
 		{"memcached is not memory", `memcached_up == 0`, nil, ""},
+		{"bloom is not oom", `rate(loki_bloom_blocks_cache_fetched_total[5m]) < 1`, nil, ""},
+		{"oom kills", `sum(increase(kube_pod_container_status_restarts_total[5m])) and on(pod) kube_pod_container_oom_killed == 1`, nil, "memory"},
 
 		// Combinations and recording rules
 		{"cpu and memory", `(rate(container_cpu_usage_seconds_total[5m]) > 1) and on(pod) (container_memory_working_set_bytes > 1e9)`, nil, "cpu,memory"},
