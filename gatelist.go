@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/gates/alertpresence"
 	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/gates/stagingdigest"
 )
@@ -12,5 +13,6 @@ func gateList() []gates.Definition {
 	return []gates.Definition{
 		secretscan.Definition(),
 		stagingdigest.Definition(),
+		alertpresence.Definition(),
 	}
 }
