@@ -37,6 +37,10 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
+	httpClient, err = withCABundle(httpClient, settings.caBundle)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := awsConfig(ctx, settings, httpClient)
 	if err != nil {
 		return nil, err

@@ -3,11 +3,14 @@ package backupfreshness
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,6 +28,7 @@ type fakeS3 struct {
 	clock   gofakes3.TimeSourceAdvancer
 	srv     *httptest.Server
 	lists   atomic.Int64 // ListObjectsV2 requests
+	auth    atomic.Value // the last Authorization header
 }
 
 // s3Start is when the fake's clock starts; objects are put after it.
@@ -42,6 +46,7 @@ func newFakeS3(t *testing.T, buckets ...string) *fakeS3 {
 		if r.URL.Query().Get("list-type") == "2" {
 			f.lists.Add(1)
 		}
+		f.auth.Store(r.Header.Get("Authorization"))
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(f.srv.Close)
@@ -293,4 +298,62 @@ func TestS3HangingServerHonoursContext(t *testing.T) {
 			wantStatus(t, res, gates.StatusError, nil, "timed out")
 		})
 	}
+}
+
+// gofakes3 does not check signatures, but the Authorization header names
+// the access key that signed: it shows which credentials the chain chose.
+func TestS3CredentialsChain(t *testing.T) {
+	// The SDK's default chain reads the process environment too: clear it.
+	for _, v := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true") // never ask an instance metadata service
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.dump", []byte("x"), now.Add(-time.Hour))
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
+
+	// Keys in the environment (what OIDC login actions export).
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	wantStatus(t, res, gates.StatusPass, nil)
+	if a, _ := f.auth.Load().(string); !strings.Contains(a, "Credential=AKIATESTTESTTESTTEST/") || !strings.Contains(a, "/eu-central-1/s3/") {
+		t.Errorf("signed with %q, want the environment's key and region", a)
+	}
+
+	// A profile from shared config and credentials files.
+	dir := t.TempDir()
+	writeFile(t, dir, "config", []byte("[profile backups-ro]\nregion = ap-south-1\n"), now)
+	writeFile(t, dir, "credentials", []byte("[backups-ro]\naws_access_key_id = AKIAFROMPROFILEFILE1\naws_secret_access_key = "+strings.Repeat("p", 40)+"\n"), now)
+	vars := map[string]string{
+		"AWS_PROFILE": "backups-ro", "AWS_MAX_ATTEMPTS": "1",
+		"AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials",
+	}
+	res = run(t, g, testEnv(t.TempDir(), vars))
+	wantStatus(t, res, gates.StatusPass, nil)
+	if a, _ := f.auth.Load().(string); !strings.Contains(a, "Credential=AKIAFROMPROFILEFILE1/") || !strings.Contains(a, "/ap-south-1/s3/") {
+		t.Errorf("signed with %q, want the profile's key and region", a)
+	}
+
+	// A profile that does not exist is an error, not an unsigned request.
+	vars["AWS_PROFILE"] = "nope"
+	res = run(t, g, testEnv(t.TempDir(), vars))
+	wantStatus(t, res, gates.StatusError, nil, "nope")
+}
+
+func TestS3CABundle(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.dump", []byte("x"), now.Add(-time.Hour))
+	tlsSrv := httptest.NewTLSServer(f.srv.Config.Handler)
+	defer tlsSrv.Close()
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw})
+	if err := os.WriteFile(bundle, pemData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsSrv.URL+"\npath-style: true\n")
+
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	wantStatus(t, res, gates.StatusError, nil, "certificate")
+	res = run(t, g, testEnv(t.TempDir(), awsVars("AWS_CA_BUNDLE", bundle)))
+	wantStatus(t, res, gates.StatusPass, nil)
 }

@@ -2,8 +2,11 @@ package backupfreshness
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 
@@ -36,6 +39,7 @@ const defaultRegion = "us-east-1"
 type awsSettings struct {
 	region      string
 	endpoint    string
+	caBundle    string // AWS_CA_BUNDLE: a PEM file of extra trusted CAs
 	maxAttempts int
 	static      aws.CredentialsProvider // nil: use the shared config chain
 	loadOptions []func(*awsconfig.LoadOptions) error
@@ -49,6 +53,7 @@ func readAWSSettings(env *gates.Env, opts S3Options) (awsSettings, error) {
 	if s.endpoint == "" && !strings.EqualFold(get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
 		s.endpoint = firstNonEmpty(get("AWS_ENDPOINT_URL_S3"), get("AWS_ENDPOINT_URL"))
 	}
+	s.caBundle = get("AWS_CA_BUNDLE")
 	if v := get("AWS_MAX_ATTEMPTS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
@@ -91,7 +96,10 @@ func awsConfig(ctx context.Context, s awsSettings, client *http.Client) (aws.Con
 		}
 		return cfg, nil
 	}
-	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(client)}, s.loadOptions...)
+	// No WithHTTPClient: with AWS_CA_BUNDLE set the SDK refuses a plain
+	// *http.Client. The SDK's own client serves the credential providers;
+	// requests to S3 go through ours (which honours the bundle too).
+	opts := append([]func(*awsconfig.LoadOptions) error(nil), s.loadOptions...)
 	if s.region != "" {
 		opts = append(opts, awsconfig.WithRegion(s.region))
 	}
@@ -105,7 +113,44 @@ func awsConfig(ctx context.Context, s awsSettings, client *http.Client) (aws.Con
 	if cfg.Region == "" {
 		cfg.Region = defaultRegion
 	}
+	cfg.HTTPClient = client
 	return cfg, nil
+}
+
+// withCABundle returns client trusting the CAs of a PEM file besides the
+// system's, as AWS_CA_BUNDLE asks (a TLS-intercepting proxy, a private
+// MinIO).
+func withCABundle(client *http.Client, bundle string) (*http.Client, error) {
+	if bundle == "" {
+		return client, nil
+	}
+	pem, err := os.ReadFile(bundle)
+	if err != nil {
+		return nil, fmt.Errorf("reading AWS_CA_BUNDLE: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", bundle)
+	}
+	var tr *http.Transport
+	switch t := client.Transport.(type) {
+	case nil:
+		tr = http.DefaultTransport.(*http.Transport).Clone()
+	case *http.Transport:
+		tr = t.Clone()
+	default:
+		return nil, fmt.Errorf("AWS_CA_BUNDLE is set, but the HTTP client's transport (%T) cannot take it", t)
+	}
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{}
+	}
+	tr.TLSClientConfig.RootCAs = pool
+	c := *client
+	c.Transport = tr
+	return &c, nil
 }
 
 func firstNonEmpty(vals ...string) string {
