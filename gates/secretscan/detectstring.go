@@ -1,0 +1,69 @@
+package secretscan
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/zricethezav/gitleaks/v8/detect"
+)
+
+// Leak is a secret found in a string by DetectString: the rule that matched
+// and where. It never carries the secret.
+type Leak struct {
+	// RuleID is the gitleaks rule that matched, such as aws-access-token.
+	RuleID string
+	// Description is the rule's description ("AWS Access Token").
+	Description string
+	// Line and Col are 1-based, within the scanned text.
+	Line, Col int
+}
+
+// defaultDetector is a gitleaks detector with the default rules and this
+// package's settings, built on first use and shared: loading gitleaks rules
+// more than once per process is both slow and unsafe (see FACTS.md), and
+// Detector.DetectContext only reads the detector, so concurrent scans may
+// share it.
+var defaultDetector = sync.OnceValues(func() (*detect.Detector, error) {
+	rs, err := loadRules("", "", true)
+	if err != nil {
+		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
+	}
+	d := detect.NewDetector(rs.config)
+	d.MaxDecodeDepth = maxDecodeDepth
+	d.Redact = 100 // findings leave gitleaks without the secret
+	return d, nil
+})
+
+// DetectString scans text with gitleaks' default rules and returns what it
+// finds, without the secrets. It is for text that is not a file of the
+// repository (a value read out of a configuration file, say): the
+// allowlists' path rules, .gitleaksignore and baselines do not apply, while
+// gitleaks:allow comments and the rules' own allowlists do.
+//
+// An interrupted scan is an error, never a partial answer.
+func DetectString(ctx context.Context, text string) ([]Leak, error) {
+	d, err := defaultDetector()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	findings := d.DetectContext(ctx, detect.Fragment{Raw: text})
+	// gitleaks stops at a cancelled context and returns what it had.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scanning for secrets: %w", err)
+	}
+	leaks := make([]Leak, 0, len(findings))
+	for _, f := range findings {
+		// gitleaks counts lines of a bare fragment from 0, and columns
+		// after the first line from the newline before them.
+		col := f.StartColumn
+		if f.StartLine > 0 {
+			col--
+		}
+		leaks = append(leaks, Leak{RuleID: f.RuleID, Description: f.Description, Line: f.StartLine + 1, Col: col})
+	}
+	return leaks, nil
+}

@@ -1,0 +1,95 @@
+package secretscan
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// detectTestToken builds a value shaped like a GitHub personal access token
+// at run time, so no secret is ever committed.
+func detectTestToken(t *testing.T) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var b strings.Builder
+	b.WriteString("gh" + "p_")
+	for i := 0; i < 36; i++ {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteByte(alphabet[k.Int64()])
+	}
+	return b.String()
+}
+
+func TestDetectStringFindsWithoutTheSecret(t *testing.T) {
+	tok := detectTestToken(t)
+	for _, tt := range []struct {
+		text      string
+		line, col int
+	}{
+		{"GITHUB_TOKEN=" + tok, 1, 14},
+		{"first line\nGITHUB_TOKEN=" + tok + "\n", 2, 14},
+		{"a\nb\n  token: " + tok, 3, 10},
+	} {
+		leaks, err := DetectString(context.Background(), tt.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(leaks) != 1 {
+			t.Fatalf("want one leak, got %+v", leaks)
+		}
+		l := leaks[0]
+		if l.RuleID != "github-pat" || l.Line != tt.line || l.Col != tt.col {
+			t.Errorf("got %s at %d:%d, want github-pat at %d:%d", l.RuleID, l.Line, l.Col, tt.line, tt.col)
+		}
+		if strings.Contains(l.RuleID+l.Description, tok) {
+			t.Errorf("the leak carries the secret: %+v", l)
+		}
+	}
+}
+
+func TestDetectStringCleanText(t *testing.T) {
+	for _, s := range []string{"", "DATABASE_URL=${DATABASE_URL}", "LOG_LEVEL=info", "PASSWORD=${DB_PASSWORD:?set it}"} {
+		leaks, err := DetectString(context.Background(), s)
+		if err != nil || len(leaks) != 0 {
+			t.Errorf("%q: %+v, %v", s, leaks, err)
+		}
+	}
+}
+
+func TestDetectStringCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if leaks, err := DetectString(ctx, "GITHUB_TOKEN="+detectTestToken(t)); err == nil {
+		t.Errorf("a cancelled scan answered %+v without an error", leaks)
+	}
+}
+
+// The rules are loaded once and the detector shared; concurrent scans must
+// each find their own secret (run with -race).
+func TestDetectStringConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		tok := detectTestToken(t)
+		go func() {
+			defer wg.Done()
+			leaks, err := DetectString(context.Background(), "TOKEN="+tok)
+			if err != nil || len(leaks) != 1 {
+				errs <- fmt.Sprintf("concurrent scan: %d leaks, %v", len(leaks), err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
