@@ -50,6 +50,9 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 			o.BaseEndpoint = aws.String(settings.endpoint)
 		}
 		o.UsePathStyle = opts.PathStyle
+		// Objects uploaded without an S3 checksum are common; the gate's
+		// own verification covers them, so no warning on stderr.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	// A backup of many gigabytes takes longer to read than any sensible
 	// per-request timeout; the gate's context bounds it instead.
