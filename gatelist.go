@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/gates/alertpresence"
+	"github.com/release-gate/release-gate/gates/backupfreshness"
 	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/gates/stagingdigest"
 )
@@ -14,5 +15,6 @@ func gateList() []gates.Definition {
 		secretscan.Definition(),
 		stagingdigest.Definition(),
 		alertpresence.Definition(),
+		backupfreshness.Definition(),
 	}
 }
