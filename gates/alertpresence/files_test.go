@@ -235,30 +235,6 @@ func TestFilesWithAlertmanager(t *testing.T) {
 	}
 }
 
-func TestMatchSegments(t *testing.T) {
-	tests := []struct {
-		pat, name string
-		want      bool
-	}{
-		{"rules/*.yml", "rules/a.yml", true},
-		{"rules/*.yml", "rules/x/a.yml", false},
-		{"rules/**/*.yml", "rules/a.yml", true},
-		{"rules/**/*.yml", "rules/x/y/a.yml", true},
-		{"**/*.rules.yml", "a.rules.yml", true},
-		{"**/*.rules.yml", "deep/er/a.rules.yml", true},
-		{"**/*.rules.yml", "deep/er/a.yml", false},
-		{"rules/**", "rules/x/a.yml", true},
-		{"a/**/b/*.yml", "a/x/b/c.yml", true},
-		{"a/**/b/*.yml", "a/b/c.yml", true},
-		{"a/**/b/*.yml", "a/x/c.yml", false},
-	}
-	for _, tc := range tests {
-		if got := matchSegments(strings.Split(tc.pat, "/"), strings.Split(tc.name, "/")); got != tc.want {
-			t.Errorf("%s ~ %s: got %v", tc.pat, tc.name, got)
-		}
-	}
-}
-
 func TestExpandGlobsSkipsGit(t *testing.T) {
 	ws := workspace(t, map[string]string{
 		"a.yml":            "",

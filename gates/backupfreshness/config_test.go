@@ -82,7 +82,7 @@ func TestConfigErrors(t *testing.T) {
 		{"location: b\nmax-age: 1d\nmax-shrink: 120%\n", `want a percentage such as 20%, got "120%"`},
 		{"location: b\nmax-age: 1d\nverify: [checksum, gunzip]\n", `rg.yml:6:13: gates.backup-freshness.verify: unknown check "gunzip"`},
 		{"location: b\nmax-age: 1d\nmin-size: big\n", `rg.yml:6:15: gates.backup-freshness.min-size: want a size`},
-		{"location: b\nmax-age: 1d\npattern: \"[a-\"\n", `rg.yml:6:14: gates.backup-freshness.pattern: "[a-" is not a valid glob`},
+		{"location: b\nmax-age: 1d\npattern: \"[a-\"\n", `rg.yml:6:14: gates.backup-freshness.pattern: "[a-" is not a valid pattern`},
 		{"location: b\nmax-age: 1d\npattern: ../x\n", `gates.backup-freshness.pattern: "../x" has a ".." segment`},
 		{"location: b\nmax-age: 1d\npattern: /x\n", `is absolute`},
 		{"location: b\nmax-age: 1d\nendpoint: http://m:9000\n", `rg.yml:6:15: gates.backup-freshness.endpoint: endpoint applies to s3:// locations only`},

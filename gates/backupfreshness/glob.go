@@ -2,8 +2,9 @@ package backupfreshness
 
 import (
 	"fmt"
-	"path"
 	"strings"
+
+	"github.com/release-gate/release-gate/internal/glob"
 )
 
 // Patterns are globs matched against an object's path relative to the
@@ -30,42 +31,14 @@ func checkPattern(pattern string) error {
 		case "**":
 			continue
 		}
-		if _, err := path.Match(seg, ""); err != nil {
-			return fmt.Errorf("%q is not a valid glob: %w", pattern, err)
-		}
+	}
+	if err := glob.Check(pattern); err != nil {
+		return err
 	}
 	if strings.HasSuffix(pattern, "/**") || pattern == "**" {
 		return fmt.Errorf("%q ends in **; end it with a file name pattern such as **/*.sql.gz", pattern)
 	}
 	return nil
-}
-
-// matchPattern reports whether name (relative, forward slashes) matches
-// pattern. pattern must have passed checkPattern.
-func matchPattern(pattern, name string) bool {
-	return matchSegments(strings.Split(pattern, "/"), strings.Split(name, "/"))
-}
-
-func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			rest := pat[1:]
-			for i := 0; i <= len(name); i++ {
-				if matchSegments(rest, name[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
-	}
-	return len(name) == 0
 }
 
 // listQuery returns what to ask a store for so that every object matching

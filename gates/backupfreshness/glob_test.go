@@ -2,31 +2,6 @@ package backupfreshness
 
 import "testing"
 
-func TestMatchPattern(t *testing.T) {
-	for _, tt := range []struct {
-		pattern, name string
-		want          bool
-	}{
-		{"db-*.sql.gz", "db-1.sql.gz", true},
-		{"db-*.sql.gz", "sub/db-1.sql.gz", false},
-		{"db-*.sql.gz", "db-1.sql.gz.sha256", false},
-		{"*", "x", true},
-		{"*", "a/x", false},
-		{"*/db.gz", "2025/db.gz", true},
-		{"**/db.gz", "db.gz", true},
-		{"**/db.gz", "a/b/c/db.gz", true},
-		{"a/**/db.gz", "a/db.gz", true},
-		{"a/**/db.gz", "b/x/db.gz", false},
-		{"db-[0-9]*.gz", "db-2.gz", true},
-		{"db-[0-9]*.gz", "db-x.gz", false},
-		{"db-?.gz", "db-12.gz", false},
-	} {
-		if got := matchPattern(tt.pattern, tt.name); got != tt.want {
-			t.Errorf("matchPattern(%q, %q) = %v, want %v", tt.pattern, tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestListQuery(t *testing.T) {
 	for _, tt := range []struct {
 		pattern string

@@ -1,6 +1,10 @@
 package backupfreshness
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/release-gate/release-gate/internal/glob"
+)
 
 // Candidates keeps the newest and the previous backup among the objects it
 // is shown, and the checksum sidecars beside them.
@@ -25,7 +29,7 @@ func (c *Candidates) Add(o Object) error {
 		c.Sidecars[o.Name] = true
 		return nil
 	}
-	if !matchPattern(c.Pattern, o.Name) {
+	if !glob.Match(c.Pattern, o.Name) {
 		return nil
 	}
 	c.Matched++

@@ -1,9 +1,10 @@
 package secretscan
 
 import (
-	"fmt"
 	"path"
 	"strings"
+
+	"github.com/release-gate/release-gate/internal/glob"
 )
 
 // A file pattern without a slash matches a file's name in any directory
@@ -13,15 +14,7 @@ import (
 
 // validGlob reports a malformed pattern.
 func validGlob(pattern string) error {
-	if pattern == "" {
-		return fmt.Errorf("empty file pattern")
-	}
-	for _, seg := range strings.Split(pattern, "/") {
-		if _, err := path.Match(seg, ""); err != nil {
-			return fmt.Errorf("bad file pattern %q: %v", pattern, err)
-		}
-	}
-	return nil
+	return glob.Check(pattern)
 }
 
 // matchFile reports whether file (a workspace-relative path) matches pattern.
@@ -30,28 +23,7 @@ func matchFile(pattern, file string) bool {
 		ok, _ := path.Match(pattern, path.Base(file))
 		return ok
 	}
-	return matchSegments(strings.Split(strings.TrimPrefix(pattern, "/"), "/"), strings.Split(file, "/"))
-}
-
-func matchSegments(pat, parts []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for i := 0; i <= len(parts); i++ {
-				if matchSegments(pat[1:], parts[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(parts) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], parts[0]); !ok {
-			return false
-		}
-		pat, parts = pat[1:], parts[1:]
-	}
-	return len(parts) == 0
+	return glob.Match(strings.TrimPrefix(pattern, "/"), file)
 }
 
 // forbidden returns the first forbid pattern file matches, unless an allow

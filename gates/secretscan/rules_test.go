@@ -143,7 +143,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range []struct{ body, want string }{
 		{"scope: [tree, everything]", `release-gate.yml:3:19: gates.secret-scan.scope: unknown scope "everything"; want diff, tree, history`},
 		{"scope: []", "want at least one"},
-		{"forbid-files: [\"[a\"]", "release-gate.yml:3:20: gates.secret-scan.forbid-files.0: bad file pattern"},
+		{"forbid-files: [\"[a\"]", "release-gate.yml:3:20: gates.secret-scan.forbid-files.0: \"[a\" is not a valid pattern"},
 		{"default-rules: maybe", "want true or false"},
 		{"scope: history\nbase: abc", "base has no effect"},
 	} {
