@@ -1,0 +1,191 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/release-gate/release-gate/gates"
+)
+
+// Gate is the compose gate.
+type Gate struct {
+	cfg          Config
+	files        []string // globs
+	defaultFiles bool     // files are the default names: none found is an error of its own
+	profiles     []string
+	levels       map[string]Level
+}
+
+// Name implements gates.Gate.
+func (g *Gate) Name() string { return Name }
+
+// Run implements gates.Gate.
+func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+	projects, err := g.discover(ctx, env.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		findings []gates.Finding
+		errs     []error
+		services int
+		loaded   []*loadedProject
+	)
+	for _, pf := range projects {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		src, err := readSources(env.Workspace, pf)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		lp, err := load(ctx, env.Workspace, pf, src, env.Getenv, g.profiles)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		loaded = append(loaded, lp)
+		services += len(lp.model.Services)
+		g.noteProject(env, lp)
+		findings = append(findings, g.checkProject(lp)...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if sev, on := g.levels[ruleEnvironmentSecrets].severity(); on {
+		fs, err := environmentSecrets(ctx, loaded, sev)
+		if err != nil {
+			return findings, err
+		}
+		findings = append(findings, fs...)
+	}
+	g.noteUnusedExceptions(env, loaded)
+	sortFindings(findings)
+	if len(errs) > 0 {
+		return findings, errors.Join(errs...)
+	}
+	g.summarize(env, findings, services, len(loaded))
+	return findings, nil
+}
+
+// checkProject applies the per-service rules.
+func (g *Gate) checkProject(lp *loadedProject) []gates.Finding {
+	var out []gates.Finding
+	if sev, on := g.levels[ruleHealthcheck].severity(); on {
+		out = append(out, g.healthchecks(lp, sev)...)
+	}
+	if sev, on := g.levels[ruleDependsOnHealthy].severity(); on {
+		out = append(out, dependsOnHealthy(lp, sev)...)
+	}
+	if sev, on := g.levels[ruleLogging].severity(); on {
+		out = append(out, g.logging(lp, sev)...)
+	}
+	return out
+}
+
+// noteProject records what was loaded, so a reader sees what the verdict
+// covers.
+func (g *Gate) noteProject(env *gates.Env, lp *loadedProject) {
+	names := lp.model.ServiceNames()
+	sort.Strings(names)
+	profiles := "every profile"
+	if !lp.allProf {
+		profiles = "profiles: " + orNone(g.profiles)
+	}
+	env.Notef("%s: %d service(s) checked (%s): %s", lp.files, len(names), profiles, orNone(names))
+	if disabled := lp.model.DisabledServiceNames(); len(disabled) > 0 {
+		sort.Strings(disabled)
+		env.Notef("%s: not checked, their profiles are not active: %s", lp.files, strings.Join(disabled, ", "))
+	}
+	if len(lp.unset) > 0 {
+		env.Notef("%s: variables not set where the gate runs (interpolated as their default, or empty): %s", lp.files, strings.Join(lp.unset, ", "))
+	}
+	if lp.dotenv != "" {
+		env.Notef("%s: variables for interpolation also read from %s", lp.files, lp.dotenv)
+	}
+}
+
+// noteUnusedExceptions points out allow-no-healthcheck entries that name no
+// service: a typo there would otherwise go unnoticed.
+func (g *Gate) noteUnusedExceptions(env *gates.Env, loaded []*loadedProject) {
+	for _, name := range g.cfg.AllowNoHealthcheck {
+		found := false
+		for _, lp := range loaded {
+			if _, err := lp.model.GetService(name); err == nil {
+				found = true
+				break
+			}
+			if slices.Contains(lp.model.DisabledServiceNames(), name) {
+				found = true
+				break
+			}
+		}
+		if !found && len(loaded) > 0 {
+			env.Notef("allow-no-healthcheck names %q, which no compose project defines", name)
+		}
+	}
+}
+
+func (g *Gate) summarize(env *gates.Env, findings []gates.Finding, services, projects int) {
+	var active []string
+	for _, r := range []string{ruleHealthcheck, ruleDependsOnHealthy, ruleLogging, ruleEnvironmentSecrets} {
+		if g.levels[r] != LevelOff {
+			active = append(active, r)
+		}
+	}
+	what := fmt.Sprintf("%s in %s", plural(services, "service"), plural(projects, "compose project"))
+	byRule := map[string]int{}
+	errs := 0
+	for _, f := range findings {
+		byRule[f.Rule]++
+		if f.Severity == gates.SeverityError {
+			errs++
+		}
+	}
+	if len(findings) == 0 {
+		env.SetSummary("%s meet %s", what, strings.Join(active, ", "))
+		return
+	}
+	var parts []string
+	for _, r := range []string{ruleHealthcheck, ruleDependsOnHealthy, ruleLogging, ruleEnvironmentSecrets} {
+		if n := byRule[r]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", r, n))
+		}
+	}
+	env.SetSummary("%s in %s: %s", plural(len(findings), "problem"), what, strings.Join(parts, ", "))
+}
+
+func sortFindings(fs []gates.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i].Pos, fs[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Col != b.Col {
+			return a.Col < b.Col
+		}
+		return fs[i].Rule < fs[j].Rule
+	})
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,159 @@
+package compose
+
+import (
+	"context"
+	"crypto/rand"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/gates"
+)
+
+// sectionFile wraps the body of the gate's section in a configuration file;
+// the body starts at line 4, column 5.
+func sectionFile(body string) string {
+	var b strings.Builder
+	b.WriteString("version: 1\ngates:\n  compose:\n")
+	for _, line := range strings.Split(strings.Trim(body, "\n"), "\n") {
+		if line != "" {
+			b.WriteString("    " + line)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func parseSection(t testing.TB, file string) *config.Section {
+	t.Helper()
+	f, err := config.Parse("release-gate.yml", []byte(file), config.Options{Gates: []string{Name}})
+	if err != nil {
+		t.Fatalf("parsing config: %v", err)
+	}
+	return f.Section(Name)
+}
+
+// gateFor builds the gate from its section body; "" is the defaults.
+func gateFor(t testing.TB, body string) *Gate {
+	t.Helper()
+	s := config.NewSection("release-gate.yml", Name)
+	if strings.TrimSpace(body) != "" {
+		s = parseSection(t, sectionFile(body))
+	}
+	g, err := newGate(s)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return g
+}
+
+// workspace writes files (path: content) into a fresh directory.
+func workspace(t testing.TB, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// run runs the gate the way users see it, with environ as the process
+// environment.
+func run(t testing.TB, dir, body string, environ map[string]string) gates.Result {
+	t.Helper()
+	return runGate(t, context.Background(), gateFor(t, body), dir, environ)
+}
+
+func runGate(t testing.TB, ctx context.Context, g gates.Gate, dir string, environ map[string]string) gates.Result {
+	t.Helper()
+	env := gates.Env{Workspace: dir, Getenv: func(k string) string { return environ[k] }}
+	return (&gates.Runner{}).Run(ctx, env, []gates.Job{{Gate: g}})[0]
+}
+
+// where lists findings as "file:line:col rule" for comparison.
+func where(fs []gates.Finding) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Pos.String() + " " + f.Rule
+	}
+	return out
+}
+
+func mustContain(t testing.TB, what, s string, subs ...string) {
+	t.Helper()
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			t.Errorf("%s %q does not contain %q", what, s, sub)
+		}
+	}
+}
+
+// everything is every piece of text a result shows users.
+func everything(r gates.Result) string {
+	parts := []string{r.Summary, r.Err}
+	parts = append(parts, r.Notes...)
+	for _, f := range r.Findings {
+		parts = append(parts, f.Message, f.Pos.String())
+	}
+	for _, o := range r.Outputs {
+		parts = append(parts, o.Value)
+	}
+	return strings.Join(parts, "\n")
+}
+
+// githubToken builds a value shaped like a GitHub token at run time: no
+// secret is ever committed to this repository.
+func githubToken(t testing.TB) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var b strings.Builder
+	b.WriteString("gh" + "p_")
+	for i := 0; i < 36; i++ {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteByte(alphabet[k.Int64()])
+	}
+	return b.String()
+}
+
+// goodService is a service that meets every rule, indented for services:.
+const goodService = `    image: ghcr.io/org/api:1.2.3
+    healthcheck:
+      test: ["CMD", "wget", "-qO-", "http://localhost:8080/health"]
+      interval: 10s
+      timeout: 5s
+      retries: 5
+      start_period: 30s
+    logging:
+      driver: json-file
+      options: {max-size: "10m", max-file: "3"}
+`
+
+// at returns "file:line:col" of the first occurrence of marker in content,
+// so expected positions read as what they point at.
+func at(t testing.TB, file, content, marker string) string {
+	t.Helper()
+	i := strings.Index(content, marker)
+	if i < 0 {
+		t.Fatalf("marker %q not in %s", marker, file)
+	}
+	line := strings.Count(content[:i], "\n") + 1
+	col := i - strings.LastIndex(content[:i], "\n")
+	return file + ":" + itoa(line) + ":" + itoa(col)
+}
+
+func itoa(n int) string {
+	return strconv.Itoa(n)
+}
