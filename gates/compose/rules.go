@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/docker/go-units"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/docker/go-units"
 	"gopkg.in/yaml.v3"
 
 	"github.com/release-gate/release-gate/gates"
