@@ -153,6 +153,7 @@ var (
 	bracketPathRE = regexp.MustCompile(`services\[([^\]]+)\]\.`)
 	serviceRE     = regexp.MustCompile(`\bservice "([^"]+)"`)
 	validatingRE  = regexp.MustCompile(`validating [^:]+: `)
+	openRE        = regexp.MustCompile(`\bopen ([^: ]+): `)
 )
 
 // loadProblem rewrites a loader error for the user: on one line, with
@@ -171,6 +172,8 @@ func loadProblem(workspace string, src *sourceSet, err error) string {
 		pos = src.pos(m[1], strings.Split(m[2], ".")...)
 	} else if m := serviceRE.FindStringSubmatch(msg); m != nil {
 		pos = src.pos(m[1])
+	} else if m := openRE.FindStringSubmatch(msg); m != nil {
+		pos = src.scalar(m[1]) // the include: or extends: file naming it
 	}
 	if pos.Line > 0 {
 		return pos.String() + ": " + msg

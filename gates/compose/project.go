@@ -226,3 +226,29 @@ func (s *sourceSet) variables() []string {
 	sort.Strings(names)
 	return names
 }
+
+// scalar returns the position of the first value written as text in the
+// files, or no position.
+func (s *sourceSet) scalar(text string) gates.Pos {
+	for _, f := range append(append([]*yamlFile(nil), s.files...), s.extras...) {
+		var found *yaml.Node
+		var walk func(n *yaml.Node)
+		walk = func(n *yaml.Node) {
+			if n == nil || found != nil {
+				return
+			}
+			if n.Kind == yaml.ScalarNode && n.Value == text {
+				found = n
+				return
+			}
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+		walk(f.root)
+		if found != nil {
+			return f.pos(found)
+		}
+	}
+	return gates.Pos{}
+}
