@@ -69,6 +69,13 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if len(errs) > 0 {
 		return findings, errors.Join(errs...)
 	}
+	if services == 0 {
+		why := "they define none"
+		if len(g.profiles) != 1 || g.profiles[0] != "*" {
+			why = fmt.Sprintf("none is active with profiles: [%s]", strings.Join(g.profiles, ", "))
+		}
+		return findings, fmt.Errorf("no service to check in %s: %s", plural(len(loaded), "compose project"), why)
+	}
 	g.summarize(env, findings, services, len(loaded))
 	return findings, nil
 }

@@ -199,6 +199,15 @@ func TestDiscovery(t *testing.T) {
 		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "svc/a/docker-compose.yml + svc/a/docker-compose.override.yml: 1 service(s)", "svc/b/compose.yaml: 1 service(s)")
 		mustContain(t, "summary", res.Summary, "2 services in 2 compose projects")
 	})
+	t.Run("no service", func(t *testing.T) {
+		res := run(t, workspace(t, map[string]string{"compose.yaml": "services: {}\n"}), "", nil)
+		if res.Status != gates.StatusError {
+			t.Fatalf("status %s", res.Status)
+		}
+		mustContain(t, "error", res.Err, "no service to check in 1 compose project: they define none")
+		res = run(t, workspace(t, map[string]string{"compose.yaml": "services:\n  a: {image: x, profiles: [p]}\n"}), "profiles: []", nil)
+		mustContain(t, "error", res.Err, "none is active with profiles: []")
+	})
 	t.Run("missing project file", func(t *testing.T) {
 		res := run(t, workspace(t, map[string]string{"compose.yaml": good}), "projects: [[compose.yaml, compose.prod.yaml]]", nil)
 		mustContain(t, "error", res.Err, "compose.prod.yaml does not exist")
