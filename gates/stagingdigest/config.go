@@ -6,14 +6,13 @@ package stagingdigest
 import (
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry"
 )
 
 // Name is the gate's key in the configuration.
@@ -77,15 +76,15 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	if err := s.Decode(&c); err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: c, retry: defaultRetry, endpointTimeout: defaultEndpointTimeout}
+	g := &Gate{cfg: c, retry: registry.DefaultRetry(), endpointTimeout: defaultEndpointTimeout}
 	for _, o := range opts {
 		o(g)
 	}
 	var err error
-	if g.image, err = parseRef(c.Image, c.Insecure); err != nil {
+	if g.image, err = registry.ParseReference(c.Image, c.Insecure); err != nil {
 		return nil, s.Errorf("image", "%v", err)
 	}
-	if g.staging, err = parseRef(c.Staging, c.Insecure); err != nil {
+	if g.staging, err = registry.ParseReference(c.Staging, c.Insecure); err != nil {
 		return nil, s.Errorf("staging", "%v", err)
 	}
 	if c.Platform != "" {
@@ -102,9 +101,9 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 			key = "password-env"
 		}
 		return nil, s.Errorf(key, "set both username-env and password-env, or neither")
-	case c.UsernameEnv != "" && !validEnvName(c.UsernameEnv):
+	case c.UsernameEnv != "" && !registry.ValidEnvName(c.UsernameEnv):
 		return nil, s.Errorf("username-env", "want the name of an environment variable (such as REGISTRY_USERNAME), got %q; the file never holds credentials themselves", c.UsernameEnv)
-	case c.PasswordEnv != "" && !validEnvName(c.PasswordEnv):
+	case c.PasswordEnv != "" && !registry.ValidEnvName(c.PasswordEnv):
 		return nil, s.Errorf("password-env", "want the name of an environment variable (such as REGISTRY_PASSWORD), got a value that is not a variable name; the file never holds credentials themselves")
 	}
 	if e := c.StagingEndpoint; e != nil {
@@ -137,51 +136,6 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	return g, nil
 }
 
-// parseRef parses an image reference strictly: the registry and a tag or a
-// digest must be written out (no implied docker.io, library/ or latest).
-func parseRef(s string, insecure bool) (name.Reference, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, fmt.Errorf("want an image reference such as ghcr.io/org/api:1.2.3 or ghcr.io/org/api@sha256:…, got nothing")
-	}
-	opts := []name.Option{name.StrictValidation}
-	if insecure {
-		opts = append(opts, name.Insecure)
-	}
-	ref, err := name.ParseReference(s, opts...)
-	if err == nil {
-		return ref, nil
-	}
-	// Say what a strict reference would look like, when a lenient parse
-	// understands the text.
-	weak, werr := name.ParseReference(s, name.WeakValidation)
-	if werr != nil {
-		return nil, fmt.Errorf("%q is not an image reference (%v); want registry/repository:tag or registry/repository@sha256:…", s, werr)
-	}
-	if !hasTagOrDigest(s) {
-		return nil, fmt.Errorf("%q names no tag or digest; write the tag (%s:TAG) or the digest (%s@sha256:…): release-gate never assumes :latest", s, s, s)
-	}
-	full := weak.Context().Name()
-	if strings.HasPrefix(full, name.DefaultRegistry+"/") {
-		full = "docker.io/" + strings.TrimPrefix(full, name.DefaultRegistry+"/")
-	}
-	sep := ":"
-	if _, ok := weak.(name.Digest); ok {
-		sep = "@"
-	}
-	return nil, fmt.Errorf("%q does not name its registry; write it in full: %s%s%s", s, full, sep, weak.Identifier())
-}
-
-// hasTagOrDigest reports whether the last path element of s carries a tag or
-// a digest (a registry port does not count).
-func hasTagOrDigest(s string) bool {
-	if strings.Contains(s, "@") {
-		return true
-	}
-	last := s[strings.LastIndex(s, "/")+1:]
-	return strings.Contains(last, ":")
-}
-
 // parsePlatform parses os/arch[/variant].
 func parsePlatform(s string) (*v1.Platform, error) {
 	p, err := v1.ParsePlatform(s)
@@ -189,19 +143,4 @@ func parsePlatform(s string) (*v1.Platform, error) {
 		return nil, fmt.Errorf("want os/arch or os/arch/variant such as linux/amd64 or linux/arm64/v8, got %q", s)
 	}
 	return p, nil
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }

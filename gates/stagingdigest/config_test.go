@@ -136,16 +136,3 @@ func TestParseJSONPath(t *testing.T) {
 		}
 	}
 }
-
-func TestRepoSpelling(t *testing.T) {
-	for in, want := range map[string]string{
-		"ghcr.io/org/api:v1":                  "ghcr.io/org/api",
-		"localhost:5000/api:v1":               "localhost:5000/api",
-		"localhost:5000/api@sha256:abc":       "localhost:5000/api",
-		"docker.io/library/nginx:1.25@sha256": "docker.io/library/nginx",
-	} {
-		if got := repoSpelling(in); got != want {
-			t.Errorf("repoSpelling(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry"
 )
 
 // The fault handlers wrap the real in-process registry and change only what
@@ -315,7 +316,7 @@ func TestRetryHonoursDeadline(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	g := gateFor(t, sameRef(host), withRetry(retryPolicy{attempts: 5, initial: time.Hour, factor: 2, max: time.Hour}))
+	g := gateFor(t, sameRef(host), withRetry(registry.RetryPolicy{Attempts: 5, Initial: time.Hour, Factor: 2, Max: time.Hour}))
 	env := testEnv(newCounter(nil), nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -2,7 +2,6 @@ package stagingdigest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry"
 )
 
 // Gate proves that the candidate image is, digest for digest, the one
@@ -21,14 +21,14 @@ type Gate struct {
 	platform        *v1.Platform
 	jsonPath        []string
 	interval        time.Duration
-	retry           retryPolicy
+	retry           registry.RetryPolicy
 	endpointTimeout time.Duration
 }
 
 // option changes a gate's defaults (tests use fast retries).
 type option func(*Gate)
 
-func withRetry(p retryPolicy) option { return func(g *Gate) { g.retry = p } }
+func withRetry(p registry.RetryPolicy) option { return func(g *Gate) { g.retry = p } }
 
 func withEndpointTimeout(d time.Duration) option { return func(g *Gate) { g.endpointTimeout = d } }
 
@@ -45,7 +45,7 @@ const (
 
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
-	r, err := newResolver(ctx, env, g)
+	r, err := newResolver(env, g)
 	if err != nil {
 		return nil, err
 	}
@@ -54,11 +54,11 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	var findings []gates.Finding
 	if cand.missing != nil {
 		findings = append(findings, finding(ruleCandidateMissing, fmt.Sprintf(
-			"candidate image %s does not exist in the registry (%s): push it before this gate runs, or fix image", g.image, shortError(cand.missing))))
+			"candidate image %s does not exist in the registry (%s): push it before this gate runs, or fix image", g.image, registry.ShortError(cand.missing))))
 	}
 	if stag.missing != nil {
 		findings = append(findings, finding(ruleStagingMissing, fmt.Sprintf(
-			"staging image %s does not exist in the registry (%s): staging never validated it; check the staging reference", g.staging, shortError(stag.missing))))
+			"staging image %s does not exist in the registry (%s): staging never validated it; check the staging reference", g.staging, registry.ShortError(stag.missing))))
 	}
 	errs := joinErrors(cand.err, stag.err)
 	for _, x := range []struct {
@@ -100,7 +100,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			return []gates.Finding{*f}, nil
 		}
 	}
-	pinned := repoSpelling(g.cfg.Image) + "@" + c.digest().String()
+	pinned := registry.RepositorySpelling(g.cfg.Image) + "@" + c.digest().String()
 	env.SetOutput("pinned-image", pinned)
 	env.Notef("pinned image: %s", pinned)
 	how := "the digest staging validated"
@@ -122,9 +122,9 @@ func (g *Gate) noteResolution(env *gates.Env, role string, res *resolution, r *r
 	host := res.ref.Context().RegistryStr()
 	switch {
 	case res.child != nil:
-		env.Notef("%s %s: %s %s; its %s image is %s (%s, %s)", role, res.ref, kind(res.desc.MediaType), res.desc.Digest, g.platform, res.child.Digest, res.method, r.creds.short(host))
+		env.Notef("%s %s: %s %s; its %s image is %s (%s, %s)", role, res.ref, registry.Kind(res.desc.MediaType), res.desc.Digest, g.platform, res.child.Digest, res.method, r.client.CredentialsFor(host))
 	default:
-		env.Notef("%s %s: %s %s (%s, %s)", role, res.ref, kind(res.desc.MediaType), res.desc.Digest, res.method, r.creds.short(host))
+		env.Notef("%s %s: %s %s (%s, %s)", role, res.ref, registry.Kind(res.desc.MediaType), res.desc.Digest, res.method, r.client.CredentialsFor(host))
 	}
 }
 
@@ -156,7 +156,7 @@ func (g *Gate) mismatch(ctx context.Context, r *resolver, c, s *resolution) stri
 			return base + fmt.Sprintf(" (%s is a multi-arch index and %s a single image; could not read the index to compare further: %v)", idxRole, imgRole, err)
 		}
 	}
-	platform, ok := childPlatform(manifest, img.desc.Digest)
+	platform, ok := registry.ChildPlatform(manifest, img.desc.Digest)
 	if !ok {
 		return base + fmt.Sprintf(" (%s is a multi-arch index, %s a single image that is not in it)", idxRole, imgRole)
 	}
@@ -185,33 +185,4 @@ func orNone(list []string) string {
 		return "no labelled platforms"
 	}
 	return strings.Join(list, ", ")
-}
-
-// joinErrors combines the two references' errors, once when they are the
-// same failure of the same registry.
-func joinErrors(cand, stag error) error {
-	if cand == stag { // one reference, resolved once
-		return cand
-	}
-	var ce, se *explained
-	if cand != nil && stag != nil && errors.As(cand, &ce) && errors.As(stag, &se) && ce.key == se.key {
-		cp := strings.TrimSuffix(ce.msg, ": "+ce.detail)
-		sp := strings.TrimPrefix(strings.TrimSuffix(se.msg, ": "+se.detail), "resolving ")
-		return &explained{msg: cp + " and " + sp + ": " + ce.detail, detail: ce.detail, err: cand}
-	}
-	return errors.Join(cand, stag)
-}
-
-// repoSpelling is the repository of a reference as the user wrote it
-// (docker.io/library/nginx, not index.docker.io/library/nginx).
-func repoSpelling(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		s = s[:i]
-	}
-	slash := strings.LastIndexByte(s, '/')
-	if i := strings.LastIndexByte(s, ':'); i > slash {
-		s = s[:i]
-	}
-	return s
 }

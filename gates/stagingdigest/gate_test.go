@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry"
 )
 
 // refs builds the gate's config for a candidate and a staging reference on
@@ -269,7 +270,7 @@ func TestTLSRegistry(t *testing.T) {
 func TestDigestHelpers(t *testing.T) {
 	raw := []byte(`{"schemaVersion":2,"manifests":[]}`)
 	sum := sha256.Sum256(raw)
-	if !isIndex("", raw) || isIndex("", []byte(`{"schemaVersion":2,"layers":[]}`)) {
+	if !registry.IsIndex("", raw) || registry.IsIndex("", []byte(`{"schemaVersion":2,"layers":[]}`)) {
 		t.Error("an index without a media type is recognised by its manifests")
 	}
 	h, err := parseDigestValue("ghcr.io/org/api@sha256:" + hex.EncodeToString(sum[:]))

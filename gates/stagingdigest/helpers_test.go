@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -23,10 +23,11 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry"
 )
 
 // fastRetry keeps retry tests quick.
-var fastRetry = retryPolicy{attempts: 3, initial: time.Millisecond, factor: 2, max: 10 * time.Millisecond}
+var fastRetry = registry.RetryPolicy{Attempts: 3, Initial: time.Millisecond, Factor: 2, Max: 10 * time.Millisecond}
 
 // parseSection parses a whole configuration file and returns the gate's
 // section.
@@ -181,7 +182,7 @@ func startRegistry(t testing.TB, wrap func(http.Handler) http.Handler) string {
 
 // registryHandler is go-containerregistry's in-process registry, quiet.
 func registryHandler() http.Handler {
-	return registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	return ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
 }
 
 // pushImage pushes a random single-platform image to ref and returns it.

@@ -1,4 +1,4 @@
-package stagingdigest
+package registry
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 // resolveAuth runs the gate's keychain for repo and returns the credentials
 // it found and the secrets it masked.
-func resolveAuth(t *testing.T, env gates.Env, cfg Config, repo string) (*authn.AuthConfig, *credentials, *gates.Masker) {
+func resolveAuth(t *testing.T, env gates.Env, cfg envVars, repo string) (*authn.AuthConfig, *credentials, *gates.Masker) {
 	t.Helper()
 	m := &gates.Masker{}
 	var (
@@ -26,7 +26,7 @@ func resolveAuth(t *testing.T, env gates.Env, cfg Config, repo string) (*authn.A
 	// Run inside the runner so that env.Mask reaches the masker.
 	g := funcGate(func(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 		var err error
-		creds, err = newCredentials(env, cfg)
+		creds, err = newCredentials(env, cfg.user, cfg.pass)
 		if err != nil {
 			return nil, err
 		}
@@ -48,6 +48,10 @@ func resolveAuth(t *testing.T, env gates.Env, cfg Config, repo string) (*authn.A
 	return ac, creds, m
 }
 
+// envVars names the username-env and password-env variables, as a gate's
+// config would.
+type envVars struct{ user, pass string }
+
 type funcGate func(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 
 func (f funcGate) Name() string { return "keychain" }
@@ -60,7 +64,7 @@ func TestGHCRToken(t *testing.T) {
 	env := testEnv(nil, map[string]string{"GITHUB_ACTOR": "octocat"})
 	env.Token = token
 
-	ac, creds, m := resolveAuth(t, env, Config{}, "ghcr.io/org/api")
+	ac, creds, m := resolveAuth(t, env, envVars{}, "ghcr.io/org/api")
 	if ac.Username != "octocat" || ac.Password != token {
 		t.Errorf("ghcr.io credentials: user %q, password set %v", ac.Username, ac.Password == token)
 	}
@@ -71,18 +75,18 @@ func TestGHCRToken(t *testing.T) {
 
 	// Any non-empty user name works with GHCR; without GITHUB_ACTOR one is made up.
 	env.Getenv = func(string) string { return "" }
-	if ac, _, _ := resolveAuth(t, env, Config{}, "ghcr.io/org/api"); ac.Username == "" || ac.Password != token {
+	if ac, _, _ := resolveAuth(t, env, envVars{}, "ghcr.io/org/api"); ac.Username == "" || ac.Password != token {
 		t.Errorf("without GITHUB_ACTOR: %+v", ac.Username)
 	}
 
 	// The token is for ghcr.io only.
-	if ac, _, _ := resolveAuth(t, env, Config{}, "registry.example.com/org/api"); *ac != (authn.AuthConfig{}) {
+	if ac, _, _ := resolveAuth(t, env, envVars{}, "registry.example.com/org/api"); *ac != (authn.AuthConfig{}) {
 		t.Errorf("the GitHub token went to another registry")
 	}
 
 	// username-env/password-env come first.
 	env.Getenv = func(k string) string { return map[string]string{"U": "me", "P": "pat-" + strings.Repeat("p", 10)}[k] }
-	ac, creds, _ = resolveAuth(t, env, Config{UsernameEnv: "U", PasswordEnv: "P"}, "ghcr.io/org/api")
+	ac, creds, _ = resolveAuth(t, env, envVars{user: "U", pass: "P"}, "ghcr.io/org/api")
 	if ac.Username != "me" || !strings.HasPrefix(ac.Password, "pat-") {
 		t.Errorf("username-env/password-env did not win: %q", ac.Username)
 	}
@@ -95,7 +99,7 @@ func TestDockerHubKeys(t *testing.T) {
 	writeDockerConfig(t, dir, `{"auths": {"https://index.docker.io/v1/": {"auth": "`+auth+`"}}}`)
 	env := testEnv(nil, map[string]string{"DOCKER_CONFIG": dir})
 	for _, repo := range []string{"docker.io/library/nginx", "index.docker.io/org/api"} {
-		ac, creds, _ := resolveAuth(t, env, Config{}, repo)
+		ac, creds, _ := resolveAuth(t, env, envVars{}, repo)
 		if ac.Username != "hubuser" {
 			t.Errorf("%s: Docker Hub's config key not found: %+v", repo, ac.Username)
 		}
@@ -119,7 +123,7 @@ func TestDockerConfigIdentityToken(t *testing.T) {
 	dir := t.TempDir()
 	idt := "idt-" + strings.Repeat("i", 20)
 	writeDockerConfig(t, dir, `{"auths": {"registry.example.com": {"username": "00000000-0000-0000-0000-000000000000", "identitytoken": "`+idt+`"}}}`)
-	ac, _, m := resolveAuth(t, testEnv(nil, map[string]string{"DOCKER_CONFIG": dir}), Config{}, "registry.example.com/api")
+	ac, _, m := resolveAuth(t, testEnv(nil, map[string]string{"DOCKER_CONFIG": dir}), envVars{}, "registry.example.com/api")
 	if ac.IdentityToken != idt || m.Redact(idt) != "***" {
 		t.Errorf("identity token: %+v", ac)
 	}
@@ -155,29 +159,29 @@ func TestCredentialHelpers(t *testing.T) {
 		"auths": {"registry.example.com": {}, "inline.example.com": {"username": "inl", "password": "inline-password"}}}`)
 	env := testEnv(nil, map[string]string{"DOCKER_CONFIG": dir, "PATH": bin})
 
-	ac, creds, m := resolveAuth(t, env, Config{}, "registry.example.com/api")
+	ac, creds, m := resolveAuth(t, env, envVars{}, "registry.example.com/api")
 	if ac.Username != "helperuser" || ac.Password != secret || m.Redact(secret) != "***" {
 		t.Errorf("credHelpers: %q (masked %v)", ac.Username, m.Redact(secret) == "***")
 	}
 	mustContain(t, "source", creds.describe("registry.example.com"), "credential helper docker-credential-fake")
 
 	// credsStore answers for registries without their own helper.
-	if ac, _, _ := resolveAuth(t, env, Config{}, "docker.io/library/nginx"); ac.Username != "hubuser" {
+	if ac, _, _ := resolveAuth(t, env, envVars{}, "docker.io/library/nginx"); ac.Username != "hubuser" {
 		t.Errorf("credsStore for Docker Hub: %q", ac.Username)
 	}
 	// Inline credentials in auths are used before the store.
-	if ac, _, _ := resolveAuth(t, env, Config{}, "inline.example.com/api"); ac.Username != "inl" {
+	if ac, _, _ := resolveAuth(t, env, envVars{}, "inline.example.com/api"); ac.Username != "inl" {
 		t.Errorf("inline auths: %q", ac.Username)
 	}
 	// A store without credentials for the server: anonymous, and says so.
-	ac, creds, _ = resolveAuth(t, env, Config{}, "nothing.example.com/api")
+	ac, creds, _ = resolveAuth(t, env, envVars{}, "nothing.example.com/api")
 	if *ac != (authn.AuthConfig{}) {
 		t.Errorf("want anonymous: %+v", ac)
 	}
 	mustContain(t, "source", creds.describe("nothing.example.com"), "docker-credential-store", "has none for nothing.example.com")
 	// A helper that is not installed: anonymous (public images still work),
 	// and a 401 would say why.
-	ac, creds, _ = resolveAuth(t, env, Config{}, "other.example.com/api")
+	ac, creds, _ = resolveAuth(t, env, envVars{}, "other.example.com/api")
 	if *ac != (authn.AuthConfig{}) {
 		t.Errorf("want anonymous: %+v", ac)
 	}

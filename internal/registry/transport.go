@@ -1,4 +1,4 @@
-package stagingdigest
+package registry
 
 import (
 	"fmt"

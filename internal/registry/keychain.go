@@ -1,4 +1,4 @@
-package stagingdigest
+package registry
 
 import (
 	"context"
@@ -42,9 +42,9 @@ type credentials struct {
 }
 
 // newCredentials reads the username-env/password-env credentials, if the
-// gate names them: naming variables that turn out empty is an error, not a
-// reason to try anonymously.
-func newCredentials(env *gates.Env, cfg Config) (*credentials, error) {
+// gate names them (userVar and passVar, both or neither): naming variables
+// that turn out empty is an error, not a reason to try anonymously.
+func newCredentials(env *gates.Env, userVar, passVar string) (*credentials, error) {
 	c := &credentials{
 		getenv:     env.Getenv,
 		mask:       env.Mask,
@@ -56,22 +56,22 @@ func newCredentials(env *gates.Env, cfg Config) (*credentials, error) {
 	if c.token != "" {
 		c.mask(c.token)
 	}
-	if cfg.UsernameEnv != "" {
-		c.envUser, c.envPass = env.Getenv(cfg.UsernameEnv), env.Getenv(cfg.PasswordEnv)
+	if userVar != "" || passVar != "" {
+		c.envUser, c.envPass = env.Getenv(userVar), env.Getenv(passVar)
 		if c.envPass != "" {
 			c.mask(c.envPass)
 		}
 		var missing []string
 		if c.envUser == "" {
-			missing = append(missing, "username-env names "+cfg.UsernameEnv)
+			missing = append(missing, "username-env names "+userVar)
 		}
 		if c.envPass == "" {
-			missing = append(missing, "password-env names "+cfg.PasswordEnv)
+			missing = append(missing, "password-env names "+passVar)
 		}
 		if len(missing) > 0 {
 			return nil, fmt.Errorf("reading registry credentials: %s, which is empty or not set; set it in the step's env (e.g. from a secret)", strings.Join(missing, " and "))
 		}
-		c.envNames = fmt.Sprintf("username-env/password-env (%s, %s)", cfg.UsernameEnv, cfg.PasswordEnv)
+		c.envNames = fmt.Sprintf("username-env/password-env (%s, %s)", userVar, passVar)
 	}
 	return c, nil
 }

@@ -1,4 +1,4 @@
-package stagingdigest
+package registry
 
 import (
 	"context"
@@ -14,52 +14,54 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
-// retryPolicy bounds the retries of one registry call on 408, 429, 5xx and
+// RetryPolicy bounds the retries of one registry call on 408, 429, 5xx and
 // dropped connections.
-type retryPolicy struct {
-	attempts int           // in all, including the first
-	initial  time.Duration // wait before the second attempt
-	factor   float64       // growth of the wait
-	max      time.Duration // longest wait, also for Retry-After
+type RetryPolicy struct {
+	Attempts int           // in all, including the first
+	Initial  time.Duration // wait before the second attempt
+	Factor   float64       // growth of the wait
+	Max      time.Duration // longest wait, also for Retry-After
 }
 
-// defaultRetry: three attempts, waiting 1s then 2s (longer when the
+// DefaultRetry is three attempts, waiting 1s then 2s (longer when the
 // registry asks with Retry-After, up to 10s).
-var defaultRetry = retryPolicy{attempts: 3, initial: time.Second, factor: 2, max: 10 * time.Second}
+func DefaultRetry() RetryPolicy {
+	return RetryPolicy{Attempts: 3, Initial: time.Second, Factor: 2, Max: 10 * time.Second}
+}
 
 // retrying calls f until it succeeds, fails for good, or the attempts run
 // out. Waits honour ctx and never run past its deadline.
-func retrying[T any](ctx context.Context, r *resolver, host string, f func() (T, error)) (T, error) {
-	p := r.retry
-	delay := p.initial
+func retrying[T any](ctx context.Context, c *Client, host string, f func() (T, error)) (T, error) {
+	p := c.retry
+	delay := p.Initial
 	for attempt := 1; ; attempt++ {
 		v, err := f()
 		if err == nil {
 			return v, nil
 		}
-		if attempt >= p.attempts || !retryable(err) || ctx.Err() != nil {
+		if attempt >= p.Attempts || !retryable(err) || ctx.Err() != nil {
 			if attempt > 1 {
 				err = &attemptsError{err: err, attempts: attempt}
 			}
 			return v, err
 		}
 		wait := delay
-		if ra, ok := r.tr.retryAfterFor(host); ok && ra > wait {
+		if ra, ok := c.tr.retryAfterFor(host); ok && ra > wait {
 			wait = ra
 		}
-		wait = min(wait, p.max)
-		if dl, ok := ctx.Deadline(); ok && !r.env.Now().Add(wait).Before(dl) {
+		wait = min(wait, p.Max)
+		if dl, ok := ctx.Deadline(); ok && !c.env.Now().Add(wait).Before(dl) {
 			return v, &attemptsError{err: err, attempts: attempt, note: "the next would start after the gate's timeout"}
 		}
-		r.env.Notef("%s: attempt %d failed (%s); retrying in %s", host, attempt, shortError(err), wait)
+		c.env.Notef("%s: attempt %d failed (%s); retrying in %s", host, attempt, ShortError(err), wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return v, fmt.Errorf("waiting to retry after %s: %w", shortError(err), ctx.Err())
+			return v, fmt.Errorf("waiting to retry after %s: %w", ShortError(err), ctx.Err())
 		case <-t.C:
 		}
-		delay = time.Duration(float64(delay) * p.factor)
+		delay = time.Duration(float64(delay) * p.Factor)
 	}
 }
 
@@ -141,17 +143,17 @@ func errorList(err error) []error {
 	return nil
 }
 
-// isManifestNotFound reports whether the registry said the manifest (or its
-// repository) does not exist: a 404 for a manifest URL, never for the
-// registry's /v2/ endpoint.
-func isManifestNotFound(err error) bool {
+// isNotFound reports whether the registry said the manifest or its
+// repository does not exist: a 404 for a manifest or tag-list URL, never for
+// the registry's /v2/ endpoint or a token server.
+func isNotFound(err error) bool {
 	te := findTransportError(err)
 	if te == nil || te.StatusCode != http.StatusNotFound {
 		return false
 	}
-	return te.Request == nil || pathIsManifest(te.Request.URL.Path)
+	return te.Request == nil || pathIsRepositoryObject(te.Request.URL.Path)
 }
 
-func pathIsManifest(p string) bool {
-	return strings.HasPrefix(p, "/v2/") && strings.Contains(p, "/manifests/")
+func pathIsRepositoryObject(p string) bool {
+	return strings.HasPrefix(p, "/v2/") && (strings.Contains(p, "/manifests/") || strings.HasSuffix(p, "/tags/list"))
 }

@@ -1,0 +1,237 @@
+// Package registrytest starts go-containerregistry's registry in-process for
+// tests, pushes images to it, wraps it with faults a real registry cannot be
+// made to produce on demand, and counts the requests a client makes.
+package registrytest
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Handler is go-containerregistry's in-process registry, quiet.
+func Handler() http.Handler {
+	return registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+}
+
+// Start starts the in-process registry over plain HTTP on 127.0.0.1,
+// wrapped by wrap when not nil, and returns its host:port. It stops when
+// the test ends.
+func Start(t testing.TB, wrap func(http.Handler) http.Handler) string {
+	t.Helper()
+	h := Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// Seeded starts the registry, lets seed push to it unhindered, then serves
+// the same storage behind wrap: faults apply to the client under test only.
+func Seeded(t testing.TB, wrap func(http.Handler) http.Handler, seed func(host string)) string {
+	t.Helper()
+	var wrapped atomic.Bool
+	host := Start(t, func(h http.Handler) http.Handler {
+		faulty := wrap(h)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if wrapped.Load() {
+				faulty.ServeHTTP(w, r)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	seed(host)
+	wrapped.Store(true)
+	return host
+}
+
+// PushImage pushes a random single-platform image to ref (on a plain-HTTP
+// registry) and returns it.
+func PushImage(t testing.TB, ref string) v1.Image {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteImage(t, ref, img)
+	return img
+}
+
+// WriteImage pushes img to ref (another tag for the same image, say).
+func WriteImage(t testing.TB, ref string, img v1.Image) {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatalf("pushing %s: %v", ref, err)
+	}
+}
+
+// PushIndex pushes a multi-arch index with a random image per platform
+// (os/arch[/variant]) and returns it.
+func PushIndex(t testing.TB, ref string, platforms ...string) v1.ImageIndex {
+	t.Helper()
+	var adds []mutate.IndexAddendum
+	for _, p := range platforms {
+		plat, err := v1.ParsePlatform(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
+	}
+	idx := mutate.AppendManifests(empty.Index, adds...)
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(r, idx); err != nil {
+		t.Fatalf("pushing index %s: %v", ref, err)
+	}
+	return idx
+}
+
+// Digest is x's digest (an image or an index).
+func Digest(t testing.TB, x interface{ Digest() (v1.Hash, error) }) v1.Hash {
+	t.Helper()
+	h, err := x.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// IsManifest reports whether r is a manifest request.
+func IsManifest(r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") }
+
+// IsTagList reports whether r lists a repository's tags.
+func IsTagList(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/tags/list") }
+
+// Fail answers status to the requests match selects (every one when match
+// is nil), with a registry-style error body for 4xx; the others reach the
+// registry.
+func Fail(status int, match func(*http.Request) bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if match != nil && !match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			if status == http.StatusUnauthorized {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			}
+			if status >= 400 && status < 500 && r.Method != http.MethodHead {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				fmt.Fprintf(w, `{"errors":[{"code":"TEST","message":"injected %d"}]}`, status)
+				return
+			}
+			w.WriteHeader(status)
+		})
+	}
+}
+
+// RequireBasic answers 401 with a Basic challenge unless the request
+// carries user:pass.
+func RequireBasic(user, pass string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			u, p, ok := r.BasicAuth()
+			if !ok || u != user || p != pass {
+				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Counter is an http.RoundTripper that records the requests reaching the
+// network, as "METHOD /path".
+type Counter struct {
+	inner http.RoundTripper
+	mu    sync.Mutex
+	reqs  []string
+}
+
+// NewCounter counts requests sent through inner (http.DefaultTransport
+// when nil).
+func NewCounter(inner http.RoundTripper) *Counter {
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	return &Counter{inner: inner}
+}
+
+// RoundTrip implements http.RoundTripper.
+func (c *Counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.reqs = append(c.reqs, r.Method+" "+r.URL.Path)
+	c.mu.Unlock()
+	return c.inner.RoundTrip(r)
+}
+
+// Requests returns the requests made so far.
+func (c *Counter) Requests() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.reqs...)
+}
+
+// Counted counts the requests whose path contains one of parts
+// ("HEAD /v2/app/manifests/v1" -> 1).
+func (c *Counter) Counted(parts ...string) map[string]int {
+	m := map[string]int{}
+	for _, r := range c.Requests() {
+		for _, p := range parts {
+			if strings.Contains(r, p) {
+				m[r]++
+				break
+			}
+		}
+	}
+	return m
+}
+
+// Check fails the test unless the requests whose path contains one of
+// parts (such as "/manifests/" and "/tags/list") were exactly want.
+func (c *Counter) Check(t testing.TB, want map[string]int, parts ...string) {
+	t.Helper()
+	got := c.Counted(parts...)
+	if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(want)) {
+		t.Errorf("requests:\n got  %v\n want %v", sorted(got), sorted(want))
+	}
+}
+
+func sorted(m map[string]int) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s x%d", k, v))
+	}
+	sort.Strings(out)
+	return out
+}
