@@ -66,6 +66,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	}
 	g.noteUnusedExceptions(env, loaded)
 	sortFindings(findings)
+	findings = dedupe(findings)
 	if len(errs) > 0 {
 		return findings, errors.Join(errs...)
 	}
@@ -181,6 +182,19 @@ func sortFindings(fs []gates.Finding) {
 		}
 		return fs[i].Rule < fs[j].Rule
 	})
+}
+
+// dedupe drops repeated findings (sorted): a file that two projects
+// include or extend is reported once.
+func dedupe(fs []gates.Finding) []gates.Finding {
+	out := fs[:0]
+	for i, f := range fs {
+		if i > 0 && f == fs[i-1] {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func plural(n int, what string) string {

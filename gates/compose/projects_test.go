@@ -311,3 +311,16 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("status %s after cancel", res.Status)
 	}
 }
+
+// Two projects that extend one shared file: a finding placed in the shared
+// file is reported once.
+func TestSharedFileFindingsOnce(t *testing.T) {
+	common := "services:\n  base:\n    image: nginx:1.27\n    healthcheck: {test: [CMD, \"true\"]}\n    logging: {driver: local, options: {max-size: 1m, max-file: \"2\"}}\n"
+	user := "services:\n  api:\n    extends: {file: ../common.yaml, service: base}\n"
+	dir := workspace(t, map[string]string{"common.yaml": common, "a/compose.yaml": user, "b/compose.yaml": user})
+	res := run(t, dir, "files: ['*/compose.yaml']", nil)
+	want := []string{at(t, "common.yaml", common, "healthcheck:") + " healthcheck"}
+	if diff := cmp.Diff(want, where(res.Findings)); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}
