@@ -17,6 +17,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/glob"
 )
 
 // Name is the gate's key in the configuration.
@@ -303,13 +304,8 @@ func checkGlob(p string) error {
 	if err := checkPath(p); err != nil {
 		return err
 	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "**" {
-			continue
-		}
-		if _, err := path.Match(seg, ""); err != nil {
-			return fmt.Errorf("%q is not a valid glob: %w", p, err)
-		}
+	if err := glob.Check(p); err != nil {
+		return err
 	}
 	if p == "**" || strings.HasSuffix(p, "/**") {
 		return fmt.Errorf("%q ends in **; end it with a file name pattern such as **/compose*.yaml", p)

@@ -73,7 +73,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad profile", "profiles: [prod, '-x']\n", []string{"release-gate.yml:4:22", "not a compose profile name"}},
 		{"absolute file", "files: /srv/compose.yaml\n", []string{"release-gate.yml:4:12", "not relative to the workspace"}},
 		{"leaving file", "files: [compose.yaml, ../other/compose.yaml]\n", []string{"release-gate.yml:4:27", "leaves the workspace"}},
-		{"bad glob", "files: ['deploy/[a-.yml']\n", []string{"release-gate.yml:4:13", "not a valid glob"}},
+		{"bad glob", "files: ['deploy/[a-.yml']\n", []string{"release-gate.yml:4:13", "not a valid pattern"}},
 		{"trailing **", "files: ['deploy/**']\n", []string{"release-gate.yml:4:13", "ends in **"}},
 		{"empty files", "files: []\n", []string{"release-gate.yml:4:12", "names no file"}},
 		{"empty project", "projects: [[]]\n", []string{"release-gate.yml:4:16", "merge order"}},

@@ -9,8 +9,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/release-gate/release-gate/internal/glob"
 )
 
 // projectFiles is one compose project: its files, workspace-relative with
@@ -116,70 +119,26 @@ func regularFile(workspace, rel string) error {
 
 // expandGlobs returns the workspace files the patterns match, sorted,
 // workspace-relative with forward slashes. ** matches any number of
-// directories; .git is never searched. With strict, a pattern that matches
-// nothing is an error: a typo must not turn into "no services".
+// directories; .git is never searched and files under node_modules are
+// left out. With strict, a pattern that matches nothing is an error: a typo
+// must not turn into "no services".
 func expandGlobs(ctx context.Context, workspace string, patterns []string, strict bool) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, pat := range patterns {
-		segs := strings.Split(path.Clean(pat), "/")
-		fixed := 0
-		for fixed < len(segs) && !strings.ContainsAny(segs[fixed], `*?[\`) {
-			fixed++
+		files, err := glob.Files(ctx, workspace, path.Clean(pat))
+		if err != nil {
+			return nil, err
 		}
 		n := 0
-		add := func(rel string) {
+		for _, f := range files {
+			if slices.Contains(strings.Split(f, "/"), "node_modules") {
+				continue
+			}
 			n++
-			if !seen[rel] {
-				seen[rel] = true
-				out = append(out, rel)
-			}
-		}
-		if fixed == len(segs) {
-			rel := strings.Join(segs, "/")
-			fi, err := os.Stat(filepath.Join(workspace, filepath.FromSlash(rel)))
-			switch {
-			case err == nil && fi.Mode().IsRegular():
-				add(rel)
-			case err != nil && !errors.Is(err, fs.ErrNotExist):
-				return nil, fmt.Errorf("reading %s: %w", rel, err)
-			}
-		} else {
-			root := filepath.Join(workspace, filepath.FromSlash(strings.Join(segs[:fixed], "/")))
-			err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-				if err != nil {
-					if p == root && errors.Is(err, fs.ErrNotExist) {
-						return fs.SkipAll
-					}
-					return err
-				}
-				if cerr := ctx.Err(); cerr != nil {
-					return cerr
-				}
-				if d.IsDir() {
-					if p != root && (d.Name() == ".git" || d.Name() == "node_modules") {
-						return fs.SkipDir
-					}
-					return nil
-				}
-				if !d.Type().IsRegular() {
-					fi, serr := os.Stat(p) // a symlink to a file counts
-					if serr != nil || !fi.Mode().IsRegular() {
-						return nil
-					}
-				}
-				rel, rerr := filepath.Rel(workspace, p)
-				if rerr != nil {
-					return rerr
-				}
-				rel = filepath.ToSlash(rel)
-				if matchSegments(segs, strings.Split(rel, "/")) {
-					add(rel)
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("searching the workspace for %q: %w", pat, err)
+			if !seen[f] {
+				seen[f] = true
+				out = append(out, f)
 			}
 		}
 		if n == 0 && strict {
@@ -188,28 +147,4 @@ func expandGlobs(ctx context.Context, workspace string, patterns []string, stric
 	}
 	sort.Strings(out)
 	return out, nil
-}
-
-// matchSegments matches path segments against pattern segments, where a
-// "**" segment matches zero or more segments.
-func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			rest := pat[1:]
-			for i := 0; i <= len(name); i++ {
-				if matchSegments(rest, name[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
-	}
-	return len(name) == 0
 }
