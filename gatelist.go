@@ -4,6 +4,8 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/gates/alertpresence"
 	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/gates/compose"
+	"github.com/release-gate/release-gate/gates/healthendpoints"
 	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/gates/stagingdigest"
 )
@@ -16,5 +18,7 @@ func gateList() []gates.Definition {
 		stagingdigest.Definition(),
 		alertpresence.Definition(),
 		backupfreshness.Definition(),
+		compose.Definition(),
+		healthendpoints.Definition(),
 	}
 }
