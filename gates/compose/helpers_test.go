@@ -12,37 +12,15 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
-
-// sectionFile wraps the body of the gate's section in a configuration file;
-// the body starts at line 4, column 5.
-func sectionFile(body string) string {
-	var b strings.Builder
-	b.WriteString("version: 1\ngates:\n  compose:\n")
-	for _, line := range strings.Split(strings.Trim(body, "\n"), "\n") {
-		if line != "" {
-			b.WriteString("    " + line)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-func parseSection(t testing.TB, file string) *config.Section {
-	t.Helper()
-	f, err := config.Parse("release-gate.yml", []byte(file), config.Options{Gates: []string{Name}})
-	if err != nil {
-		t.Fatalf("parsing config: %v", err)
-	}
-	return f.Section(Name)
-}
 
 // gateFor builds the gate from its section body; "" is the defaults.
 func gateFor(t testing.TB, body string) *Gate {
 	t.Helper()
 	s := config.NewSection("release-gate.yml", Name)
 	if strings.TrimSpace(body) != "" {
-		s = parseSection(t, sectionFile(body))
+		s = configtest.Section(t, Name, body, nil)
 	}
 	g, err := newGate(s)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -85,7 +87,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := newGate(parseSection(t, sectionFile(tt.body)))
+			_, err := newGate(configtest.Section(t, Name, tt.body, nil))
 			if err == nil {
 				t.Fatalf("no error for:\n%s", tt.body)
 			}

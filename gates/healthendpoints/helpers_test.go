@@ -6,36 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
-
-// sectionFile wraps the body of the gate's section in a configuration file;
-// the body starts at line 4, column 5.
-func sectionFile(body string) string {
-	var b strings.Builder
-	b.WriteString("version: 1\ngates:\n  health-endpoints:\n")
-	for _, line := range strings.Split(strings.Trim(body, "\n"), "\n") {
-		if line != "" {
-			b.WriteString("    " + line)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-func parseSection(t testing.TB, file string) *config.Section {
-	t.Helper()
-	f, err := config.Parse("release-gate.yml", []byte(file), config.Options{Gates: []string{Name}})
-	if err != nil {
-		t.Fatalf("parsing config: %v", err)
-	}
-	return f.Section(Name)
-}
 
 func gateFor(t testing.TB, body string) *Gate {
 	t.Helper()
-	g, err := newGate(parseSection(t, sectionFile(body)))
+	g, err := newGate(configtest.Section(t, Name, body, nil))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 // testRepo is a real git repository in a temporary directory.
@@ -92,32 +92,10 @@ func randomFrom(t *testing.T, alphabet string, n int) string {
 	return b.String()
 }
 
-// parseSection makes the gate's config section from YAML lines.
-func parseSection(t *testing.T, yamlBody string) *config.Section {
-	t.Helper()
-	src := "gates:\n  secret-scan:\n" + indent(yamlBody, "    ")
-	f, err := config.Parse("release-gate.yml", []byte(src), config.Options{Gates: []string{Name}, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f.Section(Name)
-}
-
-func indent(s, prefix string) string {
-	if strings.TrimSpace(s) == "" {
-		return ""
-	}
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		lines[i] = prefix + l
-	}
-	return strings.Join(lines, "\n") + "\n"
-}
-
 // scan runs the gate configured by yamlBody on dir and returns its result.
 func scan(t *testing.T, dir, yamlBody string, ev gates.Event) gates.Result {
 	t.Helper()
-	g, err := New(parseSection(t, yamlBody))
+	g, err := New(configtest.Section(t, Name, yamlBody, nil))
 	if err != nil {
 		t.Fatal(err)
 	}

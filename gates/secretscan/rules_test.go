@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 // A custom rule for tokens shaped like "acme_" + 24 lowercase letters.
@@ -141,13 +142,13 @@ func TestMatchFile(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	for _, tt := range []struct{ body, want string }{
-		{"scope: [tree, everything]", `release-gate.yml:3:19: gates.secret-scan.scope: unknown scope "everything"; want diff, tree, history`},
+		{"scope: [tree, everything]", `release-gate.yml:4:19: gates.secret-scan.scope: unknown scope "everything"; want diff, tree, history`},
 		{"scope: []", "want at least one"},
-		{"forbid-files: [\"[a\"]", "release-gate.yml:3:20: gates.secret-scan.forbid-files.0: \"[a\" is not a valid pattern"},
+		{"forbid-files: [\"[a\"]", "release-gate.yml:4:20: gates.secret-scan.forbid-files.0: \"[a\" is not a valid pattern"},
 		{"default-rules: maybe", "want true or false"},
 		{"scope: history\nbase: abc", "base has no effect"},
 	} {
-		f := parseSection(t, tt.body)
+		f := configtest.Section(t, Name, tt.body, nil)
 		_, err := New(f)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err %v, want %q", tt.body, err, tt.want)
