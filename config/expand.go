@@ -71,7 +71,7 @@ func expand(s string, getenv func(string) string) (out string, missing []string,
 			}
 			ref := s[2:end]
 			name, def, hasDef := strings.Cut(ref, ":-")
-			if !validName(name) {
+			if !ValidEnvName(name) {
 				return "", nil, s[:end+1]
 			}
 			v := getenv(name)
@@ -92,7 +92,10 @@ func expand(s string, getenv func(string) string) (out string, missing []string,
 	return b.String(), missing, ""
 }
 
-func validName(name string) bool {
+// ValidEnvName reports whether name can be an environment variable's name
+// in ${NAME} and in the keys that name a variable (token-env, ...): letters,
+// digits and _, not starting with a digit.
+func ValidEnvName(name string) bool {
 	if name == "" {
 		return false
 	}

@@ -199,7 +199,7 @@ func newGate(s *config.Section) (*Gate, error) {
 		if !validHeaderName(h) {
 			return nil, s.Errorf("headers-env."+h, "%q is not an HTTP header name", h)
 		}
-		if !validEnvName(v) {
+		if !config.ValidEnvName(v) {
 			return nil, s.Errorf("headers-env."+h, "want the name of an environment variable that holds the header's value (such as STAGING_AUTH); the file never holds credentials themselves")
 		}
 	}
@@ -298,19 +298,4 @@ func validHeaderName(h string) bool {
 		}
 	}
 	return http.CanonicalHeaderKey(h) != ""
-}
-
-func validEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
