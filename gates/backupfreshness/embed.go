@@ -28,7 +28,3 @@ func BuildSet(s *config.Section, key string, c SetConfig) (Set, error) {
 	set.Name = c.Name
 	return set, nil
 }
-
-// Label is the set's name for messages, with a separator ("orders: "), or
-// "" for an unnamed set.
-func (s Set) Label() string { return s.label() }

@@ -54,12 +54,12 @@ backup:
 	if d := cmp.Diff(want, set); d != "" {
 		t.Error(d)
 	}
-	if set.Label() != "" {
-		t.Errorf("an unnamed set has no label: %q", set.Label())
+	if set.Name != "" {
+		t.Errorf("an unnamed set keeps no name: %q", set.Name)
 	}
 
 	set, err = embeddedSet(t, "backup:\n  name: orders db\n  pgbackrest: {stanza: main}\n  max-age: 2d\n")
-	if err != nil || set.Name != "orders db" || set.PgBackRest == nil || set.Label() != "orders db: " {
+	if err != nil || set.Name != "orders db" || set.PgBackRest == nil {
 		t.Errorf("pgbackrest set: %+v, %v", set, err)
 	}
 }
