@@ -101,9 +101,9 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 			key = "password-env"
 		}
 		return nil, s.Errorf(key, "set both username-env and password-env, or neither")
-	case c.UsernameEnv != "" && !registry.ValidEnvName(c.UsernameEnv):
+	case c.UsernameEnv != "" && !config.ValidEnvName(c.UsernameEnv):
 		return nil, s.Errorf("username-env", "want the name of an environment variable (such as REGISTRY_USERNAME), got %q; the file never holds credentials themselves", c.UsernameEnv)
-	case c.PasswordEnv != "" && !registry.ValidEnvName(c.PasswordEnv):
+	case c.PasswordEnv != "" && !config.ValidEnvName(c.PasswordEnv):
 		return nil, s.Errorf("password-env", "want the name of an environment variable (such as REGISTRY_PASSWORD), got a value that is not a variable name; the file never holds credentials themselves")
 	}
 	if e := c.StagingEndpoint; e != nil {

@@ -98,20 +98,3 @@ func RepositorySpelling(s string) string {
 	}
 	return s
 }
-
-// ValidEnvName reports whether s is an environment variable name (as
-// username-env and password-env take), not a credential pasted by mistake.
-func ValidEnvName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
-}

@@ -77,11 +77,3 @@ func TestParseRepository(t *testing.T) {
 		}
 	}
 }
-
-func TestValidEnvName(t *testing.T) {
-	for s, want := range map[string]bool{"REG_USER": true, "_x1": true, "": false, "1X": false, "hunter2-is-my-password!": false} {
-		if ValidEnvName(s) != want {
-			t.Errorf("ValidEnvName(%q) = %v", s, !want)
-		}
-	}
-}
