@@ -6,6 +6,7 @@ import (
 	"github.com/release-gate/release-gate/gates/backupfreshness"
 	"github.com/release-gate/release-gate/gates/compose"
 	"github.com/release-gate/release-gate/gates/healthendpoints"
+	"github.com/release-gate/release-gate/gates/rollbackreadiness"
 	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/gates/stagingdigest"
 )
@@ -20,5 +21,6 @@ func gateList() []gates.Definition {
 		backupfreshness.Definition(),
 		compose.Definition(),
 		healthendpoints.Definition(),
+		rollbackreadiness.Definition(),
 	}
 }
