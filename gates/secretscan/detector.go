@@ -1,6 +1,7 @@
 package secretscan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,13 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	re2 "github.com/wasilibs/go-re2"
 	"github.com/zricethezav/gitleaks/v8/cmd/scm"
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
 )
@@ -87,6 +92,7 @@ func (g *gitleaksDetector) scanFiles(ctx context.Context, root string, files []s
 		readErr []string
 		wg      sync.WaitGroup
 	)
+	files = largestFirst(root, g.withoutAllowlisted(files))
 	workers := runtime.GOMAXPROCS(0)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
@@ -117,6 +123,54 @@ func (g *gitleaksDetector) scanFiles(ctx context.Context, root string, files []s
 		return nil, fmt.Errorf("could not scan %d tracked file(s), so the scan is incomplete: %s", len(readErr), strings.Join(firstN(readErr, 5), "; "))
 	}
 	return g.leaks(d.Findings()), nil
+}
+
+// withoutAllowlisted drops the files a global allowlist excludes by path
+// (vendored code, lock files, images). gitleaks would open each and
+// return nothing for every fragment; gitleaks dir does not open them, and
+// neither does this.
+func (g *gitleaksDetector) withoutAllowlisted(files []string) []string {
+	var byPath []*glconfig.Allowlist
+	for _, a := range g.rules.config.Allowlists {
+		// Only "or" allowlists exclude a file by path alone.
+		if a.MatchCondition == glconfig.AllowlistMatchOr && len(a.Paths) > 0 {
+			byPath = append(byPath, a)
+		}
+	}
+	if len(byPath) == 0 {
+		return files
+	}
+	kept := files[:0:0]
+	for _, f := range files {
+		if !slices.ContainsFunc(byPath, func(a *glconfig.Allowlist) bool { return a.PathAllowed(f) }) {
+			kept = append(kept, f)
+		}
+	}
+	return kept
+}
+
+// largestFirst orders files by size, largest first, so that no worker is
+// left scanning one big file at the end while the others idle.
+func largestFirst(root string, files []string) []string {
+	size := make(map[string]int64, len(files))
+	for _, f := range files {
+		if st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f))); err == nil {
+			size[f] = st.Size()
+		}
+	}
+	sorted := slices.Clone(files)
+	slices.SortStableFunc(sorted, func(a, b string) int { return cmp.Compare(size[b], size[a]) })
+	return sorted
+}
+
+// warmRegexEngine starts gitleaks' regular expression engine in the
+// background when it is RE2 in WebAssembly (release builds), which takes a
+// few hundred milliseconds to start: a tree scan will need it, and the start
+// then overlaps listing and reading the files.
+func warmRegexEngine() {
+	if glregexp.Version != "stdlib" {
+		go re2.Start()
+	}
 }
 
 // scanFile scans one file. A file that vanished or is not a regular file

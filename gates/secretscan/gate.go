@@ -34,6 +34,9 @@ const progressEvery = 5 * time.Second
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 	glog := &scanLog{}
 	defer capture(glog)()
+	if slices.Contains(g.scopes(env), ScopeTree) {
+		warmRegexEngine()
+	}
 
 	if err := trustRepository(env.Workspace); err != nil {
 		return nil, err

@@ -7,11 +7,12 @@
 //   - RE2 compiled to WebAssembly starts on first use, not at program start.
 //     Upstream compiles it in init(), which costs every run of the binary
 //     about half a second, including runs that never match a regex.
-//   - Each call picks an engine by input size: Go's regexp for small inputs
-//     (a diff hunk, a short file), where it is faster and needs no
-//     WebAssembly at all; RE2 for large ones, where its DFA is several
-//     times faster. Both implement the same RE2 syntax and leftmost-first
-//     semantics, so results do not depend on the choice.
+//   - Each call picks an engine: Go's regexp for small inputs (a diff hunk,
+//     a short file) while RE2 is not running, so a scan of small inputs
+//     never pays for starting it; RE2 for large inputs, where its DFA is
+//     several times faster than Go's engine, and for every input once it
+//     runs. Both implement the same RE2 syntax and leftmost-first semantics,
+//     so results do not depend on the choice.
 package re2
 
 import (
@@ -21,7 +22,8 @@ import (
 	"github.com/wasilibs/go-re2/internal"
 )
 
-// LargeInput is the input size, in bytes, from which RE2 is used.
+// LargeInput is the input size, in bytes, from which RE2 is used (and
+// started, if it is not running yet).
 const LargeInput = 1024
 
 // Regexp is a compiled regular expression, safe for concurrent use.
@@ -78,9 +80,16 @@ func QuoteMeta(s string) string { return regexp.QuoteMeta(s) }
 // in this process.
 func EngineStarted() bool { return internal.Started() }
 
-// large returns the RE2 engine when an input of n bytes should use it.
+// Start starts the WebAssembly RE2 engine now (it takes a few hundred
+// milliseconds) rather than when the first large input arrives. A program
+// that knows it will match large inputs can call it in a goroutine, so the
+// start overlaps other work.
+func Start() { internal.Start() }
+
+// large returns the RE2 engine when an input of n bytes should use it:
+// from LargeInput bytes on, and for every input once the engine runs.
 func (re *Regexp) large(n int) *internal.Regexp {
-	if n < LargeInput {
+	if n < LargeInput && !internal.Started() {
 		return nil
 	}
 	re.fastOnce.Do(func() {

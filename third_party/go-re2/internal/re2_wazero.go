@@ -164,11 +164,14 @@ var (
 	runtimeStarted atomic.Bool
 )
 
-// Started reports whether the WebAssembly runtime has been started.
+// Started reports whether the WebAssembly runtime has started and is ready.
 func Started() bool { return runtimeStarted.Load() }
 
+// Start starts the WebAssembly runtime if it has not started yet.
+func Start() { runtimeOnce.Do(initRuntime) }
+
 func initRuntime() {
-	runtimeStarted.Store(true)
+	defer runtimeStarted.Store(true) // once ready: small inputs use it from then on
 	ctx := context.Background()
 	ctx = experimental.WithMemoryAllocator(ctx, allocator.NewNonMoving())
 
