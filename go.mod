@@ -116,3 +116,5 @@ require (
 )
 
 replace github.com/wasilibs/go-re2 => ./third_party/go-re2
+
+replace github.com/santhosh-tekuri/jsonschema/v6 => ./third_party/jsonschema
