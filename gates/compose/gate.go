@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -25,6 +26,14 @@ func (g *Gate) Name() string { return Name }
 
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+	sink := &logSink{}
+	stop := captureLogs(sink)
+	defer func() {
+		stop()
+		for _, m := range sink.messages() {
+			env.Notef("docker compose would warn: %s", strings.ReplaceAll(m, env.Workspace+string(filepath.Separator), ""))
+		}
+	}()
 	projects, err := g.discover(ctx, env.Workspace)
 	if err != nil {
 		return nil, err

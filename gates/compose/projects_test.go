@@ -324,3 +324,14 @@ func TestSharedFileFindingsOnce(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 }
+
+func TestLibraryWarningsBecomeNotes(t *testing.T) {
+	res := run(t, workspace(t, map[string]string{"compose.yaml": "version: \"3.8\"\nservices:\n  api:\n" + goodService}), "", nil)
+	if res.Status != gates.StatusPass {
+		t.Fatalf("status %s %v", res.Status, where(res.Findings))
+	}
+	want := "docker compose would warn: compose.yaml: the attribute `version` is obsolete"
+	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+		t.Errorf("notes %q lack %q", res.Notes, want)
+	}
+}
