@@ -113,6 +113,7 @@ func TestSectionDecodeErrors(t *testing.T) {
 		{"bad duration", "    max-age: 24\n", []string{`rg.yml:3:14: gates.secret-scan.max-age: want a duration`}},
 		{"required missing", "    wait: {interval: 1s}\n", []string{`rg.yml:3:11: gates.secret-scan.wait: missing required key "timeout"`}},
 		{"string not bool", "    base: true\n", []string{"rg.yml:3:11: gates.secret-scan.base: want a string, got true"}},
+		{"empty mapping", "    wait:\n", []string{"rg.yml:3:10: gates.secret-scan.wait: is empty; give it its keys or remove it"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

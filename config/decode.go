@@ -48,12 +48,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if isNull(n) {
-		switch v.Kind() {
-		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Struct, reflect.Interface:
+		switch {
+		case v.Kind() == reflect.Struct, v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct:
+			// "wait:" with nothing under it is a mistake, not "no wait".
+			d.errs.at(n, "%s: is empty; give it its keys or remove it", path)
+		case v.Kind() == reflect.Pointer, v.Kind() == reflect.Slice, v.Kind() == reflect.Map, v.Kind() == reflect.Interface:
 			v.SetZero()
-			return
+		default:
+			d.errs.at(n, "%s: missing value", path)
 		}
-		d.errs.at(n, "%s: missing value", path)
 		return
 	}
 	switch v.Kind() {

@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"gopkg.in/yaml.v3"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
@@ -75,18 +74,6 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	if err := s.Decode(&c); err != nil {
 		return nil, err
 	}
-	// Which keys are written at all: "backup:" with nothing under it is a
-	// mistake, not "no backup part".
-	var written map[string]yaml.Node
-	if err := s.Decode(&written); err != nil {
-		return nil, err
-	}
-	for _, key := range []string{"previous", "backup"} {
-		if n, ok := written[key]; ok && n.Tag == "!!null" {
-			return nil, s.Errorf(key, "is empty; configure it (see the rollback-readiness section of the README) or remove it")
-		}
-	}
-
 	g := &Gate{cfg: c, retry: registry.DefaultRetry()}
 	for _, o := range opts {
 		o(g)
