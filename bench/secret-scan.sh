@@ -60,7 +60,7 @@ EOF
 once() {
   local name=$1; shift
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>&1 || true
-  cat "$work/time" >>"$work/$name"
+  tail -n 1 "$work/time" >>"$work/$name" # after "Command exited with non-zero status" when findings
 }
 # summarize NAME: the median wall time and the highest peak memory.
 summarize() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/plural"
 )
 
 // Finding rule ids, one per check.
@@ -289,7 +290,7 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural(len(silences), "active silence"))
+	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(len(silences), "active silence"))
 	now := r.env.Now()
 	checked := map[string]bool{}
 	for _, s := range r.sources {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/release-gate/release-gate/internal/plural"
+
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -52,7 +54,7 @@ func (r *run) summarise() {
 	}
 	var per []string
 	for _, s := range r.sources {
-		per = append(per, fmt.Sprintf("%s in %s", plural(len(coveringRules(s)), "alerting rule"), s.name))
+		per = append(per, fmt.Sprintf("%s in %s", plural.Count(len(coveringRules(s)), "alerting rule"), s.name))
 	}
 	checks := ""
 	if r.st.prometheus != nil {
@@ -80,25 +82,17 @@ func problemText(id string, subjects []string) string {
 	n := len(subjects)
 	switch id {
 	case ruleUnhealthy:
-		return plural(n, "rule") + " failing to evaluate" + who
+		return plural.Count(n, "rule") + " failing to evaluate" + who
 	case ruleNotEvaluated:
-		return plural(n, "rule") + " not evaluated recently" + who
+		return plural.Count(n, "rule") + " not evaluated recently" + who
 	case ruleNoAlertmanager:
 		return "Prometheus has no active Alertmanager"
 	case ruleSilenced:
-		return plural(n, "rule") + " silenced" + who
+		return plural.Count(n, "rule") + " silenced" + who
 	case ruleRouteBlackhole:
-		return plural(n, "rule") + " routed to a receiver that notifies nobody" + who
+		return plural.Count(n, "rule") + " routed to a receiver that notifies nobody" + who
 	case ruleInvalidRule:
-		return plural(n, "invalid rule") + " in rule files"
+		return plural.Count(n, "invalid rule") + " in rule files"
 	}
 	return fmt.Sprintf("%d %s", n, id)
-}
-
-// plural formats a count with a noun: "1 rule", "2 rules".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

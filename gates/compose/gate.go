@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/release-gate/release-gate/internal/plural"
+
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -84,7 +86,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		if len(g.profiles) != 1 || g.profiles[0] != "*" {
 			why = fmt.Sprintf("none is active with profiles: [%s]", strings.Join(g.profiles, ", "))
 		}
-		return findings, fmt.Errorf("no service to check in %s: %s", plural(len(loaded), "compose project"), why)
+		return findings, fmt.Errorf("no service to check in %s: %s", plural.Count(len(loaded), "compose project"), why)
 	}
 	g.summarize(env, findings, services, len(loaded))
 	return findings, nil
@@ -155,7 +157,7 @@ func (g *Gate) summarize(env *gates.Env, findings []gates.Finding, services, pro
 			active = append(active, r)
 		}
 	}
-	what := fmt.Sprintf("%s in %s", plural(services, "service"), plural(projects, "compose project"))
+	what := fmt.Sprintf("%s in %s", plural.Count(services, "service"), plural.Count(projects, "compose project"))
 	byRule := map[string]int{}
 	errs := 0
 	for _, f := range findings {
@@ -174,7 +176,7 @@ func (g *Gate) summarize(env *gates.Env, findings []gates.Finding, services, pro
 			parts = append(parts, fmt.Sprintf("%s %d", r, n))
 		}
 	}
-	env.SetSummary("%s in %s: %s", plural(len(findings), "problem"), what, strings.Join(parts, ", "))
+	env.SetSummary("%s in %s: %s", plural.Count(len(findings), "problem"), what, strings.Join(parts, ", "))
 }
 
 func sortFindings(fs []gates.Finding) {
@@ -204,13 +206,6 @@ func dedupe(fs []gates.Finding) []gates.Finding {
 		out = append(out, f)
 	}
 	return out
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func orNone(s []string) string {

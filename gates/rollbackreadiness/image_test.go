@@ -111,8 +111,8 @@ insecure: true
 	want(t, res, gates.StatusPass, nil,
 		"listed 9 tags of "+host+"/app; 6 match v*.*.*",
 		"skipped v1.11.0: it is the candidate",
-		"skipped 1 pre-releases (set previous.prereleases: true to include them): v2.0.0-rc.1",
-		"skipped 1 versions not older than the candidate's v1.11.0: v1.12.0",
+		"skipped 1 pre-release (set previous.prereleases: true to include them): v2.0.0-rc.1",
+		"skipped 1 version not older than the candidate's v1.11.0: v1.12.0",
 		"newest tag matching v*.*.* other than the candidate: v1.10.0",
 		"rollback image: "+pinned(t, host, imgs["v1.10.0"]))
 	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.10.0"]) {
@@ -325,7 +325,7 @@ func TestCandidateInAnotherRepository(t *testing.T) {
 	registrytest.PushImage(t, host+"/staging/app:v1.1.0")
 	res := run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: \"v*.*.*\"}\ncandidate: "+host+"/staging/app:v1.1.0\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
 	want(t, res, gates.StatusPass, nil,
-		"skipped 1 versions not older than the candidate's v1.1.0: v1.1.0",
+		"skipped 1 version not older than the candidate's v1.1.0: v1.1.0",
 		"newest tag matching v*.*.* other than the candidate: v1.0.0")
 	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.0.0"]) || strings.Contains(describe(res), "it is the candidate\n") {
 		t.Errorf("output: %s", describe(res))

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/release-gate/release-gate/internal/plural"
+
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/release-gate/release-gate/gates"
@@ -88,15 +90,15 @@ func (g *Gate) checkPreviousTags(ctx context.Context, env *gates.Env, c *registr
 	}
 	sel := selectTags(tags, p, g.candidateTag(), g.candidateVersion())
 	patterns := strings.Join(p.patterns, ", ")
-	env.Notef("listed %d tags of %s; %d match %s", len(tags), p.repo, sel.matched, patterns)
+	env.Notef("listed %s of %s; %d match %s", plural.Count(len(tags), "tag"), p.repo, sel.matched, patterns)
 	if sel.excludedTag != "" {
 		env.Notef("skipped %s: it is the candidate", sel.excludedTag)
 	}
 	if len(sel.skippedPre) > 0 {
-		env.Notef("skipped %d pre-releases (set previous.prereleases: true to include them): %s", len(sel.skippedPre), sample(sel.skippedPre))
+		env.Notef("skipped %s (set previous.prereleases: true to include them): %s", plural.Count(len(sel.skippedPre), "pre-release"), sample(sel.skippedPre))
 	}
 	if len(sel.skippedNewer) > 0 {
-		env.Notef("skipped %d versions not older than the candidate's %s: %s", len(sel.skippedNewer), g.candidateVersion().tag, sample(sel.skippedNewer))
+		env.Notef("skipped %s not older than the candidate's %s: %s", plural.Count(len(sel.skippedNewer), "version"), g.candidateVersion().tag, sample(sel.skippedNewer))
 	}
 	if len(sel.notSemver) > 0 {
 		return partResult{findings: []gates.Finding{finding(RuleTagsNotSemver, gates.Pos{},

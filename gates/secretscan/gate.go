@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/plural"
+
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -120,11 +122,11 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	case len(findings) == 0:
 		env.SetSummary("no secrets in %s", what)
 	case len(forbid) == 0:
-		env.SetSummary("%s in %s", plural(secrets, "secret"), what)
+		env.SetSummary("%s in %s", plural.Count(secrets, "secret"), what)
 	case secrets == 0:
-		env.SetSummary("%s tracked", plural(len(forbid), "forbidden file"))
+		env.SetSummary("%s tracked", plural.Count(len(forbid), "forbidden file"))
 	default:
-		env.SetSummary("%s in %s; %s tracked", plural(secrets, "secret"), what, plural(len(forbid), "forbidden file"))
+		env.SetSummary("%s in %s; %s tracked", plural.Count(secrets, "secret"), what, plural.Count(len(forbid), "forbidden file"))
 	}
 	return findings, nil
 }
@@ -265,7 +267,7 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 		files = append(files, f.path)
 	}
 	if submodules > 0 {
-		env.Notef("%s not scanned: scan each submodule's repository with its own gate", plural(submodules, "submodule"))
+		env.Notef("%s not scanned: scan each submodule's repository with its own gate", plural.Count(submodules, "submodule"))
 	}
 	if len(files) > 2000 {
 		env.Progressf("scanning %d tracked files", len(files))
@@ -282,11 +284,11 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("scanning tracked files: %w", err)
 	}
-	return leaks, forbid, plural(len(files), "tracked file"), nil
+	return leaks, forbid, plural.Count(len(files), "tracked file"), nil
 }
 
 func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detector, rng *commitRange, prefix string, checkAdded bool) ([]leak, []gates.Finding, string, error) {
-	what := fmt.Sprintf("%s (%s)", plural(rng.commits, "commit"), rng)
+	what := fmt.Sprintf("%s (%s)", plural.Count(rng.commits, "commit"), rng)
 	if rng.commits == 0 {
 		return nil, nil, what, nil
 	}
@@ -395,13 +397,6 @@ func sortFindings(fs []gates.Finding) {
 		}
 		return a.Line < b.Line
 	})
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func shortSHA(sha string) string {
