@@ -125,12 +125,12 @@ func commitHint(f gitFacts) string {
 // what counts is its target, when that is in the repository too.
 func (g *Gate) gitState(ctx context.Context, env *gates.Env, script string, symlink bool) (gitFacts, error) {
 	f := gitFacts{path: script}
-	top, ok, err := repositoryRoot(env.Workspace)
-	if err != nil || !ok {
+	repo, err := openRepository(env.Workspace)
+	if err != nil || repo == nil {
 		return f, err
 	}
 	f.inRepo = true
-	if f.mode, err = trackedMode(ctx, env.Workspace, top, script); err != nil {
+	if f.mode, err = trackedMode(ctx, repo, script); err != nil {
 		return f, fmt.Errorf("checking restore script %s in git: %w", script, err)
 	}
 	if !symlink || f.mode == "" {
@@ -150,7 +150,7 @@ func (g *Gate) gitState(ctx context.Context, env *gates.Env, script string, syml
 		return f, nil
 	}
 	target := filepath.ToSlash(rel)
-	mode, err := trackedMode(ctx, env.Workspace, top, target)
+	mode, err := trackedMode(ctx, repo, target)
 	if err != nil {
 		return f, fmt.Errorf("checking restore script %s (a link to %s) in git: %w", script, target, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/plural"
 
 	"github.com/release-gate/release-gate/gates"
@@ -40,10 +41,19 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		warmRegexEngine()
 	}
 
-	if err := trustRepository(env.Workspace); err != nil {
+	gr, err := gitrepo.Open(env.Workspace)
+	if errors.Is(err, gitrepo.ErrNotRepository) {
+		return nil, fmt.Errorf("%s is not inside a git repository: the secret scan needs one (it scans tracked files and commits)", env.Workspace)
+	}
+	if err != nil {
 		return nil, err
 	}
-	r := repo{dir: env.Workspace}
+	// gitleaks starts git itself: the repository must be trusted in the
+	// environment git inherits, not only on our own git command lines.
+	if err := gr.TrustInEnvironment(); err != nil {
+		return nil, err
+	}
+	r := repo{gr}
 	prefix, err := r.prefix(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the repository: %w", err)
@@ -246,7 +256,7 @@ func (g *Gate) detector(workspace, prefix string) (*gitleaksDetector, error) {
 }
 
 func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detector) ([]leak, []gates.Finding, string, error) {
-	tracked, err := r.trackedFiles(ctx)
+	tracked, err := r.Tracked(ctx)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("listing tracked files: %w", err)
 	}
@@ -254,17 +264,17 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	var forbid []gates.Finding
 	submodules := 0
 	for _, f := range tracked {
-		if pattern := forbidden(f.path, g.forbid, g.allow); pattern != "" {
-			forbid = append(forbid, forbiddenFinding(f.path, pattern, ""))
+		if pattern := forbidden(f.Path, g.forbid, g.allow); pattern != "" {
+			forbid = append(forbid, forbiddenFinding(f.Path, pattern, ""))
 		}
-		switch f.mode {
+		switch f.Mode {
 		case "120000": // a symlink: its target is scanned where it is tracked
 			continue
 		case "160000":
 			submodules++
 			continue
 		}
-		files = append(files, f.path)
+		files = append(files, f.Path)
 	}
 	if submodules > 0 {
 		env.Notef("%s not scanned: scan each submodule's repository with its own gate", plural.Count(submodules, "submodule"))
@@ -299,7 +309,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detecto
 	if prefix != "" {
 		opts += " -- ."
 	}
-	leaks, err := det.scanCommits(ctx, r.dir, opts)
+	leaks, err := det.scanCommits(ctx, r.Dir(), opts)
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("scanning commits %s: %w", rng, err)
 	}
