@@ -2,6 +2,7 @@ package healthendpoints
 
 import (
 	"context"
+	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -297,4 +298,24 @@ func TestProgressOnLongWaits(t *testing.T) {
 		t.Fatal("no progress line")
 	}
 	mustContain(t, "progress", progress[0], "waiting for "+srv.URL+"/health and "+srv.URL+"/health/ready: attempt ", "readiness 503", "left")
+}
+
+// An unhealthy answer's excerpt goes into the report: secrets in it are cut.
+func TestExcerptHidesSecrets(t *testing.T) {
+	password := "pw-" + strings.Repeat("q7", 8)
+	key := "AKIA" + rand.Text()[:16] // built at run time, never committed
+	srv := startService(t, &service{
+		ready: func(int) (int, string) {
+			return 503, "db: dial postgres://app:" + password + "@db:5432/app: refused; aws " + key
+		},
+	})
+	res := run(t, "base-url: "+srv.URL, nil)
+	if res.Status != gates.StatusFail {
+		t.Fatalf("status %s, err %s", res.Status, res.Err)
+	}
+	msg := res.Findings[0].Message + strings.Join(res.Notes, "\n")
+	if strings.Contains(msg, password) || strings.Contains(msg, key) {
+		t.Errorf("a secret reached the report: %q", msg)
+	}
+	mustContain(t, "finding", res.Findings[0].Message, "postgres://app:***@db:5432/app: refused")
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/release-gate/release-gate/gates/secretscan"
 )
 
 // maxExcerpt bounds the body excerpt shown for an unhealthy answer.
@@ -91,6 +93,13 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	}
 	if err != nil && a.excerpt == "" {
 		a.excerpt = "(the body could not be read: " + describeNetError(err).Error() + ")"
+	}
+	// An unhealthy answer may quote a connection string or a token: the
+	// excerpt goes into reports, so secrets are cut out first.
+	if red, rerr := secretscan.RedactString(parent, a.excerpt); rerr == nil {
+		a.excerpt = red
+	} else {
+		a.excerpt = "(the body is not shown: " + rerr.Error() + ")"
 	}
 	return a
 }

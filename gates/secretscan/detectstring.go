@@ -3,6 +3,8 @@ package secretscan
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -66,4 +68,44 @@ func DetectString(ctx context.Context, text string) ([]Leak, error) {
 		leaks = append(leaks, Leak{RuleID: f.RuleID, Description: f.Description, Line: f.StartLine + 1, Col: col})
 	}
 	return leaks, nil
+}
+
+// revealingDetector is like defaultDetector but leaves the secrets in its
+// findings, for RedactString to cut them out. Its findings never leave this
+// file.
+var revealingDetector = sync.OnceValues(func() (*detect.Detector, error) {
+	rs, err := loadRules("", "", true)
+	if err != nil {
+		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
+	}
+	d := detect.NewDetector(rs.config)
+	d.MaxDecodeDepth = maxDecodeDepth
+	return d, nil
+})
+
+// urlPassword matches the password in a URL's user information
+// (postgres://app:hunter2@db/...), which no gitleaks rule covers.
+var urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@`)
+
+// RedactString returns text with every secret gitleaks' default rules find
+// in it, and every password in a URL, replaced by ***: for showing text a
+// server sent (an error page, a health answer) in a report.
+func RedactString(ctx context.Context, text string) (string, error) {
+	d, err := revealingDetector()
+	if err != nil {
+		return "", err
+	}
+	text = urlPassword.ReplaceAllString(text, "${1}***@")
+	findings := d.DetectContext(ctx, detect.Fragment{Raw: text})
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("scanning for secrets: %w", err)
+	}
+	for _, f := range findings {
+		for _, s := range []string{f.Secret, f.Match} {
+			if s != "" {
+				text = strings.ReplaceAll(text, s, "***")
+			}
+		}
+	}
+	return text, nil
 }

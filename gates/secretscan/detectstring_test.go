@@ -93,3 +93,23 @@ func TestDetectStringConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestRedactString(t *testing.T) {
+	key, tok := awsKey(t), githubToken(t)
+	in := "db: dial postgres://app:" + "s3cr3t-pa55@db.internal:5432/app failed; aws=" + key + " token " + tok + " ok"
+	got, err := RedactString(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{key, tok, "s3cr3t-pa55"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q still holds a secret", got)
+		}
+	}
+	if !strings.Contains(got, "postgres://app:***@db.internal:5432/app failed") || !strings.HasSuffix(got, " ok") {
+		t.Errorf("redacted too much or too little: %q", got)
+	}
+	if got, _ := RedactString(context.Background(), "all good: 42 requests"); got != "all good: 42 requests" {
+		t.Errorf("clean text changed: %q", got)
+	}
+}
