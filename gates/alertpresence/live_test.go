@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // serviceRules writes alerting rules labelled service=<svc> for the given
@@ -331,7 +332,7 @@ func TestLiveNoActiveAlertmanager(t *testing.T) {
 // TestLiveServerDown: an unreachable Prometheus or Alertmanager is an error
 // naming the URL, never a pass.
 func TestLiveServerDown(t *testing.T) {
-	down := "http://" + freeAddr(t)
+	down := "http://" + testenv.FreeAddr(t)
 	res := runGate(t, "prometheus: "+down, testEnv("", nil))
 	wantStatus(t, res, gates.StatusError)
 	if !strings.Contains(res.Err, "GET "+down+"/api/v1/rules") || !strings.Contains(res.Err, "unreachable") {

@@ -5,10 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,74 +19,14 @@ import (
 type server struct {
 	URL  string
 	Addr string
-	log  *bytes.Buffer
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment
-// ago; start retries when another process took it meanwhile.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
 
 // startServer runs the program with args built for an address and waits
-// for /-/ready. It retries with another port when the process dies early
-// (a port taken between freeAddr and the start).
+// for /-/ready.
 func startServer(t testing.TB, program string, args func(addr string) []string) *server {
 	t.Helper()
-	path := testenv.LookPath(t, program)
-	var lastLog string
-	for attempt := 0; attempt < 3; attempt++ {
-		addr := freeAddr(t)
-		var log bytes.Buffer
-		cmd := exec.Command(path, args(addr)...)
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("starting %s: %v", program, err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		s := &server{URL: "http://" + addr, Addr: addr, log: &log}
-		if waitReady(s.URL+"/-/ready", exited) {
-			t.Cleanup(func() {
-				_ = cmd.Process.Kill()
-				<-exited
-			})
-			return s
-		}
-		_ = cmd.Process.Kill()
-		<-exited
-		lastLog = log.String()
-	}
-	t.Fatalf("%s did not become ready; its log:\n%s", program, lastLog)
-	return nil
-}
-
-// waitReady polls url until it answers 200, the process exits, or 30s pass.
-func waitReady(url string, exited <-chan error) bool {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return true
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+	addr := testenv.StartServer(t, testenv.Server{Program: program, Args: args, Ready: "/-/ready"})
+	return &server{URL: "http://" + addr, Addr: addr}
 }
 
 // startAlertmanager starts prometheus-alertmanager with the configuration.

@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // fakeS3 is gofakes3 in-process, with a clock that back-dates objects.
@@ -209,12 +209,7 @@ func TestS3Errors(t *testing.T) {
 		fmt.Fprint(w, `<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>`)
 	}))
 	defer wrongRegion.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	unreachable := "http://" + l.Addr().String()
-	l.Close()
+	unreachable := "http://" + testenv.FreeAddr(t)
 
 	for _, tt := range []struct{ name, location, endpoint, want string }{
 		{"missing bucket", "s3://no-such-bucket/x/", f.srv.URL, `bucket "no-such-bucket" does not exist at ` + f.srv.URL + " (404 Not Found: NoSuchBucket"},

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // service is a deployment's health endpoints: liveness and readiness
@@ -111,13 +113,7 @@ func closingServer(t *testing.T) string {
 // refusedURL is an address nothing listens on.
 func refusedURL(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return "http://" + addr
+	return "http://" + testenv.FreeAddr(t)
 }
 
 func startServer(t *testing.T, h http.Handler) string {

@@ -1,5 +1,6 @@
-// Package testenv lets integration tests find the real programs they start
-// (prometheus, docker-registry, skopeo, ...).
+// Package testenv lets integration tests find and start the real programs
+// they test against (prometheus, docker-registry, skopeo, ...) on free
+// 127.0.0.1 ports.
 package testenv
 
 import (
