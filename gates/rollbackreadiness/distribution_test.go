@@ -26,7 +26,7 @@ func TestDistributionRegistry(t *testing.T) {
 		"HEAD /v2/app/manifests/sha-feed": 1,
 		"HEAD /v2/app/manifests/v0.11.0":  1,
 		"HEAD /v2/app/manifests/v0.10.0":  1,
-	}, manifests, tagList)
+	}, registrytest.Manifests, registrytest.TagList)
 
 	res = run(t, mustGate(t, "previous-image: "+host+"/app:v0.8.0\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
 	want(t, res, gates.StatusFail, []string{RulePreviousImageMissing}, "404 Not Found")

@@ -14,6 +14,7 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/registry"
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -38,12 +39,9 @@ func mustGate(t testing.TB, body string) *Gate {
 // testEnv is an Env on workspace whose environment is vars only (no docker
 // config of the machine running the tests) and whose HTTP goes through rt.
 func testEnv(workspace string, rt http.RoundTripper, vars map[string]string) gates.Env {
-	return gates.Env{
-		Workspace:  workspace,
-		Now:        time.Now,
-		HTTPClient: &http.Client{Transport: rt},
-		Getenv:     func(k string) string { return vars[k] },
-	}
+	env := registrytest.Env(rt, vars)
+	env.Workspace = workspace
+	return env
 }
 
 // run runs the gate the way release-gate does and returns what users see.

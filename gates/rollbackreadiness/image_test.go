@@ -14,11 +14,6 @@ import (
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
 
-const (
-	manifests = "/manifests/"
-	tagList   = "/tags/list"
-)
-
 // releases pushes one image per tag to host/app and returns them by tag;
 // tags listed together in one string ("v1.2.0 1.2.0") share an image.
 func releases(t *testing.T, host string, tags ...string) map[string]v1.Image {
@@ -55,7 +50,7 @@ func TestPreviousImagePasses(t *testing.T) {
 		}
 		mustContain(t, "summary", res.Summary, "roll back to "+ref, pinned(t, host, imgs["v1.4.2"]))
 		// One HEAD each for the candidate and the previous image; no GET.
-		cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/" + strings.TrimPrefix(strings.TrimPrefix(ref, host+"/app:"), host+"/app@"): 1}, manifests)
+		cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/" + strings.TrimPrefix(strings.TrimPrefix(ref, host+"/app:"), host+"/app@"): 1}, registrytest.Manifests)
 	}
 }
 
@@ -72,7 +67,7 @@ func TestPreviousImageFailures(t *testing.T) {
 		if output(res, OutputRollbackImage) != "" {
 			t.Errorf("no rollback image when there is none: %s", describe(res))
 		}
-		cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1.3.0": 1}, manifests)
+		cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1.3.0": 1}, registrytest.Manifests)
 	})
 	t.Run("unknown repository", func(t *testing.T) {
 		res := run(t, mustGate(t, "previous-image: "+host+"/nope:v1\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
@@ -120,7 +115,7 @@ insecure: true
 	}
 	mustContain(t, "summary", res.Summary, "roll back to "+host+"/app:v1.10.0")
 	// One tag list, the candidate's HEAD and the chosen tag's: nothing else.
-	cnt.Check(t, map[string]int{"GET /v2/app/tags/list": 1, "HEAD /v2/app/manifests/v1.11.0": 1, "HEAD /v2/app/manifests/v1.10.0": 1}, manifests, tagList)
+	cnt.Check(t, map[string]int{"GET /v2/app/tags/list": 1, "HEAD /v2/app/manifests/v1.11.0": 1, "HEAD /v2/app/manifests/v1.10.0": 1}, registrytest.Manifests, registrytest.TagList)
 }
 
 // A candidate tagged by commit carries no version; when its image is
@@ -148,7 +143,7 @@ func TestCandidateExcludedByDigest(t *testing.T) {
 		"HEAD /v2/app/manifests/v1.10.1":     1,
 		"HEAD /v2/app/manifests/v1.10.0":     1,
 		"HEAD /v2/app/manifests/v1.9.3":      1,
-	}, manifests, tagList)
+	}, registrytest.Manifests, registrytest.TagList)
 }
 
 func TestPrereleases(t *testing.T) {

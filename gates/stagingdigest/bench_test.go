@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
 
 // The gate's Run against the in-process registry, beside its anchor: two
@@ -15,17 +17,17 @@ import (
 //	go test -run '^$' -bench . ./gates/stagingdigest/
 func benchRegistry(b *testing.B) (host string) {
 	b.Helper()
-	host = startRegistry(b, nil)
-	img := pushImage(b, host+"/app:candidate")
-	writeImage(b, host+"/app:staging", img)
+	host = registrytest.Start(b, nil)
+	img := registrytest.PushImage(b, host+"/app:candidate")
+	registrytest.WriteImage(b, host+"/app:staging", img)
 	return host
 }
 
 func BenchmarkRun(b *testing.B) {
 	host := benchRegistry(b)
 	g := gateFor(b, refs(host+"/app:candidate", host+"/app:staging"))
-	c := newCounter(nil)
-	env := testEnv(c, nil)
+	c := registrytest.NewCounter(nil)
+	env := registrytest.Env(c, nil)
 	ctx := context.Background()
 	for b.Loop() {
 		if f, err := g.Run(ctx, &env); err != nil || len(f) != 0 {
@@ -34,11 +36,11 @@ func BenchmarkRun(b *testing.B) {
 	}
 	b.StopTimer()
 	n := 0
-	for _, v := range c.manifests() {
+	for _, v := range c.Counted(registrytest.Manifests) {
 		n += v
 	}
 	b.ReportMetric(float64(n)/float64(b.N), "manifest-requests/op")
-	b.ReportMetric(float64(len(c.reqs))/float64(b.N), "requests/op")
+	b.ReportMetric(float64(len(c.Requests()))/float64(b.N), "requests/op")
 }
 
 func BenchmarkAnchorTwoHeads(b *testing.B) {
@@ -51,7 +53,7 @@ func BenchmarkAnchorTwoHeads(b *testing.B) {
 		}
 		refs = append(refs, r)
 	}
-	c := newCounter(nil)
+	c := registrytest.NewCounter(nil)
 	for b.Loop() {
 		for _, r := range refs {
 			if _, err := remote.Head(r, remote.WithTransport(c)); err != nil {
@@ -60,5 +62,5 @@ func BenchmarkAnchorTwoHeads(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(len(c.reqs))/float64(b.N), "requests/op")
+	b.ReportMetric(float64(len(c.Requests()))/float64(b.N), "requests/op")
 }

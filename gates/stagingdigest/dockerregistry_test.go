@@ -36,18 +36,18 @@ func TestDockerRegistry(t *testing.T) {
 	host := registrytest.StartDistribution(t)
 	testenv.LookPath(t, "skopeo")
 
-	img := pushImage(t, host+"/team/api:candidate")
-	writeImage(t, host+"/team/api:staging", img)
-	idx := pushIndex(t, host+"/team/api:multi", []string{"linux/amd64", "linux/arm64/v8"})
+	img := registrytest.PushImage(t, host+"/team/api:candidate")
+	registrytest.WriteImage(t, host+"/team/api:staging", img)
+	idx := registrytest.PushIndex(t, host+"/team/api:multi", "linux/amd64", "linux/arm64/v8")
 	armImg, err := idx.Image(childDigest(t, idx, "linux/arm64/v8"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeImage(t, host+"/team/api:staging-arm64", armImg)
+	registrytest.WriteImage(t, host+"/team/api:staging-arm64", armImg)
 
 	t.Run("single image, cross-checked with skopeo", func(t *testing.T) {
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:staging")), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:staging")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
@@ -57,19 +57,19 @@ func TestDockerRegistry(t *testing.T) {
 				t.Errorf("gate says %s, skopeo says %s for :%s", output(res, "digest"), want, tag)
 			}
 		}
-		c.checkManifests(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/staging": 1})
+		c.Check(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/staging": 1}, registrytest.Manifests)
 	})
 
 	t.Run("index, cross-checked with skopeo --raw", func(t *testing.T) {
 		raw := skopeo(t, "--raw", "docker://"+host+"/team/api:multi")
 		sum := sha256.Sum256(raw)
 		want := "sha256:" + hex.EncodeToString(sum[:])
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api@"+want)), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api@"+want)), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass || output(res, "digest") != want {
 			t.Fatalf("want pass with the index digest %s: %s", want, describe(res))
 		}
-		c.checkManifests(t, map[string]int{"HEAD /v2/team/api/manifests/multi": 1, "HEAD /v2/team/api/manifests/" + want: 1})
+		c.Check(t, map[string]int{"HEAD /v2/team/api/manifests/multi": 1, "HEAD /v2/team/api/manifests/" + want: 1}, registrytest.Manifests)
 	})
 
 	t.Run("platform, cross-checked with skopeo --raw", func(t *testing.T) {
@@ -93,16 +93,16 @@ func TestDockerRegistry(t *testing.T) {
 		sum := sha256.Sum256(skopeo(t, "--raw", "docker://"+host+"/team/api:staging-arm64"))
 		staged := "sha256:" + hex.EncodeToString(sum[:])
 
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64", "platform: linux/arm64")), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64", "platform: linux/arm64")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass || output(res, "digest") != inIndex || inIndex != staged {
 			t.Fatalf("want pass with the arm64 image (skopeo: %s in the index, %s staged): %s", inIndex, staged, describe(res))
 		}
-		c.checkManifests(t, map[string]int{"GET /v2/team/api/manifests/multi": 1, "GET /v2/team/api/manifests/staging-arm64": 1})
+		c.Check(t, map[string]int{"GET /v2/team/api/manifests/multi": 1, "GET /v2/team/api/manifests/staging-arm64": 1}, registrytest.Manifests)
 	})
 
 	t.Run("index against its image", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail {
 			t.Fatalf("want fail: %s", describe(res))
 		}
@@ -110,16 +110,16 @@ func TestDockerRegistry(t *testing.T) {
 	})
 
 	t.Run("staging tag missing", func(t *testing.T) {
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:never")), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:never")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleStagingMissing {
 			t.Fatalf("want staging-missing: %s", describe(res))
 		}
-		c.checkManifests(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/never": 1})
+		c.Check(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/never": 1}, registrytest.Manifests)
 	})
 
 	t.Run("plain HTTP needs insecure", func(t *testing.T) {
-		res := run(t, gateFor(t, "image: "+host+"/team/api:candidate\nstaging: "+host+"/team/api:staging"), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, "image: "+host+"/team/api:candidate\nstaging: "+host+"/team/api:staging"), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}

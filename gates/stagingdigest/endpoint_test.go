@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
 
 // stagingService is a staging deployment's /version endpoint; answer says
@@ -39,14 +40,14 @@ func endpointConfig(host, url string, extra ...string) string {
 }
 
 func TestEndpointPass(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
-	d := digestOf(t, img).String()
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	d := registrytest.Digest(t, img).String()
 
 	for _, value := range []string{d, host + "/app@" + d, "registry.staging.internal/app:candidate@" + d} {
 		url, _ := stagingService(t, versionJSON(value))
-		res := run(t, gateFor(t, endpointConfig(host, url)), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusPass {
 			t.Fatalf("%s: want pass: %s", value, describe(res))
 		}
@@ -56,17 +57,17 @@ func TestEndpointPass(t *testing.T) {
 }
 
 func TestEndpointMismatch(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
-	old := digestOf(t, pushImage(t, host+"/app:previous")).String()
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	old := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:previous")).String()
 	url, calls := stagingService(t, versionJSON(old))
 
-	res := run(t, gateFor(t, endpointConfig(host, url)), testEnv(newCounter(nil), nil))
+	res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != "staging-not-running" {
 		t.Fatalf("want staging-not-running: %s", describe(res))
 	}
-	mustContain(t, "finding", res.Findings[0].Message, url, "reports "+old, digestOf(t, img).String(), "add wait:")
+	mustContain(t, "finding", res.Findings[0].Message, url, "reports "+old, registrytest.Digest(t, img).String(), "add wait:")
 	if calls.Load() != 1 {
 		t.Errorf("without wait the endpoint is read once, not %d times", calls.Load())
 	}
@@ -77,11 +78,11 @@ func TestEndpointMismatch(t *testing.T) {
 
 // With wait, the gate re-reads until staging shows the candidate.
 func TestEndpointWaitRollout(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
-	d := digestOf(t, img).String()
-	old := digestOf(t, pushImage(t, host+"/app:previous")).String()
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	d := registrytest.Digest(t, img).String()
+	old := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:previous")).String()
 	url, calls := stagingService(t, func(n int, w http.ResponseWriter) {
 		switch n {
 		case 1:
@@ -92,7 +93,7 @@ func TestEndpointWaitRollout(t *testing.T) {
 			versionJSON(d)(n, w)
 		}
 	})
-	res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 5ms, timeout: 10s}")), testEnv(newCounter(nil), nil))
+	res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 5ms, timeout: 10s}")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass: %s", describe(res))
 	}
@@ -104,14 +105,14 @@ func TestEndpointWaitRollout(t *testing.T) {
 }
 
 func TestEndpointWaitTimeout(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
-	old := digestOf(t, pushImage(t, host+"/app:previous")).String()
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	old := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:previous")).String()
 
 	t.Run("still the old image", func(t *testing.T) {
 		url, calls := stagingService(t, versionJSON(old))
-		res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 30ms}")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 30ms}")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != "staging-not-running" {
 			t.Fatalf("want staging-not-running: %s", describe(res))
 		}
@@ -123,7 +124,7 @@ func TestEndpointWaitTimeout(t *testing.T) {
 	})
 	t.Run("endpoint failing", func(t *testing.T) {
 		url, _ := stagingService(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
-		res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 20ms}")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 20ms}")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
 			t.Fatalf("a failing endpoint cannot prove anything: %s", describe(res))
 		}
@@ -132,9 +133,9 @@ func TestEndpointWaitTimeout(t *testing.T) {
 }
 
 func TestEndpointFaults(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
 
 	for _, tt := range []struct {
 		name   string
@@ -156,7 +157,7 @@ func TestEndpointFaults(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url, _ := stagingService(t, tt.answer)
-			res := run(t, gateFor(t, endpointConfig(host, url)), testEnv(newCounter(nil), nil))
+			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 			if res.Status != gates.StatusError {
 				t.Fatalf("want error: %s", describe(res))
 			}
@@ -164,7 +165,7 @@ func TestEndpointFaults(t *testing.T) {
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
-		res := run(t, gateFor(t, endpointConfig(host, "http://127.0.0.1:1/version")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, endpointConfig(host, "http://127.0.0.1:1/version")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
@@ -172,7 +173,7 @@ func TestEndpointFaults(t *testing.T) {
 	})
 	t.Run("query string kept out of messages", func(t *testing.T) {
 		url, _ := stagingService(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusForbidden) })
-		res := run(t, gateFor(t, endpointConfig(host, url+"?token=hunter2hunter2")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, endpointConfig(host, url+"?token=hunter2hunter2")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError || strings.Contains(describe(res), "hunter2") {
 			t.Fatalf("want an error without the query: %s", describe(res))
 		}
@@ -182,9 +183,9 @@ func TestEndpointFaults(t *testing.T) {
 // A hanging endpoint costs one attempt, not the whole wait; the gate's
 // context ends the wait.
 func TestEndpointHang(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -196,7 +197,7 @@ func TestEndpointHang(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 
 	g := gateFor(t, endpointConfig(host, srv.URL, "wait: {interval: 5ms, timeout: 100ms}"), withEndpointTimeout(20*time.Millisecond))
-	res := run(t, g, testEnv(newCounter(nil), nil))
+	res := run(t, g, registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
@@ -206,7 +207,7 @@ func TestEndpointHang(t *testing.T) {
 	}
 
 	g = gateFor(t, endpointConfig(host, srv.URL, "wait: {interval: 5ms, timeout: 1h}"))
-	env := testEnv(newCounter(nil), nil)
+	env := registrytest.Env(nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := g.Run(ctx, &env); err == nil || ctx.Err() == nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -14,47 +13,17 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry"
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
 
 // The fault handlers wrap the real in-process registry and change only what
 // a real registry cannot be made to do on demand.
 
-func isManifest(r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") }
-
-// requireBasic answers 401 with a Basic challenge unless the request carries
-// user:pass.
-func requireBasic(user, pass string) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			u, p, ok := r.BasicAuth()
-			if !ok || u != user || p != pass {
-				w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
-				w.WriteHeader(http.StatusUnauthorized)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 // seedRegistry pushes app:v1 through a plain registry and serves the same
 // storage behind wrap: faults apply to the gate only.
 func seedRegistry(t *testing.T, wrap func(http.Handler) http.Handler) (host string) {
 	t.Helper()
-	var wrapped atomic.Bool
-	host = startRegistry(t, func(h http.Handler) http.Handler {
-		faulty := wrap(h)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if wrapped.Load() {
-				faulty.ServeHTTP(w, r)
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
-	})
-	pushImage(t, host+"/app:v1")
-	wrapped.Store(true)
-	return host
+	return registrytest.Seeded(t, wrap, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
 }
 
 func sameRef(host string, extra ...string) string {
@@ -62,26 +31,26 @@ func sameRef(host string, extra ...string) string {
 }
 
 func TestAuthAnonymousRefused(t *testing.T) {
-	host := seedRegistry(t, requireBasic("u", "p"))
-	c := newCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), testEnv(c, map[string]string{"HOME": t.TempDir()}))
+	host := seedRegistry(t, registrytest.RequireBasic("u", "p"))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(c, map[string]string{"HOME": t.TempDir()}))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
 	mustContain(t, "error", res.Err, "registry "+host+" requires credentials", "401 Unauthorized", "none were found",
 		"username-env/password-env are not set", "no docker config at ", "staging-digest section of the README")
 	// 401 is never retried as a GET.
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "HEAD /v2/app/manifests/staging": 1})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "HEAD /v2/app/manifests/staging": 1}, registrytest.Manifests)
 }
 
 func TestAuthEnvCredentials(t *testing.T) {
 	pass := "pw-" + strings.Repeat("x", 12)
-	host := seedRegistry(t, requireBasic("deployer", pass))
+	host := seedRegistry(t, registrytest.RequireBasic("deployer", pass))
 	body := sameRef(host, "username-env: REG_USER", "password-env: REG_PASS")
 
 	t.Run("accepted", func(t *testing.T) {
 		m := &gates.Masker{}
-		res := runMasked(t, gateFor(t, body), testEnv(newCounter(nil), map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), m)
+		res := runMasked(t, gateFor(t, body), registrytest.Env(nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), m)
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
@@ -92,8 +61,8 @@ func TestAuthEnvCredentials(t *testing.T) {
 	})
 	t.Run("refused", func(t *testing.T) {
 		wrong := "wrong-" + strings.Repeat("y", 12)
-		c := newCounter(nil)
-		env := testEnv(c, map[string]string{"REG_USER": "deployer", "REG_PASS": wrong})
+		c := registrytest.NewCounter(nil)
+		env := registrytest.Env(c, map[string]string{"REG_USER": "deployer", "REG_PASS": wrong})
 		res := run(t, gateFor(t, body), env)
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
@@ -102,44 +71,32 @@ func TestAuthEnvCredentials(t *testing.T) {
 		if strings.Contains(describe(res), wrong) {
 			t.Errorf("the password leaked: %s", describe(res))
 		}
-		c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+		c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 	})
 	t.Run("variable empty", func(t *testing.T) {
-		c := newCounter(nil)
-		res := run(t, gateFor(t, body), testEnv(c, map[string]string{"REG_USER": "deployer"}))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, body), registrytest.Env(c, map[string]string{"REG_USER": "deployer"}))
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
 		mustContain(t, "error", res.Err, "password-env names REG_PASS, which is empty or not set")
-		if len(c.reqs) != 0 {
-			t.Errorf("no request without the credentials the config asks for: %v", c.reqs)
+		if len(c.Requests()) != 0 {
+			t.Errorf("no request without the credentials the config asks for: %v", c.Requests())
 		}
 	})
 }
 
-func writeDockerConfig(t *testing.T, dir, content string) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "config.json")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 func TestAuthDockerConfig(t *testing.T) {
 	pass := "dc-" + strings.Repeat("z", 12)
-	host := seedRegistry(t, requireBasic("robot", pass))
+	host := seedRegistry(t, registrytest.RequireBasic("robot", pass))
 	auth := base64.StdEncoding.EncodeToString([]byte("robot:" + pass))
 	cfg := `{"auths": {"https://` + host + `/v1/": {"auth": "` + auth + `"}, "other.example.com": {"auth": "eDp5"}}}`
 
 	t.Run("DOCKER_CONFIG", func(t *testing.T) {
 		dir := t.TempDir()
-		path := writeDockerConfig(t, dir, cfg)
+		path := registrytest.WriteDockerConfig(t, dir, cfg)
 		m := &gates.Masker{}
-		res := runMasked(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), map[string]string{"DOCKER_CONFIG": dir, "HOME": "/nonexistent"}), m)
+		res := runMasked(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir, "HOME": "/nonexistent"}), m)
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
@@ -150,16 +107,16 @@ func TestAuthDockerConfig(t *testing.T) {
 	})
 	t.Run("HOME", func(t *testing.T) {
 		home := t.TempDir()
-		writeDockerConfig(t, filepath.Join(home, ".docker"), cfg)
-		res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), map[string]string{"HOME": home}))
+		registrytest.WriteDockerConfig(t, filepath.Join(home, ".docker"), cfg)
+		res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"HOME": home}))
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
 	})
 	t.Run("no entry for the registry", func(t *testing.T) {
 		dir := t.TempDir()
-		path := writeDockerConfig(t, dir, `{"auths": {"other.example.com": {"auth": "eDp5"}}}`)
-		res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), map[string]string{"DOCKER_CONFIG": dir}))
+		path := registrytest.WriteDockerConfig(t, dir, `{"auths": {"other.example.com": {"auth": "eDp5"}}}`)
+		res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir}))
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
@@ -167,22 +124,22 @@ func TestAuthDockerConfig(t *testing.T) {
 	})
 	t.Run("not JSON", func(t *testing.T) {
 		dir := t.TempDir()
-		path := writeDockerConfig(t, dir, `{"auths": `)
-		c := newCounter(nil)
-		res := run(t, gateFor(t, sameRef(host)), testEnv(c, map[string]string{"DOCKER_CONFIG": dir}))
+		path := registrytest.WriteDockerConfig(t, dir, `{"auths": `)
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, map[string]string{"DOCKER_CONFIG": dir}))
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
 		mustContain(t, "error", res.Err, "reading docker config "+path+": not valid JSON")
-		c.checkManifests(t, map[string]int{})
+		c.Check(t, map[string]int{}, registrytest.Manifests)
 	})
 }
 
 func TestAuthDockerConfigForbidden(t *testing.T) {
 	pass := "dc-" + strings.Repeat("q", 12)
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
-		return requireBasic("robot", pass)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isManifest(r) {
+		return registrytest.RequireBasic("robot", pass)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if registrytest.IsManifest(r) {
 				http.Error(w, `{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}`, http.StatusForbidden)
 				return
 			}
@@ -190,14 +147,14 @@ func TestAuthDockerConfigForbidden(t *testing.T) {
 		}))
 	})
 	dir := t.TempDir()
-	path := writeDockerConfig(t, dir, `{"auths": {"`+host+`": {"username": "robot", "password": "`+pass+`"}}}`)
-	c := newCounter(nil)
-	res := run(t, gateFor(t, sameRef(host)), testEnv(c, map[string]string{"DOCKER_CONFIG": dir}))
+	path := registrytest.WriteDockerConfig(t, dir, `{"auths": {"`+host+`": {"username": "robot", "password": "`+pass+`"}}}`)
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, map[string]string{"DOCKER_CONFIG": dir}))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
 	mustContain(t, "error", res.Err, "registry "+host+" denied access with the credentials from docker config "+path, "403 Forbidden", "may not pull")
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 }
 
 // A token server in front of the registry, as Docker Hub, GHCR and most
@@ -229,14 +186,14 @@ func TestAuthBearerToken(t *testing.T) {
 	realm.Store("http://" + host + "/token")
 	body := refs(host+"/app:v1", host+"/app:v1", "username-env: U", "password-env: P")
 
-	c := newCounter(nil)
-	res := run(t, gateFor(t, body), testEnv(c, map[string]string{"U": "robot", "P": pass}))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, body), registrytest.Env(c, map[string]string{"U": "robot", "P": pass}))
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass: %s", describe(res))
 	}
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 
-	res = run(t, gateFor(t, body), testEnv(newCounter(nil), map[string]string{"U": "robot", "P": "wrong-password-here"}))
+	res = run(t, gateFor(t, body), registrytest.Env(nil, map[string]string{"U": "robot", "P": "wrong-password-here"}))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
@@ -247,7 +204,7 @@ func TestRetryThenPass(t *testing.T) {
 	var heads atomic.Int32
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isManifest(r) && r.Method == http.MethodHead && heads.Add(1) <= 2 {
+			if registrytest.IsManifest(r) && r.Method == http.MethodHead && heads.Add(1) <= 2 {
 				w.Header().Set("Retry-After", "1")
 				w.WriteHeader(http.StatusTooManyRequests)
 				return
@@ -255,33 +212,33 @@ func TestRetryThenPass(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	c := newCounter(nil)
-	res := run(t, gateFor(t, sameRef(host)), testEnv(c, nil))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass after retries: %s", describe(res))
 	}
 	notes := strings.Join(res.Notes, "\n")
 	mustContain(t, "notes", notes, "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 3})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3}, registrytest.Manifests)
 }
 
 func TestRetryGivesUp(t *testing.T) {
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isManifest(r) {
+			if registrytest.IsManifest(r) {
 				w.WriteHeader(http.StatusServiceUnavailable)
 				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	})
-	c := newCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), testEnv(c, nil))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
 	mustContain(t, "error", res.Err, "registry "+host+" keeps failing", "503 Service Unavailable (after 3 attempts)", "try again later")
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 3, "HEAD /v2/app/manifests/staging": 3})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3, "HEAD /v2/app/manifests/staging": 3}, registrytest.Manifests)
 }
 
 // The ping of an insecure registry tries HTTPS and HTTP; its 503 is found in
@@ -297,7 +254,7 @@ func TestRetryPing(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), nil))
+	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass after a retried ping: %s", describe(res))
 	}
@@ -309,7 +266,7 @@ func TestRetryPing(t *testing.T) {
 func TestRetryHonoursDeadline(t *testing.T) {
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isManifest(r) {
+			if registrytest.IsManifest(r) {
 				w.WriteHeader(http.StatusBadGateway)
 				return
 			}
@@ -317,7 +274,7 @@ func TestRetryHonoursDeadline(t *testing.T) {
 		})
 	})
 	g := gateFor(t, sameRef(host), withRetry(registry.RetryPolicy{Attempts: 5, Initial: time.Hour, Factor: 2, Max: time.Hour}))
-	env := testEnv(newCounter(nil), nil)
+	env := registrytest.Env(nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err := g.Run(ctx, &env)
@@ -339,43 +296,35 @@ func TestGETFallback(t *testing.T) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 		}},
 		{"no Docker-Content-Digest", func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-			next.ServeHTTP(stripDigest{w}, r)
+			next.ServeHTTP(registrytest.StripDigest{ResponseWriter: w}, r)
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			host := seedRegistry(t, func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if isManifest(r) && r.Method == http.MethodHead {
+					if registrytest.IsManifest(r) && r.Method == http.MethodHead {
 						tt.fault(w, r, next)
 						return
 					}
 					next.ServeHTTP(w, r)
 				})
 			})
-			c := newCounter(nil)
-			res := run(t, gateFor(t, sameRef(host)), testEnv(c, nil))
+			c := registrytest.NewCounter(nil)
+			res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, nil))
 			if res.Status != gates.StatusPass {
 				t.Fatalf("want pass: %s", describe(res))
 			}
 			mustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead", "(GET, anonymous)")
-			c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1})
+			c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1}, registrytest.Manifests)
 		})
 	}
-}
-
-// stripDigest drops Docker-Content-Digest from a response.
-type stripDigest struct{ http.ResponseWriter }
-
-func (s stripDigest) WriteHeader(code int) {
-	s.Header().Del("Docker-Content-Digest")
-	s.ResponseWriter.WriteHeader(code)
 }
 
 func TestNotARegistry(t *testing.T) {
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.NotFoundHandler()
 	})
-	res := run(t, gateFor(t, sameRef(host)), testEnv(newCounter(nil), nil))
+	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("a 404 for /v2/ is not a missing image: %s", describe(res))
 	}
@@ -385,7 +334,7 @@ func TestNotARegistry(t *testing.T) {
 func TestGarbageIndex(t *testing.T) {
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isManifest(r) {
+			if registrytest.IsManifest(r) {
 				w.Header().Set("Content-Type", "application/vnd.oci.image.index.v1+json")
 				w.Write([]byte("<html>not an index</html>"))
 				return
@@ -393,7 +342,7 @@ func TestGarbageIndex(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	res := run(t, gateFor(t, sameRef(host, "platform: linux/amd64")), testEnv(newCounter(nil), nil))
+	res := run(t, gateFor(t, sameRef(host, "platform: linux/amd64")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
@@ -401,8 +350,8 @@ func TestGarbageIndex(t *testing.T) {
 }
 
 func TestUnreachable(t *testing.T) {
-	host := startRegistry(t, nil)
-	res := run(t, gateFor(t, refs("127.0.0.1:1/app:v1", host+"/app:v1")), testEnv(newCounter(nil), nil))
+	host := registrytest.Start(t, nil)
+	res := run(t, gateFor(t, refs("127.0.0.1:1/app:v1", host+"/app:v1")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
@@ -412,7 +361,7 @@ func TestUnreachable(t *testing.T) {
 func TestHang(t *testing.T) {
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isManifest(r) {
+			if registrytest.IsManifest(r) {
 				<-r.Context().Done()
 				return
 			}
@@ -421,7 +370,7 @@ func TestHang(t *testing.T) {
 	})
 	g := gateFor(t, sameRef(host))
 
-	env := testEnv(newCounter(nil), nil)
+	env := registrytest.Env(nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := g.Run(ctx, &env)
@@ -430,7 +379,7 @@ func TestHang(t *testing.T) {
 	}
 
 	r := gates.Runner{}
-	res := r.Run(context.Background(), testEnv(newCounter(nil), nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
+	res := r.Run(context.Background(), registrytest.Env(nil, nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
 	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
 		t.Errorf("want a timeout error: %s", describe(res))
 	}

@@ -4,18 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry"
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
 
 // refs builds the gate's config for a candidate and a staging reference on
@@ -25,13 +21,13 @@ func refs(candidate, staging string, extra ...string) string {
 }
 
 func TestPassSameImage(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/app:candidate")
-	writeImage(t, host+"/app:staging", img)
-	want := digestOf(t, img)
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	want := registrytest.Digest(t, img)
 
-	c := newCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), testEnv(c, nil))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass: %s", describe(res))
 	}
@@ -42,40 +38,40 @@ func TestPassSameImage(t *testing.T) {
 	mustContain(t, "summary", res.Summary, pinned, host+"/app:staging")
 	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "pinned image: "+pinned, "HEAD", "anonymous")
 	// One HEAD per reference, no GET.
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/staging": 1})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/staging": 1}, registrytest.Manifests)
 }
 
 func TestPassCandidateByDigest(t *testing.T) {
-	host := startRegistry(t, nil)
-	img := pushImage(t, host+"/team/app:staging")
-	d := digestOf(t, img)
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/team/app:staging")
+	d := registrytest.Digest(t, img)
 
-	c := newCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/team/app@"+d.String(), host+"/team/app:staging")), testEnv(c, nil))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/team/app@"+d.String(), host+"/team/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass || output(res, "pinned-image") != host+"/team/app@"+d.String() {
 		t.Fatalf("want pass with the pinned digest: %s", describe(res))
 	}
-	c.checkManifests(t, map[string]int{"HEAD /v2/team/app/manifests/" + d.String(): 1, "HEAD /v2/team/app/manifests/staging": 1})
+	c.Check(t, map[string]int{"HEAD /v2/team/app/manifests/" + d.String(): 1, "HEAD /v2/team/app/manifests/staging": 1}, registrytest.Manifests)
 }
 
 func TestSameReferenceResolvedOnce(t *testing.T) {
-	host := startRegistry(t, nil)
-	pushImage(t, host+"/app:v1")
-	c := newCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:v1")), testEnv(c, nil))
+	host := registrytest.Start(t, nil)
+	registrytest.PushImage(t, host+"/app:v1")
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:v1")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass: %s", describe(res))
 	}
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/v1": 1})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 }
 
 func TestFailDigestsDiffer(t *testing.T) {
-	host := startRegistry(t, nil)
-	cand := digestOf(t, pushImage(t, host+"/app:candidate"))
-	stag := digestOf(t, pushImage(t, host+"/app:staging"))
+	host := registrytest.Start(t, nil)
+	cand := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:candidate"))
+	stag := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:staging"))
 
-	c := newCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), testEnv(c, nil))
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleDigestMismatch {
 		t.Fatalf("want one digest-mismatch finding: %s", describe(res))
 	}
@@ -86,27 +82,27 @@ func TestFailDigestsDiffer(t *testing.T) {
 	if output(res, "digest") != cand.String() {
 		t.Errorf("the candidate's digest is known and reported: %s", describe(res))
 	}
-	c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/staging": 1})
+	c.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/staging": 1}, registrytest.Manifests)
 }
 
 func TestFailMissing(t *testing.T) {
-	host := startRegistry(t, nil)
-	pushImage(t, host+"/app:candidate")
-	pushImage(t, host+"/app:other")
+	host := registrytest.Start(t, nil)
+	registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.PushImage(t, host+"/app:other")
 
 	t.Run("staging", func(t *testing.T) {
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:never-validated")), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:never-validated")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleStagingMissing {
 			t.Fatalf("want one staging-missing finding: %s", describe(res))
 		}
 		mustContain(t, "finding", res.Findings[0].Message, host+"/app:never-validated", "staging never validated it", "404")
 		// No GET after a 404.
-		c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/never-validated": 1})
+		c.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/never-validated": 1}, registrytest.Manifests)
 	})
 	t.Run("candidate", func(t *testing.T) {
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/app:not-pushed", host+"/app:other")), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/app:not-pushed", host+"/app:other")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleCandidateMissing {
 			t.Fatalf("want one candidate-missing finding: %s", describe(res))
 		}
@@ -114,10 +110,10 @@ func TestFailMissing(t *testing.T) {
 		if output(res, "digest") != "" {
 			t.Errorf("no digest output for a missing candidate: %s", describe(res))
 		}
-		c.checkManifests(t, map[string]int{"HEAD /v2/app/manifests/not-pushed": 1, "HEAD /v2/app/manifests/other": 1})
+		c.Check(t, map[string]int{"HEAD /v2/app/manifests/not-pushed": 1, "HEAD /v2/app/manifests/other": 1}, registrytest.Manifests)
 	})
 	t.Run("unknown repository", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/nope:v1", host+"/app:other")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, refs(host+"/nope:v1", host+"/app:other")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleCandidateMissing {
 			t.Fatalf("want candidate-missing: %s", describe(res))
 		}
@@ -127,79 +123,79 @@ func TestFailMissing(t *testing.T) {
 // A multi-arch index and one of its own images are different digests: the
 // finding says so, names the platform and suggests platform:.
 func TestFailIndexAgainstItsChild(t *testing.T) {
-	host := startRegistry(t, nil)
-	idx := pushIndex(t, host+"/app:candidate", []string{"linux/amd64", "linux/arm64/v8"})
+	host := registrytest.Start(t, nil)
+	idx := registrytest.PushIndex(t, host+"/app:candidate", "linux/amd64", "linux/arm64/v8")
 	arm := childDigest(t, idx, "linux/arm64/v8")
 	armImg, err := idx.Image(arm)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeImage(t, host+"/app:staging", armImg)
+	registrytest.WriteImage(t, host+"/app:staging", armImg)
 
 	for _, tt := range []struct{ name, cand, stag, idxRole string }{
 		{"candidate is the index", host + "/app:candidate", host + "/app:staging", "The candidate"},
 		{"staging is the index", host + "/app:staging", host + "/app:candidate", "The staging image"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newCounter(nil)
-			res := run(t, gateFor(t, refs(tt.cand, tt.stag)), testEnv(c, nil))
+			c := registrytest.NewCounter(nil)
+			res := run(t, gateFor(t, refs(tt.cand, tt.stag)), registrytest.Env(c, nil))
 			if res.Status != gates.StatusFail || len(res.Findings) != 1 {
 				t.Fatalf("want one finding: %s", describe(res))
 			}
-			mustContain(t, "finding", res.Findings[0].Message, digestOf(t, idx).String(), arm.String(),
+			mustContain(t, "finding", res.Findings[0].Message, registrytest.Digest(t, idx).String(), arm.String(),
 				tt.idxRole+" is a multi-arch index", "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
 			// One HEAD per reference, plus one GET of the index to explain.
-			c.checkManifests(t, map[string]int{
-				"HEAD /v2/app/manifests/candidate":                   1,
-				"HEAD /v2/app/manifests/staging":                     1,
-				"GET /v2/app/manifests/" + digestOf(t, idx).String(): 1,
-			})
+			c.Check(t, map[string]int{
+				"HEAD /v2/app/manifests/candidate":                              1,
+				"HEAD /v2/app/manifests/staging":                                1,
+				"GET /v2/app/manifests/" + registrytest.Digest(t, idx).String(): 1,
+			}, registrytest.Manifests)
 		})
 	}
 }
 
 func TestPlatform(t *testing.T) {
-	host := startRegistry(t, nil)
-	idx := pushIndex(t, host+"/app:candidate", []string{"linux/amd64", "linux/arm64/v8"})
+	host := registrytest.Start(t, nil)
+	idx := registrytest.PushIndex(t, host+"/app:candidate", "linux/amd64", "linux/arm64/v8")
 	amd := childDigest(t, idx, "linux/amd64")
 	amdImg, err := idx.Image(amd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeImage(t, host+"/app:staging-amd64", amdImg)
+	registrytest.WriteImage(t, host+"/app:staging-amd64", amdImg)
 	// A rebuilt index sharing the amd64 image but not the arm64 one.
-	other := pushIndex(t, host+"/app:staging-index", []string{"linux/amd64", "linux/arm64/v8"}, amdImg)
+	other := registrytest.PushIndexOf(t, host+"/app:staging-index", []string{"linux/amd64", "linux/arm64/v8"}, amdImg)
 
 	t.Run("index against its image", func(t *testing.T) {
-		c := newCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/amd64")), testEnv(c, nil))
+		c := registrytest.NewCounter(nil)
+		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/amd64")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
 		if output(res, "digest") != amd.String() || output(res, "pinned-image") != host+"/app@"+amd.String() {
 			t.Errorf("outputs are the platform's image: %s", describe(res))
 		}
-		mustContain(t, "notes", strings.Join(res.Notes, "\n"), digestOf(t, idx).String(), "its linux/amd64 image is "+amd.String())
+		mustContain(t, "notes", strings.Join(res.Notes, "\n"), registrytest.Digest(t, idx).String(), "its linux/amd64 image is "+amd.String())
 		// One GET per reference, no HEAD.
-		c.checkManifests(t, map[string]int{"GET /v2/app/manifests/candidate": 1, "GET /v2/app/manifests/staging-amd64": 1})
+		c.Check(t, map[string]int{"GET /v2/app/manifests/candidate": 1, "GET /v2/app/manifests/staging-amd64": 1}, registrytest.Manifests)
 	})
 	t.Run("two indexes sharing the platform's image", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/amd64")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/amd64")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
 	})
 	t.Run("two indexes differing for the platform", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/arm64")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/arm64")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleDigestMismatch {
 			t.Fatalf("want a mismatch: %s", describe(res))
 		}
 		mustContain(t, "finding", res.Findings[0].Message, "for linux/arm64",
 			childDigest(t, idx, "linux/arm64/v8").String(), childDigest(t, other, "linux/arm64/v8").String(),
-			"in index "+digestOf(t, idx).String())
+			"in index "+registrytest.Digest(t, idx).String())
 	})
 	t.Run("platform missing", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/s390x")), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/s390x")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != rulePlatformMissing {
 			t.Fatalf("want platform-missing: %s", describe(res))
 		}
@@ -213,18 +209,18 @@ func TestPlatform(t *testing.T) {
 // Plain HTTP is never implied, not even for 127.0.0.1 (go-containerregistry
 // would fall back to it).
 func TestPlainHTTPNeedsInsecure(t *testing.T) {
-	host := startRegistry(t, nil)
-	pushImage(t, host+"/app:v1")
-	c := newCounter(nil)
-	res := run(t, gateFor(t, "image: "+host+"/app:v1\nstaging: "+host+"/app:v1"), testEnv(c, nil))
+	host := registrytest.Start(t, nil)
+	registrytest.PushImage(t, host+"/app:v1")
+	c := registrytest.NewCounter(nil)
+	res := run(t, gateFor(t, "image: "+host+"/app:v1\nstaging: "+host+"/app:v1"), registrytest.Env(c, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
 	mustContain(t, "error", res.Err, "registry "+host+" did not answer over HTTPS", "insecure: true")
-	for r := range c.manifests() {
+	for r := range c.Counted(registrytest.Manifests) {
 		t.Errorf("no manifest request may be made: %s", r)
 	}
-	for _, r := range c.reqs {
+	for _, r := range c.Requests() {
 		if !strings.HasPrefix(r, "GET /v2/") {
 			t.Errorf("unexpected request %s", r)
 		}
@@ -233,33 +229,19 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 
 func TestTLSRegistry(t *testing.T) {
 	// A TLS registry: the gate needs no insecure, only a trusted certificate.
-	srv := httptest.NewUnstartedServer(registryHandler())
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "https://")
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(host + "/app:v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img, remote.WithTransport(srv.Client().Transport)); err != nil {
-		t.Fatal(err)
-	}
+	host, trusted := registrytest.StartTLS(t)
+	registrytest.PushImage(t, host+"/app:v1", remote.WithTransport(trusted))
 
 	body := "image: " + host + "/app:v1\nstaging: " + host + "/app:v1"
 	t.Run("trusted", func(t *testing.T) {
-		c := newCounter(srv.Client().Transport)
-		res := run(t, gateFor(t, body), testEnv(c, nil))
+		c := registrytest.NewCounter(trusted)
+		res := run(t, gateFor(t, body), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
 	})
 	t.Run("unknown authority", func(t *testing.T) {
-		res := run(t, gateFor(t, body), testEnv(newCounter(nil), nil))
+		res := run(t, gateFor(t, body), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}

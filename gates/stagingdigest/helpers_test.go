@@ -3,23 +3,11 @@ package stagingdigest
 import (
 	"context"
 	"fmt"
-	"io"
-	"log"
-	"net/http"
-	"net/http/httptest"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
@@ -65,69 +53,6 @@ func sectionFile(body string) string {
 	return b.String()
 }
 
-// counter counts the requests that reach the network, by method and path.
-type counter struct {
-	inner http.RoundTripper
-	mu    sync.Mutex
-	reqs  []string
-}
-
-func newCounter(inner http.RoundTripper) *counter {
-	if inner == nil {
-		inner = http.DefaultTransport
-	}
-	return &counter{inner: inner}
-}
-
-func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
-	c.mu.Lock()
-	c.reqs = append(c.reqs, r.Method+" "+r.URL.Path)
-	c.mu.Unlock()
-	return c.inner.RoundTrip(r)
-}
-
-// manifests counts manifest requests ("HEAD /v2/app/manifests/v1" -> 1).
-func (c *counter) manifests() map[string]int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	m := map[string]int{}
-	for _, r := range c.reqs {
-		if strings.Contains(r, "/manifests/") {
-			m[r]++
-		}
-	}
-	return m
-}
-
-// checkManifests fails unless the manifest requests were exactly want.
-func (c *counter) checkManifests(t testing.TB, want map[string]int) {
-	t.Helper()
-	got := c.manifests()
-	if fmt.Sprint(sorted(got)) != fmt.Sprint(sorted(want)) {
-		t.Errorf("manifest requests:\n got  %v\n want %v", sorted(got), sorted(want))
-	}
-}
-
-func sorted(m map[string]int) []string {
-	var out []string
-	for k, v := range m {
-		out = append(out, fmt.Sprintf("%s x%d", k, v))
-	}
-	sort.Strings(out)
-	return out
-}
-
-// testEnv is an Env whose environment is vars only (no docker config of the
-// machine running the tests) and whose HTTP goes through rt.
-func testEnv(rt http.RoundTripper, vars map[string]string) gates.Env {
-	return gates.Env{
-		Workspace:  "/nonexistent",
-		Now:        time.Now,
-		HTTPClient: &http.Client{Transport: rt},
-		Getenv:     func(k string) string { return vars[k] },
-	}
-}
-
 // run runs the gate the way release-gate does and returns what users see.
 func run(t testing.TB, g gates.Gate, env gates.Env) gates.Result {
 	t.Helper()
@@ -165,84 +90,6 @@ func describe(r gates.Result) string {
 		fmt.Fprintf(&b, "\n  output %s=%s", o.Name, o.Value)
 	}
 	return b.String()
-}
-
-// startRegistry starts go-containerregistry's registry in-process, wrapped
-// by wrap when not nil, and returns its host:port.
-func startRegistry(t testing.TB, wrap func(http.Handler) http.Handler) string {
-	t.Helper()
-	h := registryHandler()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
-
-// registryHandler is go-containerregistry's in-process registry, quiet.
-func registryHandler() http.Handler {
-	return ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
-}
-
-// pushImage pushes a random single-platform image to ref and returns it.
-func pushImage(t testing.TB, ref string) v1.Image {
-	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeImage(t, ref, img)
-	return img
-}
-
-func writeImage(t testing.TB, ref string, img v1.Image) {
-	t.Helper()
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("pushing %s: %v", ref, err)
-	}
-}
-
-// pushIndex pushes a multi-arch index with one random image per platform
-// (or the given images) and returns it.
-func pushIndex(t testing.TB, ref string, platforms []string, imgs ...v1.Image) v1.ImageIndex {
-	t.Helper()
-	var adds []mutate.IndexAddendum
-	for i, p := range platforms {
-		plat, err := v1.ParsePlatform(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var img v1.Image
-		if i < len(imgs) {
-			img = imgs[i]
-		} else if img, err = random.Image(256, 1); err != nil {
-			t.Fatal(err)
-		}
-		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
-	}
-	idx := mutate.AppendManifests(empty.Index, adds...)
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.WriteIndex(r, idx); err != nil {
-		t.Fatalf("pushing index %s: %v", ref, err)
-	}
-	return idx
-}
-
-func digestOf(t testing.TB, x interface{ Digest() (v1.Hash, error) }) v1.Hash {
-	t.Helper()
-	h, err := x.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
 }
 
 // childDigest is the digest of the index's image for platform p.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,7 +15,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
@@ -54,15 +51,13 @@ func mustRepo(t testing.TB, s string) name.Repository {
 	return r
 }
 
-const manifests = "/manifests/"
-
 func TestResolveOneHead(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	img := registrytest.PushImage(t, host+"/team/app:v1")
 	want := registrytest.Digest(t, img)
 
 	cnt := registrytest.NewCounter(nil)
-	env := testEnv(cnt, nil)
+	env := registrytest.Env(cnt, nil)
 	c := newClient(t, &env)
 	d, err := c.Resolve(context.Background(), mustRef(t, host+"/team/app:v1"))
 	if err != nil {
@@ -77,7 +72,7 @@ func TestResolveOneHead(t *testing.T) {
 	if Kind(d.MediaType) != "image" || c.CredentialsFor(host) != "anonymous" {
 		t.Errorf("kind %q, credentials %q", Kind(d.MediaType), c.CredentialsFor(host))
 	}
-	cnt.Check(t, map[string]int{"HEAD /v2/team/app/manifests/v1": 1}, manifests)
+	cnt.Check(t, map[string]int{"HEAD /v2/team/app/manifests/v1": 1}, registrytest.Manifests)
 }
 
 // A multi-arch tag resolves to the index's digest, not one of its images'
@@ -85,7 +80,7 @@ func TestResolveOneHead(t *testing.T) {
 func TestResolveIndex(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	idx := registrytest.PushIndex(t, host+"/app:multi", "linux/amd64", "linux/arm64/v8")
-	env := testEnv(registrytest.NewCounter(nil), nil)
+	env := registrytest.Env(nil, nil)
 	c := newClient(t, &env)
 	d, err := c.Resolve(context.Background(), mustRef(t, host+"/app:multi"))
 	if err != nil {
@@ -124,7 +119,7 @@ func TestResolveNotFound(t *testing.T) {
 	registrytest.PushImage(t, host+"/app:v1")
 	for _, ref := range []string{host + "/app:v2", host + "/nope:v1", host + "/app@sha256:" + strings.Repeat("a", 64)} {
 		cnt := registrytest.NewCounter(nil)
-		env := testEnv(cnt, nil)
+		env := registrytest.Env(cnt, nil)
 		_, err := newClient(t, &env).Resolve(context.Background(), mustRef(t, ref))
 		var re *Error
 		if !errors.Is(err, ErrNotFound) || !errors.As(err, &re) || re.Status != http.StatusNotFound || re.Host != host {
@@ -136,7 +131,7 @@ func TestResolveNotFound(t *testing.T) {
 		}
 		// One HEAD, no GET after a 404.
 		r := mustRef(t, ref)
-		cnt.Check(t, map[string]int{"HEAD /v2/" + r.Context().RepositoryStr() + "/manifests/" + r.Identifier(): 1}, manifests)
+		cnt.Check(t, map[string]int{"HEAD /v2/" + r.Context().RepositoryStr() + "/manifests/" + r.Identifier(): 1}, registrytest.Manifests)
 	}
 }
 
@@ -175,7 +170,7 @@ func TestResolveErrorKinds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			host := registrytest.Seeded(t, tt.wrap, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
 			cnt := registrytest.NewCounter(nil)
-			env := testEnv(cnt, tt.vars)
+			env := registrytest.Env(cnt, tt.vars)
 			_, err := newClient(t, &env, tt.opts...).Resolve(context.Background(), mustRef(t, host+"/app:v1"))
 			var (
 				re *Error
@@ -200,14 +195,14 @@ func TestResolveErrorKinds(t *testing.T) {
 			if tt.heads > 0 {
 				want["HEAD /v2/app/manifests/v1"] = tt.heads
 			}
-			cnt.Check(t, want, manifests)
+			cnt.Check(t, want, registrytest.Manifests)
 		})
 	}
 }
 
 func TestResolveNetworkErrors(t *testing.T) {
 	t.Run("unreachable", func(t *testing.T) {
-		env := testEnv(registrytest.NewCounter(nil), nil)
+		env := registrytest.Env(nil, nil)
 		_, err := newClient(t, &env).Resolve(context.Background(), mustRef(t, "127.0.0.1:1/app:v1"))
 		if !errors.Is(err, ErrUnreachable) {
 			t.Fatalf("want ErrUnreachable: %#v", err)
@@ -218,7 +213,7 @@ func TestResolveNetworkErrors(t *testing.T) {
 		host := registrytest.Start(t, nil)
 		registrytest.PushImage(t, host+"/app:v1")
 		cnt := registrytest.NewCounter(nil)
-		env := testEnv(cnt, nil)
+		env := registrytest.Env(cnt, nil)
 		c, err := New(&env, WithRetry(fastRetry))
 		if err != nil {
 			t.Fatal(err)
@@ -228,23 +223,13 @@ func TestResolveNetworkErrors(t *testing.T) {
 			t.Fatalf("want ErrPlainHTTP: %#v", err)
 		}
 		mustContain(t, "error", err.Error(), "registry "+host+" did not answer over HTTPS", "insecure: true")
-		cnt.Check(t, map[string]int{}, manifests)
+		cnt.Check(t, map[string]int{}, registrytest.Manifests)
 	})
 
-	srv := httptest.NewUnstartedServer(registrytest.Handler())
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	host := strings.TrimPrefix(srv.URL, "https://")
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(mustRef(t, host+"/app:v1"), img, remote.WithTransport(srv.Client().Transport)); err != nil {
-		t.Fatal(err)
-	}
+	host, trusted := registrytest.StartTLS(t)
+	registrytest.PushImage(t, host+"/app:v1", remote.WithTransport(trusted))
 	t.Run("TLS trusted", func(t *testing.T) {
-		env := testEnv(srv.Client().Transport, nil)
+		env := registrytest.Env(trusted, nil)
 		c, err := New(&env, WithRetry(fastRetry))
 		if err != nil {
 			t.Fatal(err)
@@ -254,7 +239,7 @@ func TestResolveNetworkErrors(t *testing.T) {
 		}
 	})
 	t.Run("TLS unknown authority", func(t *testing.T) {
-		env := testEnv(registrytest.NewCounter(nil), nil)
+		env := registrytest.Env(nil, nil)
 		c, err := New(&env, WithRetry(fastRetry))
 		if err != nil {
 			t.Fatal(err)
@@ -276,7 +261,7 @@ func TestResolveGETFallback(t *testing.T) {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 		}},
 		{"no Docker-Content-Digest", func(w http.ResponseWriter, r *http.Request, next http.Handler) {
-			next.ServeHTTP(stripDigest{w}, r)
+			next.ServeHTTP(registrytest.StripDigest{ResponseWriter: w}, r)
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -295,7 +280,7 @@ func TestResolveGETFallback(t *testing.T) {
 			})
 			cnt := registrytest.NewCounter(nil)
 			var d *Descriptor
-			res, err := call(t, testEnv(cnt, nil), func(ctx context.Context, c *Client) error {
+			res, err := call(t, registrytest.Env(cnt, nil), func(ctx context.Context, c *Client) error {
 				var err error
 				d, err = c.Resolve(ctx, mustRef(t, host+"/app:v1"))
 				return err
@@ -307,17 +292,9 @@ func TestResolveGETFallback(t *testing.T) {
 				t.Errorf("want the digest by GET: %+v", d)
 			}
 			mustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead")
-			cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1}, manifests)
+			cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1}, registrytest.Manifests)
 		})
 	}
-}
-
-// stripDigest drops Docker-Content-Digest from a response.
-type stripDigest struct{ http.ResponseWriter }
-
-func (s stripDigest) WriteHeader(code int) {
-	s.Header().Del("Docker-Content-Digest")
-	s.ResponseWriter.WriteHeader(code)
 }
 
 func TestRetryThenPass(t *testing.T) {
@@ -333,7 +310,7 @@ func TestRetryThenPass(t *testing.T) {
 		})
 	}, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
 	cnt := registrytest.NewCounter(nil)
-	res, err := call(t, testEnv(cnt, nil), func(ctx context.Context, c *Client) error {
+	res, err := call(t, registrytest.Env(cnt, nil), func(ctx context.Context, c *Client) error {
 		_, err := c.Resolve(ctx, mustRef(t, host+"/app:v1"))
 		return err
 	}, WithInsecure(true))
@@ -342,7 +319,7 @@ func TestRetryThenPass(t *testing.T) {
 	}
 	// Retry-After (1s) is capped by the policy's Max (10ms).
 	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
-	cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3}, manifests)
+	cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3}, registrytest.Manifests)
 }
 
 // Waits between attempts honour the context's deadline: a long backoff is
@@ -350,7 +327,7 @@ func TestRetryThenPass(t *testing.T) {
 func TestRetryHonoursDeadline(t *testing.T) {
 	host := registrytest.Seeded(t, registrytest.Fail(http.StatusBadGateway, registrytest.IsManifest),
 		func(host string) { registrytest.PushImage(t, host+"/app:v1") })
-	env := testEnv(registrytest.NewCounter(nil), nil)
+	env := registrytest.Env(nil, nil)
 	c := newClient(t, &env, WithRetry(RetryPolicy{Attempts: 5, Initial: time.Hour, Factor: 2, Max: time.Hour}))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -376,7 +353,7 @@ func TestHang(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
-	env := testEnv(registrytest.NewCounter(nil), nil)
+	env := registrytest.Env(nil, nil)
 	c := newClient(t, &env)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -396,7 +373,7 @@ func TestCredentialsFrom(t *testing.T) {
 	pass := "pw-" + strings.Repeat("c", 12)
 	host := registrytest.Seeded(t, registrytest.RequireBasic("deployer", pass), func(host string) { registrytest.PushImage(t, host+"/app:v1") })
 
-	env := testEnv(registrytest.NewCounter(nil), map[string]string{"REG_USER": "deployer", "REG_PASS": pass})
+	env := registrytest.Env(nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass})
 	c := newClient(t, &env, WithCredentialsFrom("REG_USER", "REG_PASS"))
 	if _, err := c.Resolve(context.Background(), mustRef(t, host+"/app:v1")); err != nil {
 		t.Fatal(err)
@@ -406,7 +383,7 @@ func TestCredentialsFrom(t *testing.T) {
 	}
 
 	cnt := registrytest.NewCounter(nil)
-	env = testEnv(cnt, map[string]string{"REG_USER": "deployer"})
+	env = registrytest.Env(cnt, map[string]string{"REG_USER": "deployer"})
 	_, err := New(&env, WithCredentialsFrom("REG_USER", "REG_PASS"))
 	if err == nil || !strings.Contains(err.Error(), "password-env names REG_PASS, which is empty or not set") {
 		t.Errorf("want an error for the empty variable, got %v", err)
@@ -423,7 +400,7 @@ func TestListTags(t *testing.T) {
 		registrytest.WriteImage(t, host+"/team/app:"+tag, img)
 	}
 	cnt := registrytest.NewCounter(nil)
-	env := testEnv(cnt, nil)
+	env := registrytest.Env(cnt, nil)
 	c := newClient(t, &env)
 	tags, err := c.ListTags(context.Background(), mustRepo(t, host+"/team/app"))
 	if err != nil {
@@ -433,7 +410,7 @@ func TestListTags(t *testing.T) {
 	if strings.Join(tags, ",") != "latest,sha-abc,v1.0.0,v1.1.0" {
 		t.Errorf("tags %v", tags)
 	}
-	cnt.Check(t, map[string]int{"GET /v2/team/app/tags/list": 1}, "/tags/list", manifests)
+	cnt.Check(t, map[string]int{"GET /v2/team/app/tags/list": 1}, registrytest.TagList, registrytest.Manifests)
 
 	_, err = c.ListTags(context.Background(), mustRepo(t, host+"/team/nope"))
 	var re *Error
@@ -451,7 +428,7 @@ func TestListTagsPages(t *testing.T) {
 		registrytest.WriteImage(t, host+"/app:t"+strconv.Itoa(i), img)
 	}
 	cnt := registrytest.NewCounter(nil)
-	env := testEnv(cnt, nil)
+	env := registrytest.Env(cnt, nil)
 	tags, err := newClient(t, &env).ListTags(context.Background(), mustRepo(t, host+"/app"))
 	if err != nil {
 		t.Fatal(err)
@@ -459,7 +436,7 @@ func TestListTagsPages(t *testing.T) {
 	if strings.Join(tags, ",") != "t0,t1,t2,t3,t4" {
 		t.Errorf("tags %v", tags)
 	}
-	cnt.Check(t, map[string]int{"GET /v2/app/tags/list": 3}, "/tags/list")
+	cnt.Check(t, map[string]int{"GET /v2/app/tags/list": 3}, registrytest.TagList)
 }
 
 // pageTags serves tag lists n at a time with a Link to the next page, as
@@ -521,13 +498,13 @@ func TestListTagsFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			host := registrytest.Seeded(t, tt.wrap, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
 			cnt := registrytest.NewCounter(nil)
-			env := testEnv(cnt, nil)
+			env := registrytest.Env(cnt, nil)
 			_, err := newClient(t, &env).ListTags(context.Background(), mustRepo(t, host+"/app"))
 			if !errors.Is(err, tt.kind) {
 				t.Fatalf("want %v: %#v", tt.kind, err)
 			}
 			mustContain(t, "error", err.Error(), strings.ReplaceAll(tt.want, "HOST", host))
-			cnt.Check(t, map[string]int{"GET /v2/app/tags/list": tt.lists}, "/tags/list")
+			cnt.Check(t, map[string]int{"GET /v2/app/tags/list": tt.lists}, registrytest.TagList)
 		})
 	}
 }

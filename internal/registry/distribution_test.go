@@ -19,7 +19,7 @@ func TestDistribution(t *testing.T) {
 	idx := registrytest.PushIndex(t, host+"/team/api:v2.0.0", "linux/amd64", "linux/arm64")
 
 	cnt := registrytest.NewCounter(nil)
-	env := testEnv(cnt, nil)
+	env := registrytest.Env(cnt, nil)
 	c := newClient(t, &env)
 	tags, err := c.ListTags(context.Background(), mustRepo(t, host+"/team/api"))
 	if err != nil {
@@ -35,7 +35,7 @@ func TestDistribution(t *testing.T) {
 			t.Errorf("%s: %v %v, want %s", tag, d, err, want)
 		}
 	}
-	cnt.Check(t, map[string]int{"GET /v2/team/api/tags/list": 1, "HEAD /v2/team/api/manifests/latest": 1, "HEAD /v2/team/api/manifests/v2.0.0": 1}, "/tags/list", manifests)
+	cnt.Check(t, map[string]int{"GET /v2/team/api/tags/list": 1, "HEAD /v2/team/api/manifests/latest": 1, "HEAD /v2/team/api/manifests/v2.0.0": 1}, registrytest.TagList, registrytest.Manifests)
 
 	_, err = c.ListTags(context.Background(), mustRepo(t, host+"/team/nope"))
 	if !errors.Is(err, ErrNotFound) {

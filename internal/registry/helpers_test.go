@@ -3,9 +3,6 @@ package registry
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,17 +14,6 @@ import (
 
 // fastRetry keeps retry tests quick.
 var fastRetry = RetryPolicy{Attempts: 3, Initial: time.Millisecond, Factor: 2, Max: 10 * time.Millisecond}
-
-// testEnv is an Env whose environment is vars only (no docker config of the
-// machine running the tests) and whose HTTP goes through rt.
-func testEnv(rt http.RoundTripper, vars map[string]string) gates.Env {
-	return gates.Env{
-		Workspace:  "/nonexistent",
-		Now:        time.Now,
-		HTTPClient: &http.Client{Transport: rt},
-		Getenv:     func(k string) string { return vars[k] },
-	}
-}
 
 // runMasked runs a gate the way release-gate does, so that notes and masks
 // reach the result.
@@ -81,18 +67,6 @@ func mustContain(t testing.TB, what, s string, wants ...string) {
 			t.Errorf("%s does not contain %q:\n%s", what, w, s)
 		}
 	}
-}
-
-func writeDockerConfig(t *testing.T, dir, content string) string {
-	t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "config.json")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 func platform(t testing.TB, s string) v1.Platform {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
 
 // resolveAuth runs the gate's keychain for repo and returns the credentials
@@ -61,7 +62,7 @@ func (f funcGate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, err
 
 func TestGHCRToken(t *testing.T) {
 	token := "ghs_" + strings.Repeat("T", 36)
-	env := testEnv(nil, map[string]string{"GITHUB_ACTOR": "octocat"})
+	env := registrytest.Env(nil, map[string]string{"GITHUB_ACTOR": "octocat"})
 	env.Token = token
 
 	ac, creds, m := resolveAuth(t, env, envVars{}, "ghcr.io/org/api")
@@ -96,8 +97,8 @@ func TestGHCRToken(t *testing.T) {
 func TestDockerHubKeys(t *testing.T) {
 	auth := base64.StdEncoding.EncodeToString([]byte("hubuser:hub-" + strings.Repeat("h", 10)))
 	dir := t.TempDir()
-	writeDockerConfig(t, dir, `{"auths": {"https://index.docker.io/v1/": {"auth": "`+auth+`"}}}`)
-	env := testEnv(nil, map[string]string{"DOCKER_CONFIG": dir})
+	registrytest.WriteDockerConfig(t, dir, `{"auths": {"https://index.docker.io/v1/": {"auth": "`+auth+`"}}}`)
+	env := registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir})
 	for _, repo := range []string{"docker.io/library/nginx", "index.docker.io/org/api"} {
 		ac, creds, _ := resolveAuth(t, env, envVars{}, repo)
 		if ac.Username != "hubuser" {
@@ -122,8 +123,8 @@ func TestDockerHubKeys(t *testing.T) {
 func TestDockerConfigIdentityToken(t *testing.T) {
 	dir := t.TempDir()
 	idt := "idt-" + strings.Repeat("i", 20)
-	writeDockerConfig(t, dir, `{"auths": {"registry.example.com": {"username": "00000000-0000-0000-0000-000000000000", "identitytoken": "`+idt+`"}}}`)
-	ac, _, m := resolveAuth(t, testEnv(nil, map[string]string{"DOCKER_CONFIG": dir}), envVars{}, "registry.example.com/api")
+	registrytest.WriteDockerConfig(t, dir, `{"auths": {"registry.example.com": {"username": "00000000-0000-0000-0000-000000000000", "identitytoken": "`+idt+`"}}}`)
+	ac, _, m := resolveAuth(t, registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir}), envVars{}, "registry.example.com/api")
 	if ac.IdentityToken != idt || m.Redact(idt) != "***" {
 		t.Errorf("identity token: %+v", ac)
 	}
@@ -155,9 +156,9 @@ func TestCredentialHelpers(t *testing.T) {
 	writeHelper(t, bin, "fake", "registry.example.com", "helperuser", secret)
 	writeHelper(t, bin, "store", "https://index.docker.io/v1/", "hubuser", secret)
 	dir := t.TempDir()
-	writeDockerConfig(t, dir, `{"credHelpers": {"registry.example.com": "fake", "other.example.com": "missing"}, "credsStore": "store",
+	registrytest.WriteDockerConfig(t, dir, `{"credHelpers": {"registry.example.com": "fake", "other.example.com": "missing"}, "credsStore": "store",
 		"auths": {"registry.example.com": {}, "inline.example.com": {"username": "inl", "password": "inline-password"}}}`)
-	env := testEnv(nil, map[string]string{"DOCKER_CONFIG": dir, "PATH": bin})
+	env := registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir, "PATH": bin})
 
 	ac, creds, m := resolveAuth(t, env, envVars{}, "registry.example.com/api")
 	if ac.Username != "helperuser" || ac.Password != secret || m.Redact(secret) != "***" {

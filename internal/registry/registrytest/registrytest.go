@@ -1,6 +1,8 @@
-// Package registrytest starts go-containerregistry's registry in-process for
-// tests, pushes images to it, wraps it with faults a real registry cannot be
-// made to produce on demand, and counts the requests a client makes.
+// Package registrytest starts go-containerregistry's registry in-process
+// (or the distribution registry) for tests, pushes images to it, wraps it
+// with faults a real registry cannot be made to produce on demand, counts
+// the requests a client makes, and gives the client an environment apart
+// from the docker config of the machine running the tests.
 package registrytest
 
 import (
@@ -43,6 +45,18 @@ func Start(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
+// StartTLS starts the in-process registry over HTTPS with a certificate of
+// its own, and returns its host:port and the one transport that trusts
+// that certificate. It stops when the test ends.
+func StartTLS(t testing.TB) (host string, trusted http.RoundTripper) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(Handler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes clients refuse
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "https://"), srv.Client().Transport
+}
+
 // Seeded starts the registry, lets seed push to it unhindered, then serves
 // the same storage behind wrap: faults apply to the client under test only.
 func Seeded(t testing.TB, wrap func(http.Handler) http.Handler, seed func(host string)) string {
@@ -63,26 +77,28 @@ func Seeded(t testing.TB, wrap func(http.Handler) http.Handler, seed func(host s
 	return host
 }
 
-// PushImage pushes a random single-platform image to ref (on a plain-HTTP
-// registry) and returns it.
-func PushImage(t testing.TB, ref string) v1.Image {
+// PushImage pushes a random single-platform image to ref and returns it.
+// A plain-HTTP registry needs no opts; StartTLS's needs
+// remote.WithTransport(trusted).
+func PushImage(t testing.TB, ref string, opts ...remote.Option) v1.Image {
 	t.Helper()
 	img, err := random.Image(256, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	WriteImage(t, ref, img)
+	WriteImage(t, ref, img, opts...)
 	return img
 }
 
-// WriteImage pushes img to ref (another tag for the same image, say).
-func WriteImage(t testing.TB, ref string, img v1.Image) {
+// WriteImage pushes img to ref (another tag for the same image, say), with
+// opts as PushImage.
+func WriteImage(t testing.TB, ref string, img v1.Image, opts ...remote.Option) {
 	t.Helper()
 	r, err := name.ParseReference(ref, name.Insecure)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := remote.Write(r, img); err != nil {
+	if err := remote.Write(r, img, opts...); err != nil {
 		t.Fatalf("pushing %s: %v", ref, err)
 	}
 }
@@ -91,14 +107,24 @@ func WriteImage(t testing.TB, ref string, img v1.Image) {
 // (os/arch[/variant]) and returns it.
 func PushIndex(t testing.TB, ref string, platforms ...string) v1.ImageIndex {
 	t.Helper()
+	return PushIndexOf(t, ref, platforms)
+}
+
+// PushIndexOf pushes a multi-arch index with an image per platform
+// (os/arch[/variant]) and returns it: imgs[i] for platforms[i], a random
+// image for the platforms past the end of imgs.
+func PushIndexOf(t testing.TB, ref string, platforms []string, imgs ...v1.Image) v1.ImageIndex {
+	t.Helper()
 	var adds []mutate.IndexAddendum
-	for _, p := range platforms {
+	for i, p := range platforms {
 		plat, err := v1.ParsePlatform(p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		img, err := random.Image(256, 1)
-		if err != nil {
+		var img v1.Image
+		if i < len(imgs) {
+			img = imgs[i]
+		} else if img, err = random.Image(256, 1); err != nil {
 			t.Fatal(err)
 		}
 		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
@@ -124,11 +150,18 @@ func Digest(t testing.TB, x interface{ Digest() (v1.Hash, error) }) v1.Hash {
 	return h
 }
 
+// The parts of a request's path that make it a manifest request or a tag
+// listing; Counter.Counted and Counter.Check select requests by them.
+const (
+	Manifests = "/manifests/"
+	TagList   = "/tags/list"
+)
+
 // IsManifest reports whether r is a manifest request.
-func IsManifest(r *http.Request) bool { return strings.Contains(r.URL.Path, "/manifests/") }
+func IsManifest(r *http.Request) bool { return strings.Contains(r.URL.Path, Manifests) }
 
 // IsTagList reports whether r lists a repository's tags.
-func IsTagList(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/tags/list") }
+func IsTagList(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, TagList) }
 
 // Fail answers status to the requests match selects (every one when match
 // is nil), with a registry-style error body for 4xx; the others reach the
@@ -170,6 +203,16 @@ func RequireBasic(user, pass string) func(http.Handler) http.Handler {
 	}
 }
 
+// StripDigest drops Docker-Content-Digest from the response it writes, as
+// some registries and proxies do.
+type StripDigest struct{ http.ResponseWriter }
+
+// WriteHeader implements http.ResponseWriter.
+func (s StripDigest) WriteHeader(code int) {
+	s.Header().Del("Docker-Content-Digest")
+	s.ResponseWriter.WriteHeader(code)
+}
+
 // Counter is an http.RoundTripper that records the requests reaching the
 // network, as "METHOD /path".
 type Counter struct {
@@ -202,8 +245,8 @@ func (c *Counter) Requests() []string {
 	return append([]string(nil), c.reqs...)
 }
 
-// Counted counts the requests whose path contains one of parts
-// ("HEAD /v2/app/manifests/v1" -> 1).
+// Counted counts the requests whose path contains one of parts, such as
+// Manifests ("HEAD /v2/app/manifests/v1" -> 1).
 func (c *Counter) Counted(parts ...string) map[string]int {
 	m := map[string]int{}
 	for _, r := range c.Requests() {
@@ -218,7 +261,7 @@ func (c *Counter) Counted(parts ...string) map[string]int {
 }
 
 // Check fails the test unless the requests whose path contains one of
-// parts (such as "/manifests/" and "/tags/list") were exactly want.
+// parts (such as Manifests and TagList) were exactly want.
 func (c *Counter) Check(t testing.TB, want map[string]int, parts ...string) {
 	t.Helper()
 	got := c.Counted(parts...)
