@@ -109,7 +109,7 @@ func TestConfigErrors(t *testing.T) {
 		{"files: x.yml\nselectr: {a: b}", `unknown key "selectr" (did you mean "selector"?)`},
 	}
 	for _, tc := range tests {
-		_, err := parseGate(tc.section)
+		_, err := parseGate(t, tc.section)
 		if err == nil {
 			t.Errorf("%q: no error, want %s", tc.section, tc.want)
 			continue

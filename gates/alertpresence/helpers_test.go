@@ -9,31 +9,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 // newGate builds the gate from the YAML body of its section.
 func newGate(t testing.TB, section string) *Gate {
 	t.Helper()
-	g, err := parseGate(section)
+	g, err := parseGate(t, section)
 	if err != nil {
 		t.Fatalf("configuring the gate: %v\n%s", err, section)
 	}
 	return g
 }
 
-func parseGate(section string) (*Gate, error) {
-	text := "version: 1\ngates:\n  alert-presence:\n" + indent(section, 4)
-	f, err := config.Parse("release-gate.yml", []byte(text), config.Options{Gates: []string{Name}})
-	if err != nil {
-		return nil, err
-	}
-	s := f.Section(Name)
-	if s == nil {
-		s = config.NewSection("release-gate.yml", Name)
-	}
-	g, err := Definition().New(s)
+func parseGate(t testing.TB, section string) (*Gate, error) {
+	t.Helper()
+	g, err := Definition().New(configtest.Section(t, Name, section, nil))
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 // embedding is a section that embeds a backup set under backup, as
@@ -19,12 +19,7 @@ type embedding struct {
 
 func embeddedSet(t *testing.T, body string) (Set, error) {
 	t.Helper()
-	src := "version: 1\ngates:\n  host-gate:\n" + indent(body, "    ")
-	f, err := config.Parse("rg.yml", []byte(src), config.Options{Gates: []string{"host-gate"}})
-	if err != nil {
-		return Set{}, err
-	}
-	s := f.Section("host-gate")
+	s := configtest.Section(t, "host-gate", body, nil)
 	var c embedding
 	if err := s.Decode(&c); err != nil {
 		return Set{}, err
@@ -66,12 +61,12 @@ backup:
 
 func TestBuildSetEmbeddedErrors(t *testing.T) {
 	for _, tt := range []struct{ body, want string }{
-		{"backup: {pattern: '*.gz', max-age: 1d}", "rg.yml:4:13: gates.host-gate.backup: set location"},
-		{"backup:\n  location: backups\n", "rg.yml:5:7: gates.host-gate.backup: set max-age"},
-		{"backup:\n  location: backups\n  max-age: 0s\n", "rg.yml:6:16: gates.host-gate.backup.max-age: must be positive"},
-		{"backup:\n  location: backups\n  max-age: 1d\n  pattern: '[x'\n", "rg.yml:7:16: gates.host-gate.backup.pattern:"},
-		{"backup:\n  location: backups\n  max-age: 1d\n  region: eu\n", "rg.yml:7:15: gates.host-gate.backup.region: region applies to s3:// locations only"},
-		{"backup:\n  location: backups\n  max-age: 1d\n  backups: []\n", `rg.yml:7:7: gates.host-gate.backup: unknown key "backups"`},
+		{"backup: {pattern: '*.gz', max-age: 1d}", "release-gate.yml:4:13: gates.host-gate.backup: set location"},
+		{"backup:\n  location: backups\n", "release-gate.yml:5:7: gates.host-gate.backup: set max-age"},
+		{"backup:\n  location: backups\n  max-age: 0s\n", "release-gate.yml:6:16: gates.host-gate.backup.max-age: must be positive"},
+		{"backup:\n  location: backups\n  max-age: 1d\n  pattern: '[x'\n", "release-gate.yml:7:16: gates.host-gate.backup.pattern:"},
+		{"backup:\n  location: backups\n  max-age: 1d\n  region: eu\n", "release-gate.yml:7:15: gates.host-gate.backup.region: region applies to s3:// locations only"},
+		{"backup:\n  location: backups\n  max-age: 1d\n  backups: []\n", `release-gate.yml:7:7: gates.host-gate.backup: unknown key "backups"`},
 		{"backup:\n  location: backups\n  max-age: 1d\n  verify: [sha1]\n", `gates.host-gate.backup.verify: unknown check "sha1"`},
 	} {
 		_, err := embeddedSet(t, tt.body)

@@ -16,23 +16,18 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 // now is the tests' clock.
 var now = time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
 
-// parseGate builds the gate from the body of its section (YAML indented by
-// two spaces, as under gates.backup-freshness).
+// parseGate builds the gate from the body of its section (unindented
+// YAML).
 func parseGate(t *testing.T, body string) (*Gate, error) {
 	t.Helper()
-	src := "version: 1\ngates:\n  backup-freshness:\n" + indent(body, "    ")
-	f, err := config.Parse("rg.yml", []byte(src), config.Options{Gates: []string{Name}})
-	if err != nil {
-		return nil, err
-	}
-	g, err := New(f.Section(Name))
+	g, err := New(configtest.Section(t, Name, body, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -46,16 +41,6 @@ func mustGate(t *testing.T, body string) *Gate {
 		t.Fatalf("config:\n%s\nerror: %v", body, err)
 	}
 	return g
-}
-
-func indent(s, by string) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = by + l
-		}
-	}
-	return strings.Join(lines, "\n") + "\n"
 }
 
 // testEnv is an environment with the tests' clock and the given variables.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/internal/configtest"
 )
 
 func TestConfigValid(t *testing.T) {
@@ -50,7 +51,7 @@ wait: {timeout: 3s}
 // Action inputs override the file through Section.Set; the gate reads them
 // like any key.
 func TestConfigInputsOverride(t *testing.T) {
-	s := parseSection(t, sectionFile("image: ghcr.io/org/api:old\nstaging: ghcr.io/org/api:staging"))
+	s := configtest.Section(t, Name, "image: ghcr.io/org/api:old\nstaging: ghcr.io/org/api:staging", nil)
 	s.Set("image", "ghcr.io/org/api:new")
 	s.Set("staging", "ghcr.io/org/api:validated")
 	g, err := newGate(s)
@@ -101,7 +102,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := newGate(parseSection(t, sectionFile(tt.body)))
+			_, err := newGate(configtest.Section(t, Name, tt.body, nil))
 			if err == nil {
 				t.Fatalf("no error for:\n%s", tt.body)
 			}

@@ -9,48 +9,23 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/registry"
 )
 
 // fastRetry keeps retry tests quick.
 var fastRetry = registry.RetryPolicy{Attempts: 3, Initial: time.Millisecond, Factor: 2, Max: 10 * time.Millisecond}
 
-// parseSection parses a whole configuration file and returns the gate's
-// section.
-func parseSection(t testing.TB, file string) *config.Section {
-	t.Helper()
-	f, err := config.Parse("release-gate.yml", []byte(file), config.Options{Gates: []string{Name}})
-	if err != nil {
-		t.Fatalf("parsing config: %v", err)
-	}
-	s := f.Section(Name)
-	if s == nil {
-		t.Fatalf("no %s section in:\n%s", Name, file)
-	}
-	return s
-}
-
-// gateFor builds the gate from the YAML of its section body (indented
-// under gates.staging-digest).
+// gateFor builds the gate from its section's body (unindented YAML).
 func gateFor(t testing.TB, body string, opts ...option) *Gate {
 	t.Helper()
 	opts = append([]option{withRetry(fastRetry)}, opts...)
-	g, err := newGate(parseSection(t, sectionFile(body)), opts...)
+	g, err := newGate(configtest.Section(t, Name, body, nil), opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return g
-}
-
-func sectionFile(body string) string {
-	var b strings.Builder
-	b.WriteString("version: 1\ngates:\n  staging-digest:\n")
-	for _, line := range strings.Split(strings.TrimSpace(body), "\n") {
-		b.WriteString("    " + line + "\n")
-	}
-	return b.String()
 }
 
 // run runs the gate the way release-gate does and returns what users see.
