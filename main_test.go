@@ -3,14 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // TestMain lets the test binary stand in for release-gate: run with
@@ -54,20 +54,6 @@ func gitIn(t *testing.T, dir string, args ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// awsKey builds a secret at run time; none is committed to this repository.
-func awsKey(t *testing.T) string {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	b := []byte("AKIA")
-	for i := 0; i < 16; i++ {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b = append(b, alphabet[k.Int64()])
-	}
-	return string(b)
-}
-
 type result struct {
 	code           int
 	stdout, stderr string
@@ -95,7 +81,7 @@ func TestDefaultConfigOnCleanRepo(t *testing.T) {
 }
 
 func TestSecretFailsWithExit1AndNeverPrintsIt(t *testing.T) {
-	key := awsKey(t)
+	key := testenv.AWSKey(t)
 	dir := repo(t, map[string]string{"cfg/app.env.txt": "AWS=" + key + "\n"})
 	jsonPath := filepath.Join(t.TempDir(), "report.json")
 	sarifPath := filepath.Join(t.TempDir(), "report.sarif")
@@ -248,7 +234,7 @@ func outputs(t *testing.T, path string) map[string]string {
 // workspace as working directory, owned by another user, a pull request
 // event.
 func TestAsContainerAction(t *testing.T) {
-	key := awsKey(t)
+	key := testenv.AWSKey(t)
 	dir := repo(t, map[string]string{"README.md": "hi\n", ".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [diff, tree]\n"})
 	base := gitIn(t, dir, "rev-parse", "HEAD")
 	if err := os.WriteFile(filepath.Join(dir, "deploy.sh"), []byte("export AWS="+key+"\n"), 0o644); err != nil {

@@ -2,8 +2,6 @@ package compose
 
 import (
 	"context"
-	"crypto/rand"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,15 +65,6 @@ func where(fs []gates.Finding) []string {
 	return out
 }
 
-func mustContain(t testing.TB, what, s string, subs ...string) {
-	t.Helper()
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			t.Errorf("%s %q does not contain %q", what, s, sub)
-		}
-	}
-}
-
 // everything is every piece of text a result shows users.
 func everything(r gates.Result) string {
 	parts := []string{r.Summary, r.Err}
@@ -87,23 +76,6 @@ func everything(r gates.Result) string {
 		parts = append(parts, o.Value)
 	}
 	return strings.Join(parts, "\n")
-}
-
-// githubToken builds a value shaped like a GitHub token at run time: no
-// secret is ever committed to this repository.
-func githubToken(t testing.TB) string {
-	t.Helper()
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	var b strings.Builder
-	b.WriteString("gh" + "p_")
-	for i := 0; i < 36; i++ {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.WriteByte(alphabet[k.Int64()])
-	}
-	return b.String()
 }
 
 // goodService is a service that meets every rule, indented for services:.

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // A base file and its override form one project: a key written in the
@@ -39,7 +40,7 @@ func TestOverrideFilesMergeAndPositions(t *testing.T) {
 	if diff := cmp.Diff(want, where(res.Findings)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "compose.yaml + compose.override.yaml: 3 service(s) checked")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "compose.yaml + compose.override.yaml: 3 service(s) checked")
 }
 
 // Explicit projects merge in the order given; docker-compose.*.yml files
@@ -60,7 +61,7 @@ func TestExplicitProjects(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s, findings %v", res.Status, where(res.Findings))
 	}
-	mustContain(t, "error", res.Err, "deploy/compose.prod.yaml")
+	testenv.MustContain(t, "error", res.Err, "deploy/compose.prod.yaml")
 }
 
 func TestExtendsAndIncludePositions(t *testing.T) {
@@ -151,7 +152,7 @@ services:
 		t.Fatalf("status %s, findings %v, err %s", res.Status, where(res.Findings), res.Err)
 	}
 	notes := strings.Join(res.Notes, "\n")
-	mustContain(t, "notes", notes, "not set where the gate runs", "PROJECT_NAME, TAG", "read from .env")
+	testenv.MustContain(t, "notes", notes, "not set where the gate runs", "PROJECT_NAME, TAG", "read from .env")
 
 	// An invalid .env is an error that does not quote the file.
 	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("OK=1\nnot a line with secret-value-here\n"), 0o644); err != nil {
@@ -161,7 +162,7 @@ services:
 	if res.Status != gates.StatusError || strings.Contains(res.Err, "secret-value-here") {
 		t.Errorf("status %s, error %q", res.Status, res.Err)
 	}
-	mustContain(t, "error", res.Err, ".env")
+	testenv.MustContain(t, "error", res.Err, ".env")
 }
 
 func TestDiscovery(t *testing.T) {
@@ -171,21 +172,21 @@ func TestDiscovery(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("status %s", res.Status)
 		}
-		mustContain(t, "error", res.Err, "no compose file in the workspace", "compose.yaml", "files:")
+		testenv.MustContain(t, "error", res.Err, "no compose file in the workspace", "compose.yaml", "files:")
 	})
 	t.Run("pattern matches nothing", func(t *testing.T) {
 		res := run(t, workspace(t, map[string]string{"compose.yaml": good}), "files: [compose.yaml, 'deploy/*.yml']", nil)
 		if res.Status != gates.StatusError {
 			t.Fatalf("status %s", res.Status)
 		}
-		mustContain(t, "error", res.Err, `"deploy/*.yml" matches no file`)
+		testenv.MustContain(t, "error", res.Err, `"deploy/*.yml" matches no file`)
 	})
 	t.Run("override without base", func(t *testing.T) {
 		res := run(t, workspace(t, map[string]string{"ops/compose.override.yml": good}), "files: ['**/compose*.yml']", nil)
 		if res.Status != gates.StatusError {
 			t.Fatalf("status %s", res.Status)
 		}
-		mustContain(t, "error", res.Err, "ops/compose.override.yml overrides ops/compose.yaml, which is not among the files checked", "projects:")
+		testenv.MustContain(t, "error", res.Err, "ops/compose.override.yml overrides ops/compose.yaml, which is not among the files checked", "projects:")
 	})
 	t.Run("several directories", func(t *testing.T) {
 		dir := workspace(t, map[string]string{
@@ -196,21 +197,21 @@ func TestDiscovery(t *testing.T) {
 		if res.Status != gates.StatusPass {
 			t.Fatalf("status %s: %s", res.Status, res.Err)
 		}
-		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "svc/a/docker-compose.yml + svc/a/docker-compose.override.yml: 1 service(s)", "svc/b/compose.yaml: 1 service(s)")
-		mustContain(t, "summary", res.Summary, "2 services in 2 compose projects")
+		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "svc/a/docker-compose.yml + svc/a/docker-compose.override.yml: 1 service(s)", "svc/b/compose.yaml: 1 service(s)")
+		testenv.MustContain(t, "summary", res.Summary, "2 services in 2 compose projects")
 	})
 	t.Run("no service", func(t *testing.T) {
 		res := run(t, workspace(t, map[string]string{"compose.yaml": "services: {}\n"}), "", nil)
 		if res.Status != gates.StatusError {
 			t.Fatalf("status %s", res.Status)
 		}
-		mustContain(t, "error", res.Err, "no service to check in 1 compose project: they define none")
+		testenv.MustContain(t, "error", res.Err, "no service to check in 1 compose project: they define none")
 		res = run(t, workspace(t, map[string]string{"compose.yaml": "services:\n  a: {image: x, profiles: [p]}\n"}), "profiles: []", nil)
-		mustContain(t, "error", res.Err, "none is active with profiles: []")
+		testenv.MustContain(t, "error", res.Err, "none is active with profiles: []")
 	})
 	t.Run("missing project file", func(t *testing.T) {
 		res := run(t, workspace(t, map[string]string{"compose.yaml": good}), "projects: [[compose.yaml, compose.prod.yaml]]", nil)
-		mustContain(t, "error", res.Err, "compose.prod.yaml does not exist")
+		testenv.MustContain(t, "error", res.Err, "compose.prod.yaml does not exist")
 	})
 }
 
@@ -256,7 +257,7 @@ func TestLoadErrors(t *testing.T) {
 			if !strings.HasPrefix(res.Err, tt.want[0]) {
 				t.Errorf("error %q does not start with %q", res.Err, tt.want[0])
 			}
-			mustContain(t, "error", res.Err, tt.want[1:]...)
+			testenv.MustContain(t, "error", res.Err, tt.want[1:]...)
 		})
 	}
 }
@@ -272,7 +273,7 @@ func TestBrokenProjectFailsClosed(t *testing.T) {
 	if res.Status != gates.StatusError || len(res.Findings) == 0 {
 		t.Errorf("status %s, findings %v", res.Status, where(res.Findings))
 	}
-	mustContain(t, "error", res.Err, "b/compose.yaml:1")
+	testenv.MustContain(t, "error", res.Err, "b/compose.yaml:1")
 }
 
 func TestUnreadableFile(t *testing.T) {
@@ -284,7 +285,7 @@ func TestUnreadableFile(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s", res.Status)
 	}
-	mustContain(t, "error", res.Err, "compose.yaml is not a regular file")
+	testenv.MustContain(t, "error", res.Err, "compose.yaml is not a regular file")
 
 	// A file that exists but cannot be read (skipped as root, who reads
 	// everything).
@@ -299,7 +300,7 @@ func TestUnreadableFile(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s", res.Status)
 	}
-	mustContain(t, "error", res.Err, "reading compose file compose.yaml", "permission denied")
+	testenv.MustContain(t, "error", res.Err, "reading compose file compose.yaml", "permission denied")
 }
 
 func TestCancelledContext(t *testing.T) {

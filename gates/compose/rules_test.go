@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestGoodProjectPasses(t *testing.T) {
@@ -28,8 +29,8 @@ func TestGoodProjectPasses(t *testing.T) {
 	if res.Status != gates.StatusPass || len(res.Findings) != 0 {
 		t.Fatalf("status %s (%s %s), findings %v", res.Status, res.Summary, res.Err, where(res.Findings))
 	}
-	mustContain(t, "summary", res.Summary, "3 services in 1 compose project", "healthcheck", "logging")
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "compose.yaml: 3 service(s) checked (every profile): api, db, migrate")
+	testenv.MustContain(t, "summary", res.Summary, "3 services in 1 compose project", "healthcheck", "logging")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "compose.yaml: 3 service(s) checked (every profile): api, db, migrate")
 }
 
 func TestHealthcheckRule(t *testing.T) {
@@ -78,12 +79,12 @@ func TestHealthcheckRule(t *testing.T) {
 	for _, f := range res.Findings {
 		msgs[strings.Fields(strings.TrimPrefix(strings.TrimPrefix(f.Message, "the healthcheck of "), "service "))[0]] = f.Message
 	}
-	mustContain(t, "none", msgs["none"], "has no healthcheck", "HEALTHCHECK built into the image cannot be seen", "allow-no-healthcheck")
-	mustContain(t, "partial", msgs["partial"], "does not set timeout, retries and start_period", "timeout 30s, retries 3, start_period 0s")
-	mustContain(t, "notest", msgs["notest"], "does not set test", "image's HEALTHCHECK")
-	mustContain(t, "disabled", msgs["disabled"], "disable: true")
-	mustContain(t, "nonetest", msgs["nonetest"], "test: [NONE]")
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), `allow-no-healthcheck names "ghost", which no compose project defines`)
+	testenv.MustContain(t, "none", msgs["none"], "has no healthcheck", "HEALTHCHECK built into the image cannot be seen", "allow-no-healthcheck")
+	testenv.MustContain(t, "partial", msgs["partial"], "does not set timeout, retries and start_period", "timeout 30s, retries 3, start_period 0s")
+	testenv.MustContain(t, "notest", msgs["notest"], "does not set test", "image's HEALTHCHECK")
+	testenv.MustContain(t, "disabled", msgs["disabled"], "disable: true")
+	testenv.MustContain(t, "nonetest", msgs["nonetest"], "test: [NONE]")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), `allow-no-healthcheck names "ghost", which no compose project defines`)
 	for _, f := range res.Findings {
 		if f.Severity != gates.SeverityError {
 			t.Errorf("%s: severity %s", f.Pos, f.Severity)
@@ -115,8 +116,8 @@ func TestDependsOnHealthyRule(t *testing.T) {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	if len(res.Findings) == 2 {
-		mustContain(t, "short", res.Findings[0].Message, "service short depends on db with the short list syntax, which means condition: service_started", "condition: service_healthy")
-		mustContain(t, "started", res.Findings[1].Message, "service started depends on db with condition: service_started")
+		testenv.MustContain(t, "short", res.Findings[0].Message, "service short depends on db with the short list syntax, which means condition: service_started", "condition: service_healthy")
+		testenv.MustContain(t, "started", res.Findings[1].Message, "service started depends on db with condition: service_started")
 	}
 }
 
@@ -187,11 +188,11 @@ services:
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	if len(res.Findings) == 5 {
-		mustContain(t, "unset", res.Findings[0].Message, "sets no logging", "daemon.json", `max-size: "10m", max-file: "3"`)
-		mustContain(t, "syslog", res.Findings[1].Message, `"syslog" driver`, "add syslog to allowed-log-drivers")
-		mustContain(t, "nofile", res.Findings[2].Message, "json-file but max-file is not set")
-		mustContain(t, "unlimited", res.Findings[3].Message, "max-size is -1 (unlimited)")
-		mustContain(t, "badfile", res.Findings[4].Message, "local but max-file is not a whole number")
+		testenv.MustContain(t, "unset", res.Findings[0].Message, "sets no logging", "daemon.json", `max-size: "10m", max-file: "3"`)
+		testenv.MustContain(t, "syslog", res.Findings[1].Message, `"syslog" driver`, "add syslog to allowed-log-drivers")
+		testenv.MustContain(t, "nofile", res.Findings[2].Message, "json-file but max-file is not set")
+		testenv.MustContain(t, "unlimited", res.Findings[3].Message, "max-size is -1 (unlimited)")
+		testenv.MustContain(t, "badfile", res.Findings[4].Message, "local but max-file is not a whole number")
 	}
 
 	// Without LOG_MAX_SIZE the variable is empty: a finding that says so,
@@ -200,7 +201,7 @@ services:
 	if res.Status != gates.StatusFail || !slices.Contains(where(res.Findings), at(t, "compose.yaml", compose, "max-size: ${LOG_MAX_SIZE}")+" logging") {
 		t.Fatalf("status %s, findings %v", res.Status, where(res.Findings))
 	}
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "variables not set where the gate runs (interpolated as their default, or empty): LOG_MAX_FILE, LOG_MAX_SIZE")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "variables not set where the gate runs (interpolated as their default, or empty): LOG_MAX_FILE, LOG_MAX_SIZE")
 }
 
 func TestRuleLevels(t *testing.T) {
@@ -214,7 +215,7 @@ func TestRuleLevels(t *testing.T) {
 	if len(res.Findings) != 1 || res.Findings[0].Rule != ruleHealthcheck || res.Findings[0].Severity != gates.SeverityWarning {
 		t.Errorf("findings %+v", res.Findings)
 	}
-	mustContain(t, "summary", res.Summary, "1 problem", "healthcheck 1")
+	testenv.MustContain(t, "summary", res.Summary, "1 problem", "healthcheck 1")
 
 	res = run(t, dir, "", nil)
 	if res.Status != gates.StatusFail || !slices.Equal(where(res.Findings), []string{"compose.yaml:2:3 healthcheck", "compose.yaml:2:3 logging"}) {

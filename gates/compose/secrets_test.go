@@ -7,10 +7,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestEnvironmentSecretsRule(t *testing.T) {
-	tok1, tok2, tok3, tok4 := githubToken(t), githubToken(t), githubToken(t), githubToken(t)
+	tok1, tok2, tok3, tok4 := testenv.GitHubToken(t), testenv.GitHubToken(t), testenv.GitHubToken(t), testenv.GitHubToken(t)
 	compose := `x-env: &shared
   SHARED_TOKEN: ` + tok3 + `
 services:
@@ -41,7 +42,7 @@ services:
 	dir := workspace(t, map[string]string{"compose.yaml": compose})
 	// FROM_ENV holds a secret in the process environment: it is a
 	// reference in the file, so it is neither scanned nor shown.
-	fromEnv := githubToken(t)
+	fromEnv := testenv.GitHubToken(t)
 	res := run(t, dir, "rules: {healthcheck: off, logging: off, depends-on-healthy: off}", map[string]string{"FROM_ENV": fromEnv})
 	if res.Status != gates.StatusFail {
 		t.Fatalf("status %s: %s %s", res.Status, res.Summary, res.Err)
@@ -55,8 +56,8 @@ services:
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
 	if len(res.Findings) == 3 {
-		mustContain(t, "message", res.Findings[1].Message, "services.api.environment.GITHUB_TOKEN is a literal secret (gitleaks rule github-pat)", "GITHUB_TOKEN: ${GITHUB_TOKEN}", "rotate")
-		mustContain(t, "message", res.Findings[2].Message, "services.worker.environment.DEPLOY_TOKEN")
+		testenv.MustContain(t, "message", res.Findings[1].Message, "services.api.environment.GITHUB_TOKEN is a literal secret (gitleaks rule github-pat)", "GITHUB_TOKEN: ${GITHUB_TOKEN}", "rotate")
+		testenv.MustContain(t, "message", res.Findings[2].Message, "services.worker.environment.DEPLOY_TOKEN")
 	}
 	all := everything(res)
 	for _, secret := range []string{tok1, tok2, tok3, tok4, fromEnv} {
@@ -69,7 +70,7 @@ services:
 // A secret in an override file, and one in a service of an inactive
 // profile, are committed all the same.
 func TestEnvironmentSecretsEveryFileAndProfile(t *testing.T) {
-	tok1, tok2 := githubToken(t), githubToken(t)
+	tok1, tok2 := testenv.GitHubToken(t), testenv.GitHubToken(t)
 	base := "services:\n  api:\n    image: nginx:1.27\n  debug:\n    image: nginx:1.27\n    profiles: [debug]\n    environment: {TOKEN: " + tok1 + "}\n"
 	override := "services:\n  api:\n    environment:\n      TOKEN: " + tok2 + "\n"
 	dir := workspace(t, map[string]string{"compose.yaml": base, "compose.override.yaml": override})
@@ -81,5 +82,5 @@ func TestEnvironmentSecretsEveryFileAndProfile(t *testing.T) {
 	if diff := cmp.Diff(want, where(res.Findings)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "not checked, their profiles are not active: debug")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "not checked, their profiles are not active: debug")
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/internal/configtest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -94,7 +95,7 @@ func TestConfigErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tt.want[0]+":") {
 				t.Errorf("error %q is not at %s", err, tt.want[0])
 			}
-			mustContain(t, "error", err.Error(), tt.want[1:]...)
+			testenv.MustContain(t, "error", err.Error(), tt.want[1:]...)
 			if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "abc.def") {
 				t.Errorf("error shows a credential: %v", err)
 			}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestHealthyOnce(t *testing.T) {
@@ -23,8 +24,8 @@ func TestHealthyOnce(t *testing.T) {
 	if len(res.Notes) != 1 {
 		t.Fatalf("notes %q", res.Notes)
 	}
-	mustContain(t, "note", res.Notes[0], "attempt 1 at ", "liveness 200 OK in ", "readiness 200 OK in ")
-	mustContain(t, "summary", res.Summary, srv.URL+": liveness and readiness healthy")
+	testenv.MustContain(t, "note", res.Notes[0], "attempt 1 at ", "liveness 200 OK in ", "readiness 200 OK in ")
+	testenv.MustContain(t, "summary", res.Summary, srv.URL+": liveness and readiness healthy")
 }
 
 func TestReadinessFlipsAfterRequests(t *testing.T) {
@@ -38,11 +39,11 @@ func TestReadinessFlipsAfterRequests(t *testing.T) {
 		t.Errorf("%d readiness requests, want 4 (3 unready, then ready)", got)
 	}
 	notes := strings.Join(res.Notes, "\n")
-	mustContain(t, "notes", notes,
+	testenv.MustContain(t, "notes", notes,
 		`attempt 1 at `, `readiness 503 Service Unavailable in `, `"db: connection refused"`,
 		"attempts 2 to 3 (until ", "the same as attempt 1",
 		"attempt 4 at ", "readiness 200 OK")
-	mustContain(t, "summary", res.Summary, "healthy on attempt 4")
+	testenv.MustContain(t, "summary", res.Summary, "healthy on attempt 4")
 }
 
 func TestNotReadyWithoutWait(t *testing.T) {
@@ -51,7 +52,7 @@ func TestNotReadyWithoutWait(t *testing.T) {
 	if res.Status != gates.StatusFail || !slices.Equal(rules(res.Findings), []string{"readiness"}) {
 		t.Fatalf("status %s, findings %v, err %s", res.Status, res.Findings, res.Err)
 	}
-	mustContain(t, "finding", res.Findings[0].Message,
+	testenv.MustContain(t, "finding", res.Findings[0].Message,
 		"readiness "+srv.URL+"/health/ready answered 503 Service Unavailable", `"db: connection refused"`, "expected 2xx", "add wait:")
 }
 
@@ -65,12 +66,12 @@ func TestTimeoutReportsLastAnswer(t *testing.T) {
 		t.Fatalf("status %s, findings %v, err %s", res.Status, res.Findings, res.Err)
 	}
 	live, ready := res.Findings[0].Message, res.Findings[1].Message
-	mustContain(t, "liveness", live, "liveness "+srv.URL+"/health answered 500 Internal Server Error (the last of ", "attempts over ", `"panic: [31mnil map xxx`, "…", "Liveness should not depend on other services")
-	mustContain(t, "readiness", ready, "answered 503 Service Unavailable (the last of", "a dependency (database, cache, ...) is not ready")
+	testenv.MustContain(t, "liveness", live, "liveness "+srv.URL+"/health answered 500 Internal Server Error (the last of ", "attempts over ", `"panic: [31mnil map xxx`, "…", "Liveness should not depend on other services")
+	testenv.MustContain(t, "readiness", ready, "answered 503 Service Unavailable (the last of", "a dependency (database, cache, ...) is not ready")
 	if strings.ContainsAny(live, "\x1b\x00") || len(live) > 600 {
 		t.Errorf("excerpt not sanitized or bounded: %q", live)
 	}
-	mustContain(t, "summary", res.Summary, "liveness and readiness not healthy")
+	testenv.MustContain(t, "summary", res.Summary, "liveness and readiness not healthy")
 }
 
 // A flapping endpoint never gives steady: 3 healthy rounds in a row.
@@ -88,9 +89,9 @@ func TestSteadyCounting(t *testing.T) {
 		t.Errorf("message %q", msg)
 	}
 	if strings.Contains(msg, "answered 503") {
-		mustContain(t, "finding", msg, "(it was healthy on attempt ")
+		testenv.MustContain(t, "finding", msg, "(it was healthy on attempt ")
 	}
-	mustContain(t, "finding", msg, `"cache: timeout"`)
+	testenv.MustContain(t, "finding", msg, `"cache: timeout"`)
 
 	stable := &service{}
 	srv := startService(t, stable)
@@ -98,7 +99,7 @@ func TestSteadyCounting(t *testing.T) {
 	if res.Status != gates.StatusPass || stable.readyN.Load() != 3 {
 		t.Errorf("status %s after %d rounds: %s", res.Status, stable.readyN.Load(), res.Err)
 	}
-	mustContain(t, "summary", res.Summary, "healthy 3 times in a row")
+	testenv.MustContain(t, "summary", res.Summary, "healthy 3 times in a row")
 
 	// Healthy from the fourth round on: steady 3 is reached on round 6.
 	late := &service{ready: readyAfter(3)}
@@ -129,8 +130,8 @@ func TestNotSteadyNamesTheBrokenRound(t *testing.T) {
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 {
 		t.Fatalf("status %s, findings %+v, err %s", res.Status, res.Findings, res.Err)
 	}
-	mustContain(t, "finding", res.Findings[0].Message, "is not steady: 1 healthy round(s) in a row of the 3", "attempt 3 got 503 Service Unavailable", `"warming up"`)
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "attempt 1 at 03:04:05.000Z")
+	testenv.MustContain(t, "finding", res.Findings[0].Message, "is not steady: 1 healthy round(s) in a row of the 3", "attempt 3 got 503 Service Unavailable", `"warming up"`)
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "attempt 1 at 03:04:05.000Z")
 }
 
 func TestRedirectIsNotHealthy(t *testing.T) {
@@ -145,7 +146,7 @@ func TestRedirectIsNotHealthy(t *testing.T) {
 	if res.Status != gates.StatusFail || !slices.Equal(rules(res.Findings), []string{"liveness"}) {
 		t.Fatalf("status %s, findings %+v, err %s", res.Status, res.Findings, res.Err)
 	}
-	mustContain(t, "finding", res.Findings[0].Message, "answered 302 Found", `"redirects to `+rsrv+`/login"`, "point liveness at the final URL")
+	testenv.MustContain(t, "finding", res.Findings[0].Message, "answered 302 Found", `"redirects to `+rsrv+`/login"`, "point liveness at the final URL")
 
 	// A redirect can be expected explicitly.
 	res = run(t, "liveness: "+rsrv+"/health\nreadiness: "+srv.URL+"/health/ready\nexpect-status: [2xx, 302]", nil)
@@ -160,7 +161,7 @@ func TestHangingServerPerRequestTimeout(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
-	mustContain(t, "error", res.Err, "liveness "+srv.URL+"/health never answered (once): no answer within 30ms (request-timeout)", "readiness "+srv.URL+"/health/ready never answered")
+	testenv.MustContain(t, "error", res.Err, "liveness "+srv.URL+"/health never answered (once): no answer within 30ms (request-timeout)", "readiness "+srv.URL+"/health/ready never answered")
 }
 
 // The gate's context ends a wait on a hanging server at once, whatever
@@ -196,7 +197,7 @@ func TestHangingServerHonoursContext(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Errorf("status %s", res.Status)
 	}
-	mustContain(t, "error", res.Err, "interrupted")
+	testenv.MustContain(t, "error", res.Err, "interrupted")
 }
 
 func TestNothingAnswers(t *testing.T) {
@@ -205,20 +206,20 @@ func TestNothingAnswers(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
-	mustContain(t, "error", res.Err, "liveness "+refused+"/health never answered (in ", "attempts over", "connection refused", "readiness "+refused+"/health/ready never answered")
+	testenv.MustContain(t, "error", res.Err, "liveness "+refused+"/health never answered (in ", "attempts over", "connection refused", "readiness "+refused+"/health/ready never answered")
 
 	closing := closingServer(t)
 	res = run(t, "base-url: "+closing, nil)
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
-	mustContain(t, "error", res.Err, "never answered (once): the server closed the connection without answering")
+	testenv.MustContain(t, "error", res.Err, "never answered (once): the server closed the connection without answering")
 
 	res = run(t, "base-url: http://release-gate-test.invalid\nrequest-timeout: 2s", nil)
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
-	mustContain(t, "error", res.Err, "http://release-gate-test.invalid/health never answered")
+	testenv.MustContain(t, "error", res.Err, "http://release-gate-test.invalid/health never answered")
 }
 
 // One probe answers and the other does not: the unanswered one makes the
@@ -229,7 +230,7 @@ func TestOneProbeNeverAnswers(t *testing.T) {
 	if res.Status != gates.StatusError || !slices.Equal(rules(res.Findings), []string{"liveness"}) {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
-	mustContain(t, "error", res.Err, "readiness http://127.0.0.1:", "never answered")
+	testenv.MustContain(t, "error", res.Err, "readiness http://127.0.0.1:", "never answered")
 }
 
 func TestSelfSignedTLS(t *testing.T) {
@@ -239,7 +240,7 @@ func TestSelfSignedTLS(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
-	mustContain(t, "error", res.Err, "never answered", "certificate", "insecure-skip-verify: true")
+	testenv.MustContain(t, "error", res.Err, "never answered", "certificate", "insecure-skip-verify: true")
 
 	res = run(t, "base-url: "+srv.URL+"\ninsecure-skip-verify: true", nil)
 	if res.Status != gates.StatusPass {
@@ -265,13 +266,13 @@ func TestHeadersFromEnvironmentAreMasked(t *testing.T) {
 	if strings.Contains(all, token) {
 		t.Errorf("the token reached the report:\n%s", all)
 	}
-	mustContain(t, "finding", res.Findings[0].Message, "answered 401 Unauthorized", "***", "headers-env")
+	testenv.MustContain(t, "finding", res.Findings[0].Message, "answered 401 Unauthorized", "***", "headers-env")
 
 	res = run(t, "base-url: "+srv.URL+"\nheaders-env: {Authorization: STAGING_AUTH}", nil)
 	if res.Status != gates.StatusError {
 		t.Fatalf("status %s", res.Status)
 	}
-	mustContain(t, "error", res.Err, "headers-env: Authorization names STAGING_AUTH, which is empty or not set")
+	testenv.MustContain(t, "error", res.Err, "headers-env: Authorization names STAGING_AUTH, which is empty or not set")
 }
 
 // A long wait prints progress lines (the clock here jumps a second on
@@ -297,7 +298,7 @@ func TestProgressOnLongWaits(t *testing.T) {
 	if len(progress) == 0 {
 		t.Fatal("no progress line")
 	}
-	mustContain(t, "progress", progress[0], "waiting for "+srv.URL+"/health and "+srv.URL+"/health/ready: attempt ", "readiness 503", "left")
+	testenv.MustContain(t, "progress", progress[0], "waiting for "+srv.URL+"/health and "+srv.URL+"/health/ready: attempt ", "readiness 503", "left")
 }
 
 // An unhealthy answer's excerpt goes into the report: secrets in it are cut.
@@ -317,5 +318,5 @@ func TestExcerptHidesSecrets(t *testing.T) {
 	if strings.Contains(msg, password) || strings.Contains(msg, key) {
 		t.Errorf("a secret reached the report: %q", msg)
 	}
-	mustContain(t, "finding", res.Findings[0].Message, "postgres://app:***@db:5432/app: refused")
+	testenv.MustContain(t, "finding", res.Findings[0].Message, "postgres://app:***@db:5432/app: refused")
 }

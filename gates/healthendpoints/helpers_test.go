@@ -43,15 +43,6 @@ func runWith(t testing.TB, ctx context.Context, g gates.Gate, env gates.Env, pro
 	return r.Run(ctx, env, []gates.Job{{Gate: g}})[0]
 }
 
-func mustContain(t testing.TB, what, s string, subs ...string) {
-	t.Helper()
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			t.Errorf("%s %q does not contain %q", what, s, sub)
-		}
-	}
-}
-
 func rules(fs []gates.Finding) []string {
 	out := make([]string, len(fs))
 	for i, f := range fs {

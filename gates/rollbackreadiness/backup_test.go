@@ -13,6 +13,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func gzipped(t *testing.T, data []byte) []byte {
@@ -69,7 +70,7 @@ func TestBackupPasses(t *testing.T) {
 		"pre-migration backup: listed 4 objects under backups; 2 match pre_migration_*.sql.gz",
 		"pre-migration backup: checksum ok",
 		"pre-migration backup backups/pre_migration_20250103.sql.gz: 2h 0m old")
-	mustContain(t, "summary", res.Summary, "pre-migration backup backups/pre_migration_20250103.sql.gz", "checksum ok", "gzip ok")
+	testenv.MustContain(t, "summary", res.Summary, "pre-migration backup backups/pre_migration_20250103.sql.gz", "checksum ok", "gzip ok")
 }
 
 func TestBackupFailures(t *testing.T) {

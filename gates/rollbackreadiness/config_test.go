@@ -7,6 +7,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/configtest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestConfigValid(t *testing.T) {
@@ -115,7 +116,7 @@ func TestConfigErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), tt.want[0]+":") {
 				t.Errorf("error %q does not start with position %q", err, tt.want[0])
 			}
-			mustContain(t, "error", err.Error(), tt.want[1:]...)
+			testenv.MustContain(t, "error", err.Error(), tt.want[1:]...)
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // A workspace ready to roll back: a committed executable restore script, a
@@ -38,7 +39,7 @@ func TestAllPartsPass(t *testing.T) {
 	imgs := releases(t, host, "v1.0.0", "v1.1.0", "candidate")
 	res := run(t, mustGate(t, fullConfig(host)), testEnv(readyWorkspace(t), nil, nil))
 	want(t, res, gates.StatusPass, nil)
-	mustContain(t, "summary", res.Summary,
+	testenv.MustContain(t, "summary", res.Summary,
 		"roll back to "+host+"/app:v1.1.0 ("+pinned(t, host, imgs["v1.1.0"])+"); ",
 		"restore script scripts/restore-db.sh executable and tracked as such, named in docs/runbook.md; ",
 		"pre-migration backup backups/pre_migration_1.sql.gz: 3h 0m old")

@@ -97,15 +97,6 @@ func describe(r gates.Result) string {
 	return b.String()
 }
 
-func mustContain(t testing.TB, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s does not contain %q:\n%s", what, w, s)
-		}
-	}
-}
-
 // writeFile writes a file under dir with a mode and modification time.
 func writeFile(t testing.TB, dir, name string, data []byte, mode os.FileMode, mtime time.Time) {
 	t.Helper()

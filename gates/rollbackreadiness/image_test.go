@@ -12,6 +12,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // releases pushes one image per tag to host/app and returns them by tag;
@@ -48,7 +49,7 @@ func TestPreviousImagePasses(t *testing.T) {
 		if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.4.2"]) {
 			t.Errorf("output: %s", describe(res))
 		}
-		mustContain(t, "summary", res.Summary, "roll back to "+ref, pinned(t, host, imgs["v1.4.2"]))
+		testenv.MustContain(t, "summary", res.Summary, "roll back to "+ref, pinned(t, host, imgs["v1.4.2"]))
 		// One HEAD each for the candidate and the previous image; no GET.
 		cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/" + strings.TrimPrefix(strings.TrimPrefix(ref, host+"/app:"), host+"/app@"): 1}, registrytest.Manifests)
 	}
@@ -113,7 +114,7 @@ insecure: true
 	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.10.0"]) {
 		t.Errorf("output: %s", describe(res))
 	}
-	mustContain(t, "summary", res.Summary, "roll back to "+host+"/app:v1.10.0")
+	testenv.MustContain(t, "summary", res.Summary, "roll back to "+host+"/app:v1.10.0")
 	// One tag list, the candidate's HEAD and the chosen tag's: nothing else.
 	cnt.Check(t, map[string]int{"GET /v2/app/tags/list": 1, "HEAD /v2/app/manifests/v1.11.0": 1, "HEAD /v2/app/manifests/v1.10.0": 1}, registrytest.Manifests, registrytest.TagList)
 }

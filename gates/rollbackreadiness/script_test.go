@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 const restoreScript = "#!/bin/sh\nset -eu\npg_restore --clean \"$1\"\n"
@@ -37,7 +38,7 @@ func TestRestoreScriptPasses(t *testing.T) {
 	ws := committed(t, 0o755, 0o755)
 	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
 	want(t, res, gates.StatusPass, nil, "restore script scripts/restore-db.sh: mode 0755, tracked by git as 100755")
-	mustContain(t, "summary", res.Summary, "restore script scripts/restore-db.sh executable and tracked as such")
+	testenv.MustContain(t, "summary", res.Summary, "restore script scripts/restore-db.sh executable and tracked as such")
 }
 
 func TestRestoreScriptOutsideGit(t *testing.T) {

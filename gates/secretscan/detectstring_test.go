@@ -2,33 +2,16 @@ package secretscan
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"math/big"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
-// detectTestToken builds a value shaped like a GitHub personal access token
-// at run time, so no secret is ever committed.
-func detectTestToken(t *testing.T) string {
-	t.Helper()
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	var b strings.Builder
-	b.WriteString("gh" + "p_")
-	for i := 0; i < 36; i++ {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.WriteByte(alphabet[k.Int64()])
-	}
-	return b.String()
-}
-
 func TestDetectStringFindsWithoutTheSecret(t *testing.T) {
-	tok := detectTestToken(t)
+	tok := testenv.GitHubToken(t)
 	for _, tt := range []struct {
 		text      string
 		line, col int
@@ -66,7 +49,7 @@ func TestDetectStringCleanText(t *testing.T) {
 func TestDetectStringCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if leaks, err := DetectString(ctx, "GITHUB_TOKEN="+detectTestToken(t)); err == nil {
+	if leaks, err := DetectString(ctx, "GITHUB_TOKEN="+testenv.GitHubToken(t)); err == nil {
 		t.Errorf("a cancelled scan answered %+v without an error", leaks)
 	}
 }
@@ -78,7 +61,7 @@ func TestDetectStringConcurrent(t *testing.T) {
 	errs := make(chan string, 16)
 	for i := 0; i < 16; i++ {
 		wg.Add(1)
-		tok := detectTestToken(t)
+		tok := testenv.GitHubToken(t)
 		go func() {
 			defer wg.Done()
 			leaks, err := DetectString(context.Background(), "TOKEN="+tok)
@@ -95,7 +78,7 @@ func TestDetectStringConcurrent(t *testing.T) {
 }
 
 func TestRedactString(t *testing.T) {
-	key, tok := awsKey(t), githubToken(t)
+	key, tok := testenv.AWSKey(t), testenv.GitHubToken(t)
 	in := "db: dial postgres://app:" + "s3cr3t-pa55@db.internal:5432/app failed; aws=" + key + " token " + tok + " ok"
 	got, err := RedactString(context.Background(), in)
 	if err != nil {

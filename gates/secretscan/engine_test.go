@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	re2 "github.com/wasilibs/go-re2"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // Release builds (-tags gore2regex) match gitleaks' rules with the go-re2
@@ -45,7 +47,7 @@ func TestRegexEngineStartsLazilyAndAgrees(t *testing.T) {
 	}
 	slices.SortFunc(pairs, func(a, b pair) int { return strings.Compare(a.id, b.id) })
 
-	small := "aws = \"" + awsKey(t) + "\"\n"
+	small := "aws = \"" + testenv.AWSKey(t) + "\"\n"
 	for _, p := range pairs {
 		p.fast.FindAllStringIndex(small, -1)
 	}
@@ -58,17 +60,17 @@ func TestRegexEngineStartsLazilyAndAgrees(t *testing.T) {
 	var b strings.Builder
 	for i := 0; i < 8; i++ {
 		b.WriteString("# config block\n")
-		b.WriteString("export AWS_ACCESS_KEY_ID=" + awsKey(t) + "\n")
-		b.WriteString("github_token: " + githubToken(t) + "\n")
-		b.WriteString(`"api_key": "` + randomFrom(t, "abcdef0123456789", 32) + "\",\n")
-		b.WriteString("password = '" + randomFrom(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#%", 20) + "'\n")
-		b.WriteString("slack: xoxb-" + randomFrom(t, "0123456789", 12) + "-" + randomFrom(t, "0123456789", 13) + "-" + randomFrom(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24) + "\n")
-		b.WriteString("jwt=eyJ" + randomFrom(t, "abcdefghijklmnopqrstuvwxyz0123456789", 30) + ".eyJ" + randomFrom(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40) + "." + randomFrom(t, "abcdefghijklmnopqrstuvwxyz0123456789_-", 43) + "\n")
-		b.WriteString("stripe: sk_" + "live_" + randomFrom(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24) + "\n")
-		b.WriteString("gcp = AI" + "za" + randomFrom(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", 35) + "\n")
-		b.WriteString("-----BEGIN " + "RSA PRIVATE KEY-----\n" + randomFrom(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 64) + "\n-----END RSA PRIVATE KEY-----\n")
-		b.WriteString("npm_" + randomFrom(t, "abcdefghijklmnopqrstuvwxyz0123456789", 36) + "\n")
-		b.WriteString("ünïcødé ключ = \"" + randomFrom(t, "abcdefghijklmnopqrstuvwxyz0123456789", 30) + "\"\n\n")
+		b.WriteString("export AWS_ACCESS_KEY_ID=" + testenv.AWSKey(t) + "\n")
+		b.WriteString("github_token: " + testenv.GitHubToken(t) + "\n")
+		b.WriteString(`"api_key": "` + testenv.Random(t, "abcdef0123456789", 32) + "\",\n")
+		b.WriteString("password = '" + testenv.Random(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#%", 20) + "'\n")
+		b.WriteString("slack: xoxb-" + testenv.Random(t, "0123456789", 12) + "-" + testenv.Random(t, "0123456789", 13) + "-" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24) + "\n")
+		b.WriteString("jwt=eyJ" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 30) + ".eyJ" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40) + "." + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789_-", 43) + "\n")
+		b.WriteString("stripe: sk_" + "live_" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24) + "\n")
+		b.WriteString("gcp = AI" + "za" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", 35) + "\n")
+		b.WriteString("-----BEGIN " + "RSA PRIVATE KEY-----\n" + testenv.Random(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", 64) + "\n-----END RSA PRIVATE KEY-----\n")
+		b.WriteString("npm_" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 36) + "\n")
+		b.WriteString("ünïcødé ключ = \"" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 30) + "\"\n\n")
 	}
 	large := b.String()
 	if len(large) < re2.LargeInput {

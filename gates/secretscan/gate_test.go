@@ -13,6 +13,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/detect"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // where lists findings as "file:line rule commit?" for comparisons.
@@ -47,7 +48,7 @@ func wantStatus(t *testing.T, res gates.Result, want gates.Status) {
 
 func TestTreeFindsSecretsInTrackedFilesOnly(t *testing.T) {
 	r := newRepo(t)
-	key, tok := awsKey(t), githubToken(t)
+	key, tok := testenv.AWSKey(t), testenv.GitHubToken(t)
 	r.commit("init", map[string]string{
 		"app/config.go": "package app\n\nconst region = \"eu\"\nvar awsKey = \"" + key + "\"\n",
 		"README.md":     "hello\n",
@@ -112,9 +113,9 @@ func TestForbiddenFiles(t *testing.T) {
 
 func TestDiffScansOnlyTheChange(t *testing.T) {
 	r := newRepo(t)
-	old := awsKey(t)
+	old := testenv.AWSKey(t)
 	base := r.commit("base", map[string]string{"legacy.txt": "key=" + old + "\n"})
-	fresh := githubToken(t)
+	fresh := testenv.GitHubToken(t)
 	r.commit("feature 1", map[string]string{"src/a.txt": "nothing\n"})
 	leakCommit := r.commit("feature 2", map[string]string{"src/b.txt": "x\ntoken: " + fresh + "\n"})
 	head := r.commit("feature 3", map[string]string{"src/b.txt": "x\n"}) // removed again: still in history
@@ -145,7 +146,7 @@ func TestDiffScansOnlyTheChange(t *testing.T) {
 func TestDiffDeduplicatesWithTree(t *testing.T) {
 	r := newRepo(t)
 	base := r.commit("base", map[string]string{"a.txt": "a\n"})
-	key := awsKey(t)
+	key := testenv.AWSKey(t)
 	c := r.commit("leak", map[string]string{"b.txt": key + "\n"})
 	res := scan(t, r.dir, "scope: [diff, tree]", gates.Event{Base: base, Head: c})
 	if got := where(res.Findings); !slices.Equal(got, []string{"b.txt:1 aws-access-token " + shortSHA(c)}) {
@@ -202,7 +203,7 @@ func TestShallowCloneFailsClosed(t *testing.T) {
 func TestGitFailureMidScanFailsClosed(t *testing.T) {
 	r := newRepo(t)
 	base := r.commit("one", map[string]string{"a.txt": "a\n"})
-	key := awsKey(t)
+	key := testenv.AWSKey(t)
 	r.commit("two", map[string]string{"b.txt": "secret " + key + "\n"})
 	head := r.commit("three", map[string]string{"c.txt": "c\n"})
 	// Delete the blob of b.txt: the commits resolve, but git log -p fails
@@ -220,7 +221,7 @@ func TestGitFailureMidScanFailsClosed(t *testing.T) {
 
 func TestHistoryFindsRemovedSecrets(t *testing.T) {
 	r := newRepo(t)
-	key := awsKey(t)
+	key := testenv.AWSKey(t)
 	added := r.commit("add", map[string]string{"k.txt": key + "\n"})
 	r.commit("remove", map[string]string{"k.txt": ""})
 	res := scan(t, r.dir, "scope: history", gates.Event{})
@@ -238,7 +239,7 @@ func TestWorkspaceOwnedByAnotherUser(t *testing.T) {
 	}
 	r := newRepo(t)
 	base := r.commit("one", map[string]string{"a.txt": "a\n"})
-	head := r.commit("two", map[string]string{"b.txt": awsKey(t) + "\n"})
+	head := r.commit("two", map[string]string{"b.txt": testenv.AWSKey(t) + "\n"})
 	if out, err := exec.Command("chown", "-R", "4321:4321", r.dir).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %v %s", err, out)
 	}
@@ -266,7 +267,7 @@ func TestHostileFileNames(t *testing.T) {
 	names := []string{"with space.txt", "new\nline.txt", "ünïcødé/ключ.txt", "a:b,c.txt", "-dash.txt", "%0A::error::x.txt"}
 	files := map[string]string{}
 	for _, n := range names {
-		files[n] = "k = " + awsKey(t) + "\n"
+		files[n] = "k = " + testenv.AWSKey(t) + "\n"
 	}
 	r.commit("init", files)
 	res := scan(t, r.dir, "scope: tree", gates.Event{})
@@ -284,8 +285,8 @@ func TestHostileFileNames(t *testing.T) {
 
 func TestSubdirectoryWorkspace(t *testing.T) {
 	r := newRepo(t)
-	base := r.commit("one", map[string]string{"svc/a.txt": "a\n", "other/x.txt": awsKey(t) + "\n"})
-	head := r.commit("two", map[string]string{"svc/pkg/b.txt": "\n" + awsKey(t) + "\n", "other/y.txt": awsKey(t) + "\n"})
+	base := r.commit("one", map[string]string{"svc/a.txt": "a\n", "other/x.txt": testenv.AWSKey(t) + "\n"})
+	head := r.commit("two", map[string]string{"svc/pkg/b.txt": "\n" + testenv.AWSKey(t) + "\n", "other/y.txt": testenv.AWSKey(t) + "\n"})
 	res := scan(t, filepath.Join(r.dir, "svc"), "scope: [diff, tree]", gates.Event{Base: base, Head: head})
 	if got := where(res.Findings); !slices.Equal(got, []string{"pkg/b.txt:2 aws-access-token " + shortSHA(head)}) {
 		t.Errorf("findings %v (err %q)", got, res.Err)
@@ -294,14 +295,14 @@ func TestSubdirectoryWorkspace(t *testing.T) {
 
 func TestAllowComments(t *testing.T) {
 	r := newRepo(t)
-	r.commit("init", map[string]string{"a.txt": "k = " + awsKey(t) + " # gitleaks:allow\n"})
+	r.commit("init", map[string]string{"a.txt": "k = " + testenv.AWSKey(t) + " # gitleaks:allow\n"})
 	res := scan(t, r.dir, "", gates.Event{})
 	wantStatus(t, res, gates.StatusPass)
 }
 
 func TestGitleaksIgnoreAndBaseline(t *testing.T) {
 	r := newRepo(t)
-	r.commit("init", map[string]string{"a.txt": awsKey(t) + "\n", "b.txt": "\n" + githubToken(t) + "\n"})
+	r.commit("init", map[string]string{"a.txt": testenv.AWSKey(t) + "\n", "b.txt": "\n" + testenv.GitHubToken(t) + "\n"})
 	res := scan(t, r.dir, "scope: tree", gates.Event{})
 	if len(res.Findings) != 2 {
 		t.Fatalf("findings %v", where(res.Findings))

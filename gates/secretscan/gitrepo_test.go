@@ -2,8 +2,6 @@ package secretscan
 
 import (
 	"context"
-	"crypto/rand"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,29 +65,6 @@ func (r *testRepo) commit(msg string, files map[string]string) string {
 	}
 	r.git("commit", "-q", "--allow-empty", "-m", msg)
 	return r.git("rev-parse", "HEAD")
-}
-
-// awsKey returns a fresh AWS access key id. Secrets are built at run time:
-// none is ever committed to this repository.
-func awsKey(t *testing.T) string {
-	return "AKIA" + randomFrom(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-}
-
-// githubToken returns a fresh token shaped like a GitHub personal access token.
-func githubToken(t *testing.T) string {
-	return "gh" + "p_" + randomFrom(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 36)
-}
-
-func randomFrom(t *testing.T, alphabet string, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.WriteByte(alphabet[k.Int64()])
-	}
-	return b.String()
 }
 
 // scan runs the gate configured by yamlBody on dir and returns its result.

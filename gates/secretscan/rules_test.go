@@ -9,6 +9,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // A custom rule for tokens shaped like "acme_" + 24 lowercase letters.
@@ -20,14 +21,16 @@ regex = '''acme_[a-z]{24}'''
 keywords = ["acme_"]
 `
 
-func acmeToken(t *testing.T) string { return "acme_" + randomFrom(t, "abcdefghijklmnopqrstuvwxyz", 24) }
+func acmeToken(t *testing.T) string {
+	return "acme_" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz", 24)
+}
 
 func TestRepoConfigLayersOnDefaultRules(t *testing.T) {
 	r := newRepo(t)
 	r.commit("init", map[string]string{
 		".gitleaks.toml": acmeRule,
 		"a.txt":          acmeToken(t) + "\n",
-		"b.txt":          awsKey(t) + "\n",
+		"b.txt":          testenv.AWSKey(t) + "\n",
 	})
 	res := scan(t, r.dir, "scope: tree", gates.Event{})
 	if got := where(res.Findings); !slices.Equal(got, []string{"a.txt:1 acme-token", "b.txt:1 aws-access-token"}) {
@@ -53,9 +56,9 @@ func TestRepoConfigUseDefaultTwiceInOneProcess(t *testing.T) {
 		".gitleaks.toml": "[extend]\nuseDefault = true\ndisabledRules = [\"github-pat\"]\n" + acmeRule +
 			"\n[[allowlists]]\ntargetRules = [\"aws-access-token\"]\npaths = ['''^fixtures/''']\n",
 		"a.txt":          acmeToken(t) + "\n",
-		"b.txt":          awsKey(t) + "\n",
-		"c.txt":          githubToken(t) + "\n",
-		"fixtures/d.txt": awsKey(t) + "\n",
+		"b.txt":          testenv.AWSKey(t) + "\n",
+		"c.txt":          testenv.GitHubToken(t) + "\n",
+		"fixtures/d.txt": testenv.AWSKey(t) + "\n",
 	})
 	for i := 0; i < 3; i++ {
 		res := scan(t, r.dir, "scope: tree", gates.Event{})

@@ -106,7 +106,7 @@ func TestDockerRegistry(t *testing.T) {
 		if res.Status != gates.StatusFail {
 			t.Fatalf("want fail: %s", describe(res))
 		}
-		mustContain(t, "finding", res.Findings[0].Message, "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
+		testenv.MustContain(t, "finding", res.Findings[0].Message, "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
 	})
 
 	t.Run("staging tag missing", func(t *testing.T) {
@@ -123,6 +123,6 @@ func TestDockerRegistry(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "insecure: true")
+		testenv.MustContain(t, "error", res.Err, "insecure: true")
 	})
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // stagingService is a staging deployment's /version endpoint; answer says
@@ -51,8 +52,8 @@ func TestEndpointPass(t *testing.T) {
 		if res.Status != gates.StatusPass {
 			t.Fatalf("%s: want pass: %s", value, describe(res))
 		}
-		mustContain(t, "summary", res.Summary, "staging validated and runs")
-		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "staging-endpoint attempt 1", "staging runs the candidate")
+		testenv.MustContain(t, "summary", res.Summary, "staging validated and runs")
+		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "staging-endpoint attempt 1", "staging runs the candidate")
 	}
 }
 
@@ -67,7 +68,7 @@ func TestEndpointMismatch(t *testing.T) {
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != "staging-not-running" {
 		t.Fatalf("want staging-not-running: %s", describe(res))
 	}
-	mustContain(t, "finding", res.Findings[0].Message, url, "reports "+old, registrytest.Digest(t, img).String(), "add wait:")
+	testenv.MustContain(t, "finding", res.Findings[0].Message, url, "reports "+old, registrytest.Digest(t, img).String(), "add wait:")
 	if calls.Load() != 1 {
 		t.Errorf("without wait the endpoint is read once, not %d times", calls.Load())
 	}
@@ -98,7 +99,7 @@ func TestEndpointWaitRollout(t *testing.T) {
 		t.Fatalf("want pass: %s", describe(res))
 	}
 	notes := strings.Join(res.Notes, "\n")
-	mustContain(t, "notes", notes, "attempt 1", old+", not the candidate", "attempt 2", "502 Bad Gateway", "attempt 3", "staging runs the candidate")
+	testenv.MustContain(t, "notes", notes, "attempt 1", old+", not the candidate", "attempt 2", "502 Bad Gateway", "attempt 3", "staging runs the candidate")
 	if calls.Load() != 3 {
 		t.Errorf("%d reads, want 3", calls.Load())
 	}
@@ -117,7 +118,7 @@ func TestEndpointWaitTimeout(t *testing.T) {
 			t.Fatalf("want staging-not-running: %s", describe(res))
 		}
 		n := int(calls.Load())
-		mustContain(t, "finding", res.Findings[0].Message, fmt.Sprintf("last of %d attempts over", n))
+		testenv.MustContain(t, "finding", res.Findings[0].Message, fmt.Sprintf("last of %d attempts over", n))
 		if n < 2 || len(res.Notes) < n {
 			t.Errorf("%d reads and %d notes; want several, each noted", n, len(res.Notes))
 		}
@@ -128,7 +129,7 @@ func TestEndpointWaitTimeout(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("a failing endpoint cannot prove anything: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "reading staging-endpoint: GET "+url+": 503 Service Unavailable (last of")
+		testenv.MustContain(t, "error", res.Err, "reading staging-endpoint: GET "+url+": 503 Service Unavailable (last of")
 	})
 }
 
@@ -161,7 +162,7 @@ func TestEndpointFaults(t *testing.T) {
 			if res.Status != gates.StatusError {
 				t.Fatalf("want error: %s", describe(res))
 			}
-			mustContain(t, "error", res.Err, append([]string{"reading staging-endpoint: GET " + url}, tt.want...)...)
+			testenv.MustContain(t, "error", res.Err, append([]string{"reading staging-endpoint: GET " + url}, tt.want...)...)
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
@@ -169,7 +170,7 @@ func TestEndpointFaults(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "GET http://127.0.0.1:1/version: dial tcp 127.0.0.1:1")
+		testenv.MustContain(t, "error", res.Err, "GET http://127.0.0.1:1/version: dial tcp 127.0.0.1:1")
 	})
 	t.Run("query string kept out of messages", func(t *testing.T) {
 		url, _ := stagingService(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusForbidden) })
@@ -201,7 +202,7 @@ func TestEndpointHang(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "GET "+srv.URL+": no answer within 20ms", "last of")
+	testenv.MustContain(t, "error", res.Err, "GET "+srv.URL+": no answer within 20ms", "last of")
 	if len(res.Notes) < 3 {
 		t.Errorf("each timed-out attempt is noted: %s", describe(res))
 	}

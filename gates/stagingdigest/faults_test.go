@@ -14,6 +14,7 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // The fault handlers wrap the real in-process registry and change only what
@@ -37,7 +38,7 @@ func TestAuthAnonymousRefused(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "registry "+host+" requires credentials", "401 Unauthorized", "none were found",
+	testenv.MustContain(t, "error", res.Err, "registry "+host+" requires credentials", "401 Unauthorized", "none were found",
 		"username-env/password-env are not set", "no docker config at ", "staging-digest section of the README")
 	// 401 is never retried as a GET.
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "HEAD /v2/app/manifests/staging": 1}, registrytest.Manifests)
@@ -54,7 +55,7 @@ func TestAuthEnvCredentials(t *testing.T) {
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
-		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "credentials: username-env/password-env (REG_USER, REG_PASS)")
+		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "credentials: username-env/password-env (REG_USER, REG_PASS)")
 		if m.Redact("x"+pass+"x") != "x***x" {
 			t.Errorf("the password was not registered as a secret")
 		}
@@ -67,7 +68,7 @@ func TestAuthEnvCredentials(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (REG_USER, REG_PASS)", "401")
+		testenv.MustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (REG_USER, REG_PASS)", "401")
 		if strings.Contains(describe(res), wrong) {
 			t.Errorf("the password leaked: %s", describe(res))
 		}
@@ -79,7 +80,7 @@ func TestAuthEnvCredentials(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "password-env names REG_PASS, which is empty or not set")
+		testenv.MustContain(t, "error", res.Err, "password-env names REG_PASS, which is empty or not set")
 		if len(c.Requests()) != 0 {
 			t.Errorf("no request without the credentials the config asks for: %v", c.Requests())
 		}
@@ -100,7 +101,7 @@ func TestAuthDockerConfig(t *testing.T) {
 		if res.Status != gates.StatusPass {
 			t.Fatalf("want pass: %s", describe(res))
 		}
-		mustContain(t, "notes", strings.Join(res.Notes, "\n"), "docker config "+path+` (auths entry "https://`+host+`/v1/")`)
+		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "docker config "+path+` (auths entry "https://`+host+`/v1/")`)
 		if m.Redact(pass) != "***" || m.Redact(auth) != "***" {
 			t.Errorf("the docker config's secrets were not registered")
 		}
@@ -120,7 +121,7 @@ func TestAuthDockerConfig(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "docker config "+path+" has no entry for "+host)
+		testenv.MustContain(t, "error", res.Err, "docker config "+path+" has no entry for "+host)
 	})
 	t.Run("not JSON", func(t *testing.T) {
 		dir := t.TempDir()
@@ -130,7 +131,7 @@ func TestAuthDockerConfig(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "reading docker config "+path+": not valid JSON")
+		testenv.MustContain(t, "error", res.Err, "reading docker config "+path+": not valid JSON")
 		c.Check(t, map[string]int{}, registrytest.Manifests)
 	})
 }
@@ -153,7 +154,7 @@ func TestAuthDockerConfigForbidden(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "registry "+host+" denied access with the credentials from docker config "+path, "403 Forbidden", "may not pull")
+	testenv.MustContain(t, "error", res.Err, "registry "+host+" denied access with the credentials from docker config "+path, "403 Forbidden", "may not pull")
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 }
 
@@ -197,7 +198,7 @@ func TestAuthBearerToken(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (U, P)", "/token: 401 Unauthorized", "UNAUTHORIZED: bad credentials")
+	testenv.MustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (U, P)", "/token: 401 Unauthorized", "UNAUTHORIZED: bad credentials")
 }
 
 func TestRetryThenPass(t *testing.T) {
@@ -218,7 +219,7 @@ func TestRetryThenPass(t *testing.T) {
 		t.Fatalf("want pass after retries: %s", describe(res))
 	}
 	notes := strings.Join(res.Notes, "\n")
-	mustContain(t, "notes", notes, "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
+	testenv.MustContain(t, "notes", notes, "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3}, registrytest.Manifests)
 }
 
@@ -237,7 +238,7 @@ func TestRetryGivesUp(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "registry "+host+" keeps failing", "503 Service Unavailable (after 3 attempts)", "try again later")
+	testenv.MustContain(t, "error", res.Err, "registry "+host+" keeps failing", "503 Service Unavailable (after 3 attempts)", "try again later")
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3, "HEAD /v2/app/manifests/staging": 3}, registrytest.Manifests)
 }
 
@@ -258,7 +259,7 @@ func TestRetryPing(t *testing.T) {
 	if res.Status != gates.StatusPass {
 		t.Fatalf("want pass after a retried ping: %s", describe(res))
 	}
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "GET http://"+host+"/v2/: 503 Service Unavailable")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "GET http://"+host+"/v2/: 503 Service Unavailable")
 }
 
 // Waits between attempts honour the gate's deadline: a long backoff is not
@@ -281,7 +282,7 @@ func TestRetryHonoursDeadline(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
-	mustContain(t, "error", err.Error(), "502 Bad Gateway (gave up after 1 attempts: the next would start after the gate's timeout)")
+	testenv.MustContain(t, "error", err.Error(), "502 Bad Gateway (gave up after 1 attempts: the next would start after the gate's timeout)")
 	if ctx.Err() != nil {
 		t.Errorf("the gate waited for its deadline instead of giving up: %v", err)
 	}
@@ -314,7 +315,7 @@ func TestGETFallback(t *testing.T) {
 			if res.Status != gates.StatusPass {
 				t.Fatalf("want pass: %s", describe(res))
 			}
-			mustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead", "(GET, anonymous)")
+			testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead", "(GET, anonymous)")
 			c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1}, registrytest.Manifests)
 		})
 	}
@@ -328,7 +329,7 @@ func TestNotARegistry(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("a 404 for /v2/ is not a missing image: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "registry "+host+" answered GET http://"+host+"/v2/: 404 Not Found")
+	testenv.MustContain(t, "error", res.Err, "registry "+host+" answered GET http://"+host+"/v2/: 404 Not Found")
 }
 
 func TestGarbageIndex(t *testing.T) {
@@ -346,7 +347,7 @@ func TestGarbageIndex(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "reading the index")
+	testenv.MustContain(t, "error", res.Err, "reading the index")
 }
 
 func TestUnreachable(t *testing.T) {
@@ -355,7 +356,7 @@ func TestUnreachable(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "cannot reach registry 127.0.0.1:1", "connection refused")
+	testenv.MustContain(t, "error", res.Err, "cannot reach registry 127.0.0.1:1", "connection refused")
 }
 
 func TestHang(t *testing.T) {

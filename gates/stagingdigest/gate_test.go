@@ -12,6 +12,7 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // refs builds the gate's config for a candidate and a staging reference on
@@ -35,8 +36,8 @@ func TestPassSameImage(t *testing.T) {
 	if output(res, "digest") != want.String() || output(res, "pinned-image") != pinned {
 		t.Errorf("outputs: %s", describe(res))
 	}
-	mustContain(t, "summary", res.Summary, pinned, host+"/app:staging")
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "pinned image: "+pinned, "HEAD", "anonymous")
+	testenv.MustContain(t, "summary", res.Summary, pinned, host+"/app:staging")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "pinned image: "+pinned, "HEAD", "anonymous")
 	// One HEAD per reference, no GET.
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/staging": 1}, registrytest.Manifests)
 }
@@ -75,7 +76,7 @@ func TestFailDigestsDiffer(t *testing.T) {
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleDigestMismatch {
 		t.Fatalf("want one digest-mismatch finding: %s", describe(res))
 	}
-	mustContain(t, "finding", res.Findings[0].Message, host+"/app:candidate", cand.String(), host+"/app:staging", stag.String())
+	testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:candidate", cand.String(), host+"/app:staging", stag.String())
 	if output(res, "pinned-image") != "" {
 		t.Errorf("a failing gate must not offer a pinned image: %s", describe(res))
 	}
@@ -96,7 +97,7 @@ func TestFailMissing(t *testing.T) {
 		if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleStagingMissing {
 			t.Fatalf("want one staging-missing finding: %s", describe(res))
 		}
-		mustContain(t, "finding", res.Findings[0].Message, host+"/app:never-validated", "staging never validated it", "404")
+		testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:never-validated", "staging never validated it", "404")
 		// No GET after a 404.
 		c.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/never-validated": 1}, registrytest.Manifests)
 	})
@@ -106,7 +107,7 @@ func TestFailMissing(t *testing.T) {
 		if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleCandidateMissing {
 			t.Fatalf("want one candidate-missing finding: %s", describe(res))
 		}
-		mustContain(t, "finding", res.Findings[0].Message, host+"/app:not-pushed", "does not exist")
+		testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:not-pushed", "does not exist")
 		if output(res, "digest") != "" {
 			t.Errorf("no digest output for a missing candidate: %s", describe(res))
 		}
@@ -142,7 +143,7 @@ func TestFailIndexAgainstItsChild(t *testing.T) {
 			if res.Status != gates.StatusFail || len(res.Findings) != 1 {
 				t.Fatalf("want one finding: %s", describe(res))
 			}
-			mustContain(t, "finding", res.Findings[0].Message, registrytest.Digest(t, idx).String(), arm.String(),
+			testenv.MustContain(t, "finding", res.Findings[0].Message, registrytest.Digest(t, idx).String(), arm.String(),
 				tt.idxRole+" is a multi-arch index", "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
 			// One HEAD per reference, plus one GET of the index to explain.
 			c.Check(t, map[string]int{
@@ -175,7 +176,7 @@ func TestPlatform(t *testing.T) {
 		if output(res, "digest") != amd.String() || output(res, "pinned-image") != host+"/app@"+amd.String() {
 			t.Errorf("outputs are the platform's image: %s", describe(res))
 		}
-		mustContain(t, "notes", strings.Join(res.Notes, "\n"), registrytest.Digest(t, idx).String(), "its linux/amd64 image is "+amd.String())
+		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), registrytest.Digest(t, idx).String(), "its linux/amd64 image is "+amd.String())
 		// One GET per reference, no HEAD.
 		c.Check(t, map[string]int{"GET /v2/app/manifests/candidate": 1, "GET /v2/app/manifests/staging-amd64": 1}, registrytest.Manifests)
 	})
@@ -190,7 +191,7 @@ func TestPlatform(t *testing.T) {
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleDigestMismatch {
 			t.Fatalf("want a mismatch: %s", describe(res))
 		}
-		mustContain(t, "finding", res.Findings[0].Message, "for linux/arm64",
+		testenv.MustContain(t, "finding", res.Findings[0].Message, "for linux/arm64",
 			childDigest(t, idx, "linux/arm64/v8").String(), childDigest(t, other, "linux/arm64/v8").String(),
 			"in index "+registrytest.Digest(t, idx).String())
 	})
@@ -199,7 +200,7 @@ func TestPlatform(t *testing.T) {
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != rulePlatformMissing {
 			t.Fatalf("want platform-missing: %s", describe(res))
 		}
-		mustContain(t, "finding", res.Findings[0].Message, "without a linux/s390x image", "linux/amd64, linux/arm64/v8")
+		testenv.MustContain(t, "finding", res.Findings[0].Message, "without a linux/s390x image", "linux/amd64, linux/arm64/v8")
 		if output(res, "digest") != "" {
 			t.Errorf("no digest for a platform the index lacks: %s", describe(res))
 		}
@@ -216,7 +217,7 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", describe(res))
 	}
-	mustContain(t, "error", res.Err, "registry "+host+" did not answer over HTTPS", "insecure: true")
+	testenv.MustContain(t, "error", res.Err, "registry "+host+" did not answer over HTTPS", "insecure: true")
 	for r := range c.Counted(registrytest.Manifests) {
 		t.Errorf("no manifest request may be made: %s", r)
 	}
@@ -245,7 +246,7 @@ func TestTLSRegistry(t *testing.T) {
 		if res.Status != gates.StatusError {
 			t.Fatalf("want error: %s", describe(res))
 		}
-		mustContain(t, "error", res.Err, "TLS with registry "+host+" failed", "certificate", "SSL_CERT_FILE")
+		testenv.MustContain(t, "error", res.Err, "TLS with registry "+host+" failed", "certificate", "SSL_CERT_FILE")
 	})
 }
 

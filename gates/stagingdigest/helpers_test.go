@@ -82,12 +82,3 @@ func childDigest(t testing.TB, idx v1.ImageIndex, p string) v1.Hash {
 	t.Fatalf("no %s image in the index", p)
 	return v1.Hash{}
 }
-
-func mustContain(t testing.TB, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s does not contain %q:\n%s", what, w, s)
-		}
-	}
-}

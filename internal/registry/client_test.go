@@ -20,6 +20,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // newClient makes a client with fast retries for a plain-HTTP test
@@ -125,7 +126,7 @@ func TestResolveNotFound(t *testing.T) {
 		if !errors.Is(err, ErrNotFound) || !errors.As(err, &re) || re.Status != http.StatusNotFound || re.Host != host {
 			t.Fatalf("%s: want ErrNotFound, got %#v", ref, err)
 		}
-		mustContain(t, "error", err.Error(), ref+" does not exist in registry "+host, "404 Not Found")
+		testenv.MustContain(t, "error", err.Error(), ref+" does not exist in registry "+host, "404 Not Found")
 		if errors.Is(err, ErrUnexpected) || errors.Is(err, ErrUnauthorized) {
 			t.Errorf("an error has one kind: %v", err)
 		}
@@ -186,7 +187,7 @@ func TestResolveErrorKinds(t *testing.T) {
 				t.Errorf("status %d host %s", re.Status, re.Host)
 			}
 			for _, w := range tt.want {
-				mustContain(t, "error", err.Error(), strings.ReplaceAll(w, "HOST", host))
+				testenv.MustContain(t, "error", err.Error(), strings.ReplaceAll(w, "HOST", host))
 			}
 			if strings.Contains(err.Error(), pass) {
 				t.Errorf("the password leaked: %v", err)
@@ -207,7 +208,7 @@ func TestResolveNetworkErrors(t *testing.T) {
 		if !errors.Is(err, ErrUnreachable) {
 			t.Fatalf("want ErrUnreachable: %#v", err)
 		}
-		mustContain(t, "error", err.Error(), "cannot reach registry 127.0.0.1:1", "connection refused")
+		testenv.MustContain(t, "error", err.Error(), "cannot reach registry 127.0.0.1:1", "connection refused")
 	})
 	t.Run("plain HTTP without insecure", func(t *testing.T) {
 		host := registrytest.Start(t, nil)
@@ -222,7 +223,7 @@ func TestResolveNetworkErrors(t *testing.T) {
 		if !errors.Is(err, ErrPlainHTTP) {
 			t.Fatalf("want ErrPlainHTTP: %#v", err)
 		}
-		mustContain(t, "error", err.Error(), "registry "+host+" did not answer over HTTPS", "insecure: true")
+		testenv.MustContain(t, "error", err.Error(), "registry "+host+" did not answer over HTTPS", "insecure: true")
 		cnt.Check(t, map[string]int{}, registrytest.Manifests)
 	})
 
@@ -248,7 +249,7 @@ func TestResolveNetworkErrors(t *testing.T) {
 		if !errors.Is(err, ErrTLS) {
 			t.Fatalf("want ErrTLS: %#v", err)
 		}
-		mustContain(t, "error", err.Error(), "TLS with registry "+host+" failed", "certificate", "SSL_CERT_FILE")
+		testenv.MustContain(t, "error", err.Error(), "TLS with registry "+host+" failed", "certificate", "SSL_CERT_FILE")
 	})
 }
 
@@ -291,7 +292,7 @@ func TestResolveGETFallback(t *testing.T) {
 			if d.Digest.String() != string(img) || d.Method != http.MethodGet || d.Manifest == nil {
 				t.Errorf("want the digest by GET: %+v", d)
 			}
-			mustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead")
+			testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead")
 			cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1}, registrytest.Manifests)
 		})
 	}
@@ -318,7 +319,7 @@ func TestRetryThenPass(t *testing.T) {
 		t.Fatalf("want the digest after retries: %v", err)
 	}
 	// Retry-After (1s) is capped by the policy's Max (10ms).
-	mustContain(t, "notes", strings.Join(res.Notes, "\n"), "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
 	cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3}, registrytest.Manifests)
 }
 
@@ -335,7 +336,7 @@ func TestRetryHonoursDeadline(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("want ErrUnavailable: %#v", err)
 	}
-	mustContain(t, "error", err.Error(), "502 Bad Gateway (gave up after 1 attempts: the next would start after the gate's timeout)")
+	testenv.MustContain(t, "error", err.Error(), "502 Bad Gateway (gave up after 1 attempts: the next would start after the gate's timeout)")
 	if ctx.Err() != nil {
 		t.Errorf("the client waited for its deadline instead of giving up: %v", err)
 	}
@@ -417,7 +418,7 @@ func TestListTags(t *testing.T) {
 	if !errors.Is(err, ErrNotFound) || !errors.As(err, &re) || re.Status != http.StatusNotFound {
 		t.Fatalf("want ErrNotFound: %#v", err)
 	}
-	mustContain(t, "error", err.Error(), "repository "+host+"/team/nope does not exist in registry "+host, "404 Not Found", "NAME_UNKNOWN")
+	testenv.MustContain(t, "error", err.Error(), "repository "+host+"/team/nope does not exist in registry "+host, "404 Not Found", "NAME_UNKNOWN")
 }
 
 // Registries page long tag lists (GHCR, Harbor): every page is read.
@@ -503,7 +504,7 @@ func TestListTagsFaults(t *testing.T) {
 			if !errors.Is(err, tt.kind) {
 				t.Fatalf("want %v: %#v", tt.kind, err)
 			}
-			mustContain(t, "error", err.Error(), strings.ReplaceAll(tt.want, "HOST", host))
+			testenv.MustContain(t, "error", err.Error(), strings.ReplaceAll(tt.want, "HOST", host))
 			cnt.Check(t, map[string]int{"GET /v2/app/tags/list": tt.lists}, registrytest.TagList)
 		})
 	}

@@ -60,15 +60,6 @@ func describe(r gates.Result) string {
 	return b.String()
 }
 
-func mustContain(t testing.TB, what, s string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(s, w) {
-			t.Errorf("%s does not contain %q:\n%s", what, w, s)
-		}
-	}
-}
-
 func platform(t testing.TB, s string) v1.Platform {
 	t.Helper()
 	p, err := v1.ParsePlatform(s)

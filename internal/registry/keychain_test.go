@@ -13,6 +13,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // resolveAuth runs the gate's keychain for repo and returns the credentials
@@ -72,7 +73,7 @@ func TestGHCRToken(t *testing.T) {
 	if m.Redact(token) != "***" {
 		t.Error("the token was not masked")
 	}
-	mustContain(t, "source", creds.describe("ghcr.io"), "the GitHub token", `"octocat"`)
+	testenv.MustContain(t, "source", creds.describe("ghcr.io"), "the GitHub token", `"octocat"`)
 
 	// Any non-empty user name works with GHCR; without GITHUB_ACTOR one is made up.
 	env.Getenv = func(string) string { return "" }
@@ -91,7 +92,7 @@ func TestGHCRToken(t *testing.T) {
 	if ac.Username != "me" || !strings.HasPrefix(ac.Password, "pat-") {
 		t.Errorf("username-env/password-env did not win: %q", ac.Username)
 	}
-	mustContain(t, "source", creds.describe("ghcr.io"), "username-env/password-env (U, P)")
+	testenv.MustContain(t, "source", creds.describe("ghcr.io"), "username-env/password-env (U, P)")
 }
 
 func TestDockerHubKeys(t *testing.T) {
@@ -104,7 +105,7 @@ func TestDockerHubKeys(t *testing.T) {
 		if ac.Username != "hubuser" {
 			t.Errorf("%s: Docker Hub's config key not found: %+v", repo, ac.Username)
 		}
-		mustContain(t, "source", creds.describe("index.docker.io"), `auths entry "https://index.docker.io/v1/"`)
+		testenv.MustContain(t, "source", creds.describe("index.docker.io"), `auths entry "https://index.docker.io/v1/"`)
 	}
 	for key, want := range map[string]string{
 		"https://index.docker.io/v1/": "index.docker.io",
@@ -164,7 +165,7 @@ func TestCredentialHelpers(t *testing.T) {
 	if ac.Username != "helperuser" || ac.Password != secret || m.Redact(secret) != "***" {
 		t.Errorf("credHelpers: %q (masked %v)", ac.Username, m.Redact(secret) == "***")
 	}
-	mustContain(t, "source", creds.describe("registry.example.com"), "credential helper docker-credential-fake")
+	testenv.MustContain(t, "source", creds.describe("registry.example.com"), "credential helper docker-credential-fake")
 
 	// credsStore answers for registries without their own helper.
 	if ac, _, _ := resolveAuth(t, env, envVars{}, "docker.io/library/nginx"); ac.Username != "hubuser" {
@@ -179,14 +180,14 @@ func TestCredentialHelpers(t *testing.T) {
 	if *ac != (authn.AuthConfig{}) {
 		t.Errorf("want anonymous: %+v", ac)
 	}
-	mustContain(t, "source", creds.describe("nothing.example.com"), "docker-credential-store", "has none for nothing.example.com")
+	testenv.MustContain(t, "source", creds.describe("nothing.example.com"), "docker-credential-store", "has none for nothing.example.com")
 	// A helper that is not installed: anonymous (public images still work),
 	// and a 401 would say why.
 	ac, creds, _ = resolveAuth(t, env, envVars{}, "other.example.com/api")
 	if *ac != (authn.AuthConfig{}) {
 		t.Errorf("want anonymous: %+v", ac)
 	}
-	mustContain(t, "source", creds.describe("other.example.com"), "docker-credential-missing is not on PATH")
+	testenv.MustContain(t, "source", creds.describe("other.example.com"), "docker-credential-missing is not on PATH")
 }
 
 // testenvSh skips where no POSIX shell runs the helper scripts.

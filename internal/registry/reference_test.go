@@ -3,6 +3,8 @@ package registry
 import (
 	"strings"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestRepoSpelling(t *testing.T) {
@@ -41,7 +43,7 @@ func TestParseReference(t *testing.T) {
 				t.Errorf("%q: want an error, got %s", tt.in, ref)
 				continue
 			}
-			mustContain(t, "error", err.Error(), strings.Split(w, "|")...)
+			testenv.MustContain(t, "error", err.Error(), strings.Split(w, "|")...)
 			continue
 		}
 		if err != nil || ref.String() != tt.want {
@@ -69,7 +71,7 @@ func TestParseRepository(t *testing.T) {
 				t.Errorf("%q: want an error, got %s", tt.in, repo)
 				continue
 			}
-			mustContain(t, "error", err.Error(), strings.Split(w, "|")...)
+			testenv.MustContain(t, "error", err.Error(), strings.Split(w, "|")...)
 			continue
 		}
 		if err != nil || repo.String() != tt.want {

@@ -1,6 +1,8 @@
-// Package testenv lets integration tests find and start the real programs
-// they test against (prometheus, docker-registry, skopeo, ...) on free
-// 127.0.0.1 ports.
+// Package testenv is what tests across release-gate share: it finds and
+// starts the real programs they test against (prometheus, docker-registry,
+// skopeo, ...) on free 127.0.0.1 ports, builds fake secrets at run time and
+// checks that text says what it must. It imports only the standard library,
+// so that the tests of any package can use it.
 package testenv
 
 import (
