@@ -93,17 +93,19 @@ func (g *gitleaksDetector) scanFiles(ctx context.Context, root string, files []s
 		wg      sync.WaitGroup
 	)
 	files = largestFirst(root, g.withoutAllowlisted(files))
-	workers := runtime.GOMAXPROCS(0)
+	// Twice the cores: while one worker waits for a file, another matches.
+	workers := 2 * runtime.GOMAXPROCS(0)
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, fragmentSize)
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) || ctx.Err() != nil {
 					return
 				}
-				if err := scanFile(ctx, d, root, files[i]); err != nil {
+				if err := scanFile(ctx, d, root, files[i], buf); err != nil {
 					errMu.Lock()
 					readErr = append(readErr, err.Error())
 					errMu.Unlock()
@@ -173,9 +175,19 @@ func warmRegexEngine() {
 	}
 }
 
-// scanFile scans one file. A file that vanished or is not a regular file
-// (a symlink, a submodule) is not an error: there is nothing to read.
-func scanFile(ctx context.Context, d *detect.Detector, root, rel string) error {
+// fragmentSize is how much of a file gitleaks reads into one fragment (its
+// own default; the size decides where fragments split, so where matches
+// can be found).
+const fragmentSize = 100 * 1000
+
+// scanFile scans one file, reading it into buf (fragmentSize bytes). A file
+// that vanished or is not a regular file (a symlink, a submodule) is not an
+// error: there is nothing to read.
+//
+// gitleaks allocates a new buffer for every file when none is given, most
+// of the memory a tree scan allocates; one per worker is enough, as each
+// fragment is scanned before the next is read.
+func scanFile(ctx context.Context, d *detect.Detector, root, rel string, buf []byte) error {
 	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -192,7 +204,7 @@ func scanFile(ctx context.Context, d *detect.Detector, root, rel string) error {
 		return nil
 	}
 	var fragErr error
-	src := sources.File{Content: f, Path: rel, Config: &d.Config}
+	src := sources.File{Content: f, Path: rel, Config: &d.Config, Buffer: buf}
 	err = src.Fragments(ctx, func(fr sources.Fragment, err error) error {
 		if err != nil {
 			if fragErr == nil {
