@@ -383,3 +383,15 @@ func TestRepositoryPassesItsOwnGate(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+func TestImageInputsConfigureStagingDigest(t *testing.T) {
+	dir := repo(t, map[string]string{"a.txt": "a\n"})
+	r := runIn(t, map[string]string{"INPUT_IMAGE": "ghcr.io/org/api:abc", "INPUT_STAGING-IMAGE": "ghcr.io/org/api:staging"}, "validate", "-C", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, "gates configured: secret-scan, staging-digest") {
+		t.Errorf("exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = runIn(t, map[string]string{"INPUT_IMAGE": "ghcr.io/org/api:abc"}, "validate", "-C", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "image and staging-image go together") {
+		t.Errorf("one input alone: exit %d %q", r.code, r.stderr)
+	}
+}

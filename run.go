@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return gates.ExitUsage
 	}
 
-	opts, err := parseFlags(cmd, args, getenv, stderr)
+	opts, err := parseFlags(cmd, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usage)
 		return gates.ExitPass
@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 // options are the parsed command line, with action inputs folded in.
 type options struct {
-	configPath string // as given; "" for discovery
+	configPath string // absolute; "" for discovery
 	workspace  string // absolute
 	gates      []string
 	jsonPath   string
@@ -112,7 +112,7 @@ type inputs struct {
 	base, head, image, stagingImage string
 }
 
-func parseFlags(cmd string, args []string, getenv func(string) string, stderr io.Writer) (*options, error) {
+func parseFlags(cmd string, args []string, getenv func(string) string) (*options, error) {
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var o options
@@ -179,8 +179,8 @@ func parseFlags(cmd string, args []string, getenv func(string) string, stderr io
 	o.workspace = abs
 	// Paths given as flags are relative to where the user is (to DIR with
 	// -C, as with git -C); paths given as action inputs to the workspace.
-	base := dir
-	if base == "" {
+	base := o.workspace
+	if dir == "" {
 		if base, err = os.Getwd(); err != nil {
 			return nil, err
 		}
@@ -260,7 +260,9 @@ func loadPlan(o *options, getenv func(string) string) (*plan, error) {
 	case err != nil:
 		return nil, err
 	}
-	applyInputs(file, o.inputs)
+	if err := applyInputs(file, o.inputs); err != nil {
+		return nil, err
+	}
 
 	p := &plan{configName: file.Path, timeout: file.Timeout}
 	if p.timeout == 0 {
@@ -330,7 +332,7 @@ func displayPath(workspace, path string) string {
 }
 
 // applyInputs lets action inputs override (or create) gate settings.
-func applyInputs(f *config.File, in inputs) {
+func applyInputs(f *config.File, in inputs) error {
 	if s := f.Section("secret-scan"); s != nil {
 		if in.base != "" {
 			s.Set("base", in.base)
@@ -342,6 +344,9 @@ func applyInputs(f *config.File, in inputs) {
 	if in.image != "" || in.stagingImage != "" {
 		s := f.Section("staging-digest")
 		if s == nil {
+			if in.image == "" || in.stagingImage == "" {
+				return errors.New("the action inputs image and staging-image go together: staging-digest compares the two, and " + f.Path + " does not configure it; set both inputs, or configure gates.staging-digest")
+			}
 			s = config.NewSection(f.Path, "staging-digest")
 			f.Sections = append(f.Sections, s)
 		}
@@ -352,6 +357,7 @@ func applyInputs(f *config.File, in inputs) {
 			s.Set("staging", in.stagingImage)
 		}
 	}
+	return nil
 }
 
 func asConfigErrors(err error, file string) config.Errors {
