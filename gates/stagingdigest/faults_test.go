@@ -385,3 +385,26 @@ func TestHang(t *testing.T) {
 		t.Errorf("want a timeout error: %s", describe(res))
 	}
 }
+
+// A proxy or login page answering 200 with HTML for every manifest must not
+// make two tags (one of them never pushed) "resolve" to the same digest.
+func TestLoginPageIsNotAManifest(t *testing.T) {
+	host := seedRegistry(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if registrytest.IsManifest(r) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Write([]byte("<html><body>Please sign in</body></html>"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(nil, nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", describe(res))
+	}
+	testenv.MustContain(t, "error", res.Err, "is not an image manifest")
+	if output(res, "pinned-image") != "" || output(res, "digest") != "" {
+		t.Errorf("no digest from a login page: %s", describe(res))
+	}
+}

@@ -168,7 +168,33 @@ func (c *Client) get(ctx context.Context, ref name.Reference) (*Descriptor, erro
 	if err != nil {
 		return nil, err
 	}
+	if err := checkManifest(ref, d); err != nil {
+		return nil, err
+	}
 	return &Descriptor{Ref: ref, Descriptor: d.Descriptor, Manifest: d.Manifest, Method: http.MethodGet}, nil
+}
+
+// checkManifest refuses a GET answer that is not a manifest. The library
+// hashes whatever body comes back, so a proxy or login page answering 200
+// with HTML for every tag would otherwise "resolve" two different tags to
+// the same digest. An answer labelled as a manifest is taken as one (an
+// index is parsed, and refused, where it is read); any other is accepted
+// only as a JSON object with a schemaVersion, which every manifest (Docker
+// schema 1 and 2, OCI image and index) has.
+func checkManifest(ref name.Reference, d *remote.Descriptor) error {
+	if mt := d.MediaType; mt.IsImage() || mt.IsIndex() || mt.IsSchema1() {
+		return nil
+	}
+	var probe struct {
+		SchemaVersion *json.Number `json:"schemaVersion"`
+	}
+	if json.Unmarshal(d.Manifest, &probe) == nil && probe.SchemaVersion != nil {
+		return nil
+	}
+	host := ref.Context().RegistryStr()
+	return &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
+		Msg: fmt.Sprintf("registry %s answered GET %s://%s%s with something that is not an image manifest (Content-Type %q, %d bytes); is a proxy or a login page in front of the registry?",
+			host, ref.Context().Scheme(), host, manifestPath(ref), d.MediaType, len(d.Manifest))}
 }
 
 // ListTags lists every tag of repo, following the registry's pages, in the

@@ -509,3 +509,35 @@ func TestListTagsFaults(t *testing.T) {
 		})
 	}
 }
+
+// A proxy or login page that answers 200 with HTML for every manifest is
+// not a registry answering: the library would hash the page, and two tags
+// would "resolve" to the same digest.
+func TestResolveNotAManifest(t *testing.T) {
+	loginPage := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if registrytest.IsManifest(r) {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Write([]byte("<html><body>Please sign in</body></html>"))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	host := registrytest.Seeded(t, loginPage, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
+	env := registrytest.Env(nil, nil)
+	c := newClient(t, &env)
+	for _, tt := range []struct {
+		name string
+		call func(context.Context, name.Reference) (*Descriptor, error)
+	}{{"Resolve", c.Resolve}, {"Get", c.Get}} {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := tt.call(context.Background(), mustRef(t, host+"/app:v1"))
+			var re *Error
+			if !errors.Is(err, ErrUnexpected) || !errors.As(err, &re) {
+				t.Fatalf("want ErrUnexpected, got %v %#v", d, err)
+			}
+			testenv.MustContain(t, "error", err.Error(), "registry "+host+" answered GET http://"+host+"/v2/app/manifests/v1 with something that is not an image manifest", `Content-Type "text/html; charset=utf-8"`)
+		})
+	}
+}

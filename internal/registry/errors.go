@@ -67,6 +67,10 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 // why) or when the failure is none of the known kinds.
 func (c *Client) classify(ctx context.Context, repo name.Repository, what string, err error) error {
 	host := repo.RegistryStr()
+	var explained *Error
+	if errors.As(err, &explained) {
+		return err
+	}
 	if isNotFound(err) {
 		return &Error{Kind: ErrNotFound, Host: host, Status: http.StatusNotFound, Err: err,
 			Msg: fmt.Sprintf("%s does not exist in registry %s (%s)", what, host, ShortError(err))}
