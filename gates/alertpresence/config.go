@@ -184,16 +184,17 @@ var (
 func parseBaseURL(raw string, suffixes ...string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return nil, fmt.Errorf("not a URL: %v", err)
+		// url.Parse quotes the whole text, password included.
+		return nil, fmt.Errorf("not a URL (not shown, as it may hold a password): check that a user name or password in it is percent-encoded")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("want an http:// or https:// URL, got %q", u.Redacted())
+		return nil, fmt.Errorf("want an http:// or https:// URL, got %q", shownURL(u))
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", u.Redacted())
+		return nil, fmt.Errorf("URL %q has no host", shownURL(u))
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("want a base URL without ?query or #fragment, got %q", u.Redacted())
+		return nil, fmt.Errorf("want a base URL without ?query or #fragment, got %q", shownURL(u))
 	}
 	p := strings.TrimRight(u.Path, "/")
 	for _, s := range suffixes {
@@ -204,6 +205,21 @@ func parseBaseURL(raw string, suffixes ...string) (*url.URL, error) {
 	}
 	u.Path, u.RawPath = p, ""
 	return u, nil
+}
+
+// shownURL is u for a configuration error: without its password, query
+// string and fragment, where a ${VAR} may have put a credential.
+func shownURL(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
+	s := c.Redacted()
+	if u.RawQuery != "" || u.ForceQuery {
+		s += "?…"
+	}
+	if u.Fragment != "" {
+		s += "#…"
+	}
+	return s
 }
 
 // checkGlob validates a files: pattern without touching the disk.

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/release-gate/release-gate/internal/configtest"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -116,6 +119,39 @@ func TestConfigErrors(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q:\n got %v\nwant %s", tc.section, err, tc.want)
+		}
+	}
+}
+
+// A URL that fails validation is reported without the password or query
+// string a ${VAR} put into it: configuration errors are printed, annotated
+// and written to the job summary before anything is masked.
+func TestConfigErrorsHideCredentials(t *testing.T) {
+	secret := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 24)
+	for _, tc := range []struct {
+		section, value, want string
+	}{
+		// A password with a character that must be percent-encoded.
+		{"prometheus: https://admin:${V}@prom:9090", "p%zz" + secret, "gates.alert-presence.prometheus: not a URL"},
+		{"alertmanager: https://admin:${V}@am:9093\nfiles: x.yml", "x#" + secret, "gates.alert-presence.alertmanager: not a URL"},
+		// A token in the query string.
+		{"prometheus: https://prom:9090/?token=${V}", secret, "want a base URL without ?query"},
+		{"prometheus: prom.example.com/?token=${V}", secret, "want an http:// or https:// URL"},
+	} {
+		getenv := func(k string) string {
+			if k == "V" {
+				return tc.value
+			}
+			return ""
+		}
+		_, err := Definition().New(configtest.Section(t, Name, tc.section, getenv))
+		if err == nil {
+			t.Errorf("%q: no error", tc.section)
+			continue
+		}
+		testenv.MustContain(t, "error", err.Error(), tc.want)
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("%q: the error shows the secret: %v", tc.section, err)
 		}
 	}
 }
