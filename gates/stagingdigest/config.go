@@ -108,8 +108,12 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	}
 	if e := c.StagingEndpoint; e != nil {
 		u, err := url.Parse(e.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, s.Errorf("staging-endpoint.url", "want an http:// or https:// URL, got %q", e.URL)
+		if err != nil {
+			// The text is not quoted: it may hold a password or token.
+			return nil, s.Errorf("staging-endpoint.url", "want an http:// or https:// URL; this one cannot be parsed (check that a user name or password in it is percent-encoded)")
+		}
+		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, s.Errorf("staging-endpoint.url", "want an http:// or https:// URL, got %q", endpointURL(e.URL))
 		}
 		if g.jsonPath, err = parseJSONPath(e.JSONPath); err != nil {
 			return nil, s.Errorf("staging-endpoint.json-path", "%v", err)

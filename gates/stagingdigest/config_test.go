@@ -138,3 +138,30 @@ func TestParseJSONPath(t *testing.T) {
 		}
 	}
 }
+
+// The endpoint's URL is refused without showing the credentials a ${VAR}
+// put into it (user info, query string): configuration errors are printed
+// and annotated before anything is masked.
+func TestConfigEndpointErrorHidesCredentials(t *testing.T) {
+	secret := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 24)
+	for _, url := range []string{
+		"staging.example.com/version?token=${V}",     // no scheme
+		"ftp://deploy:${V}@staging.example.com/v",    // wrong scheme
+		"https://deploy:${V}@staging.example.com/v%", // unparsable
+	} {
+		body := "image: ghcr.io/org/api:v1\nstaging: ghcr.io/org/api:staging\nstaging-endpoint: {url: '" + url + "', json-path: d}\n"
+		_, err := newGate(configtest.Section(t, Name, body, func(k string) string {
+			if k == "V" {
+				return secret
+			}
+			return ""
+		}))
+		if err == nil {
+			t.Fatalf("no error for %s", url)
+		}
+		testenv.MustContain(t, "error", err.Error(), "release-gate.yml:6:29", "gates.staging-digest.staging-endpoint.url", "want an http:// or https:// URL")
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
