@@ -261,11 +261,11 @@ func probeURL(base *url.URL, ref string) (*url.URL, error) {
 		return parseHTTPURL(ref)
 	}
 	if base == nil {
-		return nil, fmt.Errorf("%s is a path; set base-url (such as https://staging.example.com) or write the whole URL", ref)
+		return nil, fmt.Errorf("%s is a path; set base-url (such as https://staging.example.com) or write the whole URL", withoutQuery(ref))
 	}
 	r, err := url.Parse(ref)
 	if err != nil || r.Host != "" || r.Scheme != "" {
-		return nil, fmt.Errorf("want a path such as /health, or an http(s) URL, got %q", ref)
+		return nil, fmt.Errorf("want a path such as /health, or an http(s) URL, got %q", withoutQuery(ref))
 	}
 	u := *base
 	p := path.Join("/", base.Path, r.Path)
@@ -280,12 +280,30 @@ func probeURL(base *url.URL, ref string) (*url.URL, error) {
 	return &u, nil
 }
 
-// redactURLString drops the password of a URL written in the file.
+// redactURLString drops the password and the query string (where a token
+// may hide, as the probes' messages assume) of a URL written in the file.
 func redactURLString(raw string) string {
 	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
+		c := *u
+		c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
+		s := c.Redacted()
+		if u.RawQuery != "" {
+			s += "?…"
+		}
+		if u.Fragment != "" {
+			s += "#" + u.Fragment
+		}
+		return s
 	}
 	return "(an unparsable URL)"
+}
+
+// withoutQuery cuts the query string off a path written in the file.
+func withoutQuery(ref string) string {
+	if p, _, ok := strings.Cut(ref, "?"); ok {
+		return p + "?…"
+	}
+	return ref
 }
 
 func validHeaderName(h string) bool {

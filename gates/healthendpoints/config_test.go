@@ -118,3 +118,29 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+// A query string may hold a token (the gate leaves it out of every message
+// at run time); configuration errors, printed before anything is masked,
+// leave it out too.
+func TestConfigErrorsHideQuery(t *testing.T) {
+	secret := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 24)
+	for _, body := range []string{
+		"liveness: /health?token=${T}\n",                         // a path without base-url
+		"base-url: staging.example.com/?token=${T}\n",            // no scheme
+		"base-url: https://x\nreadiness: 'ftp://x/r?token=${T}'", // wrong scheme
+		"base-url: 'https://x/?token=${T}#top'\n",                // a fragment
+	} {
+		_, err := newGate(configtest.Section(t, Name, body, func(k string) string {
+			if k == "T" {
+				return secret
+			}
+			return ""
+		}))
+		if err == nil {
+			t.Fatalf("no error for:\n%s", body)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows the token: %v", err)
+		}
+	}
+}
