@@ -3,6 +3,7 @@ package healthendpoints
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -319,4 +320,25 @@ func TestExcerptHidesSecrets(t *testing.T) {
 		t.Errorf("a secret reached the report: %q", msg)
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message, "postgres://app:***@db:5432/app: refused")
+}
+
+// A secret the body holds encoded (base64, as a Basic header or a
+// Kubernetes secret's data) is cut out as well.
+func TestExcerptHidesEncodedSecrets(t *testing.T) {
+	tok := testenv.GitHubToken(t)
+	encoded := base64.StdEncoding.EncodeToString([]byte("deploy:" + tok))
+	srv := startService(t, &service{
+		ready: func(int) (int, string) {
+			return 503, "upstream refused Authorization: Basic " + encoded
+		},
+	})
+	res := run(t, "base-url: "+srv.URL, nil)
+	if res.Status != gates.StatusFail {
+		t.Fatalf("status %s, err %s", res.Status, res.Err)
+	}
+	msg := res.Findings[0].Message + strings.Join(res.Notes, "\n")
+	if strings.Contains(msg, encoded) || strings.Contains(msg, tok) {
+		t.Errorf("a secret reached the report: %q", msg)
+	}
+	testenv.MustContain(t, "finding", res.Findings[0].Message, "upstream refused Authorization: Basic ***")
 }

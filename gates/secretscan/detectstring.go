@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/report"
 )
 
 // Leak is a secret found in a string by DetectString: the rule that matched
@@ -100,6 +102,7 @@ func RedactString(ctx context.Context, text string) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("scanning for secrets: %w", err)
 	}
+	text = cutEncoded(text, findings)
 	for _, f := range findings {
 		for _, s := range []string{f.Secret, f.Match} {
 			if s != "" {
@@ -108,4 +111,54 @@ func RedactString(ctx context.Context, text string) (string, error) {
 		}
 	}
 	return text, nil
+}
+
+// cutEncoded replaces by *** the text of the findings whose secret is not
+// in text as it is: gitleaks found it by decoding (base64, hex, percent
+// encoding) and reports it decoded, at the place of the encoded text.
+func cutEncoded(text string, findings []report.Finding) string {
+	// Where each line starts: gitleaks counts a fragment's lines from 0,
+	// and columns from the newline before them (1-based on the first).
+	var newlines []int
+	for i := 0; i < len(text); i++ {
+		if text[i] == '\n' {
+			newlines = append(newlines, i)
+		}
+	}
+	lineBase := func(line int) int {
+		if line <= 0 || len(newlines) == 0 {
+			return 0
+		}
+		return newlines[min(line, len(newlines))-1]
+	}
+	type span struct{ start, end int }
+	var spans []span
+	for _, f := range findings {
+		if f.Secret != "" && strings.Contains(text, f.Secret) {
+			continue
+		}
+		start := lineBase(f.StartLine) + f.StartColumn - 1
+		end := lineBase(f.EndLine) + f.EndColumn
+		if start < 0 || end > len(text) || start >= end {
+			// Not where gitleaks says: hide the whole text rather than
+			// risk showing the secret.
+			return "***"
+		}
+		spans = append(spans, span{start, end})
+	}
+	// Merge overlapping spans, then cut from the end so that the offsets
+	// of the spans before stay right.
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	var merged []span
+	for _, sp := range spans {
+		if n := len(merged); n > 0 && sp.start <= merged[n-1].end {
+			merged[n-1].end = max(merged[n-1].end, sp.end)
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	for i := len(merged) - 1; i >= 0; i-- {
+		text = text[:merged[i].start] + "***" + text[merged[i].end:]
+	}
+	return text
 }

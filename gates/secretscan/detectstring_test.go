@@ -2,6 +2,7 @@ package secretscan
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -94,5 +95,31 @@ func TestRedactString(t *testing.T) {
 	}
 	if got, _ := RedactString(context.Background(), "all good: 42 requests"); got != "all good: 42 requests" {
 		t.Errorf("clean text changed: %q", got)
+	}
+}
+
+// gitleaks finds a secret inside base64 and reports it decoded: the
+// encoded text, which is what the input holds, must be cut out too.
+func TestRedactStringEncoded(t *testing.T) {
+	tok := testenv.GitHubToken(t)
+	b64 := base64.StdEncoding.EncodeToString([]byte(tok))
+	basic := base64.StdEncoding.EncodeToString([]byte("admin:" + tok))
+	for _, in := range []string{
+		"auth " + b64 + " rejected",
+		"503: upstream said\nAuthorization: Basic " + basic + "\nretry later",
+		"k8s secret data: {\"token\": \"" + b64 + "\"}",
+	} {
+		got, err := RedactString(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, secret := range []string{tok, b64, basic} {
+			if strings.Contains(got, secret) {
+				t.Errorf("%q still holds the secret (encoded)", got)
+			}
+		}
+		if !strings.Contains(got, "***") {
+			t.Errorf("nothing redacted: %q", got)
+		}
 	}
 }
