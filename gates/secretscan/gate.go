@@ -260,6 +260,21 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	if err != nil {
 		return nil, nil, "", fmt.Errorf("listing tracked files: %w", err)
 	}
+	// A file missing from the working tree is skipped when it is read
+	// (there is nothing to read); files a sparse checkout left out are
+	// tracked content the scan would silently never see.
+	absent, err := r.notCheckedOut(ctx)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("listing tracked files: %w", err)
+	}
+	if len(absent) > 0 {
+		verb, them := "are", "them"
+		if len(absent) == 1 {
+			verb, them = "is", "it"
+		}
+		return nil, nil, "", fmt.Errorf("%s %s not checked out (a sparse checkout), so the tree scan cannot read %s: %s; check out every file (actions/checkout without sparse-checkout)",
+			plural.Count(len(absent), "tracked file"), verb, them, strings.Join(firstN(absent, 5), ", "))
+	}
 	var files []string
 	var forbid []gates.Finding
 	submodules := 0

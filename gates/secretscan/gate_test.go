@@ -347,3 +347,28 @@ func TestGitleaksIgnoreAndBaseline(t *testing.T) {
 	res = scan(t, r.dir, "scope: tree\nbaseline: missing.json", gates.Event{})
 	wantStatus(t, res, gates.StatusError)
 }
+
+// A sparse checkout leaves tracked files out of the working tree: a tree
+// scan cannot read them, which must not read as "no secrets in them".
+func TestTreeSparseCheckoutIsAnError(t *testing.T) {
+	r := newRepo(t)
+	key := testenv.AWSKey(t)
+	r.commit("init", map[string]string{
+		"app/main.go":     "package main\n",
+		"infra/deploy.sh": "export AWS_ACCESS_KEY_ID=" + key + "\n",
+	})
+	r.git("sparse-checkout", "set", "app")
+
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	wantStatus(t, res, gates.StatusError)
+	testenv.MustContain(t, "error", res.Err, "1 tracked file is not checked out", "infra/deploy.sh", "sparse")
+	assertNoSecret(t, res, key)
+
+	// Checked out again, it is scanned.
+	r.git("sparse-checkout", "disable")
+	res = scan(t, r.dir, "scope: tree", gates.Event{})
+	wantStatus(t, res, gates.StatusFail)
+	if got := where(res.Findings); !slices.Equal(got, []string{"infra/deploy.sh:1 aws-access-token"}) {
+		t.Errorf("findings %v", got)
+	}
+}

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -81,4 +84,27 @@ func (r repo) prefix(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// notCheckedOut lists the tracked files (under the workspace, relative to
+// it) that git's skip-worktree bit keeps out of the working tree and that
+// are indeed not there: what a sparse checkout leaves out.
+func (r repo) notCheckedOut(ctx context.Context) ([]string, error) {
+	out, err := r.Git(ctx, "--literal-pathspecs", "ls-files", "-z", "-t")
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, entry := range bytes.Split(out, []byte{0}) {
+		// "<tag> <path>"; S is skip-worktree.
+		tag, path, ok := bytes.Cut(entry, []byte{' '})
+		if !ok || string(tag) != "S" {
+			continue
+		}
+		p := string(path)
+		if _, err := os.Lstat(filepath.Join(r.Dir(), filepath.FromSlash(p))); errors.Is(err, fs.ErrNotExist) {
+			files = append(files, p)
+		}
+	}
+	return files, nil
 }
