@@ -16,7 +16,6 @@ import (
 	"sync/atomic"
 
 	re2 "github.com/wasilibs/go-re2"
-	"github.com/zricethezav/gitleaks/v8/cmd/scm"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
@@ -231,16 +230,7 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, repoDir, logOpts str
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := sources.NewGitLogCmdContext(ctx, repoDir, logOpts)
-	if err != nil {
-		return nil, fmt.Errorf("starting git log: %w", err)
-	}
-	src := &sources.Git{
-		Cmd:    cmd,
-		Config: &d.Config,
-		Remote: &sources.RemoteInfo{Platform: scm.NoPlatform},
-		Sema:   d.Sema,
-	}
+	src := &gitLog{dir: repoDir, logOpts: logOpts}
 	if _, err := d.DetectSource(ctx, src); err != nil {
 		return nil, fmt.Errorf("scanning commits: %w", err)
 	}

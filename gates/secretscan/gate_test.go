@@ -372,3 +372,37 @@ func TestTreeSparseCheckoutIsAnError(t *testing.T) {
 		t.Errorf("findings %v", got)
 	}
 }
+
+// A git log that dies part-way without a word on stderr (killed for its
+// memory, a signal) has not listed every commit: the scan is incomplete,
+// whatever it found in the part it saw.
+func TestGitKilledMidScanFailsClosed(t *testing.T) {
+	real, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"a.txt": "hello\n"})
+	key := testenv.AWSKey(t)
+	r.commit("secret", map[string]string{"k.txt": "aws_access_key_id=" + key + "\n"})
+	// The newest commit comes first in git log's output and fills it past
+	// where git dies.
+	head := r.commit("bulk", map[string]string{"notes.md": strings.Repeat("Nothing to see in this line of notes.\n", 100)})
+
+	// git as usual, except that git log -p prints 2 KB and is killed.
+	bin := t.TempDir()
+	script := "#!/bin/sh\n" +
+		"case \" $* \" in *\" log -p \"*) \"" + real + "\" \"$@\" | head -c 2000; exit 137 ;; esac\n" +
+		"exec \"" + real + "\" \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	for _, body := range []string{"scope: diff", "scope: history"} {
+		res := scan(t, r.dir, body, gates.Event{Base: base, Head: head})
+		wantStatus(t, res, gates.StatusError)
+		testenv.MustContain(t, "error", res.Err, "git log", "exit status 137")
+		assertNoSecret(t, res, key)
+	}
+}
