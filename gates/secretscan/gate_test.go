@@ -406,3 +406,44 @@ func TestGitKilledMidScanFailsClosed(t *testing.T) {
 		assertNoSecret(t, res, key)
 	}
 }
+
+// git log output the diff parser cannot read past (here a hunk that
+// promises more lines than it has) must not end the scan early and
+// quietly: what follows it was never scanned.
+func TestUnreadableGitLogFailsClosed(t *testing.T) {
+	real, err := exec.LookPath("git")
+	if err != nil {
+		t.Skip("no git")
+	}
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"a.txt": "hello\n"})
+	head := r.commit("next", map[string]string{"b.txt": "world\n"})
+	key := testenv.AWSKey(t)
+
+	// What git log -p prints: a broken hunk, then a secret in 8 KB of diff.
+	var out strings.Builder
+	out.WriteString("commit " + head + "\nAuthor: t <t@example.com>\nDate:   Mon Jan 1 00:00:00 2024 +0000\n\n    next\n\n")
+	out.WriteString("diff --git a/b.txt b/b.txt\nnew file mode 100644\nindex 0000000..1111111\n--- /dev/null\n+++ b/b.txt\n@@ -0,0 +1,3 @@\n+world\n")
+	out.WriteString("diff --git a/c.txt b/c.txt\nnew file mode 100644\nindex 0000000..2222222\n--- /dev/null\n+++ b/c.txt\n@@ -0,0 +1,200 @@\n")
+	for i := 0; i < 199; i++ {
+		out.WriteString("+padding line of the file, nothing secret in it\n")
+	}
+	out.WriteString("+aws_access_key_id=" + key + "\n")
+	logFile := filepath.Join(t.TempDir(), "log.txt")
+	if err := os.WriteFile(logFile, []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	script := "#!/bin/sh\n" +
+		"case \" $* \" in *\" log -p \"*) cat \"" + logFile + "\"; exit 0 ;; esac\n" +
+		"exec \"" + real + "\" \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "git"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	res := scan(t, r.dir, "scope: diff", gates.Event{Base: base, Head: head})
+	wantStatus(t, res, gates.StatusError)
+	testenv.MustContain(t, "error", res.Err, "could not be read past some point")
+	assertNoSecret(t, res, key)
+}

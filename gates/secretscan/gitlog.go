@@ -129,11 +129,18 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	for range files {
 		// After a break, let the parser finish so that it and git can end.
 	}
+	// The parser stops at a diff it cannot read, silently: whatever git
+	// printed after it was never scanned. (Reading it also keeps git from
+	// blocking on a full pipe.)
+	unread, _ := io.Copy(io.Discard, stdout)
 	wg.Wait()
 	<-stderrDone
 	werr := cmd.Wait()
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if unread > 0 {
+		return fmt.Errorf("git log %s: its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", strings.Join(args[4:], " "), unread)
 	}
 	if werr != nil && !complained {
 		// (When git said why on stderr, that error is already logged.)
