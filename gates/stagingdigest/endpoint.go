@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/gates/secretscan"
 )
 
 // defaultEndpointTimeout bounds one read of the staging endpoint.
@@ -169,7 +170,7 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 	}
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, resp.Header.Get("Content-Type"), snippet(body))
+		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, resp.Header.Get("Content-Type"), snippet(redacted(parent, string(body))))
 	}
 	v, err := lookupJSONPath(doc, g.jsonPath)
 	if err != nil {
@@ -181,7 +182,7 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 	}
 	h, err := parseDigestValue(s)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, truncate(s, 120))
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, truncate(redacted(parent, s), 120))
 	}
 	return h, nil
 }
@@ -195,7 +196,19 @@ func parseDigestValue(s string) (v1.Hash, error) {
 	return v1.NewHash(s)
 }
 
-func snippet(b []byte) string { return truncate(strings.TrimSpace(string(b)), 60) }
+func snippet(s string) string { return truncate(strings.TrimSpace(s), 60) }
+
+// redacted is text the endpoint sent with every secret gitleaks' rules (and
+// a URL's password) find in it replaced by ***, for quoting in a message.
+// It is redacted whole, before any cut: a secret cut in half is no longer
+// recognised, and its half would be shown.
+func redacted(ctx context.Context, text string) string {
+	out, err := secretscan.RedactString(ctx, text)
+	if err != nil {
+		return "(not shown: " + err.Error() + ")"
+	}
+	return out
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -238,3 +238,41 @@ func TestLookupJSONPath(t *testing.T) {
 		}
 	}
 }
+
+// What the endpoint answers is quoted in errors only with secrets cut out,
+// even where the quote is cut short.
+func TestEndpointAnswerSecretsHidden(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	key := testenv.AWSKey(t)
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 20)
+
+	for _, tt := range []struct {
+		name   string
+		answer func(int, http.ResponseWriter)
+		secret string
+	}{
+		{"not JSON", func(_ int, w http.ResponseWriter) {
+			w.Write([]byte("boot failed: aws_access_key_id=" + key + " rejected by STS\n"))
+		}, key},
+		{"URL password", func(_ int, w http.ResponseWriter) {
+			w.Write([]byte("db down: postgres://app:" + pw + "@db.internal:5432/app\n"))
+		}, pw},
+		{"json-path value", func(_ int, w http.ResponseWriter) {
+			w.Write([]byte(`{"build": {"digest": "aws_access_key_id=` + key + `"}}`))
+		}, key},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url, _ := stagingService(t, tt.answer)
+			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+			if res.Status != gates.StatusError {
+				t.Fatalf("want error: %s", describe(res))
+			}
+			// Not even the part of it that fits in the quote.
+			if strings.Contains(describe(res), tt.secret[:12]) {
+				t.Errorf("the secret reached the result: %s", describe(res))
+			}
+		})
+	}
+}
