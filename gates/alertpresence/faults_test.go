@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // fakeServer answers each path with its handler and 404 otherwise. Fakes
@@ -232,6 +233,30 @@ func TestEvaluationAge(t *testing.T) {
 			wantErrorRules(t, res, ruleNotEvaluated)
 			if f := findingsOf(res, ruleNotEvaluated); len(f) == 1 && !strings.Contains(f[0].Message, tc.want) {
 				t.Errorf("message %q lacks %q", f[0].Message, tc.want)
+			}
+		})
+	}
+}
+
+// A server's answer is quoted in errors only with secrets cut out, even
+// where the quote is cut short.
+func TestAnswerSecretsHidden(t *testing.T) {
+	key := testenv.AWSKey(t)
+	pad := strings.Repeat("x", 170)
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"error page", answer(502, "text/plain", "upstream config: aws_access_key_id="+key+"\n")},
+		{"cut short", answer(502, "text/plain", pad+" aws_access_key_id="+key+"\n")},
+		{"not JSON", answer(200, "text/plain", "debug: aws_access_key_id="+key+"\n")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			url := fakeServer(t, map[string]http.HandlerFunc{"/api/v1/rules": tc.handler})
+			res := runGate(t, "prometheus: "+url, testEnv("", nil))
+			wantStatus(t, res, gates.StatusError)
+			if strings.Contains(dump(res), key[:8]) {
+				t.Errorf("the secret reached the result: %s", dump(res))
 			}
 		})
 	}

@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/release-gate/release-gate/gates/secretscan"
 )
 
 // maxResponse bounds an API answer read into memory (a large Prometheus
@@ -79,7 +81,7 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		msg := fmt.Sprintf("GET %s: %s", shown, resp.Status)
-		if excerpt := bodyExcerpt(body); excerpt != "" {
+		if excerpt := bodyExcerpt(ctx, body); excerpt != "" {
 			msg += ": " + excerpt
 		}
 		return &statusError{Code: resp.StatusCode, msg: msg + c.hint(resp.StatusCode, p)}
@@ -92,7 +94,7 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 		}
 		ct := resp.Header.Get("Content-Type")
 		return fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q; starts with %q): %v; is this the %s API? check the URL",
-			shown, ct, bodyExcerpt(body), err, c.server)
+			shown, ct, bodyExcerpt(ctx, body), err, c.server)
 	}
 	return nil
 }
@@ -122,10 +124,16 @@ func (c *apiClient) hint(status int, p string) string {
 	return ""
 }
 
-// bodyExcerpt is the first line of a body, short and printable.
-func bodyExcerpt(b []byte) string {
+// bodyExcerpt is the first line of a body, short and printable, with the
+// secrets gitleaks' rules (and a URL's password) find in it cut out. They
+// are cut before the line is: half a secret is no longer recognised.
+func bodyExcerpt(ctx context.Context, b []byte) string {
 	const max = 200
-	s := strings.TrimSpace(string(b[:min(len(b), 4*max)]))
+	s, err := secretscan.RedactString(ctx, string(b[:min(len(b), 20*max)]))
+	if err != nil {
+		return "(not shown: " + err.Error() + ")"
+	}
+	s = strings.TrimSpace(s[:min(len(s), 4*max)])
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
