@@ -342,3 +342,22 @@ func TestExcerptHidesEncodedSecrets(t *testing.T) {
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message, "upstream refused Authorization: Basic ***")
 }
+
+// The excerpt is cut to 200 bytes; a secret the cut falls in is cut out
+// all the same, not shown by halves.
+func TestExcerptHidesSecretsAtTheCut(t *testing.T) {
+	key := "AKIA" + rand.Text()[:16]
+	srv := startService(t, &service{
+		ready: func(int) (int, string) {
+			return 503, strings.Repeat("x", 170) + " aws_access_key_id=" + key + " rejected"
+		},
+	})
+	res := run(t, "base-url: "+srv.URL, nil)
+	if res.Status != gates.StatusFail {
+		t.Fatalf("status %s, err %s", res.Status, res.Err)
+	}
+	msg := res.Findings[0].Message + strings.Join(res.Notes, "\n")
+	if strings.Contains(msg, key[:8]) {
+		t.Errorf("part of a secret reached the report: %q", msg)
+	}
+}

@@ -89,7 +89,13 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyRead))
 	if a.excerpt == "" {
-		a.excerpt = excerpt(body)
+		// Secrets are cut out of the whole body before it is cut short:
+		// half a secret is no longer recognised, and would be shown.
+		if red, rerr := secretscan.RedactString(parent, string(body)); rerr == nil {
+			a.excerpt = excerpt([]byte(red))
+		} else {
+			a.excerpt = "(the body is not shown: " + rerr.Error() + ")"
+		}
 	}
 	if err != nil && a.excerpt == "" {
 		a.excerpt = "(the body could not be read: " + describeNetError(err).Error() + ")"
