@@ -395,3 +395,17 @@ func TestImageInputsConfigureStagingDigest(t *testing.T) {
 		t.Errorf("one input alone: exit %d %q", r.code, r.stderr)
 	}
 }
+
+// A configuration written as .github/release-gate.yaml is not the file
+// release-gate reads; running the built-in default instead would skip
+// every gate it configures and pass.
+func TestYamlExtensionIsNotSilentlyIgnored(t *testing.T) {
+	dir := repo(t, map[string]string{
+		".github/release-gate.yaml": "version: 1\ngates:\n  health-endpoints:\n    base-url: http://127.0.0.1:1\n",
+	})
+	r := runIn(t, nil, "check", "-C", dir)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	testenv.MustContain(t, "stderr", r.stderr, ".github/release-gate.yaml", ".github/release-gate.yml")
+}

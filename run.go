@@ -308,6 +308,12 @@ func loadConfig(o *options, known []string, getenv func(string) string) (*config
 	if path == "" {
 		def := filepath.Join(o.workspace, filepath.FromSlash(config.DefaultPath))
 		if _, err := os.Stat(def); errors.Is(err, fs.ErrNotExist) {
+			// A configuration under the other extension would otherwise be
+			// ignored, its gates skipped, and the run pass.
+			other := strings.TrimSuffix(config.DefaultPath, ".yml") + ".yaml"
+			if _, err := os.Stat(filepath.Join(o.workspace, filepath.FromSlash(other))); err == nil {
+				return nil, fmt.Errorf("%s is not read: the configuration is %s; rename the file, or name it with --config (the action's config input)", other, config.DefaultPath)
+			}
 			return builtinDefault(), nil
 		}
 		path = def
