@@ -140,11 +140,11 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 		return err
 	}
 	if unread > 0 {
-		return fmt.Errorf("git log %s: its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", strings.Join(args[4:], " "), unread)
+		return fmt.Errorf("git log %s: its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", strings.Join(args[3:], " "), unread)
 	}
 	if werr != nil && !complained {
 		// (When git said why on stderr, that error is already logged.)
-		return fmt.Errorf("git log %s: %w: it stopped before listing every commit, so the scan is incomplete", strings.Join(args[4:], " "), werr)
+		return fmt.Errorf("git log %s: %w: it stopped before listing every commit, so the scan is incomplete", strings.Join(args[3:], " "), werr)
 	}
 	return yieldErr
 }
