@@ -186,6 +186,25 @@ gates:
 	}
 }
 
+func TestEnvKeysAreNotExpanded(t *testing.T) {
+	src := "gates:\n  secret-scan:\n    token-env: ${SECRET}\n    headers-env: {Authorization: \"${SECRET}\"}\n    base: ${SECRET}\n"
+	f, err := Parse("rg.yml", []byte(src), Options{Getenv: env(map[string]string{"SECRET": "hunter2-value"}), Gates: testGates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		TokenEnv   string            `yaml:"token-env"`
+		HeadersEnv map[string]string `yaml:"headers-env"`
+		Base       string            `yaml:"base"`
+	}
+	if err := f.Section("secret-scan").Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if c.TokenEnv != "${SECRET}" || c.HeadersEnv["Authorization"] != "${SECRET}" || c.Base != "hunter2-value" {
+		t.Errorf("decoded %+v", c)
+	}
+}
+
 func TestExpand(t *testing.T) {
 	get := env(map[string]string{"A": "x", "EMPTY": ""})
 	tests := []struct {

@@ -7,7 +7,8 @@ import (
 )
 
 // expandNode replaces ${VAR} and ${VAR:-default} in every scalar value under
-// n (keys are left alone). A variable that is unset or empty, without a
+// n, except under keys ending in -env, whose values name variables (keys are
+// left alone). A variable that is unset or empty, without a
 // default, is an error: a release check must never run against "". $${ is
 // a literal ${.
 func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
@@ -24,8 +25,17 @@ func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
 				walk(c, false)
 			}
 		case yaml.MappingNode:
-			for i, c := range n.Content {
-				walk(c, i%2 == 0)
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key := n.Content[i]
+				walk(key, true)
+				// A key ending in -env names environment variables
+				// (token-env: PROM_TOKEN): its value is a name, and
+				// expanding ${PROM_TOKEN} there would put the secret itself
+				// into the configuration, and into any message about it.
+				if strings.HasSuffix(key.Value, "-env") {
+					continue
+				}
+				walk(n.Content[i+1], false)
 			}
 		case yaml.ScalarNode:
 			if isKey || !strings.Contains(n.Value, "$") {

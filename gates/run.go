@@ -127,11 +127,9 @@ func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, maske
 	}()
 
 	var out outcome
-	timedOut := false
 	select {
 	case out = <-done:
 	case <-gctx.Done():
-		timedOut = true
 		// Give a gate that honours its context a moment to return its own,
 		// more precise error; abandon one that does not.
 		select {
@@ -143,8 +141,9 @@ func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, maske
 	res := Result{Name: name, Mode: mode, Duration: time.Since(start)}
 
 	// A deadline overrides whatever the gate made of it: a gate cut short
-	// never proved anything, even if it returned no findings.
-	if cerr := gctx.Err(); cerr != nil && (timedOut || out.err != nil) {
+	// never proved anything, even if it returned no findings, and one that
+	// returns just as its deadline passes cannot tell which it was.
+	if cerr := gctx.Err(); cerr != nil {
 		out.err = deadlineError(ctx, job.Timeout, r.Timeout, cerr)
 	}
 	res.Status = statusOf(out.findings, out.err)

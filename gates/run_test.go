@@ -117,6 +117,22 @@ func TestGateTimeoutAbandonsUncooperativeGate(t *testing.T) {
 	}
 }
 
+// A gate that stops at its deadline without an error, and without findings,
+// did not prove anything: it must not pass.
+func TestGateReturningCleanAtItsDeadlineIsAnError(t *testing.T) {
+	r := Runner{}
+	res := r.Run(context.Background(), Env{}, []Job{{
+		Gate: gate("quits", func(ctx context.Context, _ *Env) ([]Finding, error) {
+			<-ctx.Done()
+			return nil, nil
+		}),
+		Timeout: 20 * time.Millisecond,
+	}})
+	if res[0].Status != StatusError {
+		t.Errorf("status %s %q", res[0].Status, res[0].Summary)
+	}
+}
+
 func TestRunTimeout(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)

@@ -104,7 +104,7 @@ func parseSettings(s *config.Section) (*settings, error) {
 		}
 	}
 	for _, k := range []struct{ key, value string }{{"token-env", c.TokenEnv}, {"alertmanager-token-env", c.AlertmanagerTokenEnv}} {
-		if k.value != "" && !envNameRE.MatchString(k.value) {
+		if k.value != "" && !config.ValidEnvName(k.value) {
 			return nil, s.Errorf(k.key, "want the name of an environment variable (such as PROMETHEUS_TOKEN), got %q; the token itself never goes in the file", k.value)
 		}
 	}
@@ -175,7 +175,6 @@ func parseSettings(s *config.Section) (*settings, error) {
 }
 
 var (
-	envNameRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	categoryNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 )
 
