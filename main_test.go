@@ -396,16 +396,20 @@ func TestImageInputsConfigureStagingDigest(t *testing.T) {
 	}
 }
 
-// A configuration written as .github/release-gate.yaml is not the file
-// release-gate reads; running the built-in default instead would skip
-// every gate it configures and pass.
-func TestYamlExtensionIsNotSilentlyIgnored(t *testing.T) {
-	dir := repo(t, map[string]string{
-		".github/release-gate.yaml": "version: 1\ngates:\n  health-endpoints:\n    base-url: http://127.0.0.1:1\n",
-	})
-	r := runIn(t, nil, "check", "-C", dir)
+// A configuration written as .github/release-gate.yaml is read too: running
+// the built-in default instead would skip every gate it configures and pass.
+func TestYamlExtensionIsRead(t *testing.T) {
+	cfg := "version: 1\ngates:\n  health-endpoints:\n    base-url: http://127.0.0.1:1\n"
+	dir := repo(t, map[string]string{".github/release-gate.yaml": cfg})
+	r := runIn(t, nil, "validate", "-C", dir)
+	if r.code != 0 || !strings.Contains(r.stdout, ".github/release-gate.yaml: valid; gates configured: health-endpoints") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Both files: which one configures the release is unclear, so neither.
+	dir = repo(t, map[string]string{".github/release-gate.yaml": cfg, ".github/release-gate.yml": cfg})
+	r = runIn(t, nil, "check", "-C", dir)
 	if r.code != 2 {
 		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
 	}
-	testenv.MustContain(t, "stderr", r.stderr, ".github/release-gate.yaml", ".github/release-gate.yml")
+	testenv.MustContain(t, "stderr", r.stderr, "both .github/release-gate.yml and its .yaml twin exist")
 }

@@ -301,22 +301,25 @@ func loadPlan(o *options, getenv func(string) string) (*plan, error) {
 }
 
 // loadConfig finds and parses the configuration: --config, else
-// INPUT_CONFIG, else .github/release-gate.yml if present, else the built-in
-// default.
+// INPUT_CONFIG, else .github/release-gate.yml (or .yaml) if present, else
+// the built-in default.
 func loadConfig(o *options, known []string, getenv func(string) string) (*config.File, error) {
 	path := o.configPath
 	if path == "" {
-		def := filepath.Join(o.workspace, filepath.FromSlash(config.DefaultPath))
-		if _, err := os.Stat(def); errors.Is(err, fs.ErrNotExist) {
-			// A configuration under the other extension would otherwise be
-			// ignored, its gates skipped, and the run pass.
-			other := strings.TrimSuffix(config.DefaultPath, ".yml") + ".yaml"
-			if _, err := os.Stat(filepath.Join(o.workspace, filepath.FromSlash(other))); err == nil {
-				return nil, fmt.Errorf("%s is not read: the configuration is %s; rename the file, or name it with --config (the action's config input)", other, config.DefaultPath)
+		var found []string
+		for _, name := range []string{config.DefaultPath, strings.TrimSuffix(config.DefaultPath, ".yml") + ".yaml"} {
+			p := filepath.Join(o.workspace, filepath.FromSlash(name))
+			if _, err := os.Stat(p); err == nil {
+				found = append(found, p)
 			}
-			return builtinDefault(), nil
 		}
-		path = def
+		switch len(found) {
+		case 0:
+			return builtinDefault(), nil
+		case 2:
+			return nil, fmt.Errorf("both %s and its .yaml twin exist: keep one, so it is clear which configures the release", config.DefaultPath)
+		}
+		path = found[0]
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
