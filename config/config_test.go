@@ -155,6 +155,25 @@ func TestSectionErrorfAndSet(t *testing.T) {
 	}
 }
 
+func TestInlineStructs(t *testing.T) {
+	type common struct {
+		MaxAge Duration `yaml:"max-age"`
+		Region string   `yaml:"region"`
+	}
+	var c struct {
+		common `yaml:",inline"`
+		Sets   []common `yaml:"sets"`
+	}
+	f, err := Parse("rg.yml", []byte("gates:\n  secret-scan:\n    max-age: 1h\n    sets: [{region: eu}]\n    regoin: x\n"), Options{Gates: testGates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertErrors(t, f.Section("secret-scan").Decode(&c), []string{`rg.yml:5:5: gates.secret-scan: unknown key "regoin" (did you mean "region"?); known keys: max-age, region, sets`})
+	if time.Duration(c.MaxAge) != time.Hour || len(c.Sets) != 1 || c.Sets[0].Region != "eu" {
+		t.Errorf("decoded %+v", c)
+	}
+}
+
 func TestMergeKeysAndAliases(t *testing.T) {
 	src := `
 x-defaults: &defaults

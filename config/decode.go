@@ -141,10 +141,11 @@ func (d *decoder) scalar(n *yaml.Node, path, want string) bool {
 	return true
 }
 
-// field is a struct field with its config key.
+// field is a struct field with its config key. index leads to it through
+// inlined structs (yaml:",inline"), as reflect.Value.FieldByIndex takes it.
 type field struct {
 	key      string
-	index    int
+	index    []int
 	required bool
 }
 
@@ -153,14 +154,24 @@ func fieldsOf(t reflect.Type) []field {
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
 		tag := sf.Tag.Get("yaml")
-		if tag == "-" || !sf.IsExported() {
+		name, opts, _ := strings.Cut(tag, ",")
+		if tag == "-" || !sf.IsExported() && !sf.Anonymous {
 			continue
 		}
-		name, opts, _ := strings.Cut(tag, ",")
+		if strings.Contains(opts, "inline") && sf.Type.Kind() == reflect.Struct {
+			for _, inner := range fieldsOf(sf.Type) {
+				inner.index = append([]int{i}, inner.index...)
+				fs = append(fs, inner)
+			}
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
 		if name == "" {
 			name = strings.ToLower(sf.Name)
 		}
-		fs = append(fs, field{key: name, index: i, required: strings.Contains(opts, "required")})
+		fs = append(fs, field{key: name, index: []int{i}, required: strings.Contains(opts, "required")})
 	}
 	return fs
 }
@@ -190,7 +201,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			continue
 		}
 		seen[key] = true
-		d.decode(kv.value, v.Field(f.index), path+"."+key)
+		d.decode(kv.value, v.FieldByIndex(f.index), path+"."+key)
 	}
 	for _, f := range fields {
 		if f.required && !seen[f.key] {

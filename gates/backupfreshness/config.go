@@ -31,27 +31,8 @@ type setConfig struct {
 // sectionConfig is the gate's section: one set at the top level, or a list
 // of sets under backups whose unset keys default to the top level's.
 type sectionConfig struct {
-	Name            string            `yaml:"name"`
-	Location        string            `yaml:"location"`
-	Pattern         string            `yaml:"pattern"`
-	PgBackRest      *pgbackrestConfig `yaml:"pgbackrest"`
-	MaxAge          *config.Duration  `yaml:"max-age"`
-	MinSize         *config.Size      `yaml:"min-size"`
-	MaxShrink       *percentage       `yaml:"max-shrink"`
-	Verify          *verifyList       `yaml:"verify"`
-	MaxDecompressed *config.Size      `yaml:"max-decompressed"`
-	Endpoint        string            `yaml:"endpoint"`
-	PathStyle       *bool             `yaml:"path-style"`
-	Region          string            `yaml:"region"`
-	Backups         []setConfig       `yaml:"backups"`
-}
-
-func (c sectionConfig) set() setConfig {
-	return setConfig{
-		Name: c.Name, Location: c.Location, Pattern: c.Pattern, PgBackRest: c.PgBackRest,
-		MaxAge: c.MaxAge, MinSize: c.MinSize, MaxShrink: c.MaxShrink, Verify: c.Verify,
-		MaxDecompressed: c.MaxDecompressed, Endpoint: c.Endpoint, PathStyle: c.PathStyle, Region: c.Region,
-	}
+	setConfig `yaml:",inline"`
+	Backups   []setConfig `yaml:"backups"`
 }
 
 type pgbackrestConfig struct {
@@ -74,7 +55,7 @@ func decodeSets(s *config.Section) ([]Set, error) {
 		if c.Location == "" && c.PgBackRest == nil {
 			return nil, s.Errorf("", "say where the backups are: location (a directory or s3://bucket/prefix), pgbackrest, or a list of sets under backups")
 		}
-		set, err := buildSet(s, "", c.set(), setConfig{})
+		set, err := buildSet(s, "", c.setConfig, setConfig{})
 		if err != nil {
 			return nil, err
 		}
@@ -88,7 +69,7 @@ func decodeSets(s *config.Section) ([]Set, error) {
 	if len(c.Backups) == 0 {
 		return nil, s.Errorf("backups", "the list is empty; list at least one set, or drop backups and configure one set at the top level")
 	}
-	defaults := c.set()
+	defaults := c.setConfig
 	sets := make([]Set, 0, len(c.Backups))
 	names := map[string]int{}
 	for i, bc := range c.Backups {
