@@ -58,29 +58,9 @@ func yamlError(rel string, err error) error {
 // aliases and YAML merge keys (<<: *defaults); an explicit key wins over a
 // merged one, as in YAML. Both are nil when m has no such key.
 func key(m *yaml.Node, k string) (keyNode, value *yaml.Node) {
-	m = resolve(m)
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	var merged []*yaml.Node
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		kn := m.Content[i]
-		if kn.Value == "<<" && kn.Style == 0 || kn.Tag == "!!merge" {
-			v := resolve(m.Content[i+1])
-			if v.Kind == yaml.SequenceNode {
-				merged = append(merged, v.Content...)
-			} else {
-				merged = append(merged, v)
-			}
-			continue
-		}
-		if kn.Value == k {
-			return kn, m.Content[i+1]
-		}
-	}
-	for _, mm := range merged {
-		if kn, v := key(mm, k); kn != nil {
-			return kn, v
+	for _, p := range pairs(m) {
+		if p[0].Value == k {
+			return p[0], p[1]
 		}
 	}
 	return nil, nil
