@@ -37,7 +37,8 @@ const progressEvery = 5 * time.Second
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 	glog := &scanLog{}
 	defer capture(glog)()
-	if slices.Contains(g.scopes(env), ScopeTree) {
+	scopes := g.scopes(env)
+	if slices.Contains(scopes, ScopeTree) {
 		warmRegexEngine()
 	}
 
@@ -59,7 +60,6 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		return nil, fmt.Errorf("reading the repository: %w", err)
 	}
 
-	scopes := g.scopes(env)
 	var rng *commitRange
 	if slices.Contains(scopes, ScopeDiff) {
 		if rng, err = g.resolveRange(ctx, r, env); err != nil {
