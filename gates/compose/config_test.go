@@ -2,11 +2,9 @@ package compose
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/release-gate/release-gate/internal/configtest"
-	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -87,13 +85,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := newGate(configtest.Section(t, Name, tt.body, nil))
-			if err == nil {
-				t.Fatalf("no error for:\n%s", tt.body)
-			}
-			if !strings.HasPrefix(err.Error(), tt.want[0]+":") {
-				t.Errorf("error %q is not at %s", err, tt.want[0])
-			}
-			testenv.MustContain(t, "error", err.Error(), tt.want[1:]...)
+			configtest.WantError(t, err, tt.want[0], tt.want[1:]...)
 		})
 	}
 }

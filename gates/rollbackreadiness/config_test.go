@@ -7,7 +7,6 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/configtest"
-	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 func TestConfigValid(t *testing.T) {
@@ -110,13 +109,7 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseGate(t, tt.body)
-			if err == nil {
-				t.Fatalf("no error for:\n%s", tt.body)
-			}
-			if !strings.HasPrefix(err.Error(), tt.want[0]+":") {
-				t.Errorf("error %q does not start with position %q", err, tt.want[0])
-			}
-			testenv.MustContain(t, "error", err.Error(), tt.want[1:]...)
+			configtest.WantError(t, err, tt.want[0], tt.want[1:]...)
 		})
 	}
 }

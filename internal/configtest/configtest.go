@@ -40,3 +40,20 @@ func Section(t testing.TB, gate, body string, getenv func(string) string) *confi
 	}
 	return f.Section(gate)
 }
+
+// WantError checks that err is a configuration error at pos ("file:line:col")
+// whose message holds every one of wants.
+func WantError(t testing.TB, err error, pos string, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error; want one at %s", pos)
+	}
+	if !strings.HasPrefix(err.Error(), pos+":") {
+		t.Errorf("error %q is not at %s", err, pos)
+	}
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+}
