@@ -78,6 +78,7 @@ func (m *Masker) RedactResult(r Result) Result {
 	if r.Findings != nil {
 		fs := make([]Finding, len(r.Findings))
 		for i, f := range r.Findings {
+			f.Rule = m.Redact(f.Rule)
 			f.Message = m.Redact(f.Message)
 			f.Pos.File = m.Redact(f.Pos.File)
 			fs[i] = f

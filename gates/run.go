@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 )
@@ -118,7 +119,10 @@ func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, maske
 		var out outcome
 		defer func() {
 			if p := recover(); p != nil {
-				rec.note("stack of the panic:\n" + string(debug.Stack()))
+				rec.note("stack of the panic:")
+				for _, line := range firstLines(string(debug.Stack()), maxStackLines) {
+					rec.note(line)
+				}
 				out = outcome{err: fmt.Errorf("internal error (panic: %v); please report this", p)}
 			}
 			done <- out
@@ -194,10 +198,23 @@ type recorder struct {
 	onProgress func(string)
 }
 
+// note records one note per line of s: a note is one line in every report.
 func (r *recorder) note(s string) {
 	r.mu.Lock()
-	r.notes = append(r.notes, s)
+	r.notes = append(r.notes, strings.Split(strings.TrimRight(s, "\n"), "\n")...)
 	r.mu.Unlock()
+}
+
+// maxStackLines bounds the lines of a panic's stack kept as notes.
+const maxStackLines = 40
+
+// firstLines returns the first n lines of s.
+func firstLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return lines
 }
 
 func (r *recorder) setSummary(s string) {

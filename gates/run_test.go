@@ -68,8 +68,16 @@ func TestStatuses(t *testing.T) {
 	if res[2].Err != "registry unreachable" {
 		t.Errorf("error text %q", res[2].Err)
 	}
-	if len(res[5].Notes) != 1 || !strings.Contains(res[5].Notes[0], "run_test.go") {
-		t.Errorf("a panic's stack is kept as a note: %q", res[5].Notes)
+	// A panic's stack is kept as notes, a line each (every report shows a
+	// note as one line).
+	stack := strings.Join(res[5].Notes, "\n")
+	if !strings.HasPrefix(stack, "stack of the panic:") || !strings.Contains(stack, "run_test.go") {
+		t.Errorf("a panic's stack is kept as notes: %q", res[5].Notes)
+	}
+	for _, n := range res[5].Notes {
+		if strings.Contains(n, "\n") {
+			t.Errorf("note %q is not one line", n)
+		}
 	}
 }
 

@@ -1,18 +1,19 @@
 package report
 
 import (
-	"strconv"
-
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	githubactions "github.com/sethvargo/go-githubactions"
-	"io"
 	"os"
+	"strconv"
 	"strings"
+
+	githubactions "github.com/sethvargo/go-githubactions"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // MaxAnnotations is how many annotations of each level GitHub shows for a
@@ -22,8 +23,9 @@ const MaxAnnotations = 10
 // GitHub writes what GitHub Actions reads: workflow commands (annotations,
 // masks) on stdout, the job summary and the step outputs.
 type GitHub struct {
-	// Stdout receives workflow commands.
-	Stdout io.Writer
+	// Stdout receives workflow commands: the process's guarded stdout, the
+	// only writer through which a command is written on purpose.
+	Stdout *sanitize.Writer
 	// SummaryPath is $GITHUB_STEP_SUMMARY; empty to skip the summary.
 	SummaryPath string
 	// OutputPath is $GITHUB_OUTPUT; empty to skip outputs.
@@ -34,7 +36,7 @@ type GitHub struct {
 func (g *GitHub) Mask(secret string) {
 	// A mask command holds one line; Masker.Add registers lines separately.
 	cmd := githubactions.Command{Name: "add-mask", Message: secret}
-	fmt.Fprintln(g.Stdout, cmd.String())
+	_ = g.Stdout.Command(cmd.String()) // escaped: always one line
 }
 
 // annotation is one workflow command that marks a problem.
@@ -46,11 +48,12 @@ type annotation struct {
 }
 
 // command formats the annotation as a workflow command, escaped by
-// go-githubactions as the Actions toolkit escapes it.
+// go-githubactions as the Actions toolkit escapes it. File, title and
+// message are untrusted text: each is made one line and inert first.
 func (a annotation) command() string {
 	props := githubactions.CommandProperties{}
 	if a.pos.File != "" {
-		props["file"] = a.pos.File
+		props["file"] = sanitize.Text(a.pos.File)
 		if a.pos.Line > 0 {
 			props["line"] = strconv.Itoa(a.pos.Line)
 			if a.pos.Col > 0 {
@@ -59,9 +62,9 @@ func (a annotation) command() string {
 		}
 	}
 	if a.title != "" {
-		props["title"] = a.title
+		props["title"] = sanitize.Text(a.title)
 	}
-	cmd := githubactions.Command{Name: string(a.level), Message: a.message, Properties: props}
+	cmd := githubactions.Command{Name: string(a.level), Message: sanitize.Text(a.message), Properties: props}
 	return cmd.String()
 }
 
@@ -107,7 +110,7 @@ func (g *GitHub) WriteAnnotations(run Run) (omitted int) {
 			continue
 		}
 		count[a.level]++
-		fmt.Fprintln(g.Stdout, a.command())
+		_ = g.Stdout.Command(a.command())
 	}
 	return omitted
 }
@@ -120,7 +123,7 @@ func (g *GitHub) WriteConfigError(err error) error {
 	if g.SummaryPath != "" {
 		var b strings.Builder
 		b.WriteString("## ❌ release-gate: configuration error\n\nNothing was checked. Fix the configuration:\n\n")
-		for i, line := range strings.Split(err.Error(), "\n") {
+		for i, line := range configErrorLines(err) {
 			if i == maxFindingsShown {
 				b.WriteString("- …\n")
 				break
@@ -136,13 +139,13 @@ func (g *GitHub) WriteConfigError(err error) error {
 
 func (g *GitHub) writeConfigAnnotations(err error) {
 	var list config.Errors
-	switch e := err.(type) {
-	case config.Errors:
-		list = e
-	case *config.Error:
-		list = config.Errors{e}
+	var one *config.Error
+	switch {
+	case errors.As(err, &list):
+	case errors.As(err, &one):
+		list = config.Errors{one}
 	default:
-		fmt.Fprintln(g.Stdout, annotation{level: gates.SeverityError, title: "release-gate: configuration error", message: err.Error()}.command())
+		_ = g.Stdout.Command(annotation{level: gates.SeverityError, title: "release-gate: configuration error", message: err.Error()}.command())
 		return
 	}
 	for i, e := range list {
@@ -150,23 +153,36 @@ func (g *GitHub) writeConfigAnnotations(err error) {
 			break
 		}
 		a := annotation{level: gates.SeverityError, pos: gates.Pos{File: e.File, Line: e.Line, Col: e.Col}, title: "release-gate: configuration error", message: e.Msg}
-		fmt.Fprintln(g.Stdout, a.command())
+		_ = g.Stdout.Command(a.command())
 	}
 }
 
+// configErrorLines lists a configuration error one problem per line.
+func configErrorLines(err error) []string {
+	var lines []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, sanitize.Text(l))
+		}
+	}
+	return lines
+}
+
 // WriteOutputs appends the step outputs to $GITHUB_OUTPUT, each with a
-// random heredoc delimiter so no value can forge another output.
+// random heredoc delimiter so no value can forge another output. Values are
+// one line: a later step may print one or paste it into a script.
 func (g *GitHub) WriteOutputs(outs []gates.Output) error {
 	if g.OutputPath == "" {
 		return nil
 	}
 	var b strings.Builder
 	for _, o := range outs {
+		v := sanitize.Text(o.Value)
 		delim := randomDelimiter()
-		for strings.Contains(o.Value, delim) {
+		for strings.Contains(v, delim) {
 			delim = randomDelimiter()
 		}
-		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.Name, delim, o.Value, delim)
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.Name, delim, v, delim)
 	}
 	return appendFile(g.OutputPath, b.String())
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // JSONReport is the JSON report of the contract (version 1). Fields may be
@@ -41,30 +43,34 @@ type JSONFinding struct {
 	Commit   string `json:"commit,omitempty"`
 }
 
-// NewJSONReport builds the JSON report of a run.
+// NewJSONReport builds the JSON report of a run. Every string in it is one
+// line and inert (sanitize.Text): a later step may print any field with jq.
 func NewJSONReport(run Run) JSONReport {
-	rep := JSONReport{Version: 1, Result: run.Verdict.Result, ExitCode: run.Verdict.Exit, Tool: run.Version, Config: run.Config, Gates: []JSONGate{}}
+	t := sanitize.Text
+	rep := JSONReport{Version: 1, Result: run.Verdict.Result, ExitCode: run.Verdict.Exit, Tool: t(run.Version), Config: t(run.Config), Gates: []JSONGate{}}
 	for _, r := range run.Results {
 		g := JSONGate{
-			Name:       r.Name,
+			Name:       t(r.Name),
 			Status:     string(r.Status),
 			Mode:       string(r.Mode),
 			DurationMS: r.Duration.Milliseconds(),
-			Summary:    r.Summary,
-			Error:      r.Err,
+			Summary:    t(r.Summary),
+			Error:      t(r.Err),
 			Findings:   []JSONFinding{},
-			Notes:      r.Notes,
+		}
+		for _, n := range r.Notes {
+			g.Notes = append(g.Notes, t(n))
 		}
 		for _, f := range r.Findings {
 			g.Findings = append(g.Findings, JSONFinding{
-				Rule: f.Rule, Severity: string(severityOf(r, f)), Message: f.Message,
-				File: f.Pos.File, Line: f.Pos.Line, Column: f.Pos.Col, Commit: f.Commit,
+				Rule: t(f.Rule), Severity: string(severityOf(r, f)), Message: t(f.Message),
+				File: t(f.Pos.File), Line: f.Pos.Line, Column: f.Pos.Col, Commit: t(f.Commit),
 			})
 		}
 		if len(r.Outputs) > 0 {
 			g.Outputs = map[string]string{}
 			for _, o := range r.Outputs {
-				g.Outputs[o.Name] = o.Value
+				g.Outputs[t(o.Name)] = t(o.Value)
 			}
 		}
 		rep.Gates = append(rep.Gates, g)

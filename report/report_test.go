@@ -13,6 +13,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -45,8 +46,9 @@ func sampleRun() Run {
 			Findings: []gates.Finding{
 				{Rule: "aws-access-token", Severity: gates.SeverityError, Pos: gates.Pos{File: "app/config.go", Line: 4, Col: 15}, Commit: "0123456789abcdef0123456789abcdef01234567", Message: "AWS access key. Rotate it."},
 				{Rule: "generic-api-key", Severity: gates.SeverityError, Pos: gates.Pos{File: "we|ird <b>na*me</b>\n::error::x, y: z%.txt", Line: 1}, Message: "<script>alert(1)</script> | @admin [link](http://x) `code`"},
+				{Rule: "##[add-mask]rule", Severity: gates.SeverityError, Pos: gates.Pos{File: "##[error]x.txt", Line: 2}, Message: "\u200b::warning::zero width"},
 			},
-			Notes: []string{"rules: 222 gitleaks default rules"},
+			Notes: []string{"rules: 222 gitleaks default rules", "db-1\n::error title=X::y.sql.gz"},
 		},
 		{
 			Name: "staging-digest", Status: gates.StatusPass, Mode: gates.ModeEnforce, Duration: 310 * time.Millisecond,
@@ -136,7 +138,7 @@ func TestSummaryStaysUnderTheLimit(t *testing.T) {
 
 func TestAnnotations(t *testing.T) {
 	var b bytes.Buffer
-	gh := &GitHub{Stdout: &b}
+	gh := &GitHub{Stdout: sanitize.NewWriter(&b)}
 	omitted := gh.WriteAnnotations(sampleRun())
 	golden(t, "annotations.golden", b.String())
 	if omitted != 0 {
@@ -153,7 +155,7 @@ func TestAnnotationsAreCappedPerLevel(t *testing.T) {
 	run.Results[0].Findings = fs
 	run.Results[3].Findings = fs[:12] // warn mode: warnings
 	var b bytes.Buffer
-	omitted := (&GitHub{Stdout: &b}).WriteAnnotations(run)
+	omitted := (&GitHub{Stdout: sanitize.NewWriter(&b)}).WriteAnnotations(run)
 	errs, warns := strings.Count(b.String(), "::error "), strings.Count(b.String(), "::warning ")
 	if errs != MaxAnnotations || warns != MaxAnnotations {
 		t.Errorf("%d errors and %d warnings annotated", errs, warns)
@@ -165,8 +167,10 @@ func TestAnnotationsAreCappedPerLevel(t *testing.T) {
 }
 
 func TestEscaping(t *testing.T) {
-	a := annotation{level: gates.SeverityError, pos: gates.Pos{File: "a:b,c%\n.txt", Line: 3}, title: "t: x", message: "100% done\r\nnext"}
-	if got, want := a.command(), "::error file=a%3Ab%2Cc%25%0A.txt,line=3,title=t%3A x::100%25 done%0D%0Anext"; got != want {
+	// Line breaks are shown as \n and \r before escaping: an annotation's
+	// message and properties are one line whatever the runner unescapes.
+	a := annotation{level: gates.SeverityError, pos: gates.Pos{File: "a:b,c%\n.txt", Line: 3}, title: "t: x", message: "100% done\r\nnext %0A::error::x"}
+	if got, want := a.command(), `::error file=a%3Ab%2Cc%25\n.txt,line=3,title=t%3A x::100%25 done\r\nnext %250A::error::x`; got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
@@ -179,7 +183,7 @@ func TestOutputsUseRandomDelimiters(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := parseOutputs(t, path)
-	if got["result"] != "fail" || got["digest"] != hostile || len(got) != 2 {
+	if got["result"] != "fail" || got["digest"] != `x\nresult<<EOF\npass\nEOF` || len(got) != 2 {
 		t.Errorf("outputs %q", got)
 	}
 }
@@ -259,7 +263,7 @@ func TestSARIF(t *testing.T) {
 func TestConfigErrorReport(t *testing.T) {
 	dir := t.TempDir()
 	var b bytes.Buffer
-	gh := &GitHub{Stdout: &b, SummaryPath: filepath.Join(dir, "summary"), OutputPath: filepath.Join(dir, "out")}
+	gh := &GitHub{Stdout: sanitize.NewWriter(&b), SummaryPath: filepath.Join(dir, "summary"), OutputPath: filepath.Join(dir, "out")}
 	err := config.Errors{{File: ".github/release-gate.yml", Line: 3, Col: 5, Msg: `gates.secret-scan: unknown key "scoep"`}}
 	if werr := gh.WriteConfigError(err); werr != nil {
 		t.Fatal(werr)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // SARIF 2.1.0, as much of it as code scanning needs: a rule per finding kind
@@ -89,17 +90,17 @@ func NewSARIF(run Run) any {
 			if f.Pos.File == "" {
 				continue
 			}
-			id := r.Name
+			id := sanitize.Text(r.Name)
 			if f.Rule != "" {
-				id += "/" + f.Rule
+				id += "/" + sanitize.Text(f.Rule)
 			}
 			if _, ok := rules[id]; !ok {
-				rules[id] = r.Name + ": " + f.Rule
+				rules[id] = sanitize.Text(r.Name + ": " + f.Rule)
 			}
 			res := sarifResult{
 				RuleID:  id,
 				Level:   sarifLevel(severityOf(r, f)),
-				Message: sarifMessage{Text: findingText(f)},
+				Message: sarifMessage{Text: sanitize.Text(findingText(f))},
 				Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 					ArtifactLocation: sarifArtifact{URI: fileURI(f.Pos.File), URIBaseID: "%SRCROOT%"},
 				}}},
@@ -108,7 +109,7 @@ func NewSARIF(run Run) any {
 				res.Locations[0].PhysicalLocation.Region = &sarifRegion{StartLine: f.Pos.Line, StartColumn: f.Pos.Col}
 			}
 			if f.Commit != "" {
-				res.PartialFingerprints = map[string]string{"commitSha": f.Commit}
+				res.PartialFingerprints = map[string]string{"commitSha": sanitize.Text(f.Commit)}
 			}
 			results = append(results, res)
 		}
@@ -118,7 +119,7 @@ func NewSARIF(run Run) any {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	driver := sarifDriver{Name: "release-gate", Version: run.Version, InformationURI: "https://github.com/release-gate/release-gate", Rules: []sarifRule{}}
+	driver := sarifDriver{Name: "release-gate", Version: sanitize.Text(run.Version), InformationURI: "https://github.com/release-gate/release-gate", Rules: []sarifRule{}}
 	for _, id := range ids {
 		driver.Rules = append(driver.Rules, sarifRule{ID: id, ShortDescription: sarifMessage{Text: rules[id]}})
 	}

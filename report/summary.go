@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // MaxSummaryBytes bounds the job summary. GitHub drops a step summary over
@@ -134,10 +135,11 @@ func icon(status string) string {
 	return ""
 }
 
-// md escapes untrusted text for a Markdown table cell or list item: it can
-// neither break the table, nor start formatting, links or HTML, nor mention
-// anyone. Line breaks become spaces.
+// md escapes untrusted text for a Markdown table cell or list item: it is
+// made one line by sanitize.Text, then it can neither break the table, nor
+// start formatting, links or HTML, nor mention anyone.
 func md(s string) string {
+	s = sanitize.Text(s)
 	var b strings.Builder
 	b.Grow(len(s) + 8)
 	for _, r := range s {
