@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -18,7 +19,7 @@ func readEvent(getenv func(string) string) (gates.Event, error) {
 	if path == "" {
 		return ev, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, maxEventBytes)
 	if err != nil {
 		return ev, fmt.Errorf("reading the GitHub event payload: %w", err)
 	}
@@ -56,5 +57,45 @@ func readEvent(getenv func(string) string) (gates.Event, error) {
 	if strings.Trim(ev.Head, "0") == "" {
 		ev.Head = ""
 	}
+	for _, sha := range []struct{ name, value string }{{"base", ev.Base}, {"head", ev.Head}} {
+		if sha.value != "" && !isCommitID(sha.value) {
+			return ev, fmt.Errorf("reading the GitHub event payload %s: the %s commit %q is not a commit id (40 or 64 hexadecimal digits)", path, sha.name, sha.value)
+		}
+	}
 	return ev, nil
+}
+
+// maxEventBytes bounds the event payload read into memory; GitHub's are
+// far smaller.
+const maxEventBytes = 64 << 20
+
+// readCapped reads a file of at most max bytes.
+func readCapped(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d MiB", path, max>>20)
+	}
+	return data, nil
+}
+
+// isCommitID reports whether s is a full SHA-1 or SHA-256 commit id.
+func isCommitID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

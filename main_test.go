@@ -347,13 +347,15 @@ func TestActionConfigErrorAnnotatesTheFile(t *testing.T) {
 
 func TestEventParsing(t *testing.T) {
 	dir := t.TempDir()
+	b1, h1 := strings.Repeat("b1", 20), strings.Repeat("a1", 20)
+	b2, h2 := strings.Repeat("b2", 32), strings.Repeat("a2", 32) // SHA-256 repositories
 	for _, tt := range []struct {
 		name, payload, base, head string
 	}{
-		{"pull_request", `{"pull_request":{"base":{"sha":"b1"},"head":{"sha":"h1"}}}`, "b1", "h1"},
-		{"push", `{"before":"b2","after":"h2"}`, "b2", "h2"},
-		{"push", `{"before":"0000000000000000000000000000000000000000","after":"h3"}`, "", "h3"},
-		{"merge_group", `{"merge_group":{"base_sha":"b4","head_sha":"h4"}}`, "b4", "h4"},
+		{"pull_request", `{"pull_request":{"base":{"sha":"` + b1 + `"},"head":{"sha":"` + h1 + `"}}}`, b1, h1},
+		{"push", `{"before":"` + b2 + `","after":"` + h2 + `"}`, b2, h2},
+		{"push", `{"before":"0000000000000000000000000000000000000000","after":"` + h1 + `"}`, "", h1},
+		{"merge_group", `{"merge_group":{"base_sha":"` + b1 + `","head_sha":"` + h1 + `"}}`, b1, h1},
 		{"workflow_dispatch", `{"inputs":{}}`, "", ""},
 	} {
 		p := filepath.Join(dir, tt.name+".json")
@@ -367,12 +369,21 @@ func TestEventParsing(t *testing.T) {
 			t.Errorf("%s: %+v %v", tt.payload, ev, err)
 		}
 	}
-	p := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(p, []byte("{"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := readEvent(func(k string) string { return map[string]string{"GITHUB_EVENT_PATH": p}[k] }); err == nil {
-		t.Error("a corrupt event payload was accepted")
+	// A payload is untrusted input too: what it names as commits must be
+	// commit ids, never options or revision expressions for git.
+	for _, payload := range []string{
+		"{",
+		`{"pull_request":{"base":{"sha":"--output=/tmp/x"},"head":{"sha":"` + h1 + `"}}}`,
+		`{"before":"` + b1 + `","after":"HEAD~3"}`,
+		`{"merge_group":{"base_sha":"` + b1 + `\n::error::x","head_sha":"` + h1 + `"}}`,
+	} {
+		p := filepath.Join(dir, "bad.json")
+		if err := os.WriteFile(p, []byte(payload), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ev, err := readEvent(func(k string) string { return map[string]string{"GITHUB_EVENT_PATH": p}[k] }); err == nil {
+			t.Errorf("the event payload %s was accepted: %+v", payload, ev)
+		}
 	}
 }
 

@@ -13,11 +13,13 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 	"github.com/release-gate/release-gate/report"
 )
 
@@ -56,7 +58,19 @@ configuration error (nothing was checked); 3 a gate could not decide.
 
 // run is the whole program behind main: it parses args, loads the
 // configuration, runs the gates and reports. It returns the exit code.
+//
+// stdout and stderr are read by CI runners for workflow commands: every
+// byte goes through a sanitize.Writer, and only the GitHub reporter writes
+// commands, through its Command method.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	start := time.Now()
+	out, errOut := sanitize.NewWriter(stdout), sanitize.NewWriter(stderr)
+	defer errOut.Flush()
+	defer out.Flush()
+	return runGuarded(ctx, start, args, getenv, out, errOut)
+}
+
+func runGuarded(ctx context.Context, start time.Time, args []string, getenv func(string) string, stdout, stderr *sanitize.Writer) int {
 	cmd := "check"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
@@ -70,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return gates.ExitPass
 	default:
-		fmt.Fprintf(stderr, "release-gate: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintf(stderr, "release-gate: unknown command %s\n\n%s", sanitize.Text(strconv.Quote(cmd)), usage)
 		return gates.ExitUsage
 	}
 
@@ -80,20 +94,44 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return gates.ExitPass
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "release-gate: %v\n\n%s", err, usage)
+		fmt.Fprintf(stderr, "release-gate: %s\n\n%s", sanitize.Text(err.Error()), usage)
 		return gates.ExitUsage
 	}
 	gh := opts.github(stdout, getenv)
+	text := report.NewText(stderr)
 
-	plan, err := loadPlan(opts, getenv)
+	// Every secret known before anything is printed is masked now: the
+	// runner hides it in the log from here on, and every report redacts it.
+	masker := &gates.Masker{}
+	if gh != nil {
+		masker.OnAdd = gh.Mask
+	}
+	for _, name := range secretEnv {
+		masker.Add(getenv(name))
+	}
+
+	plan, err := loadPlan(opts, getenv, masker)
 	if err != nil {
-		return configError(err, gh, stderr)
+		return configError(redactError(err, masker), gh, text, stderr)
 	}
 	if cmd == "validate" {
-		fmt.Fprintf(stdout, "%s: valid; gates configured: %s\n", plan.configName, strings.Join(plan.configured(), ", "))
+		fmt.Fprintf(stdout, "%s: valid; gates configured: %s\n", sanitize.Text(plan.configName), strings.Join(plan.configured(), ", "))
 		return gates.ExitPass
 	}
-	return check(ctx, opts, plan, gh, getenv, stderr)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "release-gate: interrupted before any gate ran\n")
+		return gates.ExitError
+	}
+	return check(ctx, start, opts, plan, gh, text, masker, getenv, stderr)
+}
+
+// secretEnv are the environment variables that hold a secret whatever the
+// configuration says: the action's token, the runner's own tokens, and the
+// AWS credentials backup sources read.
+var secretEnv = []string{
+	"INPUT_TOKEN", "GITHUB_TOKEN",
+	"ACTIONS_RUNTIME_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
 }
 
 // options are the parsed command line, with action inputs folded in.
@@ -207,7 +245,7 @@ func splitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\t' })
 }
 
-func (o *options) github(stdout io.Writer, getenv func(string) string) *report.GitHub {
+func (o *options) github(stdout *sanitize.Writer, getenv func(string) string) *report.GitHub {
 	if o.format != "github" {
 		return nil
 	}
@@ -240,7 +278,7 @@ func builtinDefault() *config.File {
 	return &config.File{Path: "built-in default", Version: config.CurrentVersion, Sections: []*config.Section{config.NewSection("built-in default", "secret-scan")}}
 }
 
-func loadPlan(o *options, getenv func(string) string) (*plan, error) {
+func loadPlan(o *options, getenv func(string) string, masker *gates.Masker) (*plan, error) {
 	defs := gateList()
 	names := make([]string, len(defs))
 	for i, d := range defs {
@@ -253,6 +291,11 @@ func loadPlan(o *options, getenv func(string) string) (*plan, error) {
 	}
 
 	file, err := loadConfig(o, names, getenv)
+	if file != nil {
+		for _, secret := range configSecrets(file, getenv) {
+			masker.Add(secret)
+		}
+	}
 	var errs config.Errors
 	switch {
 	case file != nil && errors.As(err, &errs):
@@ -381,35 +424,46 @@ func asConfigErrors(err error, file string) config.Errors {
 	return config.Errors{{File: file, Msg: err.Error()}}
 }
 
-func configError(err error, gh *report.GitHub, stderr io.Writer) int {
-	fmt.Fprintf(stderr, "release-gate: configuration error, nothing was checked:\n")
-	for _, line := range strings.Split(err.Error(), "\n") {
-		fmt.Fprintf(stderr, "  %s\n", line)
+// redactError returns err with every secret the masker knows cut out,
+// keeping the positions of configuration errors.
+func redactError(err error, masker *gates.Masker) error {
+	var list config.Errors
+	var one *config.Error
+	switch {
+	case errors.As(err, &list):
+		out := make(config.Errors, len(list))
+		for i, e := range list {
+			c := *e
+			c.File, c.Msg = masker.Redact(c.File), masker.Redact(c.Msg)
+			out[i] = &c
+		}
+		return out
+	case errors.As(err, &one):
+		c := *one
+		c.File, c.Msg = masker.Redact(c.File), masker.Redact(c.Msg)
+		return &c
 	}
+	return errors.New(masker.Redact(err.Error()))
+}
+
+func configError(err error, gh *report.GitHub, text *report.Text, stderr io.Writer) int {
+	text.ConfigError(err)
 	if gh != nil {
 		if werr := gh.WriteConfigError(err); werr != nil {
-			fmt.Fprintf(stderr, "release-gate: writing the job summary: %v\n", werr)
+			fmt.Fprintf(stderr, "release-gate: writing the job summary: %s\n", sanitize.Text(werr.Error()))
 		}
 	}
 	return gates.ExitUsage
 }
 
-func check(ctx context.Context, o *options, p *plan, gh *report.GitHub, getenv func(string) string, stderr io.Writer) int {
-	text := report.NewText(stderr)
-	masker := &gates.Masker{}
-	if gh != nil {
-		masker.OnAdd = gh.Mask
-	}
+func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report.GitHub, text *report.Text, masker *gates.Masker, getenv func(string) string, stderr io.Writer) int {
 	event, err := readEvent(getenv)
 	if err != nil {
-		return configError(err, gh, stderr)
+		return configError(redactError(err, masker), gh, text, stderr)
 	}
 	token := getenv("INPUT_TOKEN")
 	if token == "" {
 		token = getenv("GITHUB_TOKEN")
-	}
-	if token != "" {
-		masker.Add(token)
 	}
 	env := gates.Env{
 		Workspace:  o.workspace,
@@ -421,17 +475,27 @@ func check(ctx context.Context, o *options, p *plan, gh *report.GitHub, getenv f
 	}
 
 	text.Start(p.configName, p.configured())
+	// The run's timeout counts from the start of the process: loading the
+	// configuration is part of the run.
+	remaining := p.timeout - time.Since(start)
+	if remaining <= 0 {
+		remaining = time.Nanosecond
+	}
 	runner := gates.Runner{
-		Timeout:    p.timeout,
+		Timeout:    remaining,
 		Masker:     masker,
 		OnDone:     text.GateDone,
 		OnProgress: text.Progress,
 	}
-	start := time.Now()
 	results := runner.Run(ctx, env, p.jobs)
+	// The last redaction: a gate may have learned a secret after another
+	// gate finished; nothing is reported before this point but status lines.
+	for i := range results {
+		results[i] = masker.RedactResult(results[i])
+	}
 	rep := report.Run{
 		Version:  toolVersion(),
-		Config:   p.configName,
+		Config:   masker.Redact(p.configName),
 		Results:  results,
 		Verdict:  gates.Decide(results),
 		Duration: time.Since(start),
@@ -441,7 +505,7 @@ func check(ctx context.Context, o *options, p *plan, gh *report.GitHub, getenv f
 	// A report the user asked for that cannot be written is an error: a CI
 	// step reading it next must not read a stale one.
 	fail := func(what string, err error) {
-		fmt.Fprintf(stderr, "release-gate: writing %s: %v\n", what, err)
+		fmt.Fprintf(stderr, "release-gate: writing %s: %s\n", what, sanitize.Text(masker.Redact(err.Error())))
 		if exit == gates.ExitPass || exit == gates.ExitFail {
 			exit = gates.ExitError
 		}
@@ -490,4 +554,9 @@ func toolVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
+}
+
+// configSecrets lists the secret values the configuration brings in.
+func configSecrets(f *config.File, getenv func(string) string) []string {
+	return nil
 }

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/release-gate/release-gate/internal/sanitize"
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+// These tests try, end to end, what a hostile change or a hostile value
+// can do to the outputs: forge a workflow command, or leak a secret.
+
+// checkLog fails when stderr, or stdout outside the commands release-gate
+// writes (annotations and masks), holds a line the runner could execute.
+func checkLog(t *testing.T, r result) {
+	t.Helper()
+	for _, s := range []struct{ name, out string }{{"stdout", r.stdout}, {"stderr", r.stderr}} {
+		for _, line := range strings.Split(s.out, "\n") {
+			if s.name == "stdout" && isOwnCommand(line) {
+				continue
+			}
+			for _, seg := range strings.Split(line, "\r") {
+				if sanitize.IsCommand(seg) {
+					t.Errorf("%s line %q can be read as a workflow command", s.name, line)
+				}
+			}
+		}
+	}
+}
+
+// isOwnCommand reports whether line is a command release-gate writes: an
+// annotation or a mask, one line, with nothing the runner would read as a
+// second command.
+func isOwnCommand(line string) bool {
+	for _, prefix := range []string{"::error ", "::error::", "::warning ", "::warning::", "::notice ", "::notice::", "::add-mask::"} {
+		if strings.HasPrefix(line, prefix) {
+			return !strings.Contains(line, "##[")
+		}
+	}
+	return false
+}
+
+func TestHostileFileNamesForgeNoCommand(t *testing.T) {
+	key := testenv.AWSKey(t)
+	dir := repo(t, map[string]string{
+		"##[error]x.txt":                 "aws = \"" + key + "\"\n",
+		"a\u200b::warning::b.txt":        "aws = \"" + key + "\"\n",
+		"c\n::error title=X::forged.txt": "aws = \"" + key + "\"\n",
+	})
+	for _, format := range []string{"text", "github"} {
+		env, files := actionEnv(t, dir, nil)
+		r := runIn(t, env, "check", "--format", format)
+		if r.code != 1 {
+			t.Fatalf("%s: exit %d, want 1 (3 secrets)\n%s", format, r.code, r.stderr)
+		}
+		checkLog(t, r)
+		if strings.Contains(r.stdout+r.stderr, key) {
+			t.Errorf("%s: the secret was printed", format)
+		}
+		if format == "github" {
+			summary, err := os.ReadFile(filepath.Join(files, "summary.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(summary), `\#\#\\\[error\]x.txt`) {
+				t.Errorf("the summary does not name the file, escaped:\n%s", summary)
+			}
+		}
+	}
+}
+
+func TestHostileBackupNameForgesNoCommand(t *testing.T) {
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  backup-freshness:\n    location: backups\n    pattern: \"*.sql.gz\"\n    max-age: 1h\n"})
+	backups := filepath.Join(dir, "backups")
+	if err := os.MkdirAll(backups, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(backups, "db-1\n::error title=X::y.sql.gz")
+	if err := os.WriteFile(name, []byte("not gzip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-48 * time.Hour)
+	if err := os.Chtimes(name, old, old); err != nil {
+		t.Fatal(err)
+	}
+	env, _ := actionEnv(t, dir, nil)
+	r := runIn(t, env, "check", "--gates", "backup-freshness", "--format", "text")
+	if r.code == 0 {
+		t.Fatalf("a stale, corrupt backup passed:\n%s", r.stderr)
+	}
+	checkLog(t, r)
+	if !strings.Contains(r.stderr, `db-1\n::error title=X::y.sql.gz`) {
+		t.Errorf("the backup is not named, escaped, in the report:\n%s", r.stderr)
+	}
+}
+
+func TestSecretsAreMaskedBeforeTheFirstByte(t *testing.T) {
+	token := testenv.GitHubToken(t)
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  secret-scan:\n    mode: ${INPUT_TOKEN}\n"})
+	env, files := actionEnv(t, dir, map[string]string{"token": token})
+	r := runIn(t, env, "check")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	checkLog(t, r)
+	lines := strings.Split(r.stdout, "\n")
+	if lines[0] != "::add-mask::"+token {
+		t.Errorf("the first line of stdout is %q, not the token's mask", lines[0])
+	}
+	summary, err := os.ReadFile(filepath.Join(files, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(lines[1:], "\n") + r.stderr + string(summary)
+	if strings.Contains(all, token) {
+		t.Errorf("the token was printed:\n%s", all)
+	}
+	if !strings.Contains(r.stderr, `want enforce or warn, got "***"`) {
+		t.Errorf("the error does not say what is wrong:\n%s", r.stderr)
+	}
+}
+
+// TestInterruptEndsTheRunWithWhatItReached sends SIGTERM to a run whose
+// gate waits on a server that never answers: the process ends with exit 3
+// and writes the JSON report, the gate marked interrupted.
+func TestInterruptEndsTheRunWithWhatItReached(t *testing.T) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  health-endpoints:\n    base-url: " + srv.URL + "\n    request-timeout: 10m\n"})
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "check", "-C", dir, "--json", reportPath, "--gates", "health-endpoints")
+	cmd.Env = append(os.Environ(), "RELEASE_GATE_AS_MAIN=1", "GITHUB_ACTIONS=")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	select {
+	case <-started:
+	case <-time.After(60 * time.Second): // a hang guard, not a timing check
+		_ = cmd.Process.Kill()
+		t.Fatal("the gate never reached the server")
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var werr error
+	select {
+	case werr = <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the process did not end after SIGTERM")
+	}
+	var out []string
+	for l := range lines {
+		out = append(out, l)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Fatalf("exit %d (%v), want 3\n%s", code, werr, strings.Join(out, "\n"))
+	}
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatalf("no JSON report after the interrupt: %v", err)
+	}
+	var rep struct {
+		Result string `json:"result"`
+		Gates  []struct{ Name, Status, Error string }
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, g := range rep.Gates {
+		if g.Name == "health-endpoints" {
+			found = true
+			if g.Status != "error" || !strings.Contains(g.Error, "interrupted") {
+				t.Errorf("health-endpoints: %+v", g)
+			}
+		}
+	}
+	if rep.Result != "error" || !found {
+		t.Errorf("report %s", data)
+	}
+}
