@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/release-gate/release-gate/internal/plural"
 
 	"github.com/release-gate/release-gate/gates"
@@ -30,10 +32,11 @@ func (g *Gate) Name() string { return Name }
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 	sink := &logSink{}
 	stop := captureLogs(sink)
+	used := types.Mapping{} // every variable value interpolated: never quoted
 	defer func() {
 		stop()
 		for _, m := range sink.messages() {
-			env.Notef("docker compose would warn: %s", strings.ReplaceAll(m, env.Workspace+string(filepath.Separator), ""))
+			env.Notef("docker compose would warn: %s", hideValues(strings.ReplaceAll(m, env.Workspace+string(filepath.Separator), ""), used))
 		}
 	}()
 	projects, err := g.discover(ctx, env.Workspace)
@@ -55,7 +58,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			errs = append(errs, err)
 			continue
 		}
-		lp, err := load(ctx, env.Workspace, pf, src, env.Getenv, g.profiles)
+		lp, err := load(ctx, env.Workspace, pf, src, env.Getenv, g.profiles, used)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -76,6 +79,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		findings = append(findings, fs...)
 	}
 	g.noteUnusedExceptions(env, loaded)
+	for i := range findings {
+		findings[i].Message = hideValues(findings[i].Message, used)
+	}
 	sortFindings(findings)
 	findings = dedupe(findings)
 	if len(errs) > 0 {

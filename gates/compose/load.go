@@ -40,7 +40,10 @@ const projectName = "release-gate"
 // with two differences: a variable that is not set is never an error
 // (${VAR:?message} included; it becomes empty), and env_file files are not
 // read (they usually hold secrets and are not committed).
-func load(ctx context.Context, workspace string, pf projectFiles, src *sourceSet, getenv func(string) string, profiles []string) (*loadedProject, error) {
+//
+// Every value used for interpolation is added to used, so that messages can
+// name the variable instead of quoting its value (hideValues).
+func load(ctx context.Context, workspace string, pf projectFiles, src *sourceSet, getenv func(string) string, profiles []string, used types.Mapping) (*loadedProject, error) {
 	dir := filepath.Join(workspace, filepath.FromSlash(path.Dir(pf[0])))
 	lp := &loadedProject{files: pf, src: src, allProf: len(profiles) == 1 && profiles[0] == "*"}
 
@@ -61,6 +64,7 @@ func load(ctx context.Context, workspace string, pf projectFiles, src *sourceSet
 			environment[name] = v
 		}
 	}
+	used.Merge(environment)
 
 	rec := &unsetRecorder{}
 	files := make([]types.ConfigFile, len(pf))
@@ -79,11 +83,40 @@ func load(ctx context.Context, workspace string, pf projectFiles, src *sourceSet
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, fmt.Errorf("%s (loading compose project %s as docker compose would)", loadProblem(workspace, src, err), pf)
+		return nil, fmt.Errorf("%s (loading compose project %s as docker compose would)", hideValues(loadProblem(workspace, src, err), environment), pf)
 	}
 	lp.model = model
 	lp.unset = rec.names()
 	return lp, nil
+}
+
+// minHiddenValue is the shortest variable value hideValues replaces:
+// shorter ones ("1", "on") are not secrets, and replacing them would
+// garble messages.
+const minHiddenValue = 4
+
+// hideValues replaces in msg every value of vars (from the environment or
+// a .env file: either may hold a secret) by the variable's name, ${NAME}.
+// compose-go quotes a value it cannot use ("strconv.ParseFloat: parsing
+// \"<value>\"").
+func hideValues(msg string, vars types.Mapping) string {
+	names := make([]string, 0, len(vars))
+	for name, v := range vars {
+		if len(v) >= minHiddenValue && strings.Contains(msg, v) {
+			names = append(names, name)
+		}
+	}
+	// Longest values first, so that one holding another is replaced whole.
+	sort.Slice(names, func(i, j int) bool {
+		if a, b := len(vars[names[i]]), len(vars[names[j]]); a != b {
+			return a > b
+		}
+		return names[i] < names[j]
+	})
+	for _, name := range names {
+		msg = strings.ReplaceAll(msg, vars[name], "${"+name+"}")
+	}
+	return msg
 }
 
 // unsetRecorder is a lenient substitution: it notes variables that are not
