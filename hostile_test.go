@@ -222,3 +222,37 @@ func TestInterruptEndsTheRunWithWhatItReached(t *testing.T) {
 		t.Errorf("report %s", data)
 	}
 }
+
+// TestConfigLinkedOutOfTheWorkspaceIsRefused: a change can commit its
+// configuration as a symbolic link to the runner's files; a parse error
+// would then quote what it points at.
+func TestConfigLinkedOutOfTheWorkspaceIsRefused(t *testing.T) {
+	secret := testenv.GitHubToken(t)
+	outside := filepath.Join(t.TempDir(), "environ")
+	if err := os.WriteFile(outside, []byte("DEPLOY_KEY="+secret+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := repo(t, map[string]string{"README.md": "hi\n"})
+	if err := os.MkdirAll(filepath.Join(dir, ".github"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{outside, "/proc/self/environ", "/dev/zero"} {
+		link := filepath.Join(dir, ".github", "release-gate.yml")
+		_ = os.Remove(link)
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+		env, _ := actionEnv(t, dir, nil)
+		r := runIn(t, env, "check")
+		if r.code != 2 {
+			t.Fatalf("%s: exit %d, want 2\n%s", target, r.code, r.stderr)
+		}
+		checkLog(t, r)
+		if strings.Contains(r.stdout+r.stderr, secret) || strings.Contains(r.stdout+r.stderr, "DEPLOY_KEY") {
+			t.Errorf("%s: the linked file's content was printed:\n%s", target, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "leads out of the workspace") {
+			t.Errorf("%s: the error does not say why:\n%s", target, r.stderr)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/sanitize"
+	"github.com/release-gate/release-gate/internal/wsfile"
 	"github.com/release-gate/release-gate/report"
 )
 
@@ -28,6 +29,9 @@ var version = ""
 
 // defaultRunTimeout bounds a run whose configuration sets no timeout.
 const defaultRunTimeout = 15 * time.Minute
+
+// maxConfigBytes bounds the configuration file.
+const maxConfigBytes = 1 << 20
 
 // defaultReportPath is where the JSON report goes on GitHub Actions when
 // --json is not given; relative to the workspace, so the path in the report
@@ -364,14 +368,23 @@ func loadConfig(o *options, known []string, getenv func(string) string) (*config
 		}
 		path = found[0]
 	}
-	data, err := os.ReadFile(path)
+	name := displayPath(o.workspace, path)
+	var data []byte
+	var err error
+	if wsfile.Inside(o.workspace, path) {
+		// The workspace is the change under test: its configuration must
+		// be a regular file of its own, not a link to the runner's files.
+		data, err = wsfile.ReadFile(o.workspace, path, maxConfigBytes)
+	} else {
+		data, err = readCapped(path, maxConfigBytes)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("config file %s does not exist", displayPath(o.workspace, path))
+			return nil, fmt.Errorf("config file %s does not exist", name)
 		}
-		return nil, fmt.Errorf("reading config file: %w", err)
+		return nil, fmt.Errorf("reading config file %s: %s", name, strings.TrimPrefix(err.Error(), path+": "))
 	}
-	return config.Parse(displayPath(o.workspace, path), data, config.Options{Getenv: getenv, Gates: known})
+	return config.Parse(name, data, config.Options{Getenv: getenv, Gates: known})
 }
 
 // displayPath names a file relative to the workspace when it is inside it,
