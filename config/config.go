@@ -27,6 +27,10 @@ type File struct {
 	Timeout time.Duration
 	// Sections are the configured gates, in file order.
 	Sections []*Section
+
+	src           *source  // what ${VAR} expansion put into the file
+	credentialEnv []string // variables named by -env keys
+	urlSecrets    []string // URL passwords written in values
 }
 
 // Section returns the configuration of the named gate, or nil.
@@ -147,14 +151,16 @@ type Options struct {
 // them and report every problem at once.
 //
 // The file may be at most MaxFileSize bytes; aliases and merge keys may not
-// make it much bigger than it is (see checkLimits).
+// make it much bigger than it is (see checkLimits). f.Secrets lists what
+// the file brings in that must be masked; it is filled whenever f is not
+// nil, errors or not.
 func Parse(name string, data []byte, opts Options) (*File, error) {
 	if err := checkSize(name, data); err != nil {
 		return nil, err
 	}
 	src := &source{file: name}
 	errs := &errorList{src: src}
-	f := &File{Path: name, Version: CurrentVersion}
+	f := &File{Path: name, Version: CurrentVersion, src: src}
 
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -186,6 +192,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 		getenv = func(string) string { return "" }
 	}
 	expandNode(root, getenv, errs)
+	f.credentialEnv, f.urlSecrets = collectSecrets(root)
 	if !checkLimits(root, errs) {
 		return f, errs.err()
 	}

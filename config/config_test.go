@@ -242,7 +242,7 @@ func TestExpand(t *testing.T) {
 		{"${A", "", nil, true},
 	}
 	for _, tt := range tests {
-		out, missing, bad := expand(tt.in, get)
+		out, _, missing, bad := expand(tt.in, get)
 		if (bad != "") != tt.bad || (!tt.bad && out != tt.out) || !cmp.Equal(missing, tt.missing) {
 			t.Errorf("expand(%q) = %q, %v, %q", tt.in, out, missing, bad)
 		}

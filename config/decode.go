@@ -122,7 +122,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Interface:
 		var x any
 		if err := n.Decode(&x); err != nil {
-			d.errs.at(n, "%s: %v", path, err)
+			// yaml.v3's message quotes the start of the value, which may
+			// be the start of a secret: say it without.
+			d.errs.at(n, "%s: cannot read %s as plain YAML data; check its tag", path, describe(n))
 			return
 		}
 		if x != nil {

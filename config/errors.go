@@ -92,19 +92,19 @@ func (l *errorList) err() error {
 	return l.errs
 }
 
-// source is what errors about one file need to know of it.
-type source struct {
-	file string
-}
-
 // newError makes an error about node n (nil: the whole file) whose message
-// is one line, of bounded length.
+// is one line, of bounded length, and never holds the value of a variable
+// whose name looks secret: each such value is replaced by ${NAME}. An error
+// about a value that ${VAR} expansion changed says which variables did.
 func (s *source) newError(n *yaml.Node, msg string) *Error {
 	e := &Error{File: oneLine(s.file)}
 	if n != nil {
 		e.Line, e.Col = max(n.Line, 0), max(n.Column, 0)
 	}
-	e.Msg = truncate(oneLine(msg), maxMsgLen)
+	e.Msg = truncate(oneLine(s.redact(msg)), maxMsgLen)
+	if names := s.expandedNames(n); names != "" {
+		e.Msg += " (from " + truncate(names, 300) + ")"
+	}
 	return e
 }
 
