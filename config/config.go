@@ -183,7 +183,13 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 		return f, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		errs.at(root, "the configuration must be a mapping with keys version, timeout and gates; got %s", describe(root))
+		// Not its text: a file that is not a configuration at all (a
+		// symlink to a credentials file, say) must not be printed.
+		got := "text"
+		if root.Kind != yaml.ScalarNode {
+			got = describe(root)
+		}
+		errs.at(root, "the configuration must be a mapping with keys version, timeout and gates; got %s", got)
 		return nil, errs.err()
 	}
 
