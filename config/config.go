@@ -27,6 +27,10 @@ type File struct {
 	Timeout time.Duration
 	// Sections are the configured gates, in file order.
 	Sections []*Section
+
+	src           *source  // what ${VAR} expansion put into the file
+	credentialEnv []string // variables named by -env keys
+	urlSecrets    []string // URL passwords written in values
 }
 
 // Section returns the configuration of the named gate, or nil.
@@ -45,7 +49,7 @@ type Section struct {
 	Name    string
 	Mode    string // enforce | warn
 	Timeout time.Duration
-	file    string
+	src     *source
 	key     *yaml.Node // the gate's name in the file
 	body    *yaml.Node // the gate's own keys (mode and timeout removed)
 }
@@ -56,7 +60,7 @@ func NewSection(file, name string) *Section {
 	return &Section{
 		Name: name,
 		Mode: "enforce",
-		file: file,
+		src:  &source{file: file},
 		key:  &yaml.Node{Kind: yaml.ScalarNode, Value: name},
 		body: &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"},
 	}
@@ -65,7 +69,7 @@ func NewSection(file, name string) *Section {
 // Decode fills out (a pointer to the gate's config struct) from the
 // section, strictly. Errors name file:line:col.
 func (s *Section) Decode(out any) error {
-	errs := &errorList{file: s.file}
+	errs := &errorList{src: s.src}
 	d := decoder{errs: errs}
 	d.decode(s.body, reflect.ValueOf(out).Elem(), "gates."+s.Name)
 	return errs.err()
@@ -97,9 +101,11 @@ func (s *Section) Errorf(key, format string, args ...any) error {
 	if key != "" {
 		path += "." + key
 	}
-	return &Error{File: s.file, Line: n.Line, Col: n.Column, Msg: path + ": " + fmt.Sprintf(format, args...)}
+	return s.src.newError(n, path+": "+fmt.Sprintf(format, args...))
 }
 
+// lookup finds the node at a dotted path under n, through aliases and merge
+// keys, as the decoder sees the file.
 func lookup(n *yaml.Node, path string) *yaml.Node {
 	if path == "" {
 		return nil
@@ -112,9 +118,9 @@ func lookup(n *yaml.Node, path string) *yaml.Node {
 		switch n.Kind {
 		case yaml.MappingNode:
 			var next *yaml.Node
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == part {
-					next = n.Content[i+1]
+			for _, kv := range mappingPairs(n, nil, "") {
+				if kv.key.Value == part {
+					next = kv.value
 				}
 			}
 			n = next
@@ -143,20 +149,29 @@ type Options struct {
 // in a well-formed document it returns the errors (Errors) together with a
 // File holding the sections it could read, so a caller can go on checking
 // them and report every problem at once.
+//
+// The file may be at most MaxFileSize bytes; aliases and merge keys may not
+// make it much bigger than it is (see checkLimits). f.Secrets lists what
+// the file brings in that must be masked; it is filled whenever f is not
+// nil, errors or not.
 func Parse(name string, data []byte, opts Options) (*File, error) {
-	errs := &errorList{file: name}
-	f := &File{Path: name, Version: CurrentVersion}
+	if err := checkSize(name, data); err != nil {
+		return nil, err
+	}
+	src := &source{file: name}
+	errs := &errorList{src: src}
+	f := &File{Path: name, Version: CurrentVersion, src: src}
 
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := decodeYAML(dec, &doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return f, nil // an empty file configures nothing
 		}
 		return nil, yamlSyntaxError(name, err)
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
+	if err := decodeYAML(dec, &extra); err == nil {
 		errs.at(&extra, "a configuration file holds one YAML document; found another")
 		return nil, errs.err()
 	}
@@ -168,7 +183,13 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 		return f, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		errs.at(root, "the configuration must be a mapping with keys version, timeout and gates; got %s", describe(root))
+		// Not its text: a file that is not a configuration at all (a
+		// symlink to a credentials file, say) must not be printed.
+		got := "text"
+		if root.Kind != yaml.ScalarNode {
+			got = describe(root)
+		}
+		errs.at(root, "the configuration must be a mapping with keys version, timeout and gates; got %s", got)
 		return nil, errs.err()
 	}
 
@@ -177,6 +198,10 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 		getenv = func(string) string { return "" }
 	}
 	expandNode(root, getenv, errs)
+	f.credentialEnv, f.urlSecrets = collectSecrets(root)
+	if !checkLimits(root, errs) {
+		return f, errs.err()
+	}
 
 	d := decoder{errs: errs}
 	known := []string{"version", "timeout", "gates"}
@@ -196,7 +221,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 				errs.at(kv.value, "timeout: must be positive")
 			}
 		case "gates":
-			f.Sections = parseGates(name, kv.value, opts.Gates, errs)
+			f.Sections = parseGates(kv.value, opts.Gates, errs)
 		default:
 			errs.at(kv.key, "unknown key %q%s; known keys: %s", kv.key.Value, suggest(kv.key.Value, known), strings.Join(known, ", "))
 		}
@@ -204,7 +229,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 	return f, errs.err()
 }
 
-func parseGates(file string, n *yaml.Node, known []string, errs *errorList) []*Section {
+func parseGates(n *yaml.Node, known []string, errs *errorList) []*Section {
 	n = resolveAlias(n)
 	if isNull(n) {
 		return nil
@@ -221,7 +246,8 @@ func parseGates(file string, n *yaml.Node, known []string, errs *errorList) []*S
 			errs.at(kv.key, "gates: unknown gate %q%s; known gates: %s", name, suggest(name, known), strings.Join(known, ", "))
 			continue
 		}
-		s := NewSection(file, name)
+		s := NewSection(errs.src.file, name)
+		s.src = errs.src
 		s.key = kv.key
 		body := resolveAlias(kv.value)
 		switch {
@@ -265,14 +291,27 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// decodeYAML reads the next document into n. yaml.v3 turns its own
+// failures into errors, but a panic it did not mean (a bug reached by
+// hostile input) must not crash the run either.
+func decodeYAML(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML parser failed on this file (%v)", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
 // yamlSyntaxError turns a yaml.v3 error ("yaml: line 3: ...") into an Error.
 func yamlSyntaxError(file string, err error) error {
+	src := &source{file: file}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	var line int
-	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil {
+	if _, scanErr := fmt.Sscanf(msg, "line %d:", &line); scanErr == nil && line > 0 {
 		_, rest, _ := strings.Cut(msg, ":")
-		return Errors{{File: file, Line: line, Msg: "invalid YAML: " + strings.TrimSpace(rest)}}
+		return Errors{src.newError(&yaml.Node{Line: line}, "invalid YAML: "+strings.TrimSpace(rest))}
 	}
-	return Errors{{File: file, Msg: "invalid YAML: " + msg}}
+	return Errors{src.newError(nil, "invalid YAML: "+msg)}
 }

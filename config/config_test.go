@@ -90,7 +90,9 @@ func TestParseErrorsNamePositions(t *testing.T) {
 		{"gate not a map", "gates:\n  secret-scan: [a]\n", []string{"rg.yml:2:16: gates.secret-scan: want a mapping of settings"}},
 		{"two errors", "version: 3\ntimeout: -1s\n", []string{"rg.yml:1:10: version", "rg.yml:2:10: timeout"}},
 		{"duplicate key", "version: 1\nversion: 1\n", []string{`rg.yml:2:1: config: key "version" is set twice (first at line 1)`}},
-		{"root not a map", "- a\n", []string{"rg.yml:1:1: the configuration must be a mapping"}},
+		{"root not a map", "- a\n", []string{"rg.yml:1:1: the configuration must be a mapping with keys version, timeout and gates; got a list"}},
+		// Not quoted: a file that is not a configuration may hold anything.
+		{"root is text", "https://user:pw@example.com\n", []string{"rg.yml:1:1: the configuration must be a mapping with keys version, timeout and gates; got text"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -242,7 +244,7 @@ func TestExpand(t *testing.T) {
 		{"${A", "", nil, true},
 	}
 	for _, tt := range tests {
-		out, missing, bad := expand(tt.in, get)
+		out, _, missing, bad := expand(tt.in, get)
 		if (bad != "") != tt.bad || (!tt.bad && out != tt.out) || !cmp.Equal(missing, tt.missing) {
 			t.Errorf("expand(%q) = %q, %v, %q", tt.in, out, missing, bad)
 		}

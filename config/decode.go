@@ -122,7 +122,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.Interface:
 		var x any
 		if err := n.Decode(&x); err != nil {
-			d.errs.at(n, "%s: %v", path, err)
+			// yaml.v3's message quotes the start of the value, which may
+			// be the start of a secret: say it without.
+			d.errs.at(n, "%s: cannot read %s as plain YAML data; check its tag", path, describe(n))
 			return
 		}
 		if x != nil {
@@ -221,7 +223,8 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	m := reflect.MakeMap(v.Type())
 	for _, kv := range mappingPairs(n, d.errs, path) {
 		elem := reflect.New(v.Type().Elem()).Elem()
-		d.decode(kv.value, elem, path+"."+kv.key.Value)
+		// A key from the file can be long; the path only names it.
+		d.decode(kv.value, elem, path+"."+truncate(oneLine(kv.key.Value), 64))
 		m.SetMapIndex(reflect.ValueOf(kv.key.Value).Convert(v.Type().Key()), elem)
 	}
 	v.Set(m)
@@ -230,8 +233,15 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 type pair struct{ key, value *yaml.Node }
 
 // mappingPairs lists a mapping's key/value pairs, applying YAML merge keys
-// (<<) and reporting duplicate and non-scalar keys.
+// (<<) and reporting duplicate and non-scalar keys to errs (when not nil).
+// Its work is bounded by the size of n with every alias written out, which
+// checkLimits bounds.
 func mappingPairs(n *yaml.Node, errs *errorList, path string) []pair {
+	report := func(n *yaml.Node, format string, args ...any) {
+		if errs != nil {
+			errs.at(n, format, args...)
+		}
+	}
 	var pairs []pair
 	index := map[string]int{}
 	var add func(n *yaml.Node, merged bool)
@@ -239,7 +249,7 @@ func mappingPairs(n *yaml.Node, errs *errorList, path string) []pair {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, val := resolveAlias(n.Content[i]), n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
-				errs.at(k, "%s: keys must be plain names", path)
+				report(k, "%s: keys must be plain names", path)
 				continue
 			}
 			if k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0) {
@@ -254,7 +264,7 @@ func mappingPairs(n *yaml.Node, errs *errorList, path string) []pair {
 						}
 					}
 				default:
-					errs.at(val, "%s: a merge key (<<) needs a mapping", path)
+					report(val, "%s: a merge key (<<) needs a mapping", path)
 				}
 				continue
 			}
@@ -266,7 +276,7 @@ func mappingPairs(n *yaml.Node, errs *errorList, path string) []pair {
 					pairs[j] = pair{k, val}
 					continue
 				}
-				errs.at(k, "%s: key %q is set twice (first at line %d)", path, k.Value, pairs[j].key.Line)
+				report(k, "%s: key %q is set twice (first at line %d)", path, k.Value, pairs[j].key.Line)
 				continue
 			}
 			index[k.Value] = len(pairs)

@@ -12,6 +12,7 @@ import (
 // default, is an error: a release check must never run against "". $${ is
 // a literal ${.
 func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
+	src := errs.src
 	seen := map[*yaml.Node]bool{}
 	var walk func(n *yaml.Node, isKey bool)
 	walk = func(n *yaml.Node, isKey bool) {
@@ -32,7 +33,7 @@ func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
 				// (token-env: PROM_TOKEN): its value is a name, and
 				// expanding ${PROM_TOKEN} there would put the secret itself
 				// into the configuration, and into any message about it.
-				if strings.HasSuffix(key.Value, "-env") {
+				if namesVariables(key) {
 					continue
 				}
 				walk(n.Content[i+1], false)
@@ -41,14 +42,17 @@ func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
 			if isKey || !strings.Contains(n.Value, "$") {
 				return
 			}
-			out, missing, bad := expand(n.Value, getenv)
+			out, exps, missing, bad := expand(n.Value, getenv)
 			for _, name := range missing {
 				errs.at(n, "${%s} is not set (or is empty); set it, or write ${%s:-default}", name, name)
 			}
 			if bad != "" {
 				errs.at(n, "bad variable reference %q: write ${NAME} with letters, digits and _ (or $${ for a literal ${)", bad)
 			}
-			if len(missing) == 0 && bad == "" && out != n.Value {
+			if len(missing) == 0 && bad == "" && (out != n.Value || len(exps) > 0) {
+				if len(exps) > 0 {
+					src.record(n, exps)
+				}
 				n.Value = out
 				if n.Tag == "!!null" {
 					n.Tag = "!!str"
@@ -59,8 +63,9 @@ func expandNode(n *yaml.Node, getenv func(string) string, errs *errorList) {
 	walk(n, false)
 }
 
-// expand does the substitution on one string.
-func expand(s string, getenv func(string) string) (out string, missing []string, bad string) {
+// expand does the substitution on one string; exps lists the substitutions
+// made.
+func expand(s string, getenv func(string) string) (out string, exps []expansion, missing []string, bad string) {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "$")
@@ -77,19 +82,21 @@ func expand(s string, getenv func(string) string) (out string, missing []string,
 		case strings.HasPrefix(s, "${"):
 			end := strings.IndexByte(s, '}')
 			if end < 0 {
-				return "", nil, s
+				return "", nil, nil, s
 			}
 			ref := s[2:end]
 			name, def, hasDef := strings.Cut(ref, ":-")
 			if !ValidEnvName(name) {
-				return "", nil, s[:end+1]
+				return "", nil, nil, s[:end+1]
 			}
 			v := getenv(name)
 			switch {
 			case v != "":
 				b.WriteString(v)
+				exps = append(exps, expansion{name: name, value: v})
 			case hasDef:
 				b.WriteString(def)
+				exps = append(exps, expansion{name: name, value: def, defaulted: true})
 			default:
 				missing = append(missing, name)
 			}
@@ -99,7 +106,7 @@ func expand(s string, getenv func(string) string) (out string, missing []string,
 			s = s[1:]
 		}
 	}
-	return b.String(), missing, ""
+	return b.String(), exps, missing, ""
 }
 
 // ValidEnvName reports whether name can be an environment variable's name
