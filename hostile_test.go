@@ -126,7 +126,7 @@ func TestSecretsAreMaskedBeforeTheFirstByte(t *testing.T) {
 	if strings.Contains(all, token) {
 		t.Errorf("the token was printed:\n%s", all)
 	}
-	if !strings.Contains(r.stderr, `want enforce or warn, got "***"`) {
+	if !strings.Contains(r.stderr, `.github/release-gate.yml:3:11: gates.secret-scan.mode: want enforce or warn, got "${INPUT_TOKEN}"`) {
 		t.Errorf("the error does not say what is wrong:\n%s", r.stderr)
 	}
 }
@@ -255,4 +255,41 @@ func TestConfigLinkedOutOfTheWorkspaceIsRefused(t *testing.T) {
 			t.Errorf("%s: the error does not say why:\n%s", target, r.stderr)
 		}
 	}
+}
+
+// TestConfigCredentialsAreMaskedFirst: the values of the variables a
+// configuration names as credentials are masked before the first line of
+// output, even when the configuration has errors and no gate runs.
+func TestConfigCredentialsAreMaskedFirst(t *testing.T) {
+	auth := "Bearer " + testenv.GitHubToken(t)
+	password := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 20)
+	cfg := "gates:\n" +
+		"  health-endpoints:\n    base-url: https://staging.example.com\n    headers-env: {Authorization: STAGING_AUTH}\n    mode: bogus\n" +
+		"  alert-presence:\n    prometheus: https://ops:${PROM_PASSWORD}@prom.example.com\n    require: [cpu]\n    wrong-key: 1\n"
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg})
+	env, _ := actionEnv(t, dir, nil)
+	env["STAGING_AUTH"], env["PROM_PASSWORD"] = auth, password
+	r := runIn(t, env, "check")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(r.stdout, "\n")
+	masked := map[string]bool{}
+	for i, l := range lines {
+		v, ok := strings.CutPrefix(l, "::add-mask::")
+		if !ok {
+			lines = lines[i:]
+			break
+		}
+		masked[v] = true
+	}
+	for _, secret := range []string{auth, password} {
+		if !masked[secret] {
+			t.Errorf("%q is not masked before the first other line of stdout:\n%s", secret, r.stdout)
+		}
+		if strings.Contains(strings.Join(lines, "\n")+r.stderr, secret) {
+			t.Errorf("%q was printed", secret)
+		}
+	}
+	checkLog(t, r)
 }

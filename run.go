@@ -31,7 +31,7 @@ var version = ""
 const defaultRunTimeout = 15 * time.Minute
 
 // maxConfigBytes bounds the configuration file.
-const maxConfigBytes = 1 << 20
+const maxConfigBytes = config.MaxFileSize
 
 // defaultReportPath is where the JSON report goes on GitHub Actions when
 // --json is not given; relative to the workspace, so the path in the report
@@ -296,7 +296,7 @@ func loadPlan(o *options, getenv func(string) string, masker *gates.Masker) (*pl
 
 	file, err := loadConfig(o, names, getenv)
 	if file != nil {
-		for _, secret := range configSecrets(file, getenv) {
+		for _, secret := range file.Secrets(getenv) {
 			masker.Add(secret)
 		}
 	}
@@ -336,11 +336,16 @@ func loadPlan(o *options, getenv func(string) string, masker *gates.Masker) (*pl
 		p.jobs = append(p.jobs, gates.Job{Gate: g, Mode: gates.Mode(sec.Mode), Timeout: sec.Timeout})
 	}
 	if len(errs) > 0 {
+		// By position; errors without one ("and N more problems") last.
 		sort.SliceStable(errs, func(i, j int) bool {
-			if errs[i].File != errs[j].File {
-				return errs[i].File < errs[j].File
+			a, b := errs[i], errs[j]
+			if (a.Line == 0) != (b.Line == 0) {
+				return b.Line == 0
 			}
-			return errs[i].Line < errs[j].Line || errs[i].Line == errs[j].Line && errs[i].Col < errs[j].Col
+			if a.File != b.File {
+				return a.File < b.File
+			}
+			return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 		})
 		return nil, errs
 	}
@@ -567,9 +572,4 @@ func toolVersion() string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// configSecrets lists the secret values the configuration brings in.
-func configSecrets(f *config.File, getenv func(string) string) []string {
-	return nil
 }
