@@ -13,7 +13,8 @@ import (
 // that must be masked before anything is printed, config errors included:
 //
 //   - the value of each variable named by a key ending in -env (token-env,
-//     password-env, username-env, headers-env, ...), anywhere in the file;
+//     password-env, headers-env, ...; not username-env), anywhere in the
+//     file;
 //   - the value of each ${VAR} the file expanded whose name looks secret
 //     (SecretName), unless its default was used (a default is file text);
 //   - the password of each URL with userinfo in a value, as written and
@@ -199,6 +200,18 @@ func namesVariables(key *yaml.Node) bool {
 	return key != nil && key.Kind == yaml.ScalarNode && strings.HasSuffix(key.Value, "-env")
 }
 
+// namesCredentials reports whether a key names variables that hold
+// credentials: every -env key but a user name's (username-env), which is
+// not a secret, and masking it would hide the user (often GITHUB_ACTOR)
+// everywhere in the job's log.
+func namesCredentials(key *yaml.Node) bool {
+	if !namesVariables(key) {
+		return false
+	}
+	k := resolveAlias(key).Value
+	return !strings.HasSuffix(k, "username-env") && k != "user-env"
+}
+
 // collectSecrets walks the file once (each node at most twice: under a -env
 // key and elsewhere; aliases followed) and returns the variable names the
 // -env keys give and the URL credentials written in any other scalar.
@@ -224,7 +237,7 @@ func collectSecrets(root *yaml.Node) (credentialEnv, urlSecrets []string) {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				walk(n.Content[i], false) // a key is never a variable's name
-				walk(n.Content[i+1], underEnv || namesVariables(n.Content[i]))
+				walk(n.Content[i+1], underEnv || namesCredentials(n.Content[i]))
 			}
 		case yaml.ScalarNode:
 			switch {
