@@ -133,7 +133,7 @@ func TestRestoreScriptBrokenRepository(t *testing.T) {
 	writeFile(t, ws, "scripts/restore-db.sh", []byte(restoreScript), 0o755, time.Now())
 	writeFile(t, ws, ".git", []byte("gitdir: /nonexistent/worktree\n"), 0o644, time.Now())
 	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusError, nil, "checking restore script scripts/restore-db.sh in git: git ls-files --stage -- scripts/restore-db.sh: fatal: not a git repository")
+	want(t, res, gates.StatusError, nil, "checking restore script scripts/restore-db.sh in git: reading the repository at", "fatal: not a git repository")
 }
 
 func TestRunbook(t *testing.T) {

@@ -92,6 +92,10 @@ type Config struct {
 	ForbidFiles *config.Strings `yaml:"forbid-files"`
 	// AllowFiles are exceptions to ForbidFiles.
 	AllowFiles *config.Strings `yaml:"allow-files"`
+	// AllowUnscanned lists the kinds of content the scan may leave unread
+	// and still pass (lfs, submodules); default none: content the scan
+	// cannot read makes it an error.
+	AllowUnscanned UnscannedKinds `yaml:"allow-unscanned"`
 }
 
 // DefaultForbidFiles are files that hold secrets by their nature.

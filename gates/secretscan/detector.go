@@ -1,10 +1,15 @@
 package secretscan
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	re2 "github.com/wasilibs/go-re2"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
@@ -21,6 +27,8 @@ import (
 	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/release-gate/release-gate/internal/gitrepo"
 )
 
 // leak is a secret found in the repository. It carries no secret value.
@@ -35,11 +43,31 @@ type leak struct {
 // detector finds secrets; it is the gate's only view of gitleaks, kept small
 // so the engine can be replaced.
 type detector interface {
-	// scanFiles scans the files (paths relative to root) as they are on disk.
-	scanFiles(ctx context.Context, root string, files []string, progress func(done int)) ([]leak, error)
-	// scanCommits scans what the commits git log selects with logOpts added
-	// ("" for every commit of every ref).
-	scanCommits(ctx context.Context, repoDir, logOpts string) ([]leak, error)
+	// scanTree scans the tracked files: each as it is on disk (under root)
+	// when that is byte for byte what git stores, else git's own copy.
+	scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, progress func(done int)) (treeResult, error)
+	// scanCommits scans what the commits the log selects add.
+	scanCommits(ctx context.Context, log *gitLog) ([]leak, error)
+	// withoutAllowlistedPaths drops the content a global allowlist
+	// excludes by path: whatever it holds would not be reported.
+	withoutAllowlistedPaths(us []unscanned) []unscanned
+}
+
+// trackedFile is a file of git's index.
+type trackedFile struct {
+	path    string   // relative to the workspace
+	objects []string // the blobs the index records: one, or one per stage of a merge conflict
+	link    bool     // a symbolic link, whose blob is its target
+}
+
+// treeResult is what a tree scan found and could not read.
+type treeResult struct {
+	leaks []leak
+	// fromGit counts the files whose work-tree copy was not git's (or
+	// missing) and that were scanned from git's copy instead.
+	fromGit int
+	// lfs are Git LFS pointers whose object is not in the work tree.
+	lfs []unscanned
 }
 
 // gitleaksDetector is detector backed by gitleaks v8.
@@ -79,36 +107,45 @@ func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, e
 	return d, nil
 }
 
-func (g *gitleaksDetector) scanFiles(ctx context.Context, root string, files []string, progress func(done int)) ([]leak, error) {
+func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, progress func(done int)) (treeResult, error) {
 	d, err := g.newDetector(ctx)
 	if err != nil {
-		return nil, err
+		return treeResult{}, err
 	}
 	var (
 		next    atomic.Int64
 		done    atomic.Int64
-		errMu   sync.Mutex
+		mu      sync.Mutex
+		res     treeResult
 		readErr []string
 		wg      sync.WaitGroup
 	)
 	files = largestFirst(root, g.withoutAllowlisted(files))
 	// Twice the cores: while one worker waits for a file, another matches.
-	workers := 2 * runtime.GOMAXPROCS(0)
+	workers := min(2*runtime.GOMAXPROCS(0), max(len(files), 1))
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, fragmentSize)
+			tw := &treeWorker{d: d, repo: repo, root: root, buf: make([]byte, fragmentSize)}
+			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(files) || ctx.Err() != nil {
 					return
 				}
-				if err := scanFile(ctx, d, root, files[i], buf); err != nil {
-					errMu.Lock()
+				out, err := tw.scan(ctx, files[i])
+				mu.Lock()
+				if err != nil {
 					readErr = append(readErr, err.Error())
-					errMu.Unlock()
 				}
+				if out.fromGit {
+					res.fromGit++
+				}
+				if out.lfs {
+					res.lfs = append(res.lfs, unscanned{path: files[i].path})
+				}
+				mu.Unlock()
 				if n := done.Add(1); progress != nil {
 					progress(int(n))
 				}
@@ -117,20 +154,280 @@ func (g *gitleaksDetector) scanFiles(ctx context.Context, root string, files []s
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return treeResult{}, err
 	}
 	if len(readErr) > 0 {
 		sort.Strings(readErr)
-		return nil, fmt.Errorf("could not scan %d tracked file(s), so the scan is incomplete: %s", len(readErr), strings.Join(firstN(readErr, 5), "; "))
+		return treeResult{}, fmt.Errorf("could not scan %d tracked file(s), so the scan is incomplete: %s", len(readErr), strings.Join(firstN(readErr, 5), "; "))
 	}
-	return g.leaks(d.Findings()), nil
+	res.leaks = g.leaks(d.Findings())
+	return res, nil
+}
+
+// treeWorker scans tracked files one at a time, with its own buffer and,
+// when it needs git's copy of a file, its own git cat-file process.
+type treeWorker struct {
+	d     *detect.Detector
+	repo  *gitrepo.Repo
+	root  string
+	buf   []byte
+	blobs *gitrepo.Blobs
+}
+
+func (w *treeWorker) close() {
+	if w.blobs != nil {
+		_ = w.blobs.Close()
+	}
+}
+
+// fileOutcome is how one file was scanned.
+type fileOutcome struct {
+	fromGit bool // git's copy was scanned, not the work tree's
+	lfs     bool // a Git LFS pointer whose object is not in the work tree
+}
+
+// scan scans one tracked file. The work tree's copy is scanned while it is
+// hashed as git hashes a blob: when it is one of the blobs the index
+// records, what was scanned is what git stores and its findings stand.
+// Otherwise (a checkout that converted it through .gitattributes, eol or
+// working-tree-encoding, a local change, a file a sparse checkout left
+// out) they are dropped and git's own copy is scanned, read with no
+// filter applied. A Git LFS pointer's object is scanned when the work
+// tree holds it (its sha256 is the pointer's).
+func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, error) {
+	full := filepath.Join(w.root, filepath.FromSlash(f.path))
+	found, head, proven, err := w.scanDisk(ctx, full, f)
+	if err != nil {
+		return fileOutcome{}, fmt.Errorf("%s: %w", f.path, err)
+	}
+	if proven {
+		if isLFSPointer(head) { // the work tree holds the pointer, not the object
+			return fileOutcome{lfs: true}, nil
+		}
+		w.add(found)
+		return fileOutcome{}, nil
+	}
+	if w.blobs == nil {
+		if w.blobs, err = w.repo.Blobs(ctx); err != nil {
+			return fileOutcome{}, fmt.Errorf("%s: %w", f.path, err)
+		}
+	}
+	var out fileOutcome
+	for _, oid := range f.objects {
+		var pointer []byte
+		var fromGit []report.Finding
+		err := w.blobs.Read(oid, func(size int64, r io.Reader) error {
+			if size <= maxLFSPointer {
+				data, err := io.ReadAll(r)
+				if err != nil {
+					return err
+				}
+				if isLFSPointer(data) {
+					pointer = data
+					return nil
+				}
+				r = bytes.NewReader(data)
+			}
+			if f.link {
+				data, err := io.ReadAll(r)
+				fromGit = w.detectString(ctx, f.path, string(data))
+				return err
+			}
+			fromGit, err = w.detectReader(ctx, f.path, r)
+			return err
+		})
+		if err != nil {
+			return fileOutcome{}, fmt.Errorf("%s: reading git's copy: %w", f.path, err)
+		}
+		if pointer != nil {
+			if lfsInWorkTree(full, pointer) {
+				w.add(found)
+			} else {
+				out.lfs = true
+			}
+			continue
+		}
+		w.add(fromGit)
+		out.fromGit = true
+	}
+	return out, nil
+}
+
+// add records findings (the detector drops those of the baseline and
+// .gitleaksignore).
+func (w *treeWorker) add(findings []report.Finding) {
+	for _, f := range findings {
+		w.d.AddFinding(f)
+	}
+}
+
+// scanDisk scans the work tree's copy of f, hashing it as git would. It
+// returns what it found, the first bytes (up to an LFS pointer's size), and
+// whether the copy is one of f's blobs. A file missing, unreadable or of
+// another type is not an error: it is simply not proven.
+func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (found []report.Finding, head []byte, proven bool, err error) {
+	if f.link {
+		target, err := os.Readlink(full)
+		if err != nil {
+			return nil, nil, false, nil
+		}
+		if !slices.Contains(f.objects, blobID(w.repo.ObjectFormat(), []byte(target))) {
+			return nil, nil, false, nil
+		}
+		return w.detectString(ctx, f.path, target), nil, true, nil
+	}
+	// Never follow a link nor wait on a pipe: what is there is judged by
+	// its hash only.
+	file, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, false, nil
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil, nil, false, nil
+	}
+	h := newBlobHasher(w.repo.ObjectFormat(), st.Size())
+	tee := io.TeeReader(file, h)
+	if st.Size() > 0 {
+		if found, err = w.detectReader(ctx, f.path, tee); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	// The rest of a file the scan stopped reading (binary, an archive).
+	if _, err := io.Copy(h, file); err != nil {
+		return nil, nil, false, err
+	}
+	return found, h.head, h.n == st.Size() && slices.Contains(f.objects, h.id()), nil
+}
+
+// detectReader scans r as gitleaks scans a file, returning the findings
+// without recording them.
+//
+// gitleaks allocates a new buffer for every file when none is given, most
+// of the memory a tree scan allocates; one per worker is enough, as each
+// fragment is scanned before the next is read.
+func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) ([]report.Finding, error) {
+	var found []report.Finding
+	var fragErr error
+	src := sources.File{Content: r, Path: rel, Config: &w.d.Config, Buffer: w.buf}
+	err := src.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err != nil {
+			if fragErr == nil {
+				fragErr = err
+			}
+			return nil
+		}
+		found = append(found, w.d.DetectContext(ctx, detect.Fragment(fr))...)
+		return nil
+	})
+	if err == nil {
+		err = fragErr
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return found, nil
+}
+
+func (w *treeWorker) detectString(ctx context.Context, rel, content string) []report.Finding {
+	return w.d.DetectContext(ctx, detect.Fragment{Raw: content, FilePath: rel, StartLine: 1})
+}
+
+// blobHasher hashes content as git hashes a blob of a known size, keeping
+// its first bytes.
+type blobHasher struct {
+	hash.Hash
+	n    int64
+	head []byte
+}
+
+func newBlobHasher(format string, size int64) *blobHasher {
+	var h hash.Hash = sha1.New()
+	if format == "sha256" {
+		h = sha256.New()
+	}
+	fmt.Fprintf(h, "blob %d\x00", size)
+	return &blobHasher{Hash: h}
+}
+
+func (b *blobHasher) Write(p []byte) (int, error) {
+	if room := maxLFSPointer + 1 - len(b.head); room > 0 {
+		b.head = append(b.head, p[:min(room, len(p))]...)
+	}
+	b.n += int64(len(p))
+	return b.Hash.Write(p)
+}
+
+func (b *blobHasher) id() string { return hex.EncodeToString(b.Sum(nil)) }
+
+// blobID is the object id git gives content.
+func blobID(format string, content []byte) string {
+	h := newBlobHasher(format, int64(len(content)))
+	_, _ = h.Write(content)
+	return h.id()
+}
+
+// lfsInWorkTree reports whether the work tree's copy at full is the object
+// the Git LFS pointer names.
+func lfsInWorkTree(full string, pointer []byte) bool {
+	oid, size, ok := lfsObject(pointer)
+	if !ok {
+		return false
+	}
+	file, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() != size {
+		return false
+	}
+	h := sha256.New()
+	if n, err := io.Copy(h, file); err != nil || n != size {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == oid
 }
 
 // withoutAllowlisted drops the files a global allowlist excludes by path
 // (vendored code, lock files, images). gitleaks would open each and
 // return nothing for every fragment; gitleaks dir does not open them, and
 // neither does this.
-func (g *gitleaksDetector) withoutAllowlisted(files []string) []string {
+func (g *gitleaksDetector) withoutAllowlisted(files []trackedFile) []trackedFile {
+	byPath := g.pathAllowlists()
+	if len(byPath) == 0 {
+		return files
+	}
+	kept := files[:0:0]
+	for _, f := range files {
+		if !g.allowlisted(f.path, byPath) {
+			kept = append(kept, f)
+		}
+	}
+	return kept
+}
+
+func (g *gitleaksDetector) withoutAllowlistedPaths(us []unscanned) []unscanned {
+	byPath := g.pathAllowlists()
+	var kept []unscanned
+	for _, u := range us {
+		if !g.allowlisted(u.path, byPath) {
+			kept = append(kept, u)
+		}
+	}
+	return kept
+}
+
+// allowlisted reports whether one of the path allowlists excludes path.
+func (g *gitleaksDetector) allowlisted(path string, byPath []*glconfig.Allowlist) bool {
+	return slices.ContainsFunc(byPath, func(a *glconfig.Allowlist) bool { return a.PathAllowed(path) })
+}
+
+// pathAllowlists are the global allowlists that exclude a file by its path
+// alone.
+func (g *gitleaksDetector) pathAllowlists() []*glconfig.Allowlist {
 	var byPath []*glconfig.Allowlist
 	for _, a := range g.rules.config.Allowlists {
 		// Only "or" allowlists exclude a file by path alone.
@@ -138,29 +435,20 @@ func (g *gitleaksDetector) withoutAllowlisted(files []string) []string {
 			byPath = append(byPath, a)
 		}
 	}
-	if len(byPath) == 0 {
-		return files
-	}
-	kept := files[:0:0]
-	for _, f := range files {
-		if !slices.ContainsFunc(byPath, func(a *glconfig.Allowlist) bool { return a.PathAllowed(f) }) {
-			kept = append(kept, f)
-		}
-	}
-	return kept
+	return byPath
 }
 
 // largestFirst orders files by size, largest first, so that no worker is
 // left scanning one big file at the end while the others idle.
-func largestFirst(root string, files []string) []string {
+func largestFirst(root string, files []trackedFile) []trackedFile {
 	size := make(map[string]int64, len(files))
 	for _, f := range files {
-		if st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f))); err == nil {
-			size[f] = st.Size()
+		if st, err := os.Lstat(filepath.Join(root, filepath.FromSlash(f.path))); err == nil {
+			size[f.path] = st.Size()
 		}
 	}
 	sorted := slices.Clone(files)
-	slices.SortStableFunc(sorted, func(a, b string) int { return cmp.Compare(size[b], size[a]) })
+	slices.SortStableFunc(sorted, func(a, b trackedFile) int { return cmp.Compare(size[b.path], size[a.path]) })
 	return sorted
 }
 
@@ -179,58 +467,11 @@ func warmRegexEngine() {
 // can be found).
 const fragmentSize = 100 * 1000
 
-// scanFile scans one file, reading it into buf (fragmentSize bytes). A file
-// that vanished or is not a regular file (a symlink, a submodule) is not an
-// error: there is nothing to read.
-//
-// gitleaks allocates a new buffer for every file when none is given, most
-// of the memory a tree scan allocates; one per worker is enough, as each
-// fragment is scanned before the next is read.
-func scanFile(ctx context.Context, d *detect.Detector, root, rel string, buf []byte) error {
-	f, err := os.Open(filepath.Join(root, filepath.FromSlash(rel)))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return fmt.Errorf("%s: %w", rel, err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("%s: %w", rel, err)
-	}
-	if !st.Mode().IsRegular() || st.Size() == 0 {
-		return nil
-	}
-	var fragErr error
-	src := sources.File{Content: f, Path: rel, Config: &d.Config, Buffer: buf}
-	err = src.Fragments(ctx, func(fr sources.Fragment, err error) error {
-		if err != nil {
-			if fragErr == nil {
-				fragErr = err
-			}
-			return nil
-		}
-		for _, finding := range d.DetectContext(ctx, detect.Fragment(fr)) {
-			d.AddFinding(finding)
-		}
-		return nil
-	})
-	if err == nil {
-		err = fragErr
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: %w", rel, err)
-	}
-	return nil
-}
-
-func (g *gitleaksDetector) scanCommits(ctx context.Context, repoDir, logOpts string) ([]leak, error) {
+func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog) ([]leak, error) {
 	d, err := g.newDetector(ctx)
 	if err != nil {
 		return nil, err
 	}
-	src := &gitLog{dir: repoDir, logOpts: logOpts}
 	if _, err := d.DetectSource(ctx, src); err != nil {
 		return nil, fmt.Errorf("scanning commits: %w", err)
 	}

@@ -42,20 +42,21 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		warmRegexEngine()
 	}
 
-	gr, err := gitrepo.Open(env.Workspace)
+	gr, err := gitrepo.Open(ctx, env.Workspace)
 	if errors.Is(err, gitrepo.ErrNotRepository) {
 		return nil, fmt.Errorf("%s is not inside a git repository: the secret scan needs one (it scans tracked files and commits)", env.Workspace)
 	}
 	if err != nil {
 		return nil, err
 	}
-	// gitleaks starts git itself: the repository must be trusted in the
-	// environment git inherits, not only on our own git command lines.
-	if err := gr.TrustInEnvironment(); err != nil {
-		return nil, err
+	defer gr.Close()
+	if rel, err := filepath.Rel(gr.Top(), gr.GitDir()); err != nil || rel != ".git" {
+		// A .git file (a linked work tree, a submodule) names it: say where
+		// the history scanned comes from.
+		env.Notef("the repository's git directory is %s", gr.GitDir())
 	}
 	r := repo{gr}
-	prefix, err := r.prefix(ctx)
+	prefix, err := gr.Prefix()
 	if err != nil {
 		return nil, fmt.Errorf("reading the repository: %w", err)
 	}
@@ -80,17 +81,21 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		forbid   []gates.Finding
 		scanErrs []error
 		covered  []string
+		notRead  = unscannedReport{}
 	)
-	record := func(ls []leak, fs []gates.Finding, what string, err error) {
+	record := func(out scopeResult, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
 			scanErrs = append(scanErrs, err)
 			return
 		}
-		leaks = append(leaks, ls...)
-		forbid = append(forbid, fs...)
-		covered = append(covered, what)
+		leaks = append(leaks, out.leaks...)
+		forbid = append(forbid, out.forbid...)
+		covered = append(covered, out.what)
+		for k, us := range out.unscanned {
+			notRead.add(k, us...)
+		}
 	}
 	for _, sc := range scopes {
 		wg.Add(1)
@@ -103,7 +108,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 				record(g.scanDiff(ctx, env, r, det, rng, prefix, !slices.Contains(scopes, ScopeTree)))
 			case ScopeHistory:
 				env.Progressf("scanning the whole history of every branch and tag")
-				record(g.scanHistory(ctx, det, env.Workspace, prefix))
+				record(g.scanHistory(ctx, r, det, prefix))
 			}
 		}()
 	}
@@ -122,8 +127,14 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if len(logErrs) > 0 {
 		return nil, fmt.Errorf("gitleaks reported errors, so the scan may have stopped early: %s", strings.Join(firstN(logErrs, 5), "; "))
 	}
-
 	findings := append(leakFindings(dedupe(leaks)), forbid...)
+	if err := notRead.check(g.cfg.AllowUnscanned, env.Notef); err != nil {
+		if len(findings) == 0 {
+			return nil, err
+		}
+		// The gate fails whatever the unread content holds.
+		env.Notef("%v", err)
+	}
 	sortFindings(findings)
 	sort.Strings(covered)
 	what := strings.Join(covered, " and ")
@@ -177,12 +188,12 @@ func (g *Gate) resolveRange(ctx context.Context, r repo, env *gates.Env) (*commi
 	if base == "" {
 		return nil, errors.New("scope diff needs a base commit, and neither the configuration (base:) nor the GitHub event names one (a push that creates a branch has none); set base, or scope: [tree]")
 	}
-	shallow, err := r.isShallow(ctx)
+	shallow, err := r.Shallow(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the repository: %w", err)
 	}
 	hint := "fetch it, or check out with fetch-depth: 0 (actions/checkout) so the whole history is present"
-	if shallow {
+	if len(shallow) > 0 {
 		hint = "this clone is shallow: check out with fetch-depth: 0 (actions/checkout) so the pull request's base and head are present"
 	}
 	var rng commitRange
@@ -199,7 +210,7 @@ func (g *Gate) resolveRange(ctx context.Context, r repo, env *gates.Env) (*commi
 		}
 		*c.sha = sha
 	}
-	if shallow {
+	if len(shallow) > 0 {
 		ok, err := r.hasMergeBase(ctx, rng.base, rng.head)
 		if err != nil {
 			return nil, fmt.Errorf("finding where head left base: %w", err)
@@ -208,10 +219,64 @@ func (g *Gate) resolveRange(ctx context.Context, r repo, env *gates.Env) (*commi
 			return nil, fmt.Errorf("base %s and head %s share no history in this clone, so the change's commits cannot be listed; %s", shortSHA(rng.base), shortSHA(rng.head), hint)
 		}
 	}
-	if rng.commits, err = r.countCommits(ctx, rng.base, rng.head); err != nil {
+	commits, err := r.listCommits(ctx, rng.base+".."+rng.head)
+	if err != nil {
 		return nil, fmt.Errorf("listing the change's commits: %w", err)
 	}
+	rng.commits = len(commits)
+	// A commit of the range at which the clone is cut off hides its
+	// parents: the commits before it in the range were never listed.
+	if cut := intersect(commits, shallow); len(cut) > 0 {
+		return nil, fmt.Errorf("this clone's history is cut off inside %s at %s, so the change's commits before %s cannot be listed or scanned; check out with fetch-depth: 0 (actions/checkout) so the whole history is present",
+			&rng, strings.Join(firstN(shortSHAs(cut), 3), ", "), map[bool]string{true: "it", false: "them"}[len(cut) == 1])
+	}
+	if err := g.canShowMerges(ctx, r, rng.base+".."+rng.head); err != nil {
+		return nil, err
+	}
 	return &rng, nil
+}
+
+// canShowMerges fails when the commits rev-list selects with args hold a
+// merge and git is too old to show what a merge's resolution added.
+func (g *Gate) canShowMerges(ctx context.Context, r repo, args ...string) error {
+	if r.Version().AtLeast(remergeVersion) {
+		return nil
+	}
+	merges, err := r.countMerges(ctx, args...)
+	if err != nil {
+		return fmt.Errorf("listing merge commits: %w", err)
+	}
+	if merges > 0 {
+		return fmt.Errorf("the commits to scan hold %s, and git %s cannot show what a merge's resolution adds (git %s can: --remerge-diff); install a newer git",
+			plural.Count(merges, "merge"), r.Version(), remergeVersion)
+	}
+	return nil
+}
+
+// intersect returns the elements of a that are in b.
+func intersect(a, b []string) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	set := make(map[string]bool, len(b))
+	for _, x := range b {
+		set[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if set[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func shortSHAs(shas []string) []string {
+	out := make([]string, len(shas))
+	for i, s := range shas {
+		out[i] = shortSHA(s)
+	}
+	return out
 }
 
 // detector loads the rules and ignore files.
@@ -255,44 +320,50 @@ func (g *Gate) detector(workspace, prefix string) (*gitleaksDetector, error) {
 	return &gitleaksDetector{rules: rules, ignore: ignore, baseline: baseline, workspace: workspace, pathPrefix: prefix}, nil
 }
 
-func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detector) ([]leak, []gates.Finding, string, error) {
+// scopeResult is what one scope found.
+type scopeResult struct {
+	leaks     []leak
+	forbid    []gates.Finding
+	what      string // what was covered, for the summary
+	unscanned unscannedReport
+}
+
+func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detector) (scopeResult, error) {
 	tracked, err := r.Tracked(ctx)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("listing tracked files: %w", err)
+		return scopeResult{}, fmt.Errorf("listing tracked files: %w", err)
 	}
-	// A file missing from the working tree is skipped when it is read
-	// (there is nothing to read); files a sparse checkout left out are
-	// tracked content the scan would silently never see.
-	absent, err := r.notCheckedOut(ctx)
-	if err != nil {
-		return nil, nil, "", fmt.Errorf("listing tracked files: %w", err)
-	}
-	if len(absent) > 0 {
-		verb, them := "are", "them"
-		if len(absent) == 1 {
-			verb, them = "is", "it"
-		}
-		return nil, nil, "", fmt.Errorf("%s %s not checked out (a sparse checkout), so the tree scan cannot read %s: %s; check out every file (actions/checkout without sparse-checkout)",
-			plural.Count(len(absent), "tracked file"), verb, them, strings.Join(firstN(absent, 5), ", "))
-	}
-	var files []string
-	var forbid []gates.Finding
-	submodules := 0
+	var (
+		files      []trackedFile
+		forbid     []gates.Finding
+		modules    []unscanned
+		notChecked int
+		index      = map[string]int{}
+	)
 	for _, f := range tracked {
+		if i, ok := index[f.Path]; ok { // another stage of a merge conflict
+			files[i].objects = append(files[i].objects, f.Object)
+			continue
+		}
 		if pattern := forbidden(f.Path, g.forbid, g.allow); pattern != "" {
 			forbid = append(forbid, forbiddenFinding(f.Path, pattern, ""))
 		}
 		switch f.Mode {
-		case "120000": // a symlink: its target is scanned where it is tracked
-			continue
+		case "100644", "100755", "120000":
+			index[f.Path] = len(files)
+			files = append(files, trackedFile{path: f.Path, objects: []string{f.Object}, link: f.Mode == "120000"})
 		case "160000":
-			submodules++
-			continue
+			if checkedOut(filepath.Join(env.Workspace, filepath.FromSlash(f.Path))) {
+				modules = append(modules, unscanned{path: f.Path})
+			} else {
+				notChecked++
+			}
+		default:
+			return scopeResult{}, fmt.Errorf("listing tracked files: %s has mode %s in git's index, which the scan does not know", f.Path, f.Mode)
 		}
-		files = append(files, f.Path)
 	}
-	if submodules > 0 {
-		env.Notef("%s not scanned: scan each submodule's repository with its own gate", plural.Count(submodules, "submodule"))
+	if notChecked > 0 {
+		env.Notef("%s not checked out, so not part of this work tree", plural.Count(notChecked, "submodule"))
 	}
 	if len(files) > 2000 {
 		env.Progressf("scanning %d tracked files", len(files))
@@ -305,54 +376,94 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 			env.Progressf("scanned %d of %d tracked files", done, len(files))
 		}
 	}
-	leaks, err := det.scanFiles(ctx, env.Workspace, files, progress)
+	res, err := det.scanTree(ctx, r.Repo, env.Workspace, files, progress)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("scanning tracked files: %w", err)
+		return scopeResult{}, fmt.Errorf("scanning tracked files: %w", err)
 	}
-	return leaks, forbid, plural.Count(len(files), "tracked file"), nil
+	if res.fromGit > 0 {
+		env.Notef("%s differed from git's copy in the work tree (or were not checked out): git's copy was scanned", plural.Count(res.fromGit, "tracked file"))
+	}
+	out := scopeResult{leaks: res.leaks, forbid: forbid, what: plural.Count(len(files), "tracked file"), unscanned: unscannedReport{}}
+	out.unscanned.add(UnscannedLFS, res.lfs...)
+	out.unscanned.add(UnscannedSubmodules, modules...)
+	return out, nil
 }
 
-func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detector, rng *commitRange, prefix string, checkAdded bool) ([]leak, []gates.Finding, string, error) {
+// checkedOut reports whether a submodule's directory holds a checkout.
+func checkedOut(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) > 0
+}
+
+func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detector, rng *commitRange, prefix string, checkAdded bool) (scopeResult, error) {
 	what := fmt.Sprintf("%s (%s)", plural.Count(rng.commits, "commit"), rng)
 	if rng.commits == 0 {
-		return nil, nil, what, nil
+		return scopeResult{what: what}, nil
 	}
 	if rng.commits > 200 {
 		env.Progressf("scanning %d commits (%s)", rng.commits, rng)
 	}
-	opts := rng.base + ".." + rng.head
+	args := []string{"--diff-filter=d", rng.base + ".." + rng.head}
 	if prefix != "" {
-		opts += " -- ."
+		args = append(args, "--", prefix)
 	}
-	leaks, err := det.scanCommits(ctx, r.Dir(), opts)
+	out, err := g.scanLog(ctx, r, det, args, prefix)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("scanning commits %s: %w", rng, err)
+		return scopeResult{}, fmt.Errorf("scanning commits %s: %w", rng, err)
 	}
-	var forbid []gates.Finding
+	out.what = what
 	if checkAdded {
-		added, err := r.addedFiles(ctx, rng.base, rng.head)
+		added, err := r.addedFiles(ctx, rng.base, rng.head, prefix)
 		if err != nil {
-			return nil, nil, "", fmt.Errorf("listing files the change adds: %w", err)
+			return scopeResult{}, fmt.Errorf("listing files the change adds: %w", err)
 		}
 		for _, f := range added {
 			if pattern := forbidden(f, g.forbid, g.allow); pattern != "" {
-				forbid = append(forbid, forbiddenFinding(f, pattern, rng.head))
+				out.forbid = append(out.forbid, forbiddenFinding(f, pattern, rng.head))
 			}
 		}
 	}
-	return leaks, forbid, what, nil
+	return out, nil
 }
 
-func (g *Gate) scanHistory(ctx context.Context, det detector, dir, prefix string) ([]leak, []gates.Finding, string, error) {
-	opts := ""
+func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix string) (scopeResult, error) {
+	if err := g.canShowMerges(ctx, r, "--all"); err != nil {
+		return scopeResult{}, err
+	}
+	args := []string{"--full-history", "--all", "--diff-filter=d"}
 	if prefix != "" {
-		opts = "--full-history --all -- ."
+		args = append(args, "--", prefix)
 	}
-	leaks, err := det.scanCommits(ctx, dir, opts)
+	out, err := g.scanLog(ctx, r, det, args, prefix)
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("scanning the history: %w", err)
+		return scopeResult{}, fmt.Errorf("scanning the history: %w", err)
 	}
-	return leaks, nil, "the whole history", nil
+	out.what = "the whole history"
+	return out, nil
+}
+
+// scanLog scans what the commits git log selects with args add, and
+// lists the Git LFS objects and submodule commits they add, unread.
+func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string, prefix string) (scopeResult, error) {
+	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion)}
+	leaks, err := det.scanCommits(ctx, src)
+	if err != nil {
+		return scopeResult{}, err
+	}
+	lfs, err := lfsPointers(ctx, r.Repo, src.lfs)
+	if err != nil {
+		return scopeResult{}, fmt.Errorf("reading Git LFS pointers: %w", err)
+	}
+	out := scopeResult{leaks: leaks, unscanned: unscannedReport{}}
+	rel := func(us []unscanned) []unscanned {
+		for i := range us {
+			us[i].path = strings.TrimPrefix(us[i].path, prefix)
+		}
+		return us
+	}
+	out.unscanned.add(UnscannedLFS, det.withoutAllowlistedPaths(rel(lfs))...)
+	out.unscanned.add(UnscannedSubmodules, rel(src.modules)...)
+	return out, nil
 }
 
 // dedupe keeps one leak per file, line and rule, preferring the one that

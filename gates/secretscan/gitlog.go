@@ -2,11 +2,12 @@ package secretscan
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"os/exec"
-	"path/filepath"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -15,17 +16,31 @@ import (
 	"github.com/zricethezav/gitleaks/v8/cmd/scm"
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/release-gate/release-gate/internal/gitrepo"
 )
 
 // gitLog is the commits git log selects, as a gitleaks source. It yields
-// the fragments gitleaks' own git source (sources.Git) yields, with one
-// difference: git's exit status counts. gitleaks waits for git log only to
-// log a failure at debug level, so a git that died part-way without a word
-// on stderr (killed for its memory, a signal) ended the scan early, and
-// the scan read as complete.
+// the fragments gitleaks' own git source (sources.Git) yields, with these
+// differences: git runs through the hardened runner with every option that
+// shapes its output stated (nothing of any git configuration changes what
+// is parsed); merge commits show what their resolution added beyond the
+// automatic merge (--remerge-diff); and git's exit status counts. gitleaks
+// waits for git log only to log a failure at debug level, so a git that
+// died part-way without a word on stderr (killed for its memory, a signal)
+// ended the scan early, and the scan read as complete.
 type gitLog struct {
-	dir     string
-	logOpts string // added to git log -p -U0; "" for every commit of every ref
+	repo *gitrepo.Repo
+	// args select the commits and paths (a range, --all, -- pathspec).
+	args []string
+	// remerge shows merges' own changes; false only where git cannot
+	// (before 2.36), for a history known to hold no merge.
+	remerge bool
+
+	// What the log showed that could not be scanned, filled by Fragments.
+	mu      sync.Mutex
+	lfs     []unscanned // candidates until confirmed: Git LFS pointers added
+	modules []unscanned // submodule commits added
 }
 
 // gitLogWorkers is how many files' fragments are scanned at once, as many
@@ -34,42 +49,79 @@ const gitLogWorkers = 40
 
 var _ sources.Source = (*gitLog)(nil)
 
+// logFormat states every option of git log that shapes the output the
+// parser reads, so that no configuration (color.ui, diff.noprefix,
+// format.pretty, log.abbrevCommit, diff.relative, log.showSignature,
+// diff.renames, diff.algorithm, diff.submodule, log.showRoot…) changes it.
+var logFormat = []string{
+	"-p", "-U0", "--inter-hunk-context=0",
+	"--no-color", "--no-ext-diff", "--no-textconv",
+	"--src-prefix=a/", "--dst-prefix=b/", "--no-relative",
+	"--pretty=medium", "--date=default", "--no-abbrev-commit", "--no-decorate",
+	"--no-show-signature", "--no-mailmap", "--no-notes", "--encoding=UTF-8",
+	"--diff-algorithm=myers", "--indent-heuristic", "--find-renames", "--full-index",
+	"--submodule=short", "--ignore-submodules=none", "--root", "--no-follow",
+}
+
+// remergeVersion is the first git that can show what a merge's resolution
+// added (--remerge-diff).
+var remergeVersion = gitrepo.Version{2, 36, 0}
+
+// command is git's arguments.
+func (s *gitLog) command() []string {
+	args := append([]string{"log"}, logFormat...)
+	if s.remerge {
+		args = append(args, "--diff-merges=remerge")
+	} else {
+		args = append(args, "--diff-merges=off")
+	}
+	return append(args, s.args...)
+}
+
 // Fragments implements sources.Source.
 func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
-	args := []string{"-C", filepath.Clean(s.dir), "log", "-p", "-U0"}
-	if s.logOpts != "" {
-		args = append(args, strings.Split(s.logOpts, " ")...)
-	} else {
-		args = append(args, "--full-history", "--all", "--diff-filter=tuxdb")
+	args := s.command()
+	var (
+		unread   int64
+		yieldErr error
+	)
+	stderr, err := s.repo.Stream(ctx, args, func(stdout io.Reader) error {
+		out := stdout
+		if s.remerge {
+			out = stripRemergeHeaders(stdout)
+		}
+		files, err := gitdiff.Parse(out)
+		if err != nil {
+			return fmt.Errorf("reading git log: %w", err)
+		}
+		yieldErr = s.scan(ctx, files, yield)
+		// The parser stops at a diff it cannot read, silently: whatever git
+		// printed after it was never scanned.
+		unread, _ = io.Copy(io.Discard, out)
+		return nil
+	})
+	what := "git log " + strings.Join(s.args, " ")
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
 	}
-	cmd := exec.CommandContext(ctx, "git", args...)
-	stdout, err := cmd.StdoutPipe()
+	var gerr *gitrepo.Error
+	if errors.As(err, &gerr) {
+		return fmt.Errorf("%s: %s: it stopped before listing every commit, so the scan is incomplete", what, gerr.Msg)
+	}
 	if err != nil {
-		return fmt.Errorf("starting git log: %w", err)
+		return err
 	}
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		return fmt.Errorf("starting git log: %w", err)
+	if unread > 0 {
+		return fmt.Errorf("%s: its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", what, unread)
 	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting git log: %w", err)
+	if complained := logStderr(strings.NewReader(stderr)); complained {
+		return fmt.Errorf("%s: git reported errors (%s), so the scan may be incomplete", what, oneLine(stderr))
 	}
-	// What git says on stderr goes where gitleaks sends it: its log, which
-	// the gate reads (warnings become notes, anything else fails the scan).
-	stderrDone := make(chan struct{})
-	var complained bool
-	go func() {
-		defer close(stderrDone)
-		complained = logStderr(stderr)
-	}()
+	return yieldErr
+}
 
-	files, err := gitdiff.Parse(stdout)
-	if err != nil {
-		_ = cmd.Process.Kill()
-		<-stderrDone
-		_ = cmd.Wait()
-		return fmt.Errorf("reading git log: %w", err)
-	}
+// scan yields the fragments of the files git log printed.
+func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sources.FragmentsFunc) error {
 	remote := &sources.RemoteInfo{Platform: scm.NoPlatform}
 	var (
 		wg       sync.WaitGroup
@@ -81,9 +133,7 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 		if ctx.Err() != nil {
 			break
 		}
-		if file.IsDelete || file.IsBinary {
-			// Binary files are skipped as gitleaks skips them (archives
-			// included: they are not opened at archive depth 0).
+		if file.IsDelete {
 			continue
 		}
 		var info *sources.CommitInfo
@@ -99,6 +149,18 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 			if h.Author != nil {
 				info.AuthorName, info.AuthorEmail = h.Author.Name, h.Author.Email
 			}
+		}
+		if file.NewMode == gitlinkMode {
+			s.note(&s.modules, unscanned{path: file.NewName, commit: sha})
+			continue
+		}
+		if file.IsBinary {
+			// Binary files are skipped as gitleaks skips them (archives
+			// included: they are not opened at archive depth 0).
+			continue
+		}
+		if mayBeLFSPointer(file) {
+			s.note(&s.lfs, unscanned{path: file.NewName, commit: sha, object: file.NewOIDPrefix})
 		}
 		sem <- struct{}{}
 		wg.Add(1)
@@ -129,47 +191,125 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	for range files {
 		// After a break, let the parser finish so that it and git can end.
 	}
-	// The parser stops at a diff it cannot read, silently: whatever git
-	// printed after it was never scanned. (Reading it also keeps git from
-	// blocking on a full pipe.)
-	unread, _ := io.Copy(io.Discard, stdout)
 	wg.Wait()
-	<-stderrDone
-	werr := cmd.Wait()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if unread > 0 {
-		return fmt.Errorf("git log %s: its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", strings.Join(args[3:], " "), unread)
-	}
-	if werr != nil && !complained {
-		// (When git said why on stderr, that error is already logged.)
-		return fmt.Errorf("git log %s: %w: it stopped before listing every commit, so the scan is incomplete", strings.Join(args[3:], " "), werr)
-	}
 	return yieldErr
 }
 
-// logStderr logs each line git prints on stderr as gitleaks does: the
+func (s *gitLog) note(list *[]unscanned, u unscanned) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*list = append(*list, u)
+}
+
+// gitlinkMode is the mode git gives a submodule.
+const gitlinkMode = os.FileMode(0o160000)
+
+// mayBeLFSPointer reports whether the change adds a line a Git LFS pointer
+// changes whenever its object does.
+func mayBeLFSPointer(f *gitdiff.File) bool {
+	for _, tf := range f.TextFragments {
+		for _, l := range tf.Lines {
+			if l.Op == gitdiff.OpAdd && strings.HasPrefix(l.Line, "oid sha256:") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// stripRemergeHeaders drops the lines --remerge-diff adds to a file's
+// header ("remerge CONFLICT (content): …"), which the diff parser does not
+// know and would end the header at. No line of a diff's content starts so:
+// content lines start with a space, +, - or \, and commit messages are
+// indented.
+func stripRemergeHeaders(r io.Reader) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		br := bufio.NewReaderSize(r, 64<<10)
+		bw := bufio.NewWriterSize(pw, 64<<10)
+		lineStart, dropping := true, false
+		for {
+			chunk, err := br.ReadSlice('\n')
+			if lineStart {
+				dropping = bytes.HasPrefix(chunk, []byte("remerge "))
+			}
+			if !dropping && len(chunk) > 0 {
+				if _, werr := bw.Write(chunk); werr != nil {
+					pw.CloseWithError(werr)
+					return
+				}
+			}
+			lineStart = len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+				if errors.Is(err, io.EOF) {
+					err = bw.Flush()
+				}
+				pw.CloseWithError(err)
+				return
+			}
+		}
+	}()
+	return pr
+}
+
+// lfsPointers keeps the candidates whose blob is indeed a Git LFS pointer.
+func lfsPointers(ctx context.Context, repo *gitrepo.Repo, candidates []unscanned) ([]unscanned, error) {
+	if len(candidates) == 0 {
+		return nil, nil
+	}
+	blobs, err := repo.Blobs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer blobs.Close()
+	var out []unscanned
+	for _, c := range candidates {
+		var is bool
+		err := blobs.Read(c.object, func(size int64, r io.Reader) error {
+			if size <= maxLFSPointer {
+				data, err := io.ReadAll(r)
+				is = err == nil && isLFSPointer(data)
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading %s at %s: %w", c.path, shortSHA(c.commit), err)
+		}
+		if is {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// logStderr logs each line git printed on stderr as gitleaks does: the
 // warnings git prints on big histories, which do not change what is
-// listed, as warnings; anything else as an error. It reports whether it
-// logged an error.
+// listed, as warnings (they become notes); it reports whether any other
+// line was printed.
 func logStderr(r io.Reader) (errors bool) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		line := sc.Text()
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
 		if benign(line) {
 			logging.Warn().Msg(line)
 			continue
 		}
-		logging.Error().Msgf("[git] %s", line)
 		errors = true
 	}
-	if err := sc.Err(); err != nil {
-		logging.Error().Msgf("[git] reading its stderr: %v", err)
-		errors = true
+	return errors || sc.Err() != nil
+}
+
+// oneLine joins lines with "; ".
+func oneLine(s string) string {
+	var parts []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
 	}
-	// Drain what a line too long for the scanner left, so git never
-	// blocks writing it.
-	_, _ = io.Copy(io.Discard, r)
-	return errors
+	return strings.Join(parts, "; ")
 }

@@ -57,11 +57,11 @@ func (r *testRepo) commit(msg string, files map[string]string) string {
 	r.t.Helper()
 	for name, content := range files {
 		if content == "" {
-			r.git("rm", "-q", "--", name)
+			r.git("--literal-pathspecs", "rm", "-q", "--", name)
 			continue
 		}
 		r.write(name, content)
-		r.git("add", "--", name)
+		r.git("--literal-pathspecs", "add", "--", name)
 	}
 	r.git("commit", "-q", "--allow-empty", "-m", msg)
 	return r.git("rev-parse", "HEAD")

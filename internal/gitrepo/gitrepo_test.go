@@ -3,90 +3,114 @@ package gitrepo
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/gitrepo/gitrepotest"
 )
 
-func run(t *testing.T, dir string, args ...string) {
+func run(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
+	return gitrepotest.Git(t, dir, args...)
 }
 
 func repoWith(t *testing.T, files map[string]os.FileMode) string {
 	t.Helper()
 	dir := t.TempDir()
-	run(t, dir, "init", "-q")
+	run(t, dir, "init", "-q", "-b", "main")
 	for name, mode := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte("x\n"), mode); err != nil {
-			t.Fatal(err)
-		}
+		write(t, dir, name, "x\n", mode)
 	}
 	run(t, dir, "add", "-A")
 	run(t, dir, "commit", "-q", "-m", "init")
 	return dir
 }
 
-func TestTracked(t *testing.T) {
-	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644, "bin/run.sh": 0o755, "new\nline.txt": 0o644, "sp ace/ü.txt": 0o644, "*.txt": 0o644})
-	if err := os.WriteFile(filepath.Join(dir, "untracked.txt"), nil, 0o644); err != nil {
+func write(t *testing.T, dir, name, content string, mode os.FileMode) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(dir)
+	if err := os.WriteFile(p, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func open(t *testing.T, dir string) *Repo {
+	t.Helper()
+	r, err := Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func paths(files []File) []string {
+	var out []string
+	for _, f := range files {
+		out = append(out, f.Path+" "+f.Mode)
+	}
+	return out
+}
+
+func TestTracked(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644, "bin/run.sh": 0o755, "new\nline.txt": 0o644, "sp ace/ü.txt": 0o644, "*.txt": 0o644})
+	write(t, dir, "untracked.txt", "", 0o644)
+	r := open(t, dir)
 	files, err := r.Tracked(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []File{{"*.txt", "100644"}, {"a.txt", "100644"}, {"bin/run.sh", "100755"}, {"new\nline.txt", "100644"}, {"sp ace/ü.txt", "100644"}}
-	if !slices.Equal(files, want) {
-		t.Errorf("Tracked() = %q, want %q", files, want)
+	want := []string{"*.txt 100644", "a.txt 100644", "bin/run.sh 100755", "new\nline.txt 100644", "sp ace/ü.txt 100644"}
+	if got := paths(files); !slices.Equal(got, want) {
+		t.Errorf("Tracked() = %q, want %q", got, want)
+	}
+	blob := run(t, dir, "rev-parse", "HEAD:a.txt")
+	if files[1].Object != blob || files[1].Stage != 0 {
+		t.Errorf("a.txt: %+v, want object %s", files[1], blob)
 	}
 	// A path is literal: "*.txt" names that file, not every .txt.
-	if files, err = r.Tracked(context.Background(), "*.txt"); err != nil || !slices.Equal(files, []File{{"*.txt", "100644"}}) {
-		t.Errorf("Tracked(*.txt) = %q, %v", files, err)
+	if files, err = r.Tracked(context.Background(), "*.txt"); err != nil || !slices.Equal(paths(files), []string{"*.txt 100644"}) {
+		t.Errorf("Tracked(*.txt) = %q, %v", paths(files), err)
 	}
 	// From a subdirectory, paths are relative to it.
-	sub, err := Open(filepath.Join(dir, "bin"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if files, err = sub.Tracked(context.Background()); err != nil || !slices.Equal(files, []File{{"run.sh", "100755"}}) {
-		t.Errorf("from bin/: %q, %v", files, err)
+	sub := open(t, filepath.Join(dir, "bin"))
+	if files, err = sub.Tracked(context.Background()); err != nil || !slices.Equal(paths(files), []string{"run.sh 100755"}) {
+		t.Errorf("from bin/: %q, %v", paths(files), err)
 	}
 	if sub.Top() != r.Top() {
 		t.Errorf("top %q vs %q", sub.Top(), r.Top())
 	}
+	if p, err := sub.Prefix(); p != "bin/" || err != nil {
+		t.Errorf("prefix %q, %v", p, err)
+	}
+	if r.ObjectFormat() != "sha1" {
+		t.Errorf("object format %q", r.ObjectFormat())
+	}
 }
 
 func TestNotARepository(t *testing.T) {
-	if _, err := Open(t.TempDir()); !errors.Is(err, ErrNotRepository) {
+	if _, err := Open(context.Background(), t.TempDir()); !errors.Is(err, ErrNotRepository) {
 		t.Errorf("err %v", err)
 	}
 }
 
 func TestGitErrorQuotesGit(t *testing.T) {
-	r, err := Open(repoWith(t, map[string]os.FileMode{"a": 0o644}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = r.Git(context.Background(), "rev-parse", "--verify", "no-such-ref")
+	r := open(t, repoWith(t, map[string]os.FileMode{"a": 0o644}))
+	_, err := r.Run(context.Background(), "rev-parse", "--verify", "no-such-ref")
 	var gerr *Error
 	if !errors.As(err, &gerr) || gerr.Code == 0 || !strings.Contains(err.Error(), "git rev-parse --verify no-such-ref: fatal:") {
 		t.Errorf("err %v", err)
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("error on several lines: %q", err)
 	}
 }
 
@@ -101,25 +125,320 @@ func TestRepositoryOwnedByAnotherUser(t *testing.T) {
 	if out, err := exec.Command("git", "-C", dir, "ls-files").CombinedOutput(); err == nil || !strings.Contains(string(out), "dubious ownership") {
 		t.Fatalf("git should refuse the repository: %s", out)
 	}
-	r, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := open(t, dir)
 	if files, err := r.Tracked(context.Background()); err != nil || len(files) != 1 {
 		t.Errorf("Tracked: %v, %v", files, err)
 	}
-	// For programs that start git themselves: the environment trusts it.
-	t.Setenv("GIT_CONFIG_COUNT", "")
-	if err := r.TrustInEnvironment(); err != nil {
+	if _, err := r.Run(context.Background(), "log", "-1"); err != nil {
+		t.Errorf("log: %v", err)
+	}
+	// Nothing was changed for other programs.
+	if out, err := exec.Command("git", "-C", dir, "ls-files").CombinedOutput(); err == nil {
+		t.Errorf("the trust leaked out of the runner: %s", out)
+	}
+}
+
+// hostileRepo is a repository whose history holds a text file, hidden as
+// binary by its attributes, changed on two branches and merged with a
+// conflict.
+func hostileRepo(t *testing.T) (dir, head string) {
+	t.Helper()
+	dir = t.TempDir()
+	run(t, dir, "init", "-q", "-b", "main")
+	write(t, dir, ".gitattributes", gitrepotest.HostileAttributes, 0o644)
+	write(t, dir, "creds.txt", "a\nb\nc\n", 0o644)
+	run(t, dir, "add", "-A")
+	run(t, dir, "commit", "-q", "-m", "base")
+	run(t, dir, "checkout", "-q", "-b", "side")
+	write(t, dir, "creds.txt", "a\nSIDE\nc\n", 0o644)
+	run(t, dir, "commit", "-q", "-am", "side")
+	run(t, dir, "checkout", "-q", "main")
+	write(t, dir, "creds.txt", "a\nMAIN\nc\n", 0o644)
+	run(t, dir, "commit", "-q", "-am", "main")
+	cmd := exec.Command("git", "-C", dir, "merge", "-q", "side")
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@e", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@e", "GIT_CONFIG_GLOBAL=/dev/null")
+	_ = cmd.Run() // conflicts
+	write(t, dir, "creds.txt", "a\nRESOLVED\nc\n", 0o644)
+	run(t, dir, "add", "-A")
+	run(t, dir, "commit", "-q", "-m", "merge")
+	return dir, run(t, dir, "rev-parse", "HEAD")
+}
+
+// No program named by the repository's configuration runs, whatever
+// command the runner starts; and attributes do not hide text.
+func TestNoConfiguredProgramRuns(t *testing.T) {
+	dir, head := hostileRepo(t)
+	marker := gitrepotest.ArmConfig(t, dir)
+
+	// The armed configuration works on git as users run it.
+	for _, args := range [][]string{{"status"}, {"diff", "HEAD~1", "HEAD"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null")
+		_, _ = cmd.Output()
+	}
+	if gitrepotest.Ran(t, marker) == "" {
+		t.Fatal("the armed configuration ran nothing under plain git: the test proves nothing")
+	}
+	if err := os.Remove(marker); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.TrustInEnvironment(); err != nil { // twice: one entry
+
+	ctx := context.Background()
+	r := open(t, dir)
+	files, err := r.Tracked(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if os.Getenv("GIT_CONFIG_COUNT") != "1" {
-		t.Errorf("GIT_CONFIG_COUNT=%q", os.Getenv("GIT_CONFIG_COUNT"))
+	for _, args := range [][]string{
+		{"log", "-p", "--diff-merges=remerge", "--all", "--no-color", "--no-ext-diff", "--no-textconv"},
+		{"log", "-p", "--all", "--show-signature"},
+		{"diff", "--no-ext-diff", head + "~1", head},
+		{"show", head},
+		{"rev-list", "--all"},
+		{"merge-base", head + "^1", head + "^2"},
+	} {
+		out, err := r.Run(ctx, args...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if strings.Contains(string(out), "Binary files") {
+			t.Errorf("git %v: attributes hid text:\n%s", args, out)
+		}
 	}
-	if out, err := exec.Command("git", "-C", dir, "ls-files").CombinedOutput(); err != nil {
-		t.Errorf("git in the trusted environment: %v %s", err, out)
+	out, err := r.Run(ctx, "log", "-p", "--diff-merges=remerge", "-1", head)
+	if err != nil || !strings.Contains(string(out), "+RESOLVED") {
+		t.Errorf("remerge diff of the merge: %v\n%s", err, out)
+	}
+	blobs, err := r.Blobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := blobs.Read(f.Object, func(int64, io.Reader) error { return nil }); err != nil {
+			t.Error(err)
+		}
+	}
+	if err := blobs.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := r.Shallow(ctx); err != nil {
+		t.Error(err)
+	}
+	// Defence in depth: the drivers the configuration defines are emptied.
+	for _, k := range []string{"diff.x.textconv", "diff.x.command", "filter.x.clean", "filter.x.smudge", "filter.x.process", "merge.x.driver", "credential.https://example.com.helper"} {
+		if out, err := r.Run(ctx, "config", "--get", k); err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Errorf("%s = %q, %v", k, out, err)
+		}
+	}
+	if out, err := r.Run(ctx, "config", "--get", "protocol.file.allow"); err != nil || strings.TrimSpace(string(out)) != "never" {
+		t.Errorf("protocol.file.allow = %q, %v", out, err)
+	}
+	if ran := gitrepotest.Ran(t, marker); ran != "" {
+		t.Errorf("a configured program ran: %s", ran)
+	}
+}
+
+// Nothing of the caller's environment or of the user's or system's
+// configuration reaches git.
+func TestCallerEnvironmentIgnored(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	other := repoWith(t, map[string]os.FileMode{"other.txt": 0o644})
+	head := run(t, dir, "rev-parse", "HEAD")
+	global := filepath.Join(t.TempDir(), "gitconfig")
+	write(t, filepath.Dir(global), "gitconfig", "[color]\n\tui = always\n[diff]\n\tnoprefix = true\n[log]\n\tabbrevCommit = true\n[format]\n\tpretty = oneline\n", 0o644)
+	t.Setenv("GIT_DIR", filepath.Join(other, ".git"))
+	t.Setenv("GIT_WORK_TREE", other)
+	t.Setenv("GIT_INDEX_FILE", filepath.Join(other, ".git", "index"))
+	t.Setenv("GIT_CONFIG_GLOBAL", global)
+	t.Setenv("GIT_CONFIG_PARAMETERS", "'diff.mnemonicPrefix'='true'")
+	t.Setenv("GIT_CONFIG_COUNT", "1")
+	t.Setenv("GIT_CONFIG_KEY_0", "log.decorate")
+	t.Setenv("GIT_CONFIG_VALUE_0", "full")
+	t.Setenv("GIT_EXTERNAL_DIFF", "/bin/false")
+	r := open(t, dir)
+	files, err := r.Tracked(context.Background())
+	if err != nil || !slices.Equal(paths(files), []string{"a.txt 100644"}) {
+		t.Errorf("Tracked: %q, %v", paths(files), err)
+	}
+	out, err := r.Run(context.Background(), "log", "-p", "-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	if !strings.HasPrefix(s, "commit "+head+"\n") || strings.Contains(s, "\x1b[") || !strings.Contains(s, "+++ b/a.txt") {
+		t.Errorf("git's output depends on the caller's configuration:\n%s", s)
+	}
+}
+
+// core.worktree cannot point the runner at another directory.
+func TestCoreWorktreeIgnored(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	elsewhere := t.TempDir()
+	run(t, dir, "config", "core.worktree", elsewhere)
+	r := open(t, dir)
+	if r.Top() == elsewhere {
+		t.Fatal("top followed core.worktree")
+	}
+	files, err := r.Tracked(context.Background())
+	if err != nil || !slices.Equal(paths(files), []string{"a.txt 100644"}) {
+		t.Errorf("Tracked: %q, %v", paths(files), err)
+	}
+}
+
+func TestInfoAttributesRefused(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	write(t, dir, ".git/info/attributes", "# comments only\n\n", 0o644)
+	open(t, dir)
+	write(t, dir, ".git/info/attributes", "# hide\n* -diff\n", 0o644)
+	_, err := Open(context.Background(), dir)
+	if err == nil || !strings.Contains(err.Error(), "info/attributes sets git attributes") {
+		t.Errorf("err %v", err)
+	}
+}
+
+// Replace refs and grafts cannot swap commits out of history.
+func TestHistoryAsStored(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	write(t, dir, "b.txt", "b\n", 0o644)
+	run(t, dir, "add", "b.txt")
+	run(t, dir, "commit", "-q", "-m", "second")
+	second := run(t, dir, "rev-parse", "HEAD")
+	first := run(t, dir, "rev-parse", "HEAD~1")
+	// An unrelated commit replaces the second; grafts cut the first off.
+	run(t, dir, "checkout", "-q", "--orphan", "fake")
+	run(t, dir, "commit", "-q", "-m", "fake")
+	fake := run(t, dir, "rev-parse", "HEAD")
+	run(t, dir, "checkout", "-q", "main")
+	run(t, dir, "branch", "-D", "fake")
+	run(t, dir, "replace", second, fake)
+	write(t, dir, ".git/info/grafts", second+"\n", 0o644)
+	if got := run(t, dir, "rev-list", "main"); got == second+"\n"+first {
+		t.Fatal("plain git is not fooled: the test proves nothing")
+	}
+	r := open(t, dir)
+	out, err := r.Run(context.Background(), "rev-list", "main")
+	if err != nil || strings.TrimSpace(string(out)) != second+"\n"+first {
+		t.Errorf("rev-list main = %q, %v; want %s %s", out, err, second, first)
+	}
+}
+
+func TestBlobs(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	r := open(t, dir)
+	b, err := r.Blobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	read := func(oid string) (string, error) {
+		var got string
+		err := b.Read(oid, func(size int64, rd io.Reader) error {
+			data, err := io.ReadAll(rd)
+			if int64(len(data)) != size {
+				t.Errorf("size %d, read %d", size, len(data))
+			}
+			got = string(data)
+			return err
+		})
+		return got, err
+	}
+	blob := run(t, dir, "rev-parse", "HEAD:a.txt")
+	if got, err := read(blob); got != "x\n" || err != nil {
+		t.Errorf("blob: %q %v", got, err)
+	}
+	if _, err := read(strings.Repeat("0", 40)); !errors.Is(err, ErrMissing) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := read(run(t, dir, "rev-parse", "HEAD")); err == nil || !strings.Contains(err.Error(), "a commit, not a blob") {
+		t.Errorf("commit: %v", err)
+	}
+	if _, err := read("--batch-all-objects"); err == nil {
+		t.Error("an option read as an object id")
+	}
+	// Still in step after all that.
+	if got, err := read(blob); got != "x\n" || err != nil {
+		t.Errorf("blob again: %q %v", got, err)
+	}
+	// A reader that reads part of a blob leaves the stream in step.
+	if err := b.Read(blob, func(int64, io.Reader) error { return nil }); err != nil {
+		t.Error(err)
+	}
+	if got, err := read(blob); got != "x\n" || err != nil {
+		t.Errorf("after a partial read: %q %v", got, err)
+	}
+}
+
+// A partial clone's missing blobs are never fetched: no transport runs.
+func TestPartialCloneNeverFetches(t *testing.T) {
+	src := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	run(t, src, "config", "uploadpack.allowFilter", "true")
+	clone := t.TempDir()
+	run(t, clone, "clone", "-q", "--no-checkout", "--filter=blob:none", "file://"+src, ".")
+	marker := gitrepotest.ArmConfig(t, clone)
+	r := open(t, clone)
+	b, err := r.Blobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = b.Read(run(t, src, "rev-parse", "HEAD:a.txt"), func(int64, io.Reader) error { return nil })
+	if !errors.Is(err, ErrMissing) {
+		t.Errorf("a missing blob of a partial clone: %v", err)
+	}
+	b.Close()
+	if _, err := r.Run(context.Background(), "log", "-p", "--all"); err == nil {
+		t.Error("git log -p read blobs the clone does not have")
+	}
+	if ran := gitrepotest.Ran(t, marker); ran != "" {
+		t.Errorf("a configured program ran: %s", ran)
+	}
+}
+
+func TestShallow(t *testing.T) {
+	src := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	write(t, src, "b.txt", "b\n", 0o644)
+	run(t, src, "add", "b.txt")
+	run(t, src, "commit", "-q", "-m", "two")
+	r := open(t, src)
+	if s, err := r.Shallow(context.Background()); len(s) != 0 || err != nil {
+		t.Errorf("complete clone: %v %v", s, err)
+	}
+	clone := t.TempDir()
+	run(t, clone, "clone", "-q", "--depth=1", "file://"+src, ".")
+	r = open(t, clone)
+	if s, err := r.Shallow(context.Background()); !slices.Equal(s, []string{run(t, src, "rev-parse", "HEAD")}) || err != nil {
+		t.Errorf("shallow clone: %v %v", s, err)
+	}
+}
+
+func TestContextCancelKillsGit(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	r := open(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := r.Stream(ctx, []string{"cat-file", "--batch"}, func(io.Reader) error {
+		cancel() // git waits for stdin, which never comes
+		<-ctx.Done()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v", err)
+	}
+}
+
+func TestParseVersion(t *testing.T) {
+	for in, want := range map[string]Version{
+		"git version 2.39.5\n":                 {2, 39, 5},
+		"git version 2.47.1.windows.1":         {2, 47, 1},
+		"git version 2.39.3 (Apple Git-146)\n": {2, 39, 3},
+		"git version 3.0":                      {3, 0, 0},
+	} {
+		if got, err := parseVersion(in); got != want || err != nil {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	if _, err := parseVersion("hello"); err == nil {
+		t.Error("no error")
+	}
+	if !(Version{2, 36, 0}).AtLeast(Version{2, 31, 0}) || (Version{2, 30, 9}).AtLeast(Version{2, 31, 0}) {
+		t.Error("AtLeast")
 	}
 }
