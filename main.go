@@ -4,12 +4,18 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
+	// A library that logs through the standard logger (or slog's default)
+	// writes to stderr past the sanitiser and the masker; what it says
+	// matters is returned as an error, which is reported with both.
+	log.SetOutput(io.Discard)
 	os.Exit(run(interruptible(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
