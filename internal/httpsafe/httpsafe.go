@@ -13,7 +13,10 @@
 //     that describe what is asked for (Accept, Range, User-Agent, ...) are
 //     kept, so Authorization, cookies, tenant and API-key headers, AWS
 //     signatures and session tokens, and the Referer all stay behind, and
-//     so does any user:password in the URL.
+//     so does any user:password in the URL;
+//   - to another origin with a body (a 307 or 308 after a POST, whose form
+//     may hold a refresh token), the request is refused: a body cannot be
+//     told apart from a credential.
 //
 // Go's http.Client drops Authorization and cookies only for another host
 // name that is not a subdomain: it keeps them for a subdomain, another port
@@ -89,9 +92,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.Body != nil {
 			req.Body.Close()
 		}
-		return nil, &RedirectError{From: Redact(prev.URL), To: Redact(req.URL)}
+		return nil, &RedirectError{From: Redact(prev.URL), To: Redact(req.URL), Why: whyDowngrade}
 	}
 	if Origin(first(req).URL) != Origin(req.URL) {
+		if req.Body != nil && req.Body != http.NoBody {
+			req.Body.Close()
+			return nil, &RedirectError{From: Redact(prev.URL), To: Redact(req.URL), Why: whyBody}
+		}
 		req = withoutCredentials(req)
 	}
 	return t.inner.RoundTrip(req)
@@ -164,11 +171,18 @@ func Redact(u *url.URL) string {
 	return c.String()
 }
 
+// Why a redirect is refused.
+const (
+	whyDowngrade = "it leaves HTTPS for plain HTTP, where the answer could be forged and credentials read; point the configuration at the final HTTPS address, or fix the server's redirect"
+	whyBody      = "it would send the request's body, which may hold credentials, to another origin; fix the server's redirect"
+)
+
 // RedirectError is a redirect the policy refused to follow.
 type RedirectError struct {
 	From, To string // both redacted
+	Why      string
 }
 
 func (e *RedirectError) Error() string {
-	return fmt.Sprintf("refused to follow the redirect from %s to %s: it leaves HTTPS for plain HTTP, where the answer could be forged and credentials read; point the configuration at the final HTTPS address, or fix the server's redirect", e.From, e.To)
+	return fmt.Sprintf("refused to follow the redirect from %s to %s: %s", e.From, e.To, e.Why)
 }

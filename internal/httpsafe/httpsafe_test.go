@@ -279,3 +279,45 @@ func TestNewTransportOnce(t *testing.T) {
 		t.Error("Client changed its argument")
 	}
 }
+
+// A body (an OAuth form with a refresh token, say) never follows a 307 to
+// another origin; within the origin it does.
+func TestBodyNotRedirectedAcrossOrigins(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	record := func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, r.Host+" "+string(b))
+		mu.Unlock()
+	}
+	other := httptest.NewServer(http.HandlerFunc(record))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/here":
+			http.Redirect(w, r, "/there", http.StatusTemporaryRedirect)
+		case "/away":
+			http.Redirect(w, r, other.URL+"/token", http.StatusTemporaryRedirect)
+		default:
+			record(w, r)
+		}
+	}))
+	defer srv.Close()
+	c := NewClient()
+	form := "grant_type=refresh_token&refresh_token=rt-" + strings.Repeat("r", 8)
+	resp, err := c.Post(srv.URL+"/here", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	_, err = c.Post(srv.URL+"/away", "application/x-www-form-urlencoded", strings.NewReader(form))
+	var re *RedirectError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "would send the request's body") {
+		t.Errorf("want a RedirectError, got %v", err)
+	}
+	want := []string{strings.TrimPrefix(srv.URL, "http://") + " " + form}
+	if strings.Join(bodies, "|") != strings.Join(want, "|") {
+		t.Errorf("bodies received:\n got  %q\n want %q", bodies, want)
+	}
+}

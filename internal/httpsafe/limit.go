@@ -66,6 +66,9 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		var one [1]byte
 		n, err := b.rc.Read(one[:])
 		if n > 0 {
+			// Close now: a library that stops at the error may never
+			// close the body, leaving the server sending.
+			b.rc.Close()
 			return 0, b.err
 		}
 		return 0, err
