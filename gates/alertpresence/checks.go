@@ -20,6 +20,7 @@ const (
 	ruleNoAlertmanager  = "no-alertmanager"
 	ruleSilenced        = "silenced"
 	rulePartlySilenced  = "partly-silenced"
+	ruleSilencePending  = "silence-pending"
 	ruleRouteBlackhole  = "route-blackhole"
 	ruleRouteUncertain  = "route-uncertain"
 	ruleInvalidRule     = "invalid-rule"
@@ -307,8 +308,14 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(len(silences), "active silence"))
 	now := r.env.Now()
+	active := 0
+	for _, sl := range silences {
+		if sl.State == stateActive {
+			active++
+		}
+	}
+	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(active, "active silence"))
 	checked := map[string]bool{}
 	for _, s := range r.sources {
 		for _, i := range coveringRules(s) {
@@ -320,12 +327,24 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 			known := rule.alertLabels()
 			likely := likelyLabels(s.an.facts[i].matchers)
 			for _, sl := range silences {
-				switch silenceApplies(sl, known, likely, &r.rc) {
-				case silenceWhole:
+				verdict := silenceApplies(sl, known, likely)
+				if verdict == silenceNone {
+					continue
+				}
+				mutes, err := mutesNow(sl, now)
+				if err != nil {
+					return fmt.Errorf("judging whether %s is silenced: %w", rule.describe(), err)
+				}
+				switch {
+				case !mutes && sl.State == statePending:
+					r.report(gates.Finding{Rule: ruleSilencePending, Severity: gates.SeverityWarning, Pos: rule.Pos,
+						Message: fmt.Sprintf("%s will be silenced from %s by %s", rule.describe(), sl.StartsAt.UTC().Format(time.RFC3339), describeSilence(sl, now))}, rule.Name)
+				case !mutes:
+				case verdict == silenceWhole:
 					r.report(gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is silenced by %s: it notifies nobody until the silence ends; expire the silence (amtool silence expire %s) or release after it ends",
 							rule.describe(), describeSilence(sl, now), sl.ID)}, rule.Name)
-				case silencePartly:
+				default:
 					r.report(gates.Finding{Rule: rulePartlySilenced, Severity: gates.SeverityWarning, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is partly silenced by %s: its alerts for matching series notify nobody",
 							rule.describe(), describeSilence(sl, now))}, rule.Name)

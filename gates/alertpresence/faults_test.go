@@ -128,7 +128,7 @@ func TestAlertmanagerFaults(t *testing.T) {
 		"no config":        {okSilences, answer(200, "application/json", `{"uptime":"x"}`), "the answer has no config.original"},
 		"bad yaml":         {okSilences, answer(200, "application/json", `{"config":{"original":"route: [\n"}}`), "reading the configuration from GET"},
 		"no route":         {okSilences, answer(200, "application/json", `{"config":{"original":"receivers: []\n"}}`), "it has no route"},
-		"bad matcher":      {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - matchers: ['team']\n"}}`), `matcher "team": want name=value`},
+		"bad matcher":      {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - matchers: ['team']\n"}}`), `route to "a": matchers "team": bad matcher format: team`},
 		"bad regex":        {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - match_re: {team: '(a'}\n"}}`), "match_re team"},
 		"no root receiver": {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  group_by: [a]\n"}}`), "the root route has no receiver"},
 	} {
