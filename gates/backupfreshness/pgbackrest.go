@@ -146,6 +146,9 @@ func checkPgBackRest(ctx context.Context, env *gates.Env, set Set) (*Report, err
 		return rep, fmt.Errorf("%s: backup %s has no stop time in %s", where, nb.Label, source)
 	}
 	newest := Object{Name: nb.Label, Size: nb.Info.Size, ModTime: time.Unix(nb.Timestamp.Stop, 0).UTC()}
+	if now := env.Now(); newest.ModTime.Sub(now) > maxClockSkew {
+		return rep, futureError(fmt.Sprintf("%s backup %s finished at", where, nb.Label), newest.ModTime, now)
+	}
 	rep.Newest = &newest
 	rep.Where = fmt.Sprintf("%s backup %s", where, nb.Label)
 	if len(backups) > 1 {
@@ -231,12 +234,18 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 }
 
 // pickStanza finds the named stanza, or the only one. A nil stanza with a
-// nil error means the name is not there.
+// nil error means the name is not there. A name given twice is an error:
+// which of the two pgBackRest means is unknown.
 func pickStanza(stanzas []pgbrStanza, name, source string) (*pgbrStanza, error) {
+	seen := map[string]bool{}
 	for i := range stanzas {
 		if stanzas[i].Status.Code == nil {
 			return nil, fmt.Errorf("reading %s: stanza %q has no status.code; is this pgbackrest info --output=json?", source, stanzas[i].Name)
 		}
+		if seen[stanzas[i].Name] {
+			return nil, fmt.Errorf("reading %s: it holds stanza %q twice; pgBackRest prints each stanza once: check where this output comes from", source, stanzas[i].Name)
+		}
+		seen[stanzas[i].Name] = true
 	}
 	if name == "" {
 		if len(stanzas) != 1 {

@@ -1,0 +1,218 @@
+package backupfreshness
+
+import (
+	"context"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
+)
+
+// The AWS signature and session token never follow a redirect to another
+// origin (another port here, where Go's client alone keeps Authorization,
+// and keeps X-Amz-Security-Token anywhere); a redirect from HTTPS to plain
+// HTTP is refused.
+func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	var mu sync.Mutex
+	var seen []string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s %s Authorization=%q X-Amz-Security-Token=%q", r.Method, r.URL.Path,
+			r.Header.Get("Authorization"), r.Header.Get("X-Amz-Security-Token")))
+		mu.Unlock()
+		f.srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer elsewhere.Close()
+	moved := func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}
+	front := httptest.NewServer(http.HandlerFunc(moved))
+	defer front.Close()
+
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+front.URL+"\npath-style: true\n")
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	mu.Lock()
+	got := append([]string(nil), seen...)
+	mu.Unlock()
+	if len(got) < 2 {
+		t.Fatalf("the redirects were not followed (%q): %s %s", got, res.Status, res.Err)
+	}
+	for _, s := range got {
+		if !strings.HasSuffix(s, `Authorization="" X-Amz-Security-Token=""`) {
+			t.Errorf("credentials reached another origin: %s", s)
+		}
+	}
+	wantStatus(t, res, gates.StatusPass, nil)
+
+	tlsFront := httptest.NewTLSServer(http.HandlerFunc(moved))
+	defer tlsFront.Close()
+	g = mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsFront.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars())
+	env.HTTPClient = tlsFront.Client()
+	res = run(t, g, env)
+	wantStatus(t, res, gates.StatusError, nil, "refused to follow the redirect from "+tlsFront.URL+"/backups to "+elsewhere.URL+"/backups", "plain HTTP")
+}
+
+// A backup dated in the future beyond the clock skew is an error naming
+// the backup and both times, never "0s old"; within the skew it passes.
+func TestFutureTimestamps(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		ws := t.TempDir()
+		writeFile(t, ws, "backups/db-1.sql.gz", gzipped(t, payload(1000, 1)), now.Add(-2*time.Hour))
+		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(time.Hour))
+		res := run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil,
+			"backups/db-2.sql.gz is dated 2025-03-14T13:00:00Z, 1h 0m after this machine's clock (2025-03-14T12:00:00Z)", "check the clocks")
+
+		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(4*time.Minute))
+		res = run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusPass, nil)
+	})
+	t.Run("S3", func(t *testing.T) {
+		f := newFakeS3(t, "backups")
+		f.put(t, "backups", "db-1.sql.gz", []byte("x"), now.Add(-2*time.Hour))
+		f.put(t, "backups", "db-2.sql.gz", []byte("x"), now.Add(3*time.Hour))
+		g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
+		res := run(t, g, testEnv(t.TempDir(), awsVars()))
+		wantStatus(t, res, gates.StatusError, nil,
+			"s3://backups/db-2.sql.gz is dated 2025-03-14T15:00:00Z, 3h 0m after this machine's clock (2025-03-14T12:00:00Z)")
+	})
+	t.Run("pgBackRest", func(t *testing.T) {
+		ws := t.TempDir()
+		stop := now.Add(2 * time.Hour).Unix()
+		writeFile(t, ws, "info.json", []byte(fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},
+			"backup":[{"label":"20250314-140000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)), now)
+		res := run(t, mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil,
+			"pgBackRest stanza main backup 20250314-140000F finished at 2025-03-14T14:00:00Z, 2h 0m after this machine's clock (2025-03-14T12:00:00Z)")
+	})
+}
+
+// Two stanzas of the same name: which one pgBackRest means is unknown, so
+// neither is believed.
+func TestPgBackRestDuplicateStanza(t *testing.T) {
+	ws := t.TempDir()
+	stanza := func(stop time.Time, errs bool) string {
+		return fmt.Sprintf(`{"name":"main","status":{"code":0,"message":"ok"},
+			"backup":[{"label":"L%d","type":"full","error":%v,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}`,
+			stop.Unix(), errs, stop.Unix()-60, stop.Unix())
+	}
+	writeFile(t, ws, "info.json", []byte("["+stanza(now.Add(-time.Hour), false)+","+stanza(now.Add(-72*time.Hour), true)+"]"), now)
+	for _, cfg := range []string{"pgbackrest: {info-file: info.json, stanza: main}\nmax-age: 1d\n", "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"} {
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil, `reading info.json: it holds stanza "main" twice`)
+	}
+}
+
+// An S3 listing that never ends is cut off with an error rather than read
+// into memory until the deadline.
+func TestS3ListingTooLarge(t *testing.T) {
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		if _, err := fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name>`); err != nil {
+			return
+		}
+		entry := []byte(strings.Repeat(`<Contents><Key>db.sql.gz</Key><Size>1</Size><LastModified>2025-03-14T10:00:00Z</LastModified></Contents>`, 100))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(entry); err != nil {
+				return
+			}
+		}
+	}))
+	defer endless.Close()
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+endless.URL+"\npath-style: true\n")
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	wantStatus(t, res, gates.StatusError, nil, "is larger than 64 MiB")
+}
+
+// AWS_CA_BUNDLE works with the client release-gate gives gates, whose
+// transport applies the redirect policy.
+func TestS3CABundleBehindThePolicy(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.dump", []byte("x"), now.Add(-time.Hour))
+	tlsSrv := httptest.NewTLSServer(f.srv.Config.Handler)
+	defer tlsSrv.Close()
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsSrv.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars("AWS_CA_BUNDLE", bundle))
+	env.HTTPClient = httpsafe.NewClient()
+	res := run(t, g, env)
+	wantStatus(t, res, gates.StatusPass, nil)
+}
+
+// A listing whose body trickles in a byte at a time ends with the gate's
+// deadline: Check returns by itself.
+func TestS3ListingTrickles(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusOK)
+		for _, b := range []byte(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name>`) {
+			if _, err := w.Write([]byte{b}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}))
+	defer slow.Close()
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+slow.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars())
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := Check(ctx, &env, g.sets[0]); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "deadline") {
+			t.Errorf("want the deadline, got %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Check ignored its deadline")
+	}
+}
+
+// A listing cut short (truncated, without a token to go on, or with a
+// token that comes back) would hide the newest backup: it is an error.
+func TestS3TruncatedListing(t *testing.T) {
+	page := func(truncated bool, token string) string {
+		next := ""
+		if token != "" {
+			next = "<NextContinuationToken>" + token + "</NextContinuationToken>"
+		}
+		return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>%v</IsTruncated>%s
+<Contents><Key>db.sql.gz</Key><Size>10</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents></ListBucketResult>`, truncated, next)
+	}
+	for name, tc := range map[string]struct{ body, want string }{
+		"no token":       {page(true, ""), "page 1 is truncated but has no continuation token"},
+		"repeated token": {page(true, "t1"), "page 2 repeats a continuation token"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				fmt.Fprint(w, tc.body)
+			}))
+			defer srv.Close()
+			g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+srv.URL+"\npath-style: true\n")
+			res := run(t, g, testEnv(t.TempDir(), awsVars()))
+			wantStatus(t, res, gates.StatusError, nil, tc.want)
+		})
+	}
+}
