@@ -141,3 +141,39 @@ func TestListTagsEndless(t *testing.T) {
 	}
 	testenv.MustContain(t, "error", err.Error(), "the answer to GET http://"+host+"/v2/app/tags/list is larger than 32 MiB")
 }
+
+// A GET answered with the real manifest but a Docker-Content-Digest
+// header that names another digest resolves to the digest of what was
+// read: the header is not believed.
+func TestGetDigestHeaderDisagrees(t *testing.T) {
+	forged := "sha256:" + strings.Repeat("ef", 32)
+	lying := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if registrytest.IsManifest(r) && r.Method == http.MethodGet {
+				next.ServeHTTP(forgeDigest{ResponseWriter: w, digest: forged}, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	var real string
+	host := registrytest.Seeded(t, lying, func(host string) {
+		real = registrytest.Digest(t, registrytest.PushImage(t, host+"/app:v1")).String()
+	})
+	env := registrytest.Env(nil, nil)
+	d, err := newClient(t, &env).Get(context.Background(), mustRef(t, host+"/app:v1"))
+	if err != nil || d.Digest.String() != real {
+		t.Fatalf("want %s, got %+v, %v", real, d, err)
+	}
+}
+
+// forgeDigest replaces the Docker-Content-Digest header of the answer.
+type forgeDigest struct {
+	http.ResponseWriter
+	digest string
+}
+
+func (f forgeDigest) WriteHeader(code int) {
+	f.Header().Set("Docker-Content-Digest", f.digest)
+	f.ResponseWriter.WriteHeader(code)
+}
