@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,5 +215,30 @@ func TestS3TruncatedListing(t *testing.T) {
 			res := run(t, g, testEnv(t.TempDir(), awsVars()))
 			wantStatus(t, res, gates.StatusError, nil, tc.want)
 		})
+	}
+}
+
+// An info file that is a link to a named pipe is refused without opening
+// it: opening a pipe for reading waits for a writer.
+func TestPgBackRestInfoFileIsAPipe(t *testing.T) {
+	ws := t.TempDir()
+	pipe := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	if err := os.Symlink(pipe, filepath.Join(ws, "info.json")); err != nil {
+		t.Fatal(err)
+	}
+	g := mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n")
+	done := make(chan gates.Result, 1)
+	go func() { done <- run(t, g, testEnv(ws, nil)) }()
+	select {
+	case res := <-done:
+		wantStatus(t, res, gates.StatusError, nil, "reading pgBackRest info file info.json: it is a named pipe, not a regular file")
+	case <-time.After(30 * time.Second):
+		if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("reading the info file blocked the gate")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -184,6 +185,14 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(env.Workspace, p)
 		}
+		// Stat before opening: a link to a named pipe would block the open.
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading pgBackRest info file %s: %w", pb.InfoFile, err)
+		}
+		if !info.Mode().IsRegular() {
+			return nil, "", fmt.Errorf("reading pgBackRest info file %s: it is %s, not a regular file; point info-file at the saved output of pgbackrest info --output=json", pb.InfoFile, fileKind(info.Mode()))
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, "", fmt.Errorf("reading pgBackRest info file %s: %w", pb.InfoFile, err)
@@ -231,6 +240,21 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		return nil, "", fmt.Errorf("running %s: it printed more than %d bytes", strings.Join(argv, " "), maxInfoSize)
 	}
 	return stdout.buf.Bytes(), source, nil
+}
+
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // pickStanza finds the named stanza, or the only one. A nil stanza with a
