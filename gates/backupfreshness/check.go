@@ -46,6 +46,11 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 	newest := *cands.Newest
 	rep.Newest, rep.Previous = cands.Newest, cands.Previous
 	rep.Where = store.ObjectURL(newest.Name)
+	if ls, ok := store.(*localStore); ok {
+		if err := suppliedByChange(ctx, env.Workspace, ls.root, newest.Name, rep.Where); err != nil {
+			return rep, err
+		}
+	}
 	if err := checkMetadata(rep, env.Now(), set, newest, cands.Previous, store.ObjectURL); err != nil {
 		return rep, err
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // The AWS signature and session token never follow a redirect to another
@@ -241,4 +243,65 @@ func TestPgBackRestInfoFileIsAPipe(t *testing.T) {
 		}
 		t.Fatal("reading the info file blocked the gate")
 	}
+}
+
+// gitRepo makes a git repository in a new directory, for a workspace.
+func gitRepo(t *testing.T) string {
+	t.Helper()
+	ws := t.TempDir()
+	gitCmd(t, ws, "init", "-q")
+	return ws
+}
+
+func gitCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(testenv.LookPath(t, "git"), append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+// A backup the change under test commits into the workspace is dated by
+// the checkout ("now") and says what the change wants: it proves nothing,
+// and neither does one reached through a link the change commits. Backups
+// the job wrote there itself (untracked) still count.
+func TestBackupSuppliedByTheChange(t *testing.T) {
+	body := gzipped(t, payload(4096, 1))
+	sidecar := []byte(sha256Line(body, "pre_migration_9.sql.gz"))
+	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum, decompress]\n"
+
+	t.Run("committed", func(t *testing.T) {
+		ws := gitRepo(t)
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute))
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
+		gitCmd(t, ws, "add", ".")
+		gitCmd(t, ws, "commit", "-q", "-m", "fresh backup")
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is tracked by git: it comes with the change under test")
+	})
+	t.Run("through a committed link", func(t *testing.T) {
+		ws := gitRepo(t)
+		outside := t.TempDir()
+		writeFile(t, outside, "pre_migration_9.sql.gz", body, now.Add(-time.Minute))
+		writeFile(t, outside, "pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
+		if err := os.Symlink(outside, filepath.Join(ws, "backups")); err != nil {
+			t.Fatal(err)
+		}
+		gitCmd(t, ws, "add", ".")
+		gitCmd(t, ws, "commit", "-q", "-m", "link")
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil, "is reached through backups, a symbolic link tracked by git")
+	})
+	t.Run("written by the job", func(t *testing.T) {
+		ws := gitRepo(t)
+		writeFile(t, ws, "README", []byte("x"), now)
+		gitCmd(t, ws, "add", ".")
+		gitCmd(t, ws, "commit", "-q", "-m", "init")
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute))
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusPass, nil, "checksum ok")
+	})
 }
