@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/release-gate/release-gate/config"
@@ -47,7 +48,8 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 	rep.Newest, rep.Previous = cands.Newest, cands.Previous
 	rep.Where = store.ObjectURL(newest.Name)
 	if ls, ok := store.(*localStore); ok {
-		if err := suppliedByChange(ctx, env.Workspace, ls.root, newest.Name, rep.Where); err != nil {
+		if err := suppliedByChange(ctx, env.Workspace, filepath.Join(ls.root, filepath.FromSlash(newest.Name)), "backup "+rep.Where,
+			"keep backups out of the repository and point location at where they are written (an absolute path, or S3)"); err != nil {
 			return rep, err
 		}
 	}

@@ -11,12 +11,14 @@ import (
 	"github.com/release-gate/release-gate/internal/gitrepo"
 )
 
-// suppliedByChange refuses a local backup that the change under test
-// supplies: a file git tracks in the workspace's repository, or one reached
-// through a symbolic link git tracks there. A checkout dates every file it
-// writes "now", and the change controls their content, so such a backup
-// proves nothing. Locations outside the workspace are not asked about.
-func suppliedByChange(ctx context.Context, workspace, root, name, shown string) error {
+// suppliedByChange refuses evidence the change under test supplies: a file
+// (a backup, a pgBackRest info file) that git tracks in the workspace's
+// repository, or one reached through a symbolic link git tracks there. A
+// checkout dates every file it writes "now", and the change controls their
+// content, so such a file proves nothing. Files outside the workspace are
+// not asked about. what names the file ("backup backups/x.sql.gz"), fix
+// says where the evidence should come from instead.
+func suppliedByChange(ctx context.Context, workspace, full, what, fix string) error {
 	if workspace == "" {
 		return nil
 	}
@@ -24,7 +26,7 @@ func suppliedByChange(ctx context.Context, workspace, root, name, shown string) 
 	if err != nil {
 		return err
 	}
-	rel, err := filepath.Rel(workspace, filepath.Join(root, filepath.FromSlash(name)))
+	rel, err := filepath.Rel(workspace, full)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return nil
 	}
@@ -40,7 +42,7 @@ func suppliedByChange(ctx context.Context, workspace, root, name, shown string) 
 		p := strings.Join(parts[:i], "/")
 		info, err := os.Lstat(filepath.Join(workspace, filepath.FromSlash(p)))
 		if err != nil {
-			return fmt.Errorf("reading %s: %w", shown, err)
+			return fmt.Errorf("reading %s: %w", what, err)
 		}
 		link := info.Mode()&os.ModeSymlink != 0
 		if !link && i < len(parts) {
@@ -48,13 +50,13 @@ func suppliedByChange(ctx context.Context, workspace, root, name, shown string) 
 		}
 		tracked, err := isTracked(ctx, repo, p)
 		if err != nil {
-			return fmt.Errorf("checking whether git tracks %s: %w", shown, err)
+			return fmt.Errorf("checking whether git tracks %s: %w", what, err)
 		}
 		switch {
 		case tracked && p == filepath.ToSlash(rel):
-			return fmt.Errorf("backup %s is tracked by git: it comes with the change under test, so its date and content prove nothing about the real backups; keep backups out of the repository and point location at where they are written (an absolute path, or S3)", shown)
+			return fmt.Errorf("%s is tracked by git: it comes with the change under test, so its date and content prove nothing; %s", what, fix)
 		case tracked:
-			return fmt.Errorf("backup %s is reached through %s, a symbolic link tracked by git: the change under test decides where it leads, so the backup proves nothing; point location at the real directory (an absolute path)", shown, p)
+			return fmt.Errorf("%s is reached through %s, a symbolic link tracked by git: the change under test decides where it leads, so it proves nothing; %s", what, p, fix)
 		case link:
 			return nil // git knows nothing beyond an untracked link
 		}

@@ -292,7 +292,7 @@ func TestBackupSuppliedByTheChange(t *testing.T) {
 		gitCmd(t, ws, "add", ".")
 		gitCmd(t, ws, "commit", "-q", "-m", "link")
 		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, "is reached through backups, a symbolic link tracked by git")
+		wantStatus(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is reached through backups, a symbolic link tracked by git")
 	})
 	t.Run("written by the job", func(t *testing.T) {
 		ws := gitRepo(t)
@@ -304,4 +304,20 @@ func TestBackupSuppliedByTheChange(t *testing.T) {
 		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
 		wantStatus(t, res, gates.StatusPass, nil, "checksum ok")
 	})
+}
+
+// A pgBackRest info file the change commits is the change's word, not
+// pgBackRest's.
+func TestPgBackRestInfoFileSuppliedByTheChange(t *testing.T) {
+	ws := gitRepo(t)
+	stop := now.Add(-time.Hour).Unix()
+	writeFile(t, ws, "ci/info.json", []byte(fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},
+		"backup":[{"label":"20250314-110000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)), now)
+	cfg := "pgbackrest: {info-file: ci/info.json}\nmax-age: 1d\n"
+	res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusPass, nil) // written by the job: it counts
+	gitCmd(t, ws, "add", ".")
+	gitCmd(t, ws, "commit", "-q", "-m", "info")
+	res = run(t, mustGate(t, cfg), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusError, nil, "pgBackRest info file ci/info.json is tracked by git: it comes with the change under test")
 }

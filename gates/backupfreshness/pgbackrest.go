@@ -185,6 +185,10 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(env.Workspace, p)
 		}
+		if err := suppliedByChange(ctx, env.Workspace, p, "pgBackRest info file "+pb.InfoFile,
+			"save it in the job (pgbackrest --output=json info > FILE), or leave info-file out to run pgbackrest"); err != nil {
+			return nil, "", err
+		}
 		// Stat before opening: a link to a named pipe would block the open.
 		info, err := os.Stat(p)
 		if err != nil {
