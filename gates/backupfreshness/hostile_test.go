@@ -321,3 +321,26 @@ func TestPgBackRestInfoFileSuppliedByTheChange(t *testing.T) {
 	res = run(t, mustGate(t, cfg), testEnv(ws, nil))
 	wantStatus(t, res, gates.StatusError, nil, "pgBackRest info file ci/info.json is tracked by git: it comes with the change under test")
 }
+
+// A download answered with an error whose body never ends is cut off: the
+// SDK reads error bodies whole.
+func TestS3EndlessErrorBody(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	srv := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		if _, err := fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>`); err != nil {
+			return
+		}
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+srv.URL+"\npath-style: true\n")
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	wantStatus(t, res, gates.StatusError, nil, "is larger than 1 MiB")
+}

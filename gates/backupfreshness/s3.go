@@ -57,12 +57,11 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 	})
 	// A backup of many gigabytes takes longer to read than any sensible
 	// per-request timeout; the gate's context bounds it instead.
-	download := httpClient
-	if httpClient.Timeout > 0 {
-		c := *httpClient
-		c.Timeout = 0
-		download = &c
-	}
+	download := *httpClient
+	download.Timeout = 0
+	// The SDK reads an error's body whole: an error answer is capped, a
+	// backup is not (Verify bounds it by its listed size).
+	download.Transport = httpsafe.LimitErrorBodies(httpClient.Transport, maxErrorAnswer)
 	// The SDK decodes a listing whole: a page of 1,000 keys is well under
 	// a MiB, and an endless answer must not fill the memory.
 	list := *httpClient
@@ -71,11 +70,15 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 	if where == "" {
 		where = "AWS S3 (" + cfg.Region + ")"
 	}
-	return &s3Store{client: client, list: &list, download: download, bucket: loc.Bucket, prefix: loc.Prefix, where: where}, nil
+	return &s3Store{client: client, list: &list, download: &download, bucket: loc.Bucket, prefix: loc.Prefix, where: where}, nil
 }
 
-// maxListAnswer bounds one page of a listing as read.
-const maxListAnswer = 64 << 20
+// Bounds on what is read of S3's answers: one page of a listing, and the
+// body of an error answer to a download.
+const (
+	maxListAnswer  = 64 << 20
+	maxErrorAnswer = 1 << 20
+)
 
 // checkEndpoint makes sure an endpoint is a URL the SDK can use.
 func checkEndpoint(e string) error {

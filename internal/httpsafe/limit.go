@@ -19,13 +19,14 @@ func LimitBodies(inner http.RoundTripper, max int64) http.RoundTripper {
 }
 
 type limitTransport struct {
-	inner http.RoundTripper
-	max   int64
+	inner      http.RoundTripper
+	max        int64
+	errorsOnly bool
 }
 
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.inner.RoundTrip(req)
-	if err != nil || resp.Body == nil {
+	if err != nil || resp.Body == nil || (t.errorsOnly && resp.StatusCode < 300) {
 		return resp, err
 	}
 	resp.Body = &limitedBody{rc: resp.Body, left: t.max,
@@ -82,3 +83,13 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 }
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
+
+// LimitErrorBodies is LimitBodies for the answers whose status is not a
+// success (300 and above) only: for a client whose successful answers are
+// large by nature (a backup), and whose library reads an error's body whole.
+func LimitErrorBodies(inner http.RoundTripper, max int64) http.RoundTripper {
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	return &limitTransport{inner: inner, max: max, errorsOnly: true}
+}

@@ -47,3 +47,27 @@ func TestFormatBytes(t *testing.T) {
 		}
 	}
 }
+
+// Only error answers are capped by LimitErrorBodies.
+func TestLimitErrorBodies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/error" {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+		io.WriteString(w, strings.Repeat("x", 1000))
+	}))
+	defer srv.Close()
+	c := &http.Client{Transport: LimitErrorBodies(nil, 100)}
+	for path, tooLong := range map[string]bool{"/ok": false, "/error": true} {
+		resp, err := c.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var tl *TooLargeError
+		if errors.As(err, &tl) != tooLong || (!tooLong && len(b) != 1000) {
+			t.Errorf("%s: read %d bytes, err %v", path, len(b), err)
+		}
+	}
+}
