@@ -227,7 +227,7 @@ func checkManifest(ref name.Reference, d *remote.Descriptor) error {
 // ErrUnexpected; other errors are as Resolve's.
 func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, error) {
 	what := "repository " + repo.String()
-	tags, err := retrying(ctx, c, repo.RegistryStr(), func() ([]string, error) { return c.puller.List(ctx, repo) })
+	tags, err := retrying(ctx, c, repo.RegistryStr(), func() ([]string, error) { return c.listPages(ctx, repo) })
 	var (
 		syntax  *json.SyntaxError
 		typeErr *json.UnmarshalTypeError
@@ -240,6 +240,42 @@ func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, 
 			Msg: fmt.Sprintf("registry %s answered GET %s with something that is not a tag list (%v)", repo.RegistryStr(), tagsPath(repo), err)}
 	}
 	return nil, c.classify(ctx, repo, what, err)
+}
+
+// Bounds on a tag listing: a registry whose pages never end (each linking
+// to another, or back) must not be followed until the memory runs out.
+const maxTags = 1 << 20
+
+// listPages lists every tag of repo, page by page, as the library's List
+// does, but refuses a listing longer than maxTags or one that links back to
+// a page it already gave.
+func (c *Client) listPages(ctx context.Context, repo name.Repository) ([]string, error) {
+	l, err := c.puller.Lister(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	host := repo.RegistryStr()
+	tags := []string{}
+	seen := map[string]bool{}
+	for l.HasNext() {
+		page, err := l.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tags = append(tags, page.Tags...)
+		if len(tags) > maxTags {
+			return nil, &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
+				Msg: fmt.Sprintf("registry %s listed more than %d tags for %s and kept going: check that it is the registry the configuration means", host, maxTags, repo)}
+		}
+		if page.Next != "" {
+			if seen[page.Next] {
+				return nil, &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
+					Msg: fmt.Sprintf("registry %s answered GET %s with a page that links back to a page it already gave; its paging is broken", host, tagsPath(repo))}
+			}
+			seen[page.Next] = true
+		}
+	}
+	return tags, nil
 }
 
 func tagsPath(repo name.Repository) string {

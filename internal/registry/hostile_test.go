@@ -2,11 +2,14 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -176,4 +179,53 @@ type forgeDigest struct {
 func (f forgeDigest) WriteHeader(code int) {
 	f.Header().Set("Docker-Content-Digest", f.digest)
 	f.ResponseWriter.WriteHeader(code)
+}
+
+// A tag list whose pages never end (each links to the next, or back to
+// itself) is cut off with an error rather than followed until the memory
+// or the deadline runs out.
+func TestListTagsEndlessPages(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		next func(page int) string
+		want string
+	}{
+		{"the same page again", func(int) string { return "last=t999" }, "links back to a page it already gave"},
+		{"always another page", func(p int) string { return fmt.Sprintf("last=p%d", p) }, "more than 1048576 tags"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var page atomic.Int64
+			endless := func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !registrytest.IsTagList(r) {
+						next.ServeHTTP(w, r)
+						return
+					}
+					p := page.Add(1)
+					tags := make([]string, 1000)
+					for i := range tags {
+						tags[i] = fmt.Sprintf("p%d-t%d", p, i)
+					}
+					body, _ := json.Marshal(map[string]any{"name": "app", "tags": tags})
+					w.Header().Set("Link", "<"+r.URL.Path+"?n=1000&"+tt.next(int(p))+`>; rel="next"`)
+					w.Header().Set("Content-Type", "application/json")
+					w.Write(body)
+				})
+			}
+			host := registrytest.Seeded(t, endless, func(host string) { registrytest.PushImage(t, host+"/app:v1") })
+			env := registrytest.Env(nil, nil)
+			c := newClient(t, &env)
+			done := make(chan error, 1)
+			go func() { _, err := c.ListTags(context.Background(), mustRepo(t, host+"/app")); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrUnexpected) {
+					t.Fatalf("want ErrUnexpected, got %v", err)
+				}
+				testenv.MustContain(t, "error", err.Error(), tt.want)
+			case <-time.After(60 * time.Second):
+				t.Fatal("the listing never ended")
+			}
+		})
+	}
 }
