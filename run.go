@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/sanitize"
 	"github.com/release-gate/release-gate/internal/wsfile"
 	"github.com/release-gate/release-gate/report"
@@ -486,7 +486,7 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 	env := gates.Env{
 		Workspace:  o.workspace,
 		Now:        time.Now,
-		HTTPClient: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		HTTPClient: httpsafe.NewClient(),
 		Getenv:     getenv,
 		Event:      event,
 		Token:      token,

@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
 )
 
-// silence is an active Alertmanager silence.
+// silence is an Alertmanager silence, its matchers read with
+// Alertmanager's own library, so that they match as Alertmanager matches:
+// a label the alert lacks is compared as the empty value.
 type silence struct {
 	ID        string
+	State     string // active | pending | expired
 	CreatedBy string
 	Comment   string
+	StartsAt  time.Time
 	EndsAt    time.Time
-	Matchers  []labelMatcher
+	Matchers  labels.Matchers
 }
 
 type amSilence struct {
@@ -29,37 +35,84 @@ type amSilence struct {
 	} `json:"matchers"`
 	CreatedBy string    `json:"createdBy"`
 	Comment   string    `json:"comment"`
+	StartsAt  time.Time `json:"startsAt"`
 	EndsAt    time.Time `json:"endsAt"`
 }
 
-// fetchSilences returns the active silences (GET /api/v2/silences).
+// The states of a silence in the v2 API.
+const (
+	stateActive  = "active"
+	statePending = "pending"
+	stateExpired = "expired"
+)
+
+// fetchSilences returns every silence the Alertmanager has (GET
+// /api/v2/silences), in any state: whether one mutes an alert is decided
+// later, with the clock.
 func fetchSilences(ctx context.Context, c *apiClient) ([]silence, error) {
 	var raw []amSilence
 	if err := c.get(ctx, "/api/v2/silences", &raw); err != nil {
 		return nil, err
 	}
-	var out []silence
+	shown := c.endpoint("/api/v2/silences").Redacted()
+	out := make([]silence, 0, len(raw))
 	for _, s := range raw {
-		if s.Status.State != "active" {
-			continue
+		switch s.Status.State {
+		case stateActive, statePending, stateExpired:
+		default:
+			return nil, fmt.Errorf("GET %s: silence %s has state %q, not active, pending or expired: is this an Alertmanager v2 API?", shown, s.ID, s.Status.State)
 		}
-		sl := silence{ID: s.ID, CreatedBy: s.CreatedBy, Comment: s.Comment, EndsAt: s.EndsAt}
+		sl := silence{ID: s.ID, State: s.Status.State, CreatedBy: s.CreatedBy, Comment: s.Comment, StartsAt: s.StartsAt, EndsAt: s.EndsAt}
 		for _, m := range s.Matchers {
 			eq := m.IsEqual == nil || *m.IsEqual
-			op := opEq
+			t := labels.MatchEqual
 			switch {
 			case m.IsRegex && eq:
-				op = opRe
+				t = labels.MatchRegexp
 			case m.IsRegex:
-				op = opNre
+				t = labels.MatchNotRegexp
 			case !eq:
-				op = opNeq
+				t = labels.MatchNotEqual
 			}
-			sl.Matchers = append(sl.Matchers, labelMatcher{Name: m.Name, Op: op, Value: m.Value})
+			lm, err := labels.NewMatcher(t, m.Name, m.Value)
+			if err != nil {
+				return nil, fmt.Errorf("GET %s: silence %s has a matcher Alertmanager would not accept (%s): %w", shown, s.ID, m.Name, err)
+			}
+			sl.Matchers = append(sl.Matchers, lm)
 		}
 		out = append(out, sl)
 	}
 	return out, nil
+}
+
+// mutesNow says whether a silence mutes alerts now: the Alertmanager's
+// state, checked against this machine's clock. A silence whose times
+// contradict its state by more than maxClockSkew (active but starting later,
+// pending but started long ago, expired but ending later) is an error: the
+// Alertmanager's clock, or its answer, is wrong, and which silences mute
+// what is unknown.
+func mutesNow(s silence, now time.Time) (bool, error) {
+	clash := func(what string, at time.Time) error {
+		return fmt.Errorf("silence %s is %s, yet %s %s by this machine's clock (%s): the Alertmanager's clock and this runner's disagree by more than %s; check the clocks",
+			s.ID, s.State, what, at.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), maxClockSkew)
+	}
+	switch s.State {
+	case stateActive:
+		if s.StartsAt.After(now.Add(maxClockSkew)) {
+			return false, clash("it starts at", s.StartsAt)
+		}
+		return true, nil
+	case statePending:
+		if !s.StartsAt.IsZero() && s.StartsAt.Before(now.Add(-maxClockSkew)) {
+			return false, clash("it started at", s.StartsAt)
+		}
+		return false, nil
+	default:
+		if s.EndsAt.After(now.Add(maxClockSkew)) {
+			return false, clash("it ends at", s.EndsAt)
+		}
+		return false, nil
+	}
 }
 
 type amStatus struct {
@@ -95,28 +148,46 @@ const (
 	silenceWhole                 // every alert of the rule
 )
 
-// silenceApplies decides whether s mutes the alerts of a rule whose sure
-// labels are known (alertname and the rule's labels) and whose expression
-// pins likely labels with = (job="api": the series carry that value, unless
-// aggregated away). A silence that only names labels neither knows is left
-// out: it targets particular series, not this rule.
-func silenceApplies(s silence, known, likely map[string]string, rc *regexCache) silenceVerdict {
+// silenceApplies decides whether s mutes the alerts of a rule, matching as
+// Alertmanager does. The rule's alerts surely carry the known labels
+// (alertname and the rule's labels); the likely ones are those its
+// expression pins with = (job="api": the series carry that value, unless
+// aggregated away); any other label may come with the series or not, and
+// an alert without it compares as the empty value.
+//
+// A silence mutes the whole rule when each matcher holds for a known label,
+// or holds for the empty value of a label the rule does not set (foo="",
+// foo!~".+", foo!="x"): the alert as the rule defines it is muted, as
+// Alertmanager itself would mute it. A matcher on a likely label, or one
+// that needs a value the rule does not set (instance="host-1"), makes it
+// partly: only alerts of some series. A silence whose matchers all need
+// labels neither known nor likely targets other series and is left out.
+func silenceApplies(s silence, known, likely map[string]string) silenceVerdict {
+	if len(s.Matchers) == 0 {
+		return silenceWhole // Alertmanager mutes everything with it
+	}
 	sure, hits := true, 0
 	for _, m := range s.Matchers {
 		if v, ok := known[m.Name]; ok {
-			if !matcherAccepts(m, v, rc) {
+			if !m.Matches(v) {
 				return silenceNone
 			}
 			hits++
 			continue
 		}
-		sure = false
 		if v, ok := likely[m.Name]; ok {
-			if !matcherAccepts(m, v, rc) {
+			if !m.Matches(v) {
 				return silenceNone
 			}
+			sure = false
 			hits++
+			continue
 		}
+		if m.Matches("") {
+			hits++ // the alert lacks the label unless its series bring it
+			continue
+		}
+		sure = false
 	}
 	switch {
 	case hits == 0:
@@ -154,6 +225,9 @@ func describeSilence(s silence, now time.Time) string {
 		parts[i] = m.String()
 	}
 	d := fmt.Sprintf("silence %s {%s}", s.ID, strings.Join(parts, ", "))
+	if s.State == statePending {
+		d += ", pending"
+	}
 	if s.CreatedBy != "" {
 		d += " by " + s.CreatedBy
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/plural"
 )
 
@@ -19,6 +20,7 @@ const (
 	ruleNoAlertmanager  = "no-alertmanager"
 	ruleSilenced        = "silenced"
 	rulePartlySilenced  = "partly-silenced"
+	ruleSilencePending  = "silence-pending"
 	ruleRouteBlackhole  = "route-blackhole"
 	ruleRouteUncertain  = "route-uncertain"
 	ruleInvalidRule     = "invalid-rule"
@@ -32,6 +34,11 @@ const (
 	// evalIntervalsAllowed is how many group intervals a rule may go
 	// unevaluated by default.
 	evalIntervalsAllowed = 3
+	// maxClockSkew is how far a server's timestamp (a rule's last
+	// evaluation, a silence's start) may be ahead of this machine's clock
+	// before it is an error rather than "just now": NTP keeps clocks within
+	// seconds, and a few minutes cover a slow one.
+	maxClockSkew = 5 * time.Minute
 )
 
 // run is the state of one run of the gate.
@@ -124,12 +131,14 @@ func (r *run) client(u *url.URL, server, key, tokenEnv string) (*apiClient, erro
 	if err != nil {
 		return nil, err
 	}
-	return newAPIClient(r.env.HTTPClient, u, server, r.st.tenant, tok), nil
+	// The token, the tenant and user:password never follow a redirect to
+	// another origin.
+	return newAPIClient(httpsafe.Client(r.env.HTTPClient), u, server, r.st.tenant, tok), nil
 }
 
 // checkSources classifies each source's rules, checks coverage and, in live
 // mode, health and evaluation.
-func (r *run) checkSources() {
+func (r *run) checkSources() error {
 	if len(r.st.selector) == 0 {
 		r.env.Notef("no selector: every alerting rule counts; set selector (e.g. {service: api}) to require alerts for this service")
 	}
@@ -167,9 +176,12 @@ func (r *run) checkSources() {
 			r.coverage(s, c, name)
 		}
 		if s.live {
-			r.checkLive(s)
+			if err := r.checkLive(s); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
 func (r *run) scopeText() string {
@@ -226,11 +238,16 @@ func (r *run) coverage(s *source, c int, name string) {
 }
 
 // checkLive checks that every covering rule is healthy and was evaluated
-// recently.
-func (r *run) checkLive(s *source) {
+// recently. A rule evaluated later than this machine's clock allows is an
+// error: its age, and so its health, is unknown.
+func (r *run) checkLive(s *source) error {
 	now := r.env.Now()
 	for _, i := range coveringRules(s) {
 		rule := s.rules[i]
+		if ahead := rule.LastEval.Sub(now); ahead > maxClockSkew {
+			return fmt.Errorf("%s in %s was last evaluated at %s, %s after this machine's clock (%s), more than the %s of clock skew allowed: check the clocks of the rule evaluator and of this runner",
+				rule.describe(), s.name, rule.LastEval.UTC().Format(time.RFC3339), ahead.Round(time.Second), now.UTC().Format(time.RFC3339), maxClockSkew)
+		}
 		switch {
 		case rule.Health == "err":
 			r.report(gates.Finding{Rule: ruleUnhealthy, Severity: gates.SeverityError,
@@ -256,6 +273,7 @@ func (r *run) checkLive(s *source) {
 			}
 		}
 	}
+	return nil
 }
 
 // coveringRules lists each covering rule of a source once, in rule order.
@@ -290,8 +308,14 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(len(silences), "active silence"))
 	now := r.env.Now()
+	active := 0
+	for _, sl := range silences {
+		if sl.State == stateActive {
+			active++
+		}
+	}
+	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(active, "active silence"))
 	checked := map[string]bool{}
 	for _, s := range r.sources {
 		for _, i := range coveringRules(s) {
@@ -303,12 +327,24 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 			known := rule.alertLabels()
 			likely := likelyLabels(s.an.facts[i].matchers)
 			for _, sl := range silences {
-				switch silenceApplies(sl, known, likely, &r.rc) {
-				case silenceWhole:
+				verdict := silenceApplies(sl, known, likely)
+				if verdict == silenceNone {
+					continue
+				}
+				mutes, err := mutesNow(sl, now)
+				if err != nil {
+					return fmt.Errorf("judging whether %s is silenced: %w", rule.describe(), err)
+				}
+				switch {
+				case !mutes && sl.State == statePending:
+					r.report(gates.Finding{Rule: ruleSilencePending, Severity: gates.SeverityWarning, Pos: rule.Pos,
+						Message: fmt.Sprintf("%s will be silenced from %s by %s", rule.describe(), sl.StartsAt.UTC().Format(time.RFC3339), describeSilence(sl, now))}, rule.Name)
+				case !mutes:
+				case verdict == silenceWhole:
 					r.report(gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is silenced by %s: it notifies nobody until the silence ends; expire the silence (amtool silence expire %s) or release after it ends",
 							rule.describe(), describeSilence(sl, now), sl.ID)}, rule.Name)
-				case silencePartly:
+				default:
 					r.report(gates.Finding{Rule: rulePartlySilenced, Severity: gates.SeverityWarning, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is partly silenced by %s: its alerts for matching series notify nobody",
 							rule.describe(), describeSilence(sl, now))}, rule.Name)

@@ -54,6 +54,9 @@ func TestPrometheusFaults(t *testing.T) {
 		{"status error", answer(200, "application/json", `{"status":"error","errorType":"bad_data","error":"invalid parameter"}`), []string{`Prometheus answered status "error" (bad_data): invalid parameter`}},
 		{"no status", answer(200, "application/json", `{"groups":[]}`), []string{"the answer has no status"}},
 		{"no groups", answer(200, "application/json", `{"status":"success","data":{}}`), []string{"the answer has no data.groups"}},
+		{"null data", answer(200, "application/json", `{"status":"success","data":null}`), []string{"the answer has no data.groups"}},
+		{"no data", answer(200, "application/json", `{"status":"success"}`), []string{"the answer has no data.groups"}},
+		{"null groups", answer(200, "application/json", `{"status":"success","data":{"groups":null}}`), []string{"the answer has no data.groups"}},
 		{"bad groups", answer(200, "application/json", `{"status":"success","data":{"groups":{}}}`), []string{"the answer is not shaped like the Prometheus API's", "(data.groups is a JSON object)"}},
 		{"truncated", answer(200, "application/json", `{"status":"success","data":{"gro`), []string{"is not JSON"}},
 	}
@@ -128,7 +131,7 @@ func TestAlertmanagerFaults(t *testing.T) {
 		"no config":        {okSilences, answer(200, "application/json", `{"uptime":"x"}`), "the answer has no config.original"},
 		"bad yaml":         {okSilences, answer(200, "application/json", `{"config":{"original":"route: [\n"}}`), "reading the configuration from GET"},
 		"no route":         {okSilences, answer(200, "application/json", `{"config":{"original":"receivers: []\n"}}`), "it has no route"},
-		"bad matcher":      {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - matchers: ['team']\n"}}`), `matcher "team": want name=value`},
+		"bad matcher":      {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - matchers: ['team']\n"}}`), `route to "a": matchers "team": bad matcher format: team`},
 		"bad regex":        {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - match_re: {team: '(a'}\n"}}`), "match_re team"},
 		"no root receiver": {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  group_by: [a]\n"}}`), "the root route has no receiver"},
 	} {
@@ -218,6 +221,7 @@ func TestEvaluationAge(t *testing.T) {
 		{"slow group, stuck", rules(600, "ok", now.Add(-31*time.Minute)), "more than 30m0s", ""},
 		{"max-eval-age", rules(600, "ok", now.Add(-2*time.Minute)), "more than 1m0s", "max-eval-age: 1m"},
 		{"never evaluated", rules(60, "unknown", time.Time{}), "has not been evaluated yet (health unknown)", ""},
+		{"ok, never evaluated", rules(60, "ok", time.Time{}), "has not been evaluated yet (health ok)", ""},
 		{"no health", rules(60, "", now), "has not been evaluated yet (health not reported)", ""},
 	}
 	for _, tc := range tests {

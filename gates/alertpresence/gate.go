@@ -51,7 +51,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if err := r.collect(ctx); err != nil {
 		return nil, err
 	}
-	r.checkSources()
+	if err := r.checkSources(); err != nil {
+		return nil, err
+	}
 	if r.st.alertmanager != nil {
 		if err := r.checkAlertmanager(ctx); err != nil {
 			return nil, err

@@ -2,11 +2,10 @@ package alertpresence
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/prometheus/alertmanager/pkg/labels"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,7 +18,7 @@ type routing struct {
 
 type route struct {
 	receiver string
-	matchers []labelMatcher
+	matchers labels.Matchers
 	cont     bool
 	routes   []*route
 }
@@ -75,13 +74,18 @@ func compileRoute(ar *amRoute, parentReceiver string) (*route, error) {
 		r.receiver = parentReceiver
 	}
 	for _, k := range sortedKeys(ar.Match) {
-		r.matchers = append(r.matchers, labelMatcher{Name: k, Op: opEq, Value: ar.Match[k]})
+		m, err := labels.NewMatcher(labels.MatchEqual, k, ar.Match[k])
+		if err != nil {
+			return nil, fmt.Errorf("route to %q: match %s: %w", r.receiver, k, err)
+		}
+		r.matchers = append(r.matchers, m)
 	}
 	for _, k := range sortedKeys(ar.MatchRE) {
-		if _, err := regexp.Compile("^(?:" + ar.MatchRE[k] + ")$"); err != nil {
+		m, err := labels.NewMatcher(labels.MatchRegexp, k, ar.MatchRE[k])
+		if err != nil {
 			return nil, fmt.Errorf("route to %q: match_re %s: %w", r.receiver, k, err)
 		}
-		r.matchers = append(r.matchers, labelMatcher{Name: k, Op: opRe, Value: ar.MatchRE[k]})
+		r.matchers = append(r.matchers, m)
 	}
 	for _, s := range ar.Matchers {
 		ms, err := parseAMMatchers(s)
@@ -112,77 +116,14 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// parseAMMatchers reads an Alertmanager matchers string: one or more
-// comma-separated matchers, optionally in braces, values quoted or not
-// (foo="bar", foo=~bar.*, {a="b",c!="d"}).
-func parseAMMatchers(s string) ([]labelMatcher, error) {
-	t := strings.TrimSpace(s)
-	if strings.HasPrefix(t, "{") && strings.HasSuffix(t, "}") {
-		t = strings.TrimSpace(t[1 : len(t)-1])
+// parseAMMatchers reads an Alertmanager matchers string (foo="bar",
+// foo=~bar.*, {a="b",c!="d"}) with Alertmanager's own parser.
+func parseAMMatchers(s string) (labels.Matchers, error) {
+	ms, err := labels.ParseMatchers(s)
+	if err != nil {
+		return nil, fmt.Errorf("matchers %q: %w", s, err)
 	}
-	var out []labelMatcher
-	for _, part := range splitOutsideQuotes(t) {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		i := strings.IndexAny(part, "=!")
-		if i <= 0 {
-			return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", part)
-		}
-		name := strings.TrimSpace(part[:i])
-		rest := part[i:]
-		var op matchOp
-		switch {
-		case strings.HasPrefix(rest, "=~"):
-			op = opRe
-		case strings.HasPrefix(rest, "!~"):
-			op = opNre
-		case strings.HasPrefix(rest, "!="):
-			op = opNeq
-		case strings.HasPrefix(rest, "="):
-			op = opEq
-		default:
-			return nil, fmt.Errorf("matcher %q: want name=value, name!=value, name=~regex or name!~regex", part)
-		}
-		value := strings.TrimSpace(rest[len(op.String()):])
-		if strings.HasPrefix(value, `"`) {
-			v, err := strconv.Unquote(value)
-			if err != nil {
-				return nil, fmt.Errorf("matcher %q: bad quoted value: %w", part, err)
-			}
-			value = v
-		}
-		if op == opRe || op == opNre {
-			if _, err := regexp.Compile("^(?:" + value + ")$"); err != nil {
-				return nil, fmt.Errorf("matcher %q: %w", part, err)
-			}
-		}
-		out = append(out, labelMatcher{Name: name, Op: op, Value: value})
-	}
-	return out, nil
-}
-
-// splitOutsideQuotes splits at commas that are not inside "double quotes".
-func splitOutsideQuotes(s string) []string {
-	var parts []string
-	start, inQuote := 0, false
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			if inQuote {
-				i++
-			}
-		case '"':
-			inQuote = !inQuote
-		case ',':
-			if !inQuote {
-				parts = append(parts, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(parts, s[start:])
+	return ms, nil
 }
 
 // maxRoutePaths bounds how many routing outcomes are explored per alert.
@@ -240,12 +181,12 @@ func (w *routeWalker) match(r *route, root bool) []routeResult {
 		for _, m := range r.matchers {
 			v, ok := w.known[m.Name]
 			if ok {
-				if !matcherAccepts(m, v, w.rc) {
+				if !m.Matches(v) {
 					return []routeResult{{matched: false}}
 				}
 				continue
 			}
-			if m.Op == opRe && m.Value == ".*" {
+			if m.Type == labels.MatchRegexp && m.Value == ".*" {
 				continue
 			}
 			sure = false

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/alertmanager/pkg/labels"
 )
 
 func TestParseAMMatchers(t *testing.T) {
@@ -143,28 +145,46 @@ func TestRouteExplosion(t *testing.T) {
 }
 
 func TestSilenceApplies(t *testing.T) {
-	rc := &regexCache{}
 	known := map[string]string{"alertname": "HighCPU", "severity": "page", "team": "api"}
 	likely := map[string]string{"job": "api"}
-	m := func(name string, op matchOp, v string) labelMatcher {
-		return labelMatcher{Name: name, Op: op, Value: v}
+	m := func(name string, mt labels.MatchType, v string) *labels.Matcher {
+		lm, err := labels.NewMatcher(mt, name, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lm
 	}
+	const (
+		eq  = labels.MatchEqual
+		neq = labels.MatchNotEqual
+		re  = labels.MatchRegexp
+		nre = labels.MatchNotRegexp
+	)
 	tests := []struct {
-		matchers []labelMatcher
+		matchers labels.Matchers
 		want     silenceVerdict
 	}{
-		{[]labelMatcher{m("alertname", opEq, "HighCPU")}, silenceWhole},
-		{[]labelMatcher{m("alertname", opRe, "High.*"), m("severity", opNeq, "info")}, silenceWhole},
-		{[]labelMatcher{m("team", opEq, "api")}, silenceWhole},
-		{[]labelMatcher{m("alertname", opEq, "HighMemory")}, silenceNone},
-		{[]labelMatcher{m("alertname", opEq, "HighCPU"), m("team", opEq, "web")}, silenceNone},
-		{[]labelMatcher{m("alertname", opEq, "HighCPU"), m("instance", opEq, "host-1")}, silencePartly},
-		{[]labelMatcher{m("job", opEq, "api")}, silencePartly},
-		{[]labelMatcher{m("job", opEq, "web")}, silenceNone},
-		{[]labelMatcher{m("instance", opEq, "host-1")}, silenceNone},
+		{labels.Matchers{m("alertname", eq, "HighCPU")}, silenceWhole},
+		{labels.Matchers{m("alertname", re, "High.*"), m("severity", neq, "info")}, silenceWhole},
+		{labels.Matchers{m("team", eq, "api")}, silenceWhole},
+		{labels.Matchers{m("alertname", eq, "HighMemory")}, silenceNone},
+		{labels.Matchers{m("alertname", eq, "HighCPU"), m("team", eq, "web")}, silenceNone},
+		{labels.Matchers{m("alertname", eq, "HighCPU"), m("instance", eq, "host-1")}, silencePartly},
+		{labels.Matchers{m("job", eq, "api")}, silencePartly},
+		{labels.Matchers{m("job", eq, "web")}, silenceNone},
+		{labels.Matchers{m("instance", eq, "host-1")}, silenceNone},
+		// A label the alert lacks compares as the empty value.
+		{labels.Matchers{m("alertname", eq, "HighCPU"), m("foo", eq, "")}, silenceWhole},
+		{labels.Matchers{m("foo", nre, ".+")}, silenceWhole},
+		{labels.Matchers{m("foo", neq, "x")}, silenceWhole},
+		{labels.Matchers{m("foo", re, "x|")}, silenceWhole},
+		{labels.Matchers{m("severity", eq, "")}, silenceNone},
+		{labels.Matchers{m("foo", nre, ".+"), m("team", neq, "api")}, silenceNone},
+		{labels.Matchers{m("foo", re, ".+")}, silenceNone},
+		{labels.Matchers{}, silenceWhole},
 	}
 	for _, tc := range tests {
-		if got := silenceApplies(silence{ID: "s", Matchers: tc.matchers}, known, likely, rc); got != tc.want {
+		if got := silenceApplies(silence{ID: "s", Matchers: tc.matchers}, known, likely); got != tc.want {
 			t.Errorf("%v: got %d, want %d", tc.matchers, got, tc.want)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/release-gate/release-gate/config"
@@ -46,7 +47,15 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 	newest := *cands.Newest
 	rep.Newest, rep.Previous = cands.Newest, cands.Previous
 	rep.Where = store.ObjectURL(newest.Name)
-	checkMetadata(rep, env.Now(), set, newest, cands.Previous, store.ObjectURL)
+	if ls, ok := store.(*localStore); ok {
+		if err := suppliedByChange(ctx, env.Workspace, filepath.Join(ls.root, filepath.FromSlash(newest.Name)), "backup "+rep.Where,
+			"keep backups out of the repository and point location at where they are written (an absolute path, or S3)"); err != nil {
+			return rep, err
+		}
+	}
+	if err := checkMetadata(rep, env.Now(), set, newest, cands.Previous, store.ObjectURL); err != nil {
+		return rep, err
+	}
 
 	if !set.Checksum && !set.Decompress {
 		rep.note("content not verified (verify: is empty)")
@@ -65,12 +74,27 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 	return rep, nil
 }
 
-// checkMetadata checks age, size and shrinkage.
-func checkMetadata(rep *Report, now time.Time, set Set, newest Object, prev *Object, url func(string) string) {
+// maxClockSkew is how far a backup may be dated ahead of this machine's
+// clock before that is an error rather than "0s old": NTP keeps clocks
+// within seconds, and a few minutes cover a slow one. The newest backup is
+// the one dated latest, so it is the one checked.
+const maxClockSkew = 5 * time.Minute
+
+// futureError says that a backup's time, at, is ahead of now by more than
+// the clock skew allowed: its age, and so the verdict, is unknown. dated
+// says what the time is: "backups/db.sql.gz is dated".
+func futureError(dated string, at, now time.Time) error {
+	return fmt.Errorf("%s %s, %s after this machine's clock (%s), more than the %s of clock skew allowed: its age is unknown; check the clocks of the machine that wrote it and of this runner",
+		dated, formatTime(at), formatAge(at.Sub(now)), formatTime(now), formatAge(maxClockSkew))
+}
+
+// checkMetadata checks age, size and shrinkage. A newest backup dated in
+// the future beyond the clock skew is an error.
+func checkMetadata(rep *Report, now time.Time, set Set, newest Object, prev *Object, url func(string) string) error {
 	age := now.Sub(newest.ModTime)
 	rep.note("newest: %s, %s, modified %s (%s ago)", url(newest.Name), formatSize(newest.Size), formatTime(newest.ModTime), formatAge(age))
-	if age < -time.Minute {
-		rep.note("%s is dated %s in the future: check the clocks", url(newest.Name), formatAge(-age))
+	if -age > maxClockSkew {
+		return futureError(url(newest.Name)+" is dated", newest.ModTime, now)
 	}
 	if age > set.MaxAge {
 		rep.problem(RuleStale, "newest backup %s is %s old (modified %s); max-age is %s", url(newest.Name), formatAge(age), formatTime(newest.ModTime), formatLimit(set.MaxAge))
@@ -79,6 +103,7 @@ func checkMetadata(rep *Report, now time.Time, set Set, newest Object, prev *Obj
 		rep.problem(RuleTooSmall, "newest backup %s is %s; min-size is %s", url(newest.Name), formatSize(newest.Size), formatSize(set.MinSize))
 	}
 	checkShrink(rep, set, newest, prev, url)
+	return nil
 }
 
 func checkShrink(rep *Report, set Set, newest Object, prev *Object, url func(string) string) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -146,6 +147,9 @@ func checkPgBackRest(ctx context.Context, env *gates.Env, set Set) (*Report, err
 		return rep, fmt.Errorf("%s: backup %s has no stop time in %s", where, nb.Label, source)
 	}
 	newest := Object{Name: nb.Label, Size: nb.Info.Size, ModTime: time.Unix(nb.Timestamp.Stop, 0).UTC()}
+	if now := env.Now(); newest.ModTime.Sub(now) > maxClockSkew {
+		return rep, futureError(fmt.Sprintf("%s backup %s finished at", where, nb.Label), newest.ModTime, now)
+	}
 	rep.Newest = &newest
 	rep.Where = fmt.Sprintf("%s backup %s", where, nb.Label)
 	if len(backups) > 1 {
@@ -180,6 +184,18 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		p := pb.InfoFile
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(env.Workspace, p)
+		}
+		if err := suppliedByChange(ctx, env.Workspace, p, "pgBackRest info file "+pb.InfoFile,
+			"save it in the job (pgbackrest --output=json info > FILE), or leave info-file out to run pgbackrest"); err != nil {
+			return nil, "", err
+		}
+		// Stat before opening: a link to a named pipe would block the open.
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading pgBackRest info file %s: %w", pb.InfoFile, err)
+		}
+		if !info.Mode().IsRegular() {
+			return nil, "", fmt.Errorf("reading pgBackRest info file %s: it is %s, not a regular file; point info-file at the saved output of pgbackrest info --output=json", pb.InfoFile, fileKind(info.Mode()))
 		}
 		f, err := os.Open(p)
 		if err != nil {
@@ -230,13 +246,34 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 	return stdout.buf.Bytes(), source, nil
 }
 
+// fileKind names what a file that is not a regular file is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
+}
+
 // pickStanza finds the named stanza, or the only one. A nil stanza with a
-// nil error means the name is not there.
+// nil error means the name is not there. A name given twice is an error:
+// which of the two pgBackRest means is unknown.
 func pickStanza(stanzas []pgbrStanza, name, source string) (*pgbrStanza, error) {
+	seen := map[string]bool{}
 	for i := range stanzas {
 		if stanzas[i].Status.Code == nil {
 			return nil, fmt.Errorf("reading %s: stanza %q has no status.code; is this pgbackrest info --output=json?", source, stanzas[i].Name)
 		}
+		if seen[stanzas[i].Name] {
+			return nil, fmt.Errorf("reading %s: it holds stanza %q twice; pgBackRest prints each stanza once: check where this output comes from", source, stanzas[i].Name)
+		}
+		seen[stanzas[i].Name] = true
 	}
 	if name == "" {
 		if len(stanzas) != 1 {

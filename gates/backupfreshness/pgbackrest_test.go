@@ -70,7 +70,7 @@ func TestPgBackRestOutputProblems(t *testing.T) {
 		{"old.json", `does not say whether backup 20250314-100000F had errors (no "error" field; pgBackRest 2.36 or later reports it)`},
 		{"html.json", "reading html.json: not the JSON of pgbackrest info --output=json"},
 		{"nostatus.json", `stanza "main" has no status.code`},
-		{"missing.json", "reading pgBackRest info file missing.json: open"},
+		{"missing.json", "reading pgBackRest info file missing.json: stat"},
 	} {
 		res := run(t, mustGate(t, "pgbackrest: {info-file: "+tt.file+"}\nmax-age: 1d\n"), testEnv(ws, nil))
 		wantStatus(t, res, gates.StatusError, nil, tt.want)

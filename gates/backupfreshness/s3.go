@@ -12,11 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // s3Store is a prefix of an S3 bucket.
 type s3Store struct {
 	client   *s3.Client
+	list     *http.Client // for listings: answers capped at maxListAnswer
 	download *http.Client // for object bodies: no whole-request timeout
 	bucket   string
 	prefix   string // "" or ends with "/"
@@ -33,10 +35,9 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 			return nil, err
 		}
 	}
-	httpClient := env.HTTPClient
-	if httpClient == nil {
-		httpClient = http.DefaultClient
-	}
+	// The AWS signature and session token never follow a redirect to
+	// another origin.
+	httpClient := httpsafe.Client(env.HTTPClient)
 	httpClient, err = withCABundle(httpClient, settings.caBundle)
 	if err != nil {
 		return nil, err
@@ -56,18 +57,28 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 	})
 	// A backup of many gigabytes takes longer to read than any sensible
 	// per-request timeout; the gate's context bounds it instead.
-	download := httpClient
-	if httpClient.Timeout > 0 {
-		c := *httpClient
-		c.Timeout = 0
-		download = &c
-	}
+	download := *httpClient
+	download.Timeout = 0
+	// The SDK reads an error's body whole: an error answer is capped, a
+	// backup is not (Verify bounds it by its listed size).
+	download.Transport = httpsafe.LimitErrorBodies(httpClient.Transport, maxErrorAnswer)
+	// The SDK decodes a listing whole: a page of 1,000 keys is well under
+	// a MiB, and an endless answer must not fill the memory.
+	list := *httpClient
+	list.Transport = httpsafe.LimitBodies(httpClient.Transport, maxListAnswer)
 	where := settings.endpoint
 	if where == "" {
 		where = "AWS S3 (" + cfg.Region + ")"
 	}
-	return &s3Store{client: client, download: download, bucket: loc.Bucket, prefix: loc.Prefix, where: where}, nil
+	return &s3Store{client: client, list: &list, download: &download, bucket: loc.Bucket, prefix: loc.Prefix, where: where}, nil
 }
+
+// Bounds on what is read of S3's answers: one page of a listing, and the
+// body of an error answer to a download.
+const (
+	maxListAnswer  = 64 << 20
+	maxErrorAnswer = 1 << 20
+)
 
 // checkEndpoint makes sure an endpoint is a URL the SDK can use.
 func checkEndpoint(e string) error {
@@ -95,7 +106,7 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 	target := "s3://" + s.bucket + "/" + s.prefix + q.Prefix
 	seen := map[string]bool{}
 	for {
-		out, err := s.client.ListObjectsV2(ctx, in)
+		out, err := s.client.ListObjectsV2(ctx, in, func(o *s3.Options) { o.HTTPClient = s.list })
 		st.Requests++
 		if err != nil {
 			return st, s3Error(ctx, "listing", target, s.bucket, s.where, err)

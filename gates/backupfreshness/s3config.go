@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // S3Options are the settings of an S3 location besides bucket and prefix.
@@ -136,7 +137,7 @@ func withCABundle(client *http.Client, bundle string) (*http.Client, error) {
 		return nil, fmt.Errorf("AWS_CA_BUNDLE %s holds no PEM certificate", bundle)
 	}
 	var tr *http.Transport
-	switch t := client.Transport.(type) {
+	switch t := httpsafe.Inner(client.Transport).(type) {
 	case nil:
 		tr = http.DefaultTransport.(*http.Transport).Clone()
 	case *http.Transport:
@@ -149,7 +150,7 @@ func withCABundle(client *http.Client, bundle string) (*http.Client, error) {
 	}
 	tr.TLSClientConfig.RootCAs = pool
 	c := *client
-	c.Transport = tr
+	c.Transport = httpsafe.NewTransport(tr)
 	return &c, nil
 }
 

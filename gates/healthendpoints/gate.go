@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // Gate is the health-endpoints gate.
@@ -338,19 +339,17 @@ func (g *Gate) headers(env *gates.Env) (http.Header, error) {
 	return h, nil
 }
 
-// client returns the HTTP client for the probes: env's, with redirects not
-// followed (a health endpoint that redirects to a login page would look
-// healthy) and, with insecure-skip-verify, certificates not verified.
+// client returns the HTTP client for the probes: env's, behind the
+// redirect policy, with redirects not followed (a health endpoint that
+// redirects to a login page would look healthy, and the headers from
+// headers-env would go along) and, with insecure-skip-verify, certificates
+// not verified.
 func (g *Gate) client(env *gates.Env) (*http.Client, func(), error) {
-	base := env.HTTPClient
-	if base == nil {
-		base = http.DefaultClient
-	}
-	c := *base
+	c := httpsafe.Client(env.HTTPClient)
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	closeIdle := func() {}
 	if g.cfg.InsecureSkipVerify {
-		rt := c.Transport
+		rt := httpsafe.Inner(c.Transport)
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
@@ -363,8 +362,8 @@ func (g *Gate) client(env *gates.Env) (*http.Client, func(), error) {
 			t.TLSClientConfig = &tls.Config{}
 		}
 		t.TLSClientConfig.InsecureSkipVerify = true
-		c.Transport = t
+		c.Transport = httpsafe.NewTransport(t)
 		closeIdle = t.CloseIdleConnections
 	}
-	return &c, closeIdle, nil
+	return c, closeIdle, nil
 }

@@ -129,3 +129,12 @@ func TestBackupRules(t *testing.T) {
 		t.Error("backup rules start with backup-")
 	}
 }
+
+// A pre-migration backup dated in the future is an error, not "0s old":
+// which backup was taken before the migration is unknown.
+func TestBackupInTheFuture(t *testing.T) {
+	ws := t.TempDir()
+	dump(t, ws, "pre_migration_1.sql.gz", -2*time.Hour)
+	res := run(t, mustGate(t, backupBody), testEnv(ws, nil, nil))
+	want(t, res, gates.StatusError, nil, "checking the pre-migration backup: backups/pre_migration_1.sql.gz is dated", "after this machine's clock", "check the clocks")
+}

@@ -177,7 +177,9 @@ func describeMode(m fs.FileMode) string {
 func (g *Gate) checkRunbook(env *gates.Env) partResult {
 	pos := gates.Pos{File: g.runbook}
 	full := filepath.Join(env.Workspace, filepath.FromSlash(g.runbook))
-	f, err := os.Open(full)
+	// Stat before opening: the change controls the repository's links, and
+	// opening a named pipe for reading waits for a writer.
+	info, err := os.Stat(full)
 	if errors.Is(err, fs.ErrNotExist) {
 		return partResult{findings: []gates.Finding{finding(RuleRunbookMissing, pos,
 			"runbook %s does not exist: nobody on call will find how to roll back; add it, or fix runbook", g.runbook)}}
@@ -185,11 +187,15 @@ func (g *Gate) checkRunbook(env *gates.Env) partResult {
 	if err != nil {
 		return partResult{err: fmt.Errorf("reading runbook %s: %w", g.runbook, err)}
 	}
-	defer f.Close()
-	if info, err := f.Stat(); err == nil && !info.Mode().IsRegular() {
+	if !info.Mode().IsRegular() {
 		return partResult{findings: []gates.Finding{finding(RuleRunbookMissing, pos,
 			"runbook %s is %s, not a document: point runbook at the file", g.runbook, describeMode(info.Mode()))}}
 	}
+	f, err := os.Open(full)
+	if err != nil {
+		return partResult{err: fmt.Errorf("reading runbook %s: %w", g.runbook, err)}
+	}
+	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxRunbook+1))
 	if err != nil {
 		return partResult{err: fmt.Errorf("reading runbook %s: %w", g.runbook, err)}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/gates/secretscan"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // defaultEndpointTimeout bounds one read of the staging endpoint.
@@ -142,11 +143,13 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	client := env.HTTPClient
-	if client == nil {
-		client = http.DefaultClient
+	if pw, ok := req.URL.User.Password(); ok {
+		env.Mask(pw)
 	}
-	resp, err := client.Do(req)
+	// user:password and the query string (the Referer) never follow a
+	// redirect to another origin, and a redirect to plain HTTP, where the
+	// digest could be forged, is refused.
+	resp, err := httpsafe.Client(env.HTTPClient).Do(req)
 	if err != nil {
 		var uerr *url.Error
 		if errors.As(err, &uerr) {

@@ -25,8 +25,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // Client reads one or more registries for a gate run. Credentials come, in
@@ -87,6 +89,9 @@ func New(env *gates.Env, opts ...Option) (*Client, error) {
 	if env.HTTPClient != nil {
 		base = env.HTTPClient.Transport
 	}
+	// Credentials never follow a redirect to another origin, and no answer
+	// (a tag list the library decodes whole, say) is read past maxAnswer.
+	base = httpsafe.LimitBodies(httpsafe.NewTransport(base), maxAnswer)
 	tr := newRegistryTransport(base, s.insecure)
 	puller, err := remote.NewPuller(
 		remote.WithTransport(tr),
@@ -103,6 +108,11 @@ func New(env *gates.Env, opts ...Option) (*Client, error) {
 	}
 	return &Client{puller: puller, tr: tr, creds: creds, retry: s.retry, env: env, loginHelp: s.loginHelp}, nil
 }
+
+// maxAnswer bounds what is read of any one registry answer. Manifests are
+// at most 4 MiB on most registries; a page of tags of a large repository is
+// a few MiB.
+const maxAnswer = 32 << 20
 
 // Resolve finds the digest ref points at with as few manifest requests as
 // the registry allows: one HEAD, and a GET only when HEAD cannot answer
@@ -128,7 +138,14 @@ func (c *Client) resolve(ctx context.Context, ref name.Reference) (*Descriptor, 
 		return c.puller.Head(ctx, ref)
 	})
 	if err == nil {
-		return &Descriptor{Ref: ref, Descriptor: *desc, Method: http.MethodHead}, nil
+		if mt := desc.MediaType; mt.IsImage() || mt.IsIndex() {
+			return &Descriptor{Ref: ref, Descriptor: *desc, Method: http.MethodHead}, nil
+		}
+		// A login page or proxy answering 200 is not a manifest, whatever
+		// Docker-Content-Digest it sends: only GET, which hashes what it
+		// gets and checks that it is a manifest, can tell.
+		c.env.Notef("%s: the registry answered HEAD with Content-Type %q, which is not an image manifest's or index's; asked with GET instead", ref, desc.MediaType)
+		return c.get(ctx, ref)
 	}
 	if !headUnusable(c.tr.headStatus(path)) || ctx.Err() != nil {
 		return nil, err
@@ -182,6 +199,14 @@ func (c *Client) get(ctx context.Context, ref name.Reference) (*Descriptor, erro
 // only as a JSON object with a schemaVersion, which every manifest (Docker
 // schema 1 and 2, OCI image and index) has.
 func checkManifest(ref name.Reference, d *remote.Descriptor) error {
+	host := ref.Context().RegistryStr()
+	if d.MediaType == types.DockerManifestSchema1Signed {
+		// For these the library takes the digest from the
+		// Docker-Content-Digest header, not from the content.
+		return &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
+			Msg: fmt.Sprintf("registry %s answered GET %s://%s%s with a signed schema 1 manifest, whose digest release-gate cannot check against its content; schema 1 is deprecated: push the image again with a current client",
+				host, ref.Context().Scheme(), host, manifestPath(ref))}
+	}
 	if mt := d.MediaType; mt.IsImage() || mt.IsIndex() || mt.IsSchema1() {
 		return nil
 	}
@@ -191,7 +216,6 @@ func checkManifest(ref name.Reference, d *remote.Descriptor) error {
 	if json.Unmarshal(d.Manifest, &probe) == nil && probe.SchemaVersion != nil {
 		return nil
 	}
-	host := ref.Context().RegistryStr()
 	return &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
 		Msg: fmt.Sprintf("registry %s answered GET %s://%s%s with something that is not an image manifest (Content-Type %q, %d bytes); is a proxy or a login page in front of the registry?",
 			host, ref.Context().Scheme(), host, manifestPath(ref), d.MediaType, len(d.Manifest))}
@@ -203,7 +227,7 @@ func checkManifest(ref name.Reference, d *remote.Descriptor) error {
 // ErrUnexpected; other errors are as Resolve's.
 func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, error) {
 	what := "repository " + repo.String()
-	tags, err := retrying(ctx, c, repo.RegistryStr(), func() ([]string, error) { return c.puller.List(ctx, repo) })
+	tags, err := retrying(ctx, c, repo.RegistryStr(), func() ([]string, error) { return c.listPages(ctx, repo) })
 	var (
 		syntax  *json.SyntaxError
 		typeErr *json.UnmarshalTypeError
@@ -216,6 +240,42 @@ func (c *Client) ListTags(ctx context.Context, repo name.Repository) ([]string, 
 			Msg: fmt.Sprintf("registry %s answered GET %s with something that is not a tag list (%v)", repo.RegistryStr(), tagsPath(repo), err)}
 	}
 	return nil, c.classify(ctx, repo, what, err)
+}
+
+// Bounds on a tag listing: a registry whose pages never end (each linking
+// to another, or back) must not be followed until the memory runs out.
+const maxTags = 1 << 20
+
+// listPages lists every tag of repo, page by page, as the library's List
+// does, but refuses a listing longer than maxTags or one that links back to
+// a page it already gave.
+func (c *Client) listPages(ctx context.Context, repo name.Repository) ([]string, error) {
+	l, err := c.puller.Lister(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	host := repo.RegistryStr()
+	tags := []string{}
+	seen := map[string]bool{}
+	for l.HasNext() {
+		page, err := l.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tags = append(tags, page.Tags...)
+		if len(tags) > maxTags {
+			return nil, &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
+				Msg: fmt.Sprintf("registry %s listed more than %d tags for %s and kept going: check that it is the registry the configuration means", host, maxTags, repo)}
+		}
+		if page.Next != "" {
+			if seen[page.Next] {
+				return nil, &Error{Kind: ErrUnexpected, Host: host, Status: http.StatusOK,
+					Msg: fmt.Sprintf("registry %s answered GET %s with a page that links back to a page it already gave; its paging is broken", host, tagsPath(repo))}
+			}
+			seen[page.Next] = true
+		}
+	}
+	return tags, nil
 }
 
 func tagsPath(repo name.Repository) string {

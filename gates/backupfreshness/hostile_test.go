@@ -1,0 +1,346 @@
+package backupfreshness
+
+import (
+	"context"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+// The AWS signature and session token never follow a redirect to another
+// origin (another port here, where Go's client alone keeps Authorization,
+// and keeps X-Amz-Security-Token anywhere); a redirect from HTTPS to plain
+// HTTP is refused.
+func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	var mu sync.Mutex
+	var seen []string
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s %s Authorization=%q X-Amz-Security-Token=%q", r.Method, r.URL.Path,
+			r.Header.Get("Authorization"), r.Header.Get("X-Amz-Security-Token")))
+		mu.Unlock()
+		f.srv.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer elsewhere.Close()
+	moved := func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}
+	front := httptest.NewServer(http.HandlerFunc(moved))
+	defer front.Close()
+
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+front.URL+"\npath-style: true\n")
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	mu.Lock()
+	got := append([]string(nil), seen...)
+	mu.Unlock()
+	if len(got) < 2 {
+		t.Fatalf("the redirects were not followed (%q): %s %s", got, res.Status, res.Err)
+	}
+	for _, s := range got {
+		if !strings.HasSuffix(s, `Authorization="" X-Amz-Security-Token=""`) {
+			t.Errorf("credentials reached another origin: %s", s)
+		}
+	}
+	wantStatus(t, res, gates.StatusPass, nil)
+
+	tlsFront := httptest.NewTLSServer(http.HandlerFunc(moved))
+	defer tlsFront.Close()
+	g = mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsFront.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars())
+	env.HTTPClient = tlsFront.Client()
+	res = run(t, g, env)
+	wantStatus(t, res, gates.StatusError, nil, "refused to follow the redirect from "+tlsFront.URL+"/backups to "+elsewhere.URL+"/backups", "plain HTTP")
+}
+
+// A backup dated in the future beyond the clock skew is an error naming
+// the backup and both times, never "0s old"; within the skew it passes.
+func TestFutureTimestamps(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		ws := t.TempDir()
+		writeFile(t, ws, "backups/db-1.sql.gz", gzipped(t, payload(1000, 1)), now.Add(-2*time.Hour))
+		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(time.Hour))
+		res := run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil,
+			"backups/db-2.sql.gz is dated 2025-03-14T13:00:00Z, 1h 0m after this machine's clock (2025-03-14T12:00:00Z)", "check the clocks")
+
+		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(4*time.Minute))
+		res = run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusPass, nil)
+	})
+	t.Run("S3", func(t *testing.T) {
+		f := newFakeS3(t, "backups")
+		f.put(t, "backups", "db-1.sql.gz", []byte("x"), now.Add(-2*time.Hour))
+		f.put(t, "backups", "db-2.sql.gz", []byte("x"), now.Add(3*time.Hour))
+		g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
+		res := run(t, g, testEnv(t.TempDir(), awsVars()))
+		wantStatus(t, res, gates.StatusError, nil,
+			"s3://backups/db-2.sql.gz is dated 2025-03-14T15:00:00Z, 3h 0m after this machine's clock (2025-03-14T12:00:00Z)")
+	})
+	t.Run("pgBackRest", func(t *testing.T) {
+		ws := t.TempDir()
+		stop := now.Add(2 * time.Hour).Unix()
+		writeFile(t, ws, "info.json", []byte(fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},
+			"backup":[{"label":"20250314-140000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)), now)
+		res := run(t, mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil,
+			"pgBackRest stanza main backup 20250314-140000F finished at 2025-03-14T14:00:00Z, 2h 0m after this machine's clock (2025-03-14T12:00:00Z)")
+	})
+}
+
+// Two stanzas of the same name: which one pgBackRest means is unknown, so
+// neither is believed.
+func TestPgBackRestDuplicateStanza(t *testing.T) {
+	ws := t.TempDir()
+	stanza := func(stop time.Time, errs bool) string {
+		return fmt.Sprintf(`{"name":"main","status":{"code":0,"message":"ok"},
+			"backup":[{"label":"L%d","type":"full","error":%v,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}`,
+			stop.Unix(), errs, stop.Unix()-60, stop.Unix())
+	}
+	writeFile(t, ws, "info.json", []byte("["+stanza(now.Add(-time.Hour), false)+","+stanza(now.Add(-72*time.Hour), true)+"]"), now)
+	for _, cfg := range []string{"pgbackrest: {info-file: info.json, stanza: main}\nmax-age: 1d\n", "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"} {
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil, `reading info.json: it holds stanza "main" twice`)
+	}
+}
+
+// An S3 listing that never ends is cut off with an error rather than read
+// into memory until the deadline.
+func TestS3ListingTooLarge(t *testing.T) {
+	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		if _, err := fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name>`); err != nil {
+			return
+		}
+		entry := []byte(strings.Repeat(`<Contents><Key>db.sql.gz</Key><Size>1</Size><LastModified>2025-03-14T10:00:00Z</LastModified></Contents>`, 100))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(entry); err != nil {
+				return
+			}
+		}
+	}))
+	defer endless.Close()
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+endless.URL+"\npath-style: true\n")
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	wantStatus(t, res, gates.StatusError, nil, "is larger than 64 MiB")
+}
+
+// AWS_CA_BUNDLE works with the client release-gate gives gates, whose
+// transport applies the redirect policy.
+func TestS3CABundleBehindThePolicy(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.dump", []byte("x"), now.Add(-time.Hour))
+	tlsSrv := httptest.NewTLSServer(f.srv.Config.Handler)
+	defer tlsSrv.Close()
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tlsSrv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsSrv.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars("AWS_CA_BUNDLE", bundle))
+	env.HTTPClient = httpsafe.NewClient()
+	res := run(t, g, env)
+	wantStatus(t, res, gates.StatusPass, nil)
+}
+
+// A listing whose body trickles in a byte at a time ends with the gate's
+// deadline: Check returns by itself.
+func TestS3ListingTrickles(t *testing.T) {
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusOK)
+		for _, b := range []byte(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name>`) {
+			if _, err := w.Write([]byte{b}); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}))
+	defer slow.Close()
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+slow.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars())
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := Check(ctx, &env, g.sets[0]); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "deadline") {
+			t.Errorf("want the deadline, got %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Check ignored its deadline")
+	}
+}
+
+// A listing cut short (truncated, without a token to go on, or with a
+// token that comes back) would hide the newest backup: it is an error.
+func TestS3TruncatedListing(t *testing.T) {
+	page := func(truncated bool, token string) string {
+		next := ""
+		if token != "" {
+			next = "<NextContinuationToken>" + token + "</NextContinuationToken>"
+		}
+		return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>%v</IsTruncated>%s
+<Contents><Key>db.sql.gz</Key><Size>10</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents></ListBucketResult>`, truncated, next)
+	}
+	for name, tc := range map[string]struct{ body, want string }{
+		"no token":       {page(true, ""), "page 1 is truncated but has no continuation token"},
+		"repeated token": {page(true, "t1"), "page 2 repeats a continuation token"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/xml")
+				fmt.Fprint(w, tc.body)
+			}))
+			defer srv.Close()
+			g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+srv.URL+"\npath-style: true\n")
+			res := run(t, g, testEnv(t.TempDir(), awsVars()))
+			wantStatus(t, res, gates.StatusError, nil, tc.want)
+		})
+	}
+}
+
+// An info file that is a link to a named pipe is refused without opening
+// it: opening a pipe for reading waits for a writer.
+func TestPgBackRestInfoFileIsAPipe(t *testing.T) {
+	ws := t.TempDir()
+	pipe := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(pipe, 0o644); err != nil {
+		t.Skipf("cannot make a named pipe here: %v", err)
+	}
+	if err := os.Symlink(pipe, filepath.Join(ws, "info.json")); err != nil {
+		t.Fatal(err)
+	}
+	g := mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n")
+	done := make(chan gates.Result, 1)
+	go func() { done <- run(t, g, testEnv(ws, nil)) }()
+	select {
+	case res := <-done:
+		wantStatus(t, res, gates.StatusError, nil, "reading pgBackRest info file info.json: it is a named pipe, not a regular file")
+	case <-time.After(30 * time.Second):
+		if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("reading the info file blocked the gate")
+	}
+}
+
+// gitRepo makes a git repository in a new directory, for a workspace.
+func gitRepo(t *testing.T) string {
+	t.Helper()
+	ws := t.TempDir()
+	gitCmd(t, ws, "init", "-q")
+	return ws
+}
+
+func gitCmd(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(testenv.LookPath(t, "git"), append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+}
+
+// A backup the change under test commits into the workspace is dated by
+// the checkout ("now") and says what the change wants: it proves nothing,
+// and neither does one reached through a link the change commits. Backups
+// the job wrote there itself (untracked) still count.
+func TestBackupSuppliedByTheChange(t *testing.T) {
+	body := gzipped(t, payload(4096, 1))
+	sidecar := []byte(sha256Line(body, "pre_migration_9.sql.gz"))
+	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum, decompress]\n"
+
+	t.Run("committed", func(t *testing.T) {
+		ws := gitRepo(t)
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute))
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
+		gitCmd(t, ws, "add", ".")
+		gitCmd(t, ws, "commit", "-q", "-m", "fresh backup")
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is tracked by git: it comes with the change under test")
+	})
+	t.Run("through a committed link", func(t *testing.T) {
+		ws := gitRepo(t)
+		outside := t.TempDir()
+		writeFile(t, outside, "pre_migration_9.sql.gz", body, now.Add(-time.Minute))
+		writeFile(t, outside, "pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
+		if err := os.Symlink(outside, filepath.Join(ws, "backups")); err != nil {
+			t.Fatal(err)
+		}
+		gitCmd(t, ws, "add", ".")
+		gitCmd(t, ws, "commit", "-q", "-m", "link")
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is reached through backups, a symbolic link tracked by git")
+	})
+	t.Run("written by the job", func(t *testing.T) {
+		ws := gitRepo(t)
+		writeFile(t, ws, "README", []byte("x"), now)
+		gitCmd(t, ws, "add", ".")
+		gitCmd(t, ws, "commit", "-q", "-m", "init")
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute))
+		writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
+		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+		wantStatus(t, res, gates.StatusPass, nil, "checksum ok")
+	})
+}
+
+// A pgBackRest info file the change commits is the change's word, not
+// pgBackRest's.
+func TestPgBackRestInfoFileSuppliedByTheChange(t *testing.T) {
+	ws := gitRepo(t)
+	stop := now.Add(-time.Hour).Unix()
+	writeFile(t, ws, "ci/info.json", []byte(fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},
+		"backup":[{"label":"20250314-110000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)), now)
+	cfg := "pgbackrest: {info-file: ci/info.json}\nmax-age: 1d\n"
+	res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusPass, nil) // written by the job: it counts
+	gitCmd(t, ws, "add", ".")
+	gitCmd(t, ws, "commit", "-q", "-m", "info")
+	res = run(t, mustGate(t, cfg), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusError, nil, "pgBackRest info file ci/info.json is tracked by git: it comes with the change under test")
+}
+
+// A download answered with an error whose body never ends is cut off: the
+// SDK reads error bodies whole.
+func TestS3EndlessErrorBody(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	srv := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusInternalServerError)
+		if _, err := fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>`); err != nil {
+			return
+		}
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		for r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+srv.URL+"\npath-style: true\n")
+	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	wantStatus(t, res, gates.StatusError, nil, "is larger than 1 MiB")
+}
