@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/wsfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,9 +41,11 @@ func loadFiles(ctx context.Context, workspace string, patterns []string) (*fileS
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := readCapped(filepath.Join(workspace, filepath.FromSlash(rel)))
+		// The change under test controls its files and links: a rule file
+		// must be a regular file of the workspace.
+		data, err := wsfile.ReadFile(workspace, filepath.FromSlash(rel), maxRuleFile)
 		if err != nil {
-			return nil, fmt.Errorf("reading rule file %s: %w", rel, err)
+			return nil, fmt.Errorf("reading rule file %w", err)
 		}
 		fl := fileLoader{file: rel}
 		if err := fl.load(data); err != nil {
@@ -56,22 +58,6 @@ func loadFiles(ctx context.Context, workspace string, patterns []string) (*fileS
 		src.problems = append(src.problems, fl.problems...)
 	}
 	return src, nil
-}
-
-func readCapped(p string) ([]byte, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRuleFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxRuleFile {
-		return nil, fmt.Errorf("larger than %d MiB", maxRuleFile>>20)
-	}
-	return data, nil
 }
 
 // fileLoader reads the documents of one file.

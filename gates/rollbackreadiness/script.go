@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -13,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // maxRunbook caps how much of the runbook is read.
@@ -191,17 +191,14 @@ func (g *Gate) checkRunbook(env *gates.Env) partResult {
 		return partResult{findings: []gates.Finding{finding(RuleRunbookMissing, pos,
 			"runbook %s is %s, not a document: point runbook at the file", g.runbook, describeMode(info.Mode()))}}
 	}
-	f, err := os.Open(full)
-	if err != nil {
-		return partResult{err: fmt.Errorf("reading runbook %s: %w", g.runbook, err)}
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxRunbook+1))
-	if err != nil {
-		return partResult{err: fmt.Errorf("reading runbook %s: %w", g.runbook, err)}
-	}
-	if len(data) > maxRunbook {
+	// A runbook the change links out of the workspace is not the
+	// repository's runbook.
+	data, err := wsfile.ReadFile(env.Workspace, filepath.FromSlash(g.runbook), maxRunbook)
+	if errors.Is(err, wsfile.ErrTooLarge) {
 		return partResult{err: fmt.Errorf("reading runbook %s: larger than %d MiB; point runbook at the document that names the restore script", g.runbook, maxRunbook>>20)}
+	}
+	if err != nil {
+		return partResult{err: fmt.Errorf("reading runbook %w", err)}
 	}
 	forms := []string{g.script}
 	if rel, err := filepath.Rel(filepath.FromSlash(path.Dir(g.runbook)), filepath.FromSlash(g.script)); err == nil {
