@@ -72,13 +72,50 @@ type treeResult struct {
 
 // gitleaksDetector is detector backed by gitleaks v8.
 type gitleaksDetector struct {
-	rules     *ruleSet
-	ignore    string // .gitleaksignore path, "" for none
-	baseline  string // gitleaks JSON report of accepted findings, "" for none
-	workspace string
+	rules    *ruleSet
+	ignore   *policyFile // .gitleaksignore, nil for none
+	baseline *policyFile // gitleaks JSON report of accepted findings, nil for none
+	// copies holds what gitleaks opens itself: ignorePath and
+	// baselinePath are private copies of ignore and baseline.
+	copies                   *privateCopies
+	ignorePath, baselinePath string
 	// pathPrefix is stripped from paths git reports (the workspace's path
 	// inside the repository).
 	pathPrefix string
+}
+
+// newGitleaksDetector makes the detector for rules and the ignore list and
+// baseline read. Close it when done.
+func newGitleaksDetector(rules *ruleSet, ignore, baseline *policyFile, prefix string) (*gitleaksDetector, error) {
+	g := &gitleaksDetector{rules: rules, ignore: ignore, baseline: baseline, pathPrefix: prefix}
+	if ignore == nil && baseline == nil {
+		return g, nil
+	}
+	var err error
+	if g.copies, err = newPrivateCopies(); err != nil {
+		return nil, err
+	}
+	if ignore != nil {
+		if g.ignorePath, err = g.copies.write(ignore, "ignore"); err != nil {
+			_ = g.copies.remove()
+			return nil, err
+		}
+	}
+	if baseline != nil {
+		if g.baselinePath, err = g.copies.write(baseline, "baseline"); err != nil {
+			_ = g.copies.remove()
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// close removes the private copies.
+func (g *gitleaksDetector) close() error {
+	if g.copies == nil {
+		return nil
+	}
+	return g.copies.remove()
 }
 
 // maxDecodeDepth is how many layers of encoding (base64, hex, percent,
@@ -94,14 +131,17 @@ func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, e
 	// Findings leave gitleaks with the secret replaced by REDACTED, so no
 	// secret can reach a report however the code around it changes.
 	d.Redact = 100
-	if g.ignore != "" {
-		if err := d.AddGitleaksIgnore(g.ignore); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", relPath(g.workspace, g.ignore), err)
+	if g.ignore != nil {
+		if err := d.AddGitleaksIgnore(g.ignorePath); err != nil {
+			return nil, fmt.Errorf("reading %s: %s", g.ignore.name, strings.ReplaceAll(err.Error(), g.ignorePath, g.ignore.name))
 		}
 	}
-	if g.baseline != "" {
-		if err := d.AddBaseline(g.baseline, g.workspace); err != nil {
-			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %w", relPath(g.workspace, g.baseline), err)
+	if g.baseline != nil {
+		// Relative to the copies' source, the copy of a workspace file has
+		// its workspace path: gitleaks then skips the baseline itself
+		// when it scans the change.
+		if err := d.AddBaseline(g.baselinePath, g.copies.source()); err != nil {
+			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %s", g.baseline.name, strings.ReplaceAll(err.Error(), g.baselinePath, g.baseline.name))
 		}
 	}
 	return d, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/plural"
+	"github.com/release-gate/release-gate/internal/wsfile"
 
 	"github.com/release-gate/release-gate/gates"
 )
@@ -72,6 +73,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if err != nil {
 		return nil, err
 	}
+	defer det.close()
 	env.Notef("rules: %s", det.rules.origin)
 
 	var (
@@ -279,45 +281,31 @@ func shortSHAs(shas []string) []string {
 	return out
 }
 
-// detector loads the rules and ignore files.
+// detector loads the rules and ignore files. Close it when done.
 func (g *Gate) detector(workspace, prefix string) (*gitleaksDetector, error) {
-	path := func(configured, def string) (string, error) {
-		if configured == "" {
-			if def == "" {
-				return "", nil
-			}
-			p := filepath.Join(workspace, def)
-			if _, err := os.Stat(p); err != nil {
-				return "", nil
-			}
-			return p, nil
-		}
-		p := configured
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(workspace, filepath.FromSlash(p))
-		}
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s: %w", configured, err)
-		}
-		return p, nil
-	}
-	cfgPath, err := path(g.cfg.GitleaksConfig, ".gitleaks.toml")
+	ws, err := wsfile.Open(workspace)
 	if err != nil {
-		return nil, fmt.Errorf("reading gitleaks-config: %w", err)
+		return nil, fmt.Errorf("opening the workspace: %w", err)
 	}
-	ignore, err := path(g.cfg.GitleaksIgnore, ".gitleaksignore")
+	defer ws.Close()
+	files := workspaceFiles{ws: ws, dir: workspace}
+	cfg, err := files.optional(g.cfg.GitleaksConfig, ".gitleaks.toml", maxGitleaksConfig)
 	if err != nil {
-		return nil, fmt.Errorf("reading gitleaks-ignore: %w", err)
+		return nil, readingError("gitleaks-config", err)
 	}
-	baseline, err := path(g.cfg.Baseline, "")
+	ignore, err := files.optional(g.cfg.GitleaksIgnore, ".gitleaksignore", maxListFile)
 	if err != nil {
-		return nil, fmt.Errorf("reading baseline: %w", err)
+		return nil, readingError("gitleaks-ignore", err)
 	}
-	rules, err := loadRules(workspace, cfgPath, g.defaultRules)
+	baseline, err := files.optional(g.cfg.Baseline, "", maxListFile)
+	if err != nil {
+		return nil, readingError("baseline", err)
+	}
+	rules, err := loadRules(files, cfg, g.defaultRules)
 	if err != nil {
 		return nil, err
 	}
-	return &gitleaksDetector{rules: rules, ignore: ignore, baseline: baseline, workspace: workspace, pathPrefix: prefix}, nil
+	return newGitleaksDetector(rules, ignore, baseline, prefix)
 }
 
 // scopeResult is what one scope found.
