@@ -20,6 +20,10 @@ import (
 type yamlFile struct {
 	rel  string     // workspace-relative, forward slashes
 	root *yaml.Node // the top-level mapping; nil for an empty file
+	data []byte     // the file as read
+	// base is the directory relative paths in the file resolve against,
+	// as compose-go resolves them (see readSources).
+	base string
 }
 
 // parseYAMLFile parses data; a syntax error names rel and the line.
