@@ -36,6 +36,16 @@ func parseYAMLFile(rel string, data []byte) (*yamlFile, error) {
 		}
 		return nil, yamlError(rel, err)
 	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		line := second.Line
+		if len(second.Content) > 0 {
+			line = second.Content[0].Line
+		}
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---): docker compose merges every document of a file, and the compose gate reads one; merge them into one document, or into files listed under projects:", rel, line)
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(rel, err)
+	}
 	f := &yamlFile{rel: rel}
 	if len(doc.Content) == 1 {
 		if root := resolve(doc.Content[0]); root.Kind == yaml.MappingNode {

@@ -260,3 +260,19 @@ func TestSandboxHoldsWhatTheGateMissed(t *testing.T) {
 		})
 	}
 }
+
+// compose-go merges every YAML document of a file; the gate reads files
+// as one document (its positions, the environment secrets it scans), so a
+// second document would be loaded but not read: refused.
+func TestSecondYAMLDocumentRefused(t *testing.T) {
+	key := testenv.AWSKey(t)
+	compose := "services:\n  api:\n" + goodService + "---\nservices:\n  api:\n    environment:\n      AWS_ACCESS_KEY_ID: " + key + "\n"
+	res := run(t, workspace(t, map[string]string{"compose.yaml": compose}), "", nil)
+	if res.Status != gates.StatusError {
+		t.Fatalf("status %s, want error: %s", res.Status, everything(res))
+	}
+	testenv.MustContain(t, "error", res.Err, "compose.yaml:14:", "second YAML document")
+	if strings.Contains(everything(res), key) {
+		t.Errorf("the key is shown: %s", everything(res))
+	}
+}
