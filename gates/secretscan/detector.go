@@ -24,6 +24,7 @@ import (
 	re2 "github.com/wasilibs/go-re2"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/logging"
 	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
@@ -46,8 +47,10 @@ type detector interface {
 	// scanTree scans the tracked files: each as it is on disk (under root)
 	// when that is byte for byte what git stores, else git's own copy.
 	scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, progress func(done int)) (treeResult, error)
-	// scanCommits scans what the commits the log selects add.
-	scanCommits(ctx context.Context, log *gitLog) ([]leak, error)
+	// scanCommits scans what the commits the log selects add. With
+	// strict, it also scans them as strict's policy would, and returns
+	// the secrets only strict finds (see selfapproval.go).
+	scanCommits(ctx context.Context, log *gitLog, strict *strictScan) (leaks []leak, only []strictLeak, err error)
 	// withoutAllowlistedPaths drops the content a global allowlist
 	// excludes by path: whatever it holds would not be reported.
 	withoutAllowlistedPaths(us []unscanned) []unscanned
@@ -507,22 +510,44 @@ func warmRegexEngine() {
 // can be found).
 const fragmentSize = 100 * 1000
 
-func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog) ([]leak, error) {
+func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict *strictScan) ([]leak, []strictLeak, error) {
 	d, err := g.newDetector(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := d.DetectSource(ctx, src); err != nil {
-		return nil, fmt.Errorf("scanning commits: %w", err)
-	}
-	// Errors of the detector's goroutines surface only here.
-	if err := d.Sema.Wait(); err != nil {
-		return nil, fmt.Errorf("scanning commits: %w", err)
+	// As gitleaks' DetectSource, with each fragment also handed to the
+	// strict scan when it needs it: one pass over git log for both.
+	err = src.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err != nil {
+			logging.Error().Err(err).Str("path", fr.FilePath).Send()
+			return nil
+		}
+		if len(fr.Raw) == 0 && len(fr.FilePath) == 0 {
+			return nil
+		}
+		for _, f := range d.DetectContext(ctx, detect.Fragment(fr)) {
+			d.AddFinding(f)
+		}
+		if strict != nil {
+			strict.scan(ctx, fr)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("scanning commits: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g.leaks(d.Findings()), nil
+	if strict != nil && strict.err != nil {
+		return nil, nil, strict.err
+	}
+	found := d.Findings()
+	var only []strictLeak
+	if strict != nil {
+		only = strict.only(found, g.pathPrefix)
+	}
+	return g.leaks(found), only, nil
 }
 
 // leaks converts gitleaks findings, dropping everything that could hold the
