@@ -658,8 +658,14 @@ func (g *Gate) policyEdits(ctx context.Context, r repo, rng *commitRange, prefix
 	for _, p := range releaseGateConfigs {
 		add(p, "the release-gate configuration")
 	}
-	args := []string{"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "--no-renames", "--no-relative", rng.base + "..." + rng.head, "--"}
-	out, err := r.Run(ctx, append(args, paths...)...)
+	// What the change's commits edit: from where head left base. With
+	// no common history, everything head differs from base in.
+	revs, err := r.changeRevs(ctx, rng.base, rng.head)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "--no-renames", "--no-relative"}, revs...)
+	out, err := r.Run(ctx, append(append(args, "--"), paths...)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing the change's edits to the scan's policy: %w", err)
 	}

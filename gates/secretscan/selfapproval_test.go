@@ -345,3 +345,20 @@ func TestSelfApprovalWhenBasePolicyIsBroken(t *testing.T) {
 	findingOf(t, res, "suppressed-in-change")
 	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "could not be loaded", "default rules")
 }
+
+// A change with no history in common with base (an orphan branch) is
+// scanned whole; its edits are what it differs from base in.
+func TestSelfApprovalUnrelatedHistories(t *testing.T) {
+	key := testenv.AWSKey(t)
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"README.md": "hello\n"})
+	r.git("checkout", "-q", "--orphan", "other")
+	r.git("rm", "-rq", "--cached", ".")
+	head := r.commit("orphan", map[string]string{"creds.txt": "aws = " + key + "\n", ".gitleaksignore": "creds.txt:aws-access-token:1\n"})
+	res := scan(t, r.dir, "scope: diff", gates.Event{Base: base, Head: head})
+	wantStatus(t, res, gates.StatusFail)
+	want := []string{".gitleaksignore:0 scan-policy-edited warning", "creds.txt:1 suppressed-in-change error"}
+	if got := kinds(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v (err %q)", got, want, res.Err)
+	}
+}
