@@ -70,7 +70,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		}
 	}
 
-	det, err := g.detector(env.Workspace, prefix)
+	det, err := g.detector(ctx, env.Workspace, prefix)
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +306,7 @@ func shortSHAs(shas []string) []string {
 }
 
 // detector loads the rules and ignore files. Close it when done.
-func (g *Gate) detector(workspace, prefix string) (*gitleaksDetector, error) {
+func (g *Gate) detector(ctx context.Context, workspace, prefix string) (*gitleaksDetector, error) {
 	ws, err := wsfile.Open(workspace)
 	if err != nil {
 		return nil, fmt.Errorf("opening the workspace: %w", err)
@@ -327,7 +327,7 @@ func (g *Gate) detector(workspace, prefix string) (*gitleaksDetector, error) {
 	}
 	rules, err := loadRules(files, cfg, g.defaultRules)
 	if err != nil {
-		return nil, err
+		return nil, hideSecrets(ctx, err)
 	}
 	return newGitleaksDetector(rules, ignore, baseline, prefix)
 }

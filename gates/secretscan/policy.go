@@ -1,6 +1,7 @@
 package secretscan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -132,6 +133,21 @@ func readingError(key string, err error) error {
 		return fmt.Errorf("reading %s: %w; name a regular file", key, err)
 	}
 	return fmt.Errorf("reading %s: %w", key, err)
+}
+
+// hideSecrets is err with any secret its message quotes (a gitleaks
+// configuration's error quotes the regular expression it could not
+// compile) cut out.
+func hideSecrets(ctx context.Context, err error) error {
+	msg := err.Error()
+	hidden, rerr := RedactString(ctx, msg)
+	if rerr != nil {
+		return errors.New("the gitleaks configuration could not be loaded, and its error could not be checked for secrets to show it")
+	}
+	if hidden == msg {
+		return err
+	}
+	return errors.New(hidden)
 }
 
 // privateCopies holds copies of policy files for gitleaks to open, in a

@@ -259,7 +259,7 @@ func (g *Gate) strictScanFor(ctx context.Context, env *gates.Env, r repo, base, 
 		}
 		// A policy base could not load (the change may be what repairs
 		// it): hold the change to the default rules, with no suppression.
-		env.Notef("the gitleaks configuration at base %s could not be loaded (%v): the change's commits are also checked against gitleaks' default rules, with no suppression", shortSHA(base), err)
+		env.Notef("the gitleaks configuration at base %s could not be loaded (%v): the change's commits are also checked against gitleaks' default rules, with no suppression", shortSHA(base), hideSecrets(ctx, err))
 		rules, derr := loadRules(nil, nil, true)
 		if derr != nil {
 			return nil, derr

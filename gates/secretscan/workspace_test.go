@@ -154,3 +154,15 @@ func TestPolicyFilesOutsideTheWorkspace(t *testing.T) {
 		testenv.MustContain(t, "error", res.Err, strings.TrimSpace(strings.SplitN(body, ":", 2)[1]), "is not a regular file")
 	}
 }
+
+// A gitleaks configuration's error may quote what it could not use (a
+// regular expression): a secret in it is not shown.
+func TestGitleaksConfigErrorsHideSecrets(t *testing.T) {
+	key := testenv.AWSKey(t)
+	r := newRepo(t)
+	r.commit("init", map[string]string{".gitleaks.toml": "[[rules]]\nid = \"x\"\nregex = '''(" + key + "'''\n", "a.txt": "a\n"})
+	res := scanWithin(t, r.dir, "scope: tree", gates.Event{}, 20*time.Second)
+	wantStatus(t, res, gates.StatusError)
+	testenv.MustContain(t, "error", res.Err, ".gitleaks.toml", "missing closing )")
+	assertNoSecret(t, res, key)
+}
