@@ -436,7 +436,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 		return scopeResult{}, fmt.Errorf("scanning commits %s: %w", rng, err)
 	}
 	out.what = what
-	if out.suppressed, err = g.selfSuppressed(ctx, r, rng.base, det, strict, out.only); err != nil {
+	if out.suppressed, err = g.selfSuppressed(ctx, r, rng.base, det, out.only); err != nil {
 		return scopeResult{}, fmt.Errorf("checking the change's own suppressions: %w", err)
 	}
 	if out.edits, err = g.policyEdits(ctx, r, rng, prefix, det); err != nil {

@@ -127,7 +127,8 @@ func (s *strictScan) scan(ctx context.Context, fr sources.Fragment) {
 }
 
 // strictLeak is a secret the strict scan found and the change's policy let
-// pass. secret and line hold the secret: they never leave this file.
+// pass. Its finding holds the secret: only its rule, place and commit are
+// ever reported.
 type strictLeak struct {
 	leak
 	finding report.Finding // as gitleaks found it (paths in the repository)
@@ -494,7 +495,7 @@ func (b *baseFiles) extend(from *policyFile, p string) (*policyFile, error) {
 // selfSuppressed judges the secrets only the strict scan found: each is a
 // suppressed-in-change finding naming what the change's policy used to
 // let it pass, unless base already allowed it inline.
-func (g *Gate) selfSuppressed(ctx context.Context, r repo, base string, det *gitleaksDetector, strict *strictScan, only []strictLeak) ([]gates.Finding, error) {
+func (g *Gate) selfSuppressed(ctx context.Context, r repo, base string, det *gitleaksDetector, only []strictLeak) ([]gates.Finding, error) {
 	if len(only) == 0 {
 		return nil, nil
 	}
