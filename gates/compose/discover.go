@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/release-gate/release-gate/internal/glob"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // projectFiles is one compose project: its files, workspace-relative with
@@ -102,14 +102,14 @@ func groupProjects(files []string) ([]projectFiles, error) {
 	return projects, nil
 }
 
-// regularFile checks that rel names a readable regular file.
+// regularFile checks that rel names a regular file of the workspace.
 func regularFile(workspace, rel string) error {
-	fi, err := os.Stat(filepath.Join(workspace, filepath.FromSlash(rel)))
+	fi, err := wsfile.Stat(workspace, filepath.FromSlash(rel))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s does not exist in the workspace", rel)
 		}
-		return fmt.Errorf("reading %s: %w", rel, err)
+		return fmt.Errorf("reading compose file %w", err)
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", rel)

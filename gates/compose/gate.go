@@ -12,6 +12,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/release-gate/release-gate/internal/plural"
+	"github.com/release-gate/release-gate/internal/wsfile"
 
 	"github.com/release-gate/release-gate/gates"
 )
@@ -33,9 +34,13 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	sink := &logSink{}
 	stop := captureLogs(sink)
 	used := types.Mapping{} // every variable value interpolated: never quoted
+	var sb *sandbox
 	defer func() {
 		stop()
 		for _, m := range sink.messages() {
+			if sb != nil {
+				m = sb.unsandboxed(m)
+			}
 			env.Notef("docker compose would warn: %s", hideValues(strings.ReplaceAll(m, env.Workspace+string(filepath.Separator), ""), used))
 		}
 	}()
@@ -43,6 +48,15 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if err != nil {
 		return nil, err
 	}
+	ws, err := wsfile.Open(env.Workspace)
+	if err != nil {
+		return nil, fmt.Errorf("opening the workspace: %w", err)
+	}
+	defer ws.Close()
+	if sb, err = newSandbox(); err != nil {
+		return nil, err
+	}
+	defer sb.remove()
 	var (
 		findings []gates.Finding
 		errs     []error
@@ -53,12 +67,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		src, err := readSources(env.Workspace, pf)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		lp, err := load(ctx, env.Workspace, pf, src, env.Getenv, g.profiles, used)
+		lp, err := load(ctx, ws, sb, pf, env.Getenv, g.profiles, used)
 		if err != nil {
 			errs = append(errs, err)
 			continue

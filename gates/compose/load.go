@@ -1,9 +1,12 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,6 +21,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // loadedProject is a project as docker compose config would see it.
@@ -37,26 +41,48 @@ const projectName = "release-gate"
 
 // load loads one project with the compose-spec library: include, extends,
 // override files, profiles and interpolation as docker compose config does,
-// with two differences: a variable that is not set is never an error
-// (${VAR:?message} included; it becomes empty), and env_file files are not
-// read (they usually hold secrets and are not committed).
+// with these differences: a variable that is not set is never an error
+// (${VAR:?message} included; it becomes empty); env_file files, a
+// service's or an include's, are not read (they usually hold secrets and
+// are not committed); an include's project_directory is refused. The
+// library reads a sandbox holding copies of the files the gate read from
+// the workspace itself (see sandbox), never the workspace.
 //
 // Every value used for interpolation is added to used, so that messages can
 // name the variable instead of quoting its value (hideValues).
-func load(ctx context.Context, workspace string, pf projectFiles, src *sourceSet, getenv func(string) string, profiles []string, used types.Mapping) (*loadedProject, error) {
-	dir := filepath.Join(workspace, filepath.FromSlash(path.Dir(pf[0])))
-	lp := &loadedProject{files: pf, src: src, allProf: len(profiles) == 1 && profiles[0] == "*"}
+func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, getenv func(string) string, profiles []string, used types.Mapping) (*loadedProject, error) {
+	lp := &loadedProject{files: pf, allProf: len(profiles) == 1 && profiles[0] == "*"}
 
 	environment := types.Mapping{}
 	dotenvRel := path.Join(path.Dir(pf[0]), ".env")
-	if fi, err := os.Stat(filepath.Join(workspace, filepath.FromSlash(dotenvRel))); err == nil && fi.Mode().IsRegular() {
-		vars, err := dotenv.GetEnvFromFile(types.Mapping{}, []string{filepath.Join(workspace, filepath.FromSlash(dotenvRel))})
+	data, err := ws.ReadFile(filepath.FromSlash(dotenvRel), maxDotenvFile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, wsfile.ErrNotRegular) && !errors.Is(err, wsfile.ErrOutside) && isDir(ws, dotenvRel):
+		// docker compose reads .env only when it is a file.
+	case err != nil:
+		return nil, fmt.Errorf("reading %s (variables for interpolation, as docker compose reads it): %w", dotenvRel, err)
+	default:
+		vars, err := dotenv.ParseWithLookup(bytes.NewReader(data), nil)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s (variables for interpolation, as docker compose reads it): %s", dotenvRel, dotenvProblem(err))
 		}
 		environment.Merge(vars)
 		lp.dotenv = dotenvRel
 	}
+	lookup := func(name string) (string, bool) {
+		if v, ok := environment[name]; ok {
+			return v, true
+		}
+		if v := getenv(name); v != "" {
+			return v, true
+		}
+		return "", false
+	}
+	src, err := readSources(ws, pf, lookup)
+	if err != nil {
+		return nil, hideError(err, environment, getenv)
+	}
+	lp.src = src
 	// The process environment wins over .env, as in docker compose. Only
 	// the variables the files use are read.
 	for _, name := range src.variables() {
@@ -65,29 +91,75 @@ func load(ctx context.Context, workspace string, pf projectFiles, src *sourceSet
 		}
 	}
 	used.Merge(environment)
+	// The .env files of included projects' directories set variables too.
+	for rel, data := range src.dotenvs {
+		if vars, err := dotenv.ParseWithLookup(bytes.NewReader(data), nil); err == nil {
+			used.Merge(vars)
+		} else {
+			return nil, fmt.Errorf("reading %s (variables for the included files, as docker compose reads it): %s", rel, dotenvProblem(err))
+		}
+	}
 
+	if err := sb.add(src); err != nil {
+		return nil, err
+	}
+	model, unset, err := loadSandboxed(ctx, sb, src, pf, environment, profiles)
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, cerr
+		}
+		return nil, fmt.Errorf("%s (loading compose project %s as docker compose would)", hideValues(loadProblem(sb, src, err), used), pf)
+	}
+	lp.model = model
+	lp.unset = unset
+	return lp, nil
+}
+
+// loadSandboxed loads the project pf from its copy in sb, returning the
+// model and the variables that were not set.
+func loadSandboxed(ctx context.Context, sb *sandbox, src *sourceSet, pf projectFiles, environment types.Mapping, profiles []string) (*types.Project, []string, error) {
 	rec := &unsetRecorder{}
 	files := make([]types.ConfigFile, len(pf))
 	for i, rel := range pf {
-		files[i] = types.ConfigFile{Filename: filepath.Join(workspace, filepath.FromSlash(rel))}
+		files[i] = types.ConfigFile{Filename: sb.path(rel), Content: src.byRel[rel].data}
 	}
-	details := types.ConfigDetails{WorkingDir: dir, ConfigFiles: files, Environment: environment}
+	details := types.ConfigDetails{WorkingDir: sb.path(path.Dir(pf[0])), ConfigFiles: files, Environment: environment}
 	model, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
 		o.SetProjectName(projectName, true)
 		o.Profiles = profiles
 		o.SkipResolveEnvironment = true // env_file files are not read
 		o.SkipResolveLabels = true
-		o.Interpolate.Substitute = rec.substitute
+		o.ResourceLoaders = []loader.ResourceLoader{guard{sb}}
+		interpolate := *o.Interpolate
+		interpolate.Substitute = rec.substitute
+		interpolate.TypeCastMapping = sandboxCasts(interpolate.TypeCastMapping)
+		o.Interpolate = &interpolate
 	})
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return nil, cerr
-		}
-		return nil, fmt.Errorf("%s (loading compose project %s as docker compose would)", hideValues(loadProblem(workspace, src, err), environment), pf)
+		return nil, nil, err
 	}
-	lp.model = model
-	lp.unset = rec.names()
-	return lp, nil
+	return model, rec.names(), nil
+}
+
+// isDir reports whether rel is a directory of the workspace.
+func isDir(ws *wsfile.Root, rel string) bool {
+	fi, err := ws.Stat(filepath.FromSlash(rel))
+	return err == nil && fi.IsDir()
+}
+
+// hideError is err with the values of the variables it may quote hidden.
+func hideError(err error, environment types.Mapping, getenv func(string) string) error {
+	msg := err.Error()
+	vars := maps.Clone(environment)
+	for _, m := range varRE.FindAllStringSubmatch(msg, -1) {
+		if v := getenv(m[1]); v != "" {
+			vars[m[1]] = v
+		}
+	}
+	if hidden := hideValues(msg, vars); hidden != msg {
+		return errors.New(hidden)
+	}
+	return err
 }
 
 // minHiddenValue is the shortest variable value hideValues replaces:
@@ -192,10 +264,8 @@ var (
 // loadProblem rewrites a loader error for the user: on one line, with
 // workspace-relative paths, and starting with the file:line of the key or
 // service it names when the files have it.
-func loadProblem(workspace string, src *sourceSet, err error) string {
-	msg := err.Error()
-	msg = strings.ReplaceAll(msg, workspace+string(filepath.Separator), "")
-	msg = strings.ReplaceAll(msg, workspace, ".")
+func loadProblem(sb *sandbox, src *sourceSet, err error) string {
+	msg := sb.unsandboxed(err.Error())
 	msg = strings.Join(strings.Fields(msg), " ")
 	msg = bracketPathRE.ReplaceAllString(msg, "services.$1.")
 	msg = validatingRE.ReplaceAllString(msg, "")

@@ -20,6 +20,10 @@ import (
 type yamlFile struct {
 	rel  string     // workspace-relative, forward slashes
 	root *yaml.Node // the top-level mapping; nil for an empty file
+	data []byte     // the file as read
+	// base is the directory relative paths in the file resolve against,
+	// as compose-go resolves them (see readSources).
+	base string
 }
 
 // parseYAMLFile parses data; a syntax error names rel and the line.
@@ -30,6 +34,16 @@ func parseYAMLFile(rel string, data []byte) (*yamlFile, error) {
 		if errors.Is(err, io.EOF) {
 			return &yamlFile{rel: rel}, nil
 		}
+		return nil, yamlError(rel, err)
+	}
+	var second yaml.Node
+	if err := dec.Decode(&second); err == nil {
+		line := second.Line
+		if len(second.Content) > 0 {
+			line = second.Content[0].Line
+		}
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---): docker compose merges every document of a file, and the compose gate reads one; merge them into one document, or into files listed under projects:", rel, line)
+	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlError(rel, err)
 	}
 	f := &yamlFile{rel: rel}

@@ -96,6 +96,33 @@ type Config struct {
 	// and still pass (lfs, submodules); default none: content the scan
 	// cannot read makes it an error.
 	AllowUnscanned UnscannedKinds `yaml:"allow-unscanned"`
+	// SelfSuppression is what becomes of a secret the change adds that
+	// only a suppression the same change adds lets pass (see
+	// selfapproval.go): fail (the default) or warn.
+	SelfSuppression SelfSuppression `yaml:"self-suppression"`
+}
+
+// SelfSuppression is what a suppression the change adds for its own
+// secrets does: fail, or warn (a reviewer accepts it).
+type SelfSuppression string
+
+// Values of self-suppression.
+const (
+	// SelfSuppressionFail makes such a secret an error: a suppression
+	// applies from the change after the one that adds it.
+	SelfSuppressionFail SelfSuppression = "fail"
+	// SelfSuppressionWarn makes it a warning, for a reviewer to accept.
+	SelfSuppressionWarn SelfSuppression = "warn"
+)
+
+// UnmarshalConfig implements config.Unmarshaler.
+func (s *SelfSuppression) UnmarshalConfig(n *yaml.Node) error {
+	v := SelfSuppression(strings.TrimSpace(n.Value))
+	if n.Kind != yaml.ScalarNode || (v != SelfSuppressionFail && v != SelfSuppressionWarn) {
+		return fmt.Errorf("want fail or warn, got %q", n.Value)
+	}
+	*s = v
+	return nil
 }
 
 // DefaultForbidFiles are files that hold secrets by their nature.
@@ -128,7 +155,10 @@ func New(s *config.Section) (gates.Gate, error) {
 	if err := s.Decode(&c); err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: c, forbid: DefaultForbidFiles, allow: DefaultAllowFiles, defaultRules: true}
+	g := &Gate{cfg: c, forbid: DefaultForbidFiles, allow: DefaultAllowFiles, defaultRules: true, selfSuppression: SelfSuppressionFail}
+	if c.SelfSuppression != "" {
+		g.selfSuppression = c.SelfSuppression
+	}
 	if c.ForbidFiles != nil {
 		g.forbid = *c.ForbidFiles
 	}

@@ -24,6 +24,7 @@ import (
 	re2 "github.com/wasilibs/go-re2"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/logging"
 	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
@@ -46,8 +47,10 @@ type detector interface {
 	// scanTree scans the tracked files: each as it is on disk (under root)
 	// when that is byte for byte what git stores, else git's own copy.
 	scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, progress func(done int)) (treeResult, error)
-	// scanCommits scans what the commits the log selects add.
-	scanCommits(ctx context.Context, log *gitLog) ([]leak, error)
+	// scanCommits scans what the commits the log selects add. With
+	// strict, it also scans them as strict's policy would, and returns
+	// the secrets only strict finds (see selfapproval.go).
+	scanCommits(ctx context.Context, log *gitLog, strict *strictScan) (leaks []leak, only []strictLeak, err error)
 	// withoutAllowlistedPaths drops the content a global allowlist
 	// excludes by path: whatever it holds would not be reported.
 	withoutAllowlistedPaths(us []unscanned) []unscanned
@@ -72,13 +75,50 @@ type treeResult struct {
 
 // gitleaksDetector is detector backed by gitleaks v8.
 type gitleaksDetector struct {
-	rules     *ruleSet
-	ignore    string // .gitleaksignore path, "" for none
-	baseline  string // gitleaks JSON report of accepted findings, "" for none
-	workspace string
+	rules    *ruleSet
+	ignore   *policyFile // .gitleaksignore, nil for none
+	baseline *policyFile // gitleaks JSON report of accepted findings, nil for none
+	// copies holds what gitleaks opens itself: ignorePath and
+	// baselinePath are private copies of ignore and baseline.
+	copies                   *privateCopies
+	ignorePath, baselinePath string
 	// pathPrefix is stripped from paths git reports (the workspace's path
 	// inside the repository).
 	pathPrefix string
+}
+
+// newGitleaksDetector makes the detector for rules and the ignore list and
+// baseline read. Close it when done.
+func newGitleaksDetector(rules *ruleSet, ignore, baseline *policyFile, prefix string) (*gitleaksDetector, error) {
+	g := &gitleaksDetector{rules: rules, ignore: ignore, baseline: baseline, pathPrefix: prefix}
+	if ignore == nil && baseline == nil {
+		return g, nil
+	}
+	var err error
+	if g.copies, err = newPrivateCopies(); err != nil {
+		return nil, err
+	}
+	if ignore != nil {
+		if g.ignorePath, err = g.copies.write(ignore, "ignore"); err != nil {
+			_ = g.copies.remove()
+			return nil, err
+		}
+	}
+	if baseline != nil {
+		if g.baselinePath, err = g.copies.write(baseline, "baseline"); err != nil {
+			_ = g.copies.remove()
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// close removes the private copies.
+func (g *gitleaksDetector) close() error {
+	if g.copies == nil {
+		return nil
+	}
+	return g.copies.remove()
 }
 
 // maxDecodeDepth is how many layers of encoding (base64, hex, percent,
@@ -94,14 +134,17 @@ func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, e
 	// Findings leave gitleaks with the secret replaced by REDACTED, so no
 	// secret can reach a report however the code around it changes.
 	d.Redact = 100
-	if g.ignore != "" {
-		if err := d.AddGitleaksIgnore(g.ignore); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", relPath(g.workspace, g.ignore), err)
+	if g.ignore != nil {
+		if err := d.AddGitleaksIgnore(g.ignorePath); err != nil {
+			return nil, fmt.Errorf("reading %s: %s", g.ignore.name, strings.ReplaceAll(err.Error(), g.ignorePath, g.ignore.name))
 		}
 	}
-	if g.baseline != "" {
-		if err := d.AddBaseline(g.baseline, g.workspace); err != nil {
-			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %w", relPath(g.workspace, g.baseline), err)
+	if g.baseline != nil {
+		// Relative to the copies' source, the copy of a workspace file has
+		// its workspace path: gitleaks then skips the baseline itself
+		// when it scans the change.
+		if err := d.AddBaseline(g.baselinePath, g.copies.source()); err != nil {
+			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %s", g.baseline.name, strings.ReplaceAll(err.Error(), g.baselinePath, g.baseline.name))
 		}
 	}
 	return d, nil
@@ -467,22 +510,44 @@ func warmRegexEngine() {
 // can be found).
 const fragmentSize = 100 * 1000
 
-func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog) ([]leak, error) {
+func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict *strictScan) ([]leak, []strictLeak, error) {
 	d, err := g.newDetector(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if _, err := d.DetectSource(ctx, src); err != nil {
-		return nil, fmt.Errorf("scanning commits: %w", err)
-	}
-	// Errors of the detector's goroutines surface only here.
-	if err := d.Sema.Wait(); err != nil {
-		return nil, fmt.Errorf("scanning commits: %w", err)
+	// As gitleaks' DetectSource, with each fragment also handed to the
+	// strict scan when it needs it: one pass over git log for both.
+	err = src.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err != nil {
+			logging.Error().Err(err).Str("path", fr.FilePath).Send()
+			return nil
+		}
+		if len(fr.Raw) == 0 && len(fr.FilePath) == 0 {
+			return nil
+		}
+		for _, f := range d.DetectContext(ctx, detect.Fragment(fr)) {
+			d.AddFinding(f)
+		}
+		if strict != nil {
+			strict.scan(ctx, fr)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("scanning commits: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g.leaks(d.Findings()), nil
+	if strict != nil && strict.err != nil {
+		return nil, nil, strict.err
+	}
+	found := d.Findings()
+	var only []strictLeak
+	if strict != nil {
+		only = strict.only(found, g.pathPrefix)
+	}
+	return g.leaks(found), only, nil
 }
 
 // leaks converts gitleaks findings, dropping everything that could hold the

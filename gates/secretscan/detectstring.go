@@ -29,7 +29,7 @@ type Leak struct {
 // Detector.DetectContext only reads the detector, so concurrent scans may
 // share it.
 var defaultDetector = sync.OnceValues(func() (*detect.Detector, error) {
-	rs, err := loadRules("", "", true)
+	rs, err := loadRules(nil, nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}
@@ -76,7 +76,7 @@ func DetectString(ctx context.Context, text string) ([]Leak, error) {
 // findings, for RedactString to cut them out. Its findings never leave this
 // file.
 var revealingDetector = sync.OnceValues(func() (*detect.Detector, error) {
-	rs, err := loadRules("", "", true)
+	rs, err := loadRules(nil, nil, true)
 	if err != nil {
 		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}

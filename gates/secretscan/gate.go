@@ -15,16 +15,18 @@ import (
 
 	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/plural"
+	"github.com/release-gate/release-gate/internal/wsfile"
 
 	"github.com/release-gate/release-gate/gates"
 )
 
 // Gate is the secret-scan gate.
 type Gate struct {
-	cfg          Config
-	forbid       []string
-	allow        []string
-	defaultRules bool
+	cfg             Config
+	forbid          []string
+	allow           []string
+	defaultRules    bool
+	selfSuppression SelfSuppression
 }
 
 // Name implements gates.Gate.
@@ -68,10 +70,11 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		}
 	}
 
-	det, err := g.detector(env.Workspace, prefix)
+	det, err := g.detector(ctx, env.Workspace, prefix)
 	if err != nil {
 		return nil, err
 	}
+	defer det.close()
 	env.Notef("rules: %s", det.rules.origin)
 
 	var (
@@ -79,6 +82,8 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		mu       sync.Mutex
 		leaks    []leak
 		forbid   []gates.Finding
+		policy   []gates.Finding // suppressed-in-change and scan-policy-edited
+		selfSupp int
 		scanErrs []error
 		covered  []string
 		notRead  = unscannedReport{}
@@ -92,6 +97,8 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		}
 		leaks = append(leaks, out.leaks...)
 		forbid = append(forbid, out.forbid...)
+		policy = append(append(policy, out.suppressed...), out.edits...)
+		selfSupp += len(out.suppressed)
 		covered = append(covered, out.what)
 		for k, us := range out.unscanned {
 			notRead.add(k, us...)
@@ -127,9 +134,10 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if len(logErrs) > 0 {
 		return nil, fmt.Errorf("gitleaks reported errors, so the scan may have stopped early: %s", strings.Join(firstN(logErrs, 5), "; "))
 	}
-	findings := append(leakFindings(dedupe(leaks)), forbid...)
+	found := leakFindings(dedupe(leaks))
+	findings := append(append(slices.Clone(found), forbid...), policy...)
 	if err := notRead.check(g.cfg.AllowUnscanned, env.Notef); err != nil {
-		if len(findings) == 0 {
+		if !hasErrors(findings) {
 			return nil, err
 		}
 		// The gate fails whatever the unread content holds.
@@ -137,19 +145,37 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	}
 	sortFindings(findings)
 	sort.Strings(covered)
-	what := strings.Join(covered, " and ")
-	secrets := len(findings) - len(forbid)
-	switch {
-	case len(findings) == 0:
-		env.SetSummary("no secrets in %s", what)
-	case len(forbid) == 0:
-		env.SetSummary("%s in %s", plural.Count(secrets, "secret"), what)
-	case secrets == 0:
-		env.SetSummary("%s tracked", plural.Count(len(forbid), "forbidden file"))
-	default:
-		env.SetSummary("%s in %s; %s tracked", plural.Count(secrets, "secret"), what, plural.Count(len(forbid), "forbidden file"))
-	}
+	env.SetSummary("%s", summary(len(found), selfSupp, len(forbid), len(policy)-selfSupp, strings.Join(covered, " and ")))
 	return findings, nil
+}
+
+// hasErrors reports whether a finding fails the gate.
+func hasErrors(fs []gates.Finding) bool {
+	return slices.ContainsFunc(fs, func(f gates.Finding) bool { return f.Severity == gates.SeverityError })
+}
+
+// summary is the one-line result: secrets found, secrets let pass only by
+// a suppression the change adds, forbidden files, and the change's edits
+// to what decides what the scan lets pass.
+func summary(secrets, selfSuppressed, forbidden, edits int, what string) string {
+	var parts []string
+	switch {
+	case secrets+selfSuppressed == 0 && forbidden == 0:
+		parts = append(parts, "no secrets in "+what)
+	case secrets+selfSuppressed > 0:
+		s := plural.Count(secrets+selfSuppressed, "secret") + " in " + what
+		if selfSuppressed > 0 {
+			s += fmt.Sprintf(" (%d let pass only by a suppression the change adds)", selfSuppressed)
+		}
+		parts = append(parts, s)
+	}
+	if forbidden > 0 {
+		parts = append(parts, plural.Count(forbidden, "forbidden file")+" tracked")
+	}
+	if edits > 0 {
+		parts = append(parts, fmt.Sprintf("the change edits the scan's policy (%s)", plural.Count(edits, "file")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // scopes returns the configured scopes or the default: the change and the
@@ -279,53 +305,44 @@ func shortSHAs(shas []string) []string {
 	return out
 }
 
-// detector loads the rules and ignore files.
-func (g *Gate) detector(workspace, prefix string) (*gitleaksDetector, error) {
-	path := func(configured, def string) (string, error) {
-		if configured == "" {
-			if def == "" {
-				return "", nil
-			}
-			p := filepath.Join(workspace, def)
-			if _, err := os.Stat(p); err != nil {
-				return "", nil
-			}
-			return p, nil
-		}
-		p := configured
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(workspace, filepath.FromSlash(p))
-		}
-		if _, err := os.Stat(p); err != nil {
-			return "", fmt.Errorf("%s: %w", configured, err)
-		}
-		return p, nil
-	}
-	cfgPath, err := path(g.cfg.GitleaksConfig, ".gitleaks.toml")
+// detector loads the rules and ignore files. Close it when done.
+func (g *Gate) detector(ctx context.Context, workspace, prefix string) (*gitleaksDetector, error) {
+	ws, err := wsfile.Open(workspace)
 	if err != nil {
-		return nil, fmt.Errorf("reading gitleaks-config: %w", err)
+		return nil, fmt.Errorf("opening the workspace: %w", err)
 	}
-	ignore, err := path(g.cfg.GitleaksIgnore, ".gitleaksignore")
+	defer ws.Close()
+	files := workspaceFiles{ws: ws, dir: workspace}
+	cfg, err := files.optional(g.cfg.GitleaksConfig, ".gitleaks.toml", maxGitleaksConfig)
 	if err != nil {
-		return nil, fmt.Errorf("reading gitleaks-ignore: %w", err)
+		return nil, readingError("gitleaks-config", err)
 	}
-	baseline, err := path(g.cfg.Baseline, "")
+	ignore, err := files.optional(g.cfg.GitleaksIgnore, ".gitleaksignore", maxListFile)
 	if err != nil {
-		return nil, fmt.Errorf("reading baseline: %w", err)
+		return nil, readingError("gitleaks-ignore", err)
 	}
-	rules, err := loadRules(workspace, cfgPath, g.defaultRules)
+	baseline, err := files.optional(g.cfg.Baseline, "", maxListFile)
 	if err != nil {
-		return nil, err
+		return nil, readingError("baseline", err)
 	}
-	return &gitleaksDetector{rules: rules, ignore: ignore, baseline: baseline, workspace: workspace, pathPrefix: prefix}, nil
+	rules, err := loadRules(files, cfg, g.defaultRules)
+	if err != nil {
+		return nil, hideSecrets(ctx, err)
+	}
+	return newGitleaksDetector(rules, ignore, baseline, prefix)
 }
 
 // scopeResult is what one scope found.
 type scopeResult struct {
-	leaks     []leak
-	forbid    []gates.Finding
-	what      string // what was covered, for the summary
-	unscanned unscannedReport
+	leaks  []leak
+	forbid []gates.Finding
+	// suppressed are secrets let pass only by a suppression the change
+	// adds; edits, the change's edits to the files that decide what the
+	// scan lets pass (see selfapproval.go).
+	suppressed, edits []gates.Finding
+	what              string // what was covered, for the summary
+	unscanned         unscannedReport
+	only              []strictLeak // found by the strict scan only, to judge
 }
 
 func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detector) (scopeResult, error) {
@@ -395,7 +412,7 @@ func checkedOut(dir string) bool {
 	return err == nil && len(entries) > 0
 }
 
-func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detector, rng *commitRange, prefix string, checkAdded bool) (scopeResult, error) {
+func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitleaksDetector, rng *commitRange, prefix string, checkAdded bool) (scopeResult, error) {
 	what := fmt.Sprintf("%s (%s)", plural.Count(rng.commits, "commit"), rng)
 	if rng.commits == 0 {
 		return scopeResult{what: what}, nil
@@ -407,11 +424,24 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det detecto
 	if prefix != "" {
 		args = append(args, "--", prefix)
 	}
-	out, err := g.scanLog(ctx, r, det, args, prefix)
+	strict, err := g.strictScanFor(ctx, env, r, rng.base, prefix, det)
+	if err != nil {
+		return scopeResult{}, err
+	}
+	if strict.det != det {
+		defer strict.det.close()
+	}
+	out, err := g.scanLog(ctx, r, det, args, prefix, strict)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning commits %s: %w", rng, err)
 	}
 	out.what = what
+	if out.suppressed, err = g.selfSuppressed(ctx, r, rng.base, det, out.only); err != nil {
+		return scopeResult{}, fmt.Errorf("checking the change's own suppressions: %w", err)
+	}
+	if out.edits, err = g.policyEdits(ctx, r, rng, prefix, det); err != nil {
+		return scopeResult{}, err
+	}
 	if checkAdded {
 		added, err := r.addedFiles(ctx, rng.base, rng.head, prefix)
 		if err != nil {
@@ -434,7 +464,7 @@ func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix str
 	if prefix != "" {
 		args = append(args, "--", prefix)
 	}
-	out, err := g.scanLog(ctx, r, det, args, prefix)
+	out, err := g.scanLog(ctx, r, det, args, prefix, nil)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning the history: %w", err)
 	}
@@ -443,10 +473,11 @@ func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix str
 }
 
 // scanLog scans what the commits git log selects with args add, and
-// lists the Git LFS objects and submodule commits they add, unread.
-func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string, prefix string) (scopeResult, error) {
+// lists the Git LFS objects and submodule commits they add, unread; with
+// strict, it also scans them as strict does (see selfapproval.go).
+func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string, prefix string, strict *strictScan) (scopeResult, error) {
 	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion)}
-	leaks, err := det.scanCommits(ctx, src)
+	leaks, only, err := det.scanCommits(ctx, src, strict)
 	if err != nil {
 		return scopeResult{}, err
 	}
@@ -454,7 +485,7 @@ func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string,
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("reading Git LFS pointers: %w", err)
 	}
-	out := scopeResult{leaks: leaks, unscanned: unscannedReport{}}
+	out := scopeResult{leaks: leaks, only: only, unscanned: unscannedReport{}}
 	rel := func(us []unscanned) []unscanned {
 		for i := range us {
 			us[i].path = strings.TrimPrefix(us[i].path, prefix)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +66,20 @@ func (r repo) countMerges(ctx context.Context, args ...string) (int, error) {
 	return strconv.Atoi(strings.TrimSpace(string(out)))
 }
 
+// changeRevs are git diff's arguments for what head changes since it left
+// base (base...head); with no history in common, everything head differs
+// from base in.
+func (r repo) changeRevs(ctx context.Context, base, head string) ([]string, error) {
+	ok, err := r.hasMergeBase(ctx, base, head)
+	if err != nil {
+		return nil, fmt.Errorf("finding where head left base: %w", err)
+	}
+	if !ok {
+		return []string{base, head}, nil
+	}
+	return []string{base + "..." + head}, nil
+}
+
 // addedFiles lists the files the change adds (renames and copies count as
 // additions): those present at head but not where head left base, under
 // the workspace (prefix: its path in the repository) and relative to it.
@@ -75,7 +90,11 @@ func (r repo) addedFiles(ctx context.Context, base, head, prefix string) ([]stri
 	} else {
 		args = append(args, "--no-relative")
 	}
-	out, err := r.Run(ctx, append(args, base+"..."+head)...)
+	revs, err := r.changeRevs(ctx, base, head)
+	if err != nil {
+		return nil, err
+	}
+	out, err := r.Run(ctx, append(args, revs...)...)
 	if err != nil {
 		return nil, err
 	}

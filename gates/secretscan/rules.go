@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/viper"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
@@ -18,13 +15,17 @@ type ruleSet struct {
 	config glconfig.Config
 	// origin says where the rules come from, for the summary.
 	origin string
+	// files are the configuration files read: the repository's own, then
+	// those its [extend] path names.
+	files []*policyFile
 }
 
 // maxExtendDepth bounds [extend] path chains, as gitleaks does.
 const maxExtendDepth = 2
 
 // loadRules builds the gitleaks configuration: the repository's own file
-// (configPath, "" for none) on top of gitleaks' default rules.
+// (cfg, nil for none) on top of gitleaks' default rules; files reads the
+// files its [extend] path names.
 //
 // gitleaks replaces its default rules with a file that lacks
 // [extend] useDefault = true; here the file is layered on the defaults
@@ -33,20 +34,21 @@ const maxExtendDepth = 2
 // gitleaks, whose extension code keeps global state that breaks the second
 // load in one process; [extend] path is resolved against the directory of
 // the file that names it, not the process's working directory.
-func loadRules(workspace, configPath string, withDefaults bool) (*ruleSet, error) {
+func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet, error) {
 	def, err := parseViper("gitleaks default rules", []byte(glconfig.DefaultConfig))
 	if err != nil {
 		return nil, err
 	}
-	if configPath == "" {
-		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)))
+	if cfg == nil {
+		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil)
 	}
 
-	vc, err := readViperFile(workspace, configPath, 0)
+	var read []*policyFile
+	vc, err := readViperFile(files, cfg, 0, &read)
 	if err != nil {
 		return nil, err
 	}
-	origin := relPath(workspace, configPath)
+	origin := cfg.name
 	useDefault := vc.Extend.UseDefault || withDefaults
 	disabled := vc.Extend.DisabledRules
 	vc.Extend = glconfig.Extend{}
@@ -57,18 +59,15 @@ func loadRules(workspace, configPath string, withDefaults bool) (*ruleSet, error
 	} else {
 		origin = fmt.Sprintf("only the rules of %s (default rules off)", origin)
 	}
-	return translate(vc, relPath(workspace, configPath), origin)
+	return translate(vc, cfg.name, origin, read)
 }
 
-// readViperFile reads a gitleaks TOML file and, recursively, the file its
-// [extend] path names.
-func readViperFile(workspace, path string, depth int) (glconfig.ViperConfig, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return glconfig.ViperConfig{}, fmt.Errorf("reading gitleaks config: %w", err)
-	}
-	name := relPath(workspace, path)
-	vc, err := parseViper(name, data)
+// readViperFile parses a gitleaks TOML file and, recursively, the file its
+// [extend] path names, appending each file read to read.
+func readViperFile(files policyFiles, f *policyFile, depth int, read *[]*policyFile) (glconfig.ViperConfig, error) {
+	*read = append(*read, f)
+	name := f.name
+	vc, err := parseViper(name, f.data)
 	if err != nil {
 		return vc, err
 	}
@@ -84,11 +83,11 @@ func readViperFile(workspace, path string, depth int) (glconfig.ViperConfig, err
 	if depth+1 > maxExtendDepth {
 		return vc, fmt.Errorf("gitleaks config %s: [extend] path chains deeper than %d files", name, maxExtendDepth)
 	}
-	basePath := vc.Extend.Path
-	if !filepath.IsAbs(basePath) {
-		basePath = filepath.Join(filepath.Dir(path), basePath)
+	next, err := files.extend(f, vc.Extend.Path)
+	if err != nil {
+		return vc, readingError(fmt.Sprintf("[extend] path of gitleaks config %s", name), err)
 	}
-	base, err := readViperFile(workspace, basePath, depth+1)
+	base, err := readViperFile(files, next, depth+1, read)
 	if err != nil {
 		return vc, fmt.Errorf("gitleaks config %s extends %s: %w", name, vc.Extend.Path, err)
 	}
@@ -194,7 +193,7 @@ func normalizeRuleAllowlist[T any](single **T, list *[]*T) {
 
 // translate compiles the rules. gitleaks panics on an invalid regular
 // expression; that becomes an error naming the file.
-func translate(vc glconfig.ViperConfig, path, origin string) (rs *ruleSet, err error) {
+func translate(vc glconfig.ViperConfig, path, origin string, files []*policyFile) (rs *ruleSet, err error) {
 	name := path
 	if name == "" {
 		name = "gitleaks default rules"
@@ -212,13 +211,5 @@ func translate(vc glconfig.ViperConfig, path, origin string) (rs *ruleSet, err e
 		return nil, errors.New("gitleaks config " + name + " yields no rules: nothing would be scanned for; add rules or [extend] useDefault = true")
 	}
 	cfg.Path = path
-	return &ruleSet{config: cfg, origin: origin}, nil
-}
-
-// relPath names path relative to the workspace when inside it.
-func relPath(workspace, path string) string {
-	if rel, err := filepath.Rel(workspace, path); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(rel)
-	}
-	return path
+	return &ruleSet{config: cfg, origin: origin, files: files}, nil
 }

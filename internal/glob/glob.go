@@ -6,13 +6,15 @@ package glob
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // Match reports whether name (forward slashes) matches pattern.
@@ -57,29 +59,50 @@ func Check(pattern string) error {
 // HasMeta reports whether s holds a wildcard.
 func HasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
-// Files returns the regular files under root (and symlinks to them) that
-// pattern matches, as sorted root-relative paths with forward slashes. Only
-// the directory the pattern's literal start names is walked; .git is never
-// searched. A pattern without wildcards names one file.
+// Files returns the regular files under root (and symbolic links to them)
+// that pattern matches, as sorted root-relative paths with forward
+// slashes. Only the directory the pattern's literal start names is walked;
+// .git is never searched. A pattern without wildcards names one file.
+//
+// Every path is resolved inside root: a match that leads out of it (a
+// symbolic link to a file outside, to a device or a FIFO on the machine,
+// or through a linked directory) is an error wrapping wsfile.ErrOutside
+// that names it, never a file of the machine the caller would read as the
+// workspace's. Matches that are not regular files (a link to a directory)
+// are left out.
 func Files(ctx context.Context, root, pattern string) ([]string, error) {
+	w, err := wsfile.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("searching %s for %q: %w", root, pattern, err)
+	}
+	defer w.Close()
 	segs := strings.Split(pattern, "/")
 	fixed := 0
 	for fixed < len(segs) && !HasMeta(segs[fixed]) {
 		fixed++
 	}
 	if fixed == len(segs) {
-		fi, err := os.Stat(filepath.Join(root, filepath.FromSlash(pattern)))
+		fi, err := w.Stat(filepath.FromSlash(pattern))
+		if errors.Is(err, wsfile.ErrOutside) {
+			return nil, fmt.Errorf("searching %s for %q: %w", root, pattern, err)
+		}
 		if err != nil || !fi.Mode().IsRegular() {
 			return nil, nil
 		}
 		return []string{pattern}, nil
 	}
+	start := "."
+	if fixed > 0 {
+		start = strings.Join(segs[:fixed], "/")
+	}
 	var out []string
-	start := filepath.Join(root, filepath.FromSlash(strings.Join(segs[:fixed], "/")))
-	err := filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(w.FS(), start, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == start && os.IsNotExist(err) {
+			if p == start && errors.Is(err, fs.ErrNotExist) {
 				return fs.SkipAll
+			}
+			if wsfile.IsEscape(err) {
+				return fmt.Errorf("%s: %w (a symbolic link to a place outside the workspace, or an absolute one)", p, wsfile.ErrOutside)
 			}
 			return err
 		}
@@ -92,19 +115,19 @@ func Files(ctx context.Context, root, pattern string) ([]string, error) {
 			}
 			return nil
 		}
+		if !matchSegments(segs, strings.Split(p, "/")) {
+			return nil
+		}
 		if !d.Type().IsRegular() {
-			if fi, serr := os.Stat(p); serr != nil || !fi.Mode().IsRegular() {
+			fi, serr := w.Stat(filepath.FromSlash(p))
+			if errors.Is(serr, wsfile.ErrOutside) {
+				return serr
+			}
+			if serr != nil || !fi.Mode().IsRegular() {
 				return nil
 			}
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if matchSegments(segs, strings.Split(rel, "/")) {
-			out = append(out, rel)
-		}
+		out = append(out, p)
 		return nil
 	})
 	if err != nil {

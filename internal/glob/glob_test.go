@@ -2,10 +2,16 @@ package glob
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 func TestMatch(t *testing.T) {
@@ -68,5 +74,84 @@ func TestFiles(t *testing.T) {
 		if err != nil || !slices.Equal(got, want) {
 			t.Errorf("Files(%q) = %v, %v; want %v", pattern, got, err, want)
 		}
+	}
+}
+
+// A match that is a symbolic link leading out of the workspace (to a
+// secret, a device, a FIFO, or through a linked directory) is an error
+// naming it; links inside the workspace are followed.
+func TestFilesLinksOutOfTheWorkspace(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	secret := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 32)
+	if err := os.WriteFile(filepath.Join(outside, "secret.yml"), []byte("token: "+secret+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(outside, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string) {
+		t.Helper()
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("a: 1\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := func(target, name string) {
+		t.Helper()
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("ok/a.yml")
+	link("a.yml", "ok/alias.yml")
+	link("../ok", "ok/sub/up")
+	up, err := filepath.Rel(filepath.Join(root, "rel"), filepath.Join(outside, "secret.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{ // pattern: the file the error must name
+		"abs/*.yml":      "abs/evil.yml",
+		"rel/*.yml":      "rel/evil.yml",
+		"zero/*.yml":     "zero/evil.yml",
+		"fifo/*.yml":     "fifo/evil.yml",
+		"**/evil.yml":    "abs/evil.yml",
+		"abs/evil.yml":   "abs/evil.yml",
+		"dir/*.yml":      "dir",
+		"dir/deep/*.yml": "dir/deep",
+	}
+	link(filepath.Join(outside, "secret.yml"), "abs/evil.yml")
+	link(up, "rel/evil.yml")
+	link("/dev/zero", "zero/evil.yml")
+	link(filepath.Join(outside, "fifo"), "fifo/evil.yml")
+	link(outside, "dir")
+	if err := os.MkdirAll(filepath.Join(outside, "deep"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(outside, "deep", "x.yml"), []byte("token: "+secret+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for pattern, file := range cases {
+		got, err := Files(context.Background(), root, pattern)
+		if err == nil {
+			t.Errorf("Files(%q) = %v, want an error", pattern, got)
+			continue
+		}
+		if !errors.Is(err, wsfile.ErrOutside) || !strings.Contains(err.Error(), file+": leads out of the workspace") {
+			t.Errorf("Files(%q): %v; want it to say %s leads out of the workspace", pattern, err, file)
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("Files(%q): the error quotes the file: %v", pattern, err)
+		}
+	}
+	got, err := Files(context.Background(), root, "ok/**/*.yml")
+	if err != nil || !slices.Equal(got, []string{"ok/a.yml", "ok/alias.yml"}) {
+		t.Errorf("links inside the workspace: %v, %v", got, err)
 	}
 }
