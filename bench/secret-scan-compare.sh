@@ -76,7 +76,7 @@ import json, sys
 w = sys.argv[1]
 def found(p):
     rep = json.load(open(p))
-    return sorted({(f["file"], f["line"], f["rule"]) for g in rep["gates"] for f in g["findings"]}), rep["result"]
+    return sorted({(f["file"], f.get("line", 0), f["rule"]) for g in rep["gates"] for f in g["findings"]}), rep["result"]
 for scope in ("tree", "diff"):
     (a, ra), (b, rb) = found(f"{w}/old-{scope}.json"), found(f"{w}/new-{scope}.json")
     print(f"{scope} findings: old {len(a)} ({ra}), new {len(b)} ({rb}): {'same' if a == b else 'DIFFERENT'}")
