@@ -293,3 +293,41 @@ func TestConfigCredentialsAreMaskedFirst(t *testing.T) {
 	}
 	checkLog(t, r)
 }
+
+// TestConfigRefPinsTheGate: a change that sets its own gate to warn, and
+// adds a secret, passes with the configuration it brings; read from the
+// base commit, the configuration still blocks it.
+func TestConfigRefPinsTheGate(t *testing.T) {
+	key := testenv.AWSKey(t)
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [tree]\n"})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	for name, content := range map[string]string{
+		".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [tree]\n    mode: warn\n",
+		"deploy.sh":                "export AWS=" + key + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "quietly")
+
+	if r := runIn(t, nil, "check", "-C", dir); r.code != 0 {
+		t.Fatalf("with the change's own configuration: exit %d, want 0 (warn)\n%s", r.code, r.stderr)
+	}
+	r := runIn(t, nil, "check", "-C", dir, "--config-ref", base)
+	if r.code != 1 {
+		t.Fatalf("with the base's configuration: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, ".github/release-gate.yml@"+base[:7]) {
+		t.Errorf("the report does not say where the configuration came from:\n%s", r.stderr)
+	}
+	env, _ := actionEnv(t, dir, map[string]string{"config-ref": base})
+	if r := runIn(t, env, "check"); r.code != 1 {
+		t.Errorf("with the config-ref input: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	r = runIn(t, nil, "check", "-C", dir, "--config-ref", "no-such-branch")
+	if r.code != 2 || !strings.Contains(r.stderr, `"no-such-branch" is not a commit of this repository`) {
+		t.Errorf("an unknown ref: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/sanitize"
 	"github.com/release-gate/release-gate/internal/wsfile"
@@ -49,6 +50,8 @@ Flags of check and validate:
   --config PATH     configuration file (default: $INPUT_CONFIG, else
                     .github/release-gate.yml if present, else the built-in
                     default: secret-scan over the tracked files)
+  --config-ref REV  read the configuration as commit REV stores it (a pull
+                    request's base: the change cannot edit its own gate)
   -C DIR            run as if started in DIR (the repository to check)
 Flags of check only:
   --gates a,b       run only these gates; the others are reported as skipped
@@ -114,7 +117,7 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 		masker.Add(getenv(name))
 	}
 
-	plan, err := loadPlan(opts, getenv, masker)
+	plan, err := loadPlan(ctx, opts, getenv, masker)
 	if err != nil {
 		return configError(redactError(err, masker), gh, text, stderr)
 	}
@@ -141,6 +144,7 @@ var secretEnv = []string{
 // options are the parsed command line, with action inputs folded in.
 type options struct {
 	configPath string // absolute; "" for discovery
+	configRef  string // a commit to read the configuration from; "" for the workspace
 	workspace  string // absolute
 	gates      []string
 	jsonPath   string
@@ -160,6 +164,7 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	var o options
 	var gatesFlag, dir string
 	fs.StringVar(&o.configPath, "config", "", "")
+	fs.StringVar(&o.configRef, "config-ref", "", "")
 	fs.StringVar(&dir, "C", "", "")
 	if cmd == "check" {
 		fs.StringVar(&gatesFlag, "gates", "", "")
@@ -179,6 +184,9 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	if o.configPath == "" {
 		o.configPath = input("config")
 		configFromInput = o.configPath != ""
+	}
+	if o.configRef == "" {
+		o.configRef = input("config-ref")
 	}
 	if gatesFlag == "" {
 		gatesFlag = input("gates")
@@ -282,7 +290,7 @@ func builtinDefault() *config.File {
 	return &config.File{Path: "built-in default", Version: config.CurrentVersion, Sections: []*config.Section{config.NewSection("built-in default", "secret-scan")}}
 }
 
-func loadPlan(o *options, getenv func(string) string, masker *gates.Masker) (*plan, error) {
+func loadPlan(ctx context.Context, o *options, getenv func(string) string, masker *gates.Masker) (*plan, error) {
 	defs := gateList()
 	names := make([]string, len(defs))
 	for i, d := range defs {
@@ -294,7 +302,13 @@ func loadPlan(o *options, getenv func(string) string, masker *gates.Masker) (*pl
 		}
 	}
 
-	file, err := loadConfig(o, names, getenv)
+	var file *config.File
+	var err error
+	if o.configRef != "" {
+		file, err = loadConfigAt(ctx, o, names, getenv)
+	} else {
+		file, err = loadConfig(o, names, getenv)
+	}
 	if file != nil {
 		for _, secret := range file.Secrets(getenv) {
 			masker.Add(secret)
@@ -390,6 +404,59 @@ func loadConfig(o *options, known []string, getenv func(string) string) (*config
 		return nil, fmt.Errorf("reading config file %s: %s", name, strings.TrimPrefix(err.Error(), path+": "))
 	}
 	return config.Parse(name, data, config.Options{Getenv: getenv, Gates: known})
+}
+
+// loadConfigAt reads the configuration as the commit o.configRef stores
+// it: --config (a path inside the workspace), else .github/release-gate.yml
+// (or .yaml), else the built-in default. A pull request's workflow can pass
+// its base commit, so that the change under test cannot edit its own gate.
+// The file is named path@commit in messages.
+func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(string) string) (*config.File, error) {
+	repo, err := gitrepo.Open(ctx, o.workspace)
+	if err != nil {
+		return nil, fmt.Errorf("reading the configuration at %s: %w", o.configRef, err)
+	}
+	defer repo.Close()
+	top := repo.Top()
+	ws, err := filepath.EvalSymlinks(o.workspace)
+	if err != nil {
+		return nil, err
+	}
+	candidates := []string{config.DefaultPath, strings.TrimSuffix(config.DefaultPath, ".yml") + ".yaml"}
+	if o.configPath != "" {
+		if !wsfile.Inside(o.workspace, o.configPath) {
+			return nil, fmt.Errorf("--config-ref reads the configuration from a commit, so --config must name a file of the repository; %s is outside the workspace", o.configPath)
+		}
+		rel, _ := filepath.Rel(o.workspace, o.configPath)
+		candidates = []string{filepath.ToSlash(rel)}
+	}
+	type found struct {
+		name   string
+		data   []byte
+		commit string
+	}
+	var got []found
+	for _, rel := range candidates {
+		inRepo, err := filepath.Rel(top, filepath.Join(ws, filepath.FromSlash(rel)))
+		if err != nil || strings.HasPrefix(inRepo, "..") {
+			return nil, fmt.Errorf("%s is outside the repository", rel)
+		}
+		data, commit, err := repo.ReadCommitFile(ctx, o.configRef, filepath.ToSlash(inRepo), maxConfigBytes)
+		switch {
+		case errors.Is(err, gitrepo.ErrNotInCommit) && o.configPath == "":
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("reading the configuration at %s: %w", o.configRef, err)
+		}
+		got = append(got, found{rel + "@" + commit[:min(len(commit), 7)], data, commit})
+	}
+	switch len(got) {
+	case 0:
+		return builtinDefault(), nil
+	case 2:
+		return nil, fmt.Errorf("both %s and its .yaml twin exist at %s: keep one, so it is clear which configures the release", config.DefaultPath, o.configRef)
+	}
+	return config.Parse(got[0].name, got[0].data, config.Options{Getenv: getenv, Gates: known})
 }
 
 // displayPath names a file relative to the workspace when it is inside it,

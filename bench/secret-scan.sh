@@ -88,7 +88,7 @@ def gl(p):
     return sorted({(f["File"].removeprefix("./"), f["StartLine"], f["RuleID"]) for f in json.load(open(p))})
 def rg(p):
     rep = json.load(open(p))
-    return sorted({(f["file"], f["line"], f["rule"]) for g in rep["gates"] for f in g["findings"]})
+    return sorted({(f["file"], f.get("line", 0), f["rule"]) for g in rep["gates"] for f in g["findings"]})
 for scope in ("tree", "diff"):
     a, b = gl(f"{w}/gitleaks-{scope}.json"), rg(f"{w}/rg-{scope}.json")
     same = "same" if a == b else "DIFFERENT"

@@ -652,3 +652,59 @@ func (b *Blobs) Close() error {
 	}
 	return err
 }
+
+// ErrNotInCommit is returned by ReadCommitFile for a path the commit does
+// not have.
+var ErrNotInCommit = errors.New("not in the commit")
+
+// ReadCommitFile reads the file at path (relative to the repository's top
+// directory, forward slashes) as the commit rev stores it: a regular file of
+// at most max bytes (a symbolic link, a submodule or a directory is an
+// error). It returns the content and the commit's full id. An unknown rev is
+// an error that says so; a path the commit lacks wraps ErrNotInCommit.
+func (r *Repo) ReadCommitFile(ctx context.Context, rev, path string, max int64) ([]byte, string, error) {
+	out, err := r.Run(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	var gerr *Error
+	if errors.As(err, &gerr) && gerr.Code == 1 {
+		return nil, "", fmt.Errorf("%q is not a commit of this repository (fetch it, or check out with fetch-depth: 0)", rev)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	commit := strings.TrimSpace(string(out))
+	out, err = r.Run(ctx, "ls-tree", "-z", "--full-tree", commit, "--", path)
+	if err != nil {
+		return nil, commit, err
+	}
+	entry, _, _ := bytes.Cut(out, []byte{0})
+	// "<mode> <type> <object>\t<path>"
+	meta, name, ok := bytes.Cut(entry, []byte{'\t'})
+	fields := strings.Fields(string(meta))
+	if !ok || string(name) != path || len(fields) != 3 {
+		return nil, commit, fmt.Errorf("%s at %s: %w", path, shortID(commit), ErrNotInCommit)
+	}
+	if fields[0] != "100644" && fields[0] != "100755" {
+		return nil, commit, fmt.Errorf("%s at %s is not a regular file (git mode %s)", path, shortID(commit), fields[0])
+	}
+	blobs, err := r.Blobs(ctx)
+	if err != nil {
+		return nil, commit, err
+	}
+	defer blobs.Close()
+	var data []byte
+	err = blobs.Read(fields[2], func(size int64, rd io.Reader) error {
+		if size > max {
+			return fmt.Errorf("%s at %s is %d bytes; at most %d", path, shortID(commit), size, max)
+		}
+		data, err = io.ReadAll(rd)
+		return err
+	})
+	return data, commit, err
+}
+
+func shortID(id string) string {
+	if len(id) > 7 {
+		return id[:7]
+	}
+	return id
+}

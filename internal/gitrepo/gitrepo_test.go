@@ -442,3 +442,62 @@ func TestParseVersion(t *testing.T) {
 		t.Error("AtLeast")
 	}
 }
+
+func TestReadCommitFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	gitIn := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	gitIn("init", "-q")
+	write := func(name, content string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".github/release-gate.yml", "version: 1\n")
+	if err := os.Symlink("/proc/self/environ", filepath.Join(dir, "link.yml")); err != nil {
+		t.Fatal(err)
+	}
+	gitIn("add", "-A")
+	gitIn("commit", "-q", "-m", "base")
+	base := gitIn("rev-parse", "HEAD")
+	write(".github/release-gate.yml", "version: 1\ngates: {}\n")
+	gitIn("commit", "-q", "-am", "head")
+
+	r, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	data, commit, err := r.ReadCommitFile(ctx, base, ".github/release-gate.yml", 100)
+	if err != nil || string(data) != "version: 1\n" || commit != base {
+		t.Errorf("at base: %q %s %v", data, commit, err)
+	}
+	for _, c := range []struct{ rev, path, want string }{
+		{base, "missing.yml", "not in the commit"},
+		{base, "link.yml", "not a regular file (git mode 120000)"},
+		{base, ".github", "not a regular file"},
+		{"--output=/tmp/x", ".github/release-gate.yml", "is not a commit of this repository"},
+		{"nope", ".github/release-gate.yml", "is not a commit of this repository"},
+	} {
+		if _, _, err := r.ReadCommitFile(ctx, c.rev, c.path, 100); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:%s: got %v, want %q", c.rev, c.path, err, c.want)
+		}
+	}
+	if _, _, err := r.ReadCommitFile(ctx, "HEAD", ".github/release-gate.yml", 5); err == nil || !strings.Contains(err.Error(), "at most 5") {
+		t.Errorf("over the limit: %v", err)
+	}
+}
