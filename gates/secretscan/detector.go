@@ -21,11 +21,9 @@ import (
 	"sync/atomic"
 	"syscall"
 
-	re2 "github.com/wasilibs/go-re2"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/logging"
-	glregexp "github.com/zricethezav/gitleaks/v8/regexp"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
 
@@ -493,16 +491,6 @@ func largestFirst(root string, files []trackedFile) []trackedFile {
 	sorted := slices.Clone(files)
 	slices.SortStableFunc(sorted, func(a, b trackedFile) int { return cmp.Compare(size[b.path], size[a.path]) })
 	return sorted
-}
-
-// warmRegexEngine starts gitleaks' regular expression engine in the
-// background when it is RE2 in WebAssembly (release builds), which takes a
-// few hundred milliseconds to start: a tree scan will need it, and the start
-// then overlaps listing and reading the files.
-func warmRegexEngine() {
-	if glregexp.Version != "stdlib" {
-		go re2.Start()
-	}
 }
 
 // fragmentSize is how much of a file gitleaks reads into one fragment (its

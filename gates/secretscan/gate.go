@@ -40,9 +40,6 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	glog := &scanLog{}
 	defer capture(glog)()
 	scopes := g.scopes(env)
-	if slices.Contains(scopes, ScopeTree) {
-		warmRegexEngine()
-	}
 
 	gr, err := gitrepo.Open(ctx, env.Workspace)
 	if errors.Is(err, gitrepo.ErrNotRepository) {

@@ -1,3 +1,0 @@
-package internal
-
-const defaultMaxPages = uint32(65536)
