@@ -55,8 +55,9 @@ Flags of check and validate:
   -C DIR            run as if started in DIR (the repository to check)
 Flags of check only:
   --gates a,b       run only these gates; the others are reported as skipped
-  --json PATH       write the JSON report to PATH
+  --json PATH       write the JSON report to PATH (- for stdout)
   --sarif PATH      write findings with a location as SARIF 2.1.0 to PATH
+                    (- for stdout)
   --format F        text or github (default: github when GITHUB_ACTIONS=true)
 
 Exit codes: 0 every enforced gate passed; 1 a gate failed; 2 usage or
@@ -129,7 +130,7 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 		fmt.Fprintf(stderr, "release-gate: interrupted before any gate ran\n")
 		return gates.ExitError
 	}
-	return check(ctx, start, opts, plan, gh, text, masker, getenv, stderr)
+	return check(ctx, start, opts, plan, gh, text, masker, getenv, stdout, stderr)
 }
 
 // secretEnv are the environment variables that hold a secret whatever the
@@ -242,9 +243,9 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 }
 
 // resolve makes path absolute: against the workspace when it came from an
-// action input, else against base.
+// action input, else against base. "-" (stdout) stays as it is.
 func resolve(path, base string, fromInput bool, workspace string) string {
-	if path == "" || filepath.IsAbs(path) {
+	if path == "" || path == "-" || filepath.IsAbs(path) {
 		return path
 	}
 	if fromInput {
@@ -541,7 +542,7 @@ func configError(err error, gh *report.GitHub, text *report.Text, stderr io.Writ
 	return gates.ExitUsage
 }
 
-func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report.GitHub, text *report.Text, masker *gates.Masker, getenv func(string) string, stderr io.Writer) int {
+func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report.GitHub, text *report.Text, masker *gates.Masker, getenv func(string) string, stdout, stderr io.Writer) int {
 	event, err := readEvent(getenv)
 	if err != nil {
 		return configError(redactError(err, masker), gh, text, stderr)
@@ -599,14 +600,30 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 	if jsonPath == "" && gh != nil {
 		jsonPath, jsonFile = defaultReportPath, filepath.Join(o.workspace, defaultReportPath)
 	}
+	// "-" is stdout; a file is written so that no reader sees half of it,
+	// through a link only where the workflow, not the change, made it.
+	write := func(path string, encode func(report.Run) ([]byte, error)) error {
+		data, err := encode(rep)
+		if err != nil {
+			return err
+		}
+		if path == "-" {
+			_, err = stdout.Write(data)
+			return err
+		}
+		return wsfile.WriteFile(o.workspace, path, data)
+	}
 	if jsonPath != "" {
-		if err := report.WriteJSON(jsonFile, rep); err != nil {
+		if err := write(jsonFile, report.EncodeJSON); err != nil {
 			fail("the JSON report", err)
 			jsonPath = ""
 		}
 	}
+	if jsonPath == "-" {
+		jsonPath = "" // no file for the report output to name
+	}
 	if o.sarifPath != "" {
-		if err := report.WriteSARIF(o.sarifPath, rep); err != nil {
+		if err := write(o.sarifPath, report.EncodeSARIF); err != nil {
 			fail("the SARIF report", err)
 		}
 	}

@@ -2,10 +2,8 @@ package report
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
-
 	"github.com/release-gate/release-gate/internal/sanitize"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // JSONReport is the JSON report of the contract (version 1). Fields may be
@@ -78,34 +76,22 @@ func NewJSONReport(run Run) JSONReport {
 	return rep
 }
 
-// WriteJSON writes the JSON report to path atomically: a reader never sees
-// half a report, and a failed write leaves any previous report intact.
-func WriteJSON(path string, run Run) error {
+// EncodeJSON returns the JSON report of a run, indented, with a final
+// newline.
+func EncodeJSON(run Run) ([]byte, error) {
 	data, err := json.MarshalIndent(NewJSONReport(run), "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFileAtomic(path, append(data, '\n'))
+	return append(data, '\n'), nil
 }
 
-// writeFileAtomic writes data to a temporary file next to path and renames it
-// into place.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+// WriteJSON writes the JSON report to path (see wsfile.WriteFile: a reader
+// never sees half a report, and a failed write leaves any previous one).
+func WriteJSON(path string, run Run) error {
+	data, err := EncodeJSON(run)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return wsfile.WriteFile("", path, data)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/sanitize"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // SARIF 2.1.0, as much of it as code scanning needs: a rule per finding kind
@@ -71,14 +72,23 @@ type sarifRegion struct {
 	StartColumn int `json:"startColumn,omitempty"`
 }
 
-// WriteSARIF writes the findings that have a location as SARIF 2.1.0, for
-// upload to code scanning.
-func WriteSARIF(path string, run Run) error {
+// EncodeSARIF returns the findings that have a location as SARIF 2.1.0,
+// for upload to code scanning.
+func EncodeSARIF(run Run) ([]byte, error) {
 	data, err := json.MarshalIndent(NewSARIF(run), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// WriteSARIF writes EncodeSARIF's log to path as WriteJSON writes.
+func WriteSARIF(path string, run Run) error {
+	data, err := EncodeSARIF(run)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'))
+	return wsfile.WriteFile("", path, data)
 }
 
 // NewSARIF builds the SARIF log of a run.
