@@ -138,3 +138,37 @@ func TestOutputsAreOnlyImageReferences(t *testing.T) {
 		testenv.MustContain(t, "error", err.Error(), "image", "registry name")
 	}
 }
+
+// An endpoint that echoes the credentials of its URL (the password, a
+// token in the query string) at the point where the quoted start of its
+// answer is cut shows none of them.
+func TestEndpointEchoesItsCredentials(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 32)
+	tok := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 32)
+	for name, answer := range map[string]string{
+		"not JSON, password at the cut": strings.Repeat("x", 50) + " " + pw,
+		"not JSON, token at the cut":    strings.Repeat("x", 52) + " " + tok,
+		"digest, token escaped":         `{"build": {"digest": "` + strings.Repeat("x", 100) + `\"` + tok + `"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, answer)
+			}))
+			defer srv.Close()
+			url := strings.Replace(srv.URL, "http://", "http://staging:"+pw+"@", 1) + "/version?token=" + tok
+			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+			if res.Status != gates.StatusError {
+				t.Fatalf("want error: %s", describe(res))
+			}
+			all := describe(res)
+			for _, part := range []string{pw[:6], pw[26:], tok[:6], tok[26:]} {
+				if strings.Contains(all, part) {
+					t.Errorf("part of a credential (%s) is shown:\n%s", part, all)
+				}
+			}
+		})
+	}
+}
