@@ -198,3 +198,41 @@ func TestSlowAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A rules API or Alertmanager that echoes the credentials it was sent
+// (token-env, the URL's password) where the quoted start of its answer is
+// cut shows none of them.
+func TestAnswersEchoingCredentials(t *testing.T) {
+	tok := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	for name, c := range map[string]struct {
+		status int
+		body   string
+	}{
+		"401, token at the cut":      {http.StatusUnauthorized, strings.Repeat("x", 190) + " " + tok},
+		"401, password at the cut":   {http.StatusUnauthorized, strings.Repeat("x", 190) + " " + pw},
+		"not JSON, token at the cut": {http.StatusOK, strings.Repeat("x", 190) + " " + tok},
+		"401, token escaped":         {http.StatusUnauthorized, `{"error": "` + tok[:20] + `\\` + tok[20:] + `"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(c.status)
+				fmt.Fprint(w, c.body)
+			}))
+			defer srv.Close()
+			secret := tok
+			if strings.Contains(name, "escaped") {
+				secret = tok[:20] + `\` + tok[20:]
+			}
+			u := strings.Replace(srv.URL, "http://", "http://rg:"+pw+"@", 1)
+			res := runGate(t, "prometheus: "+u+"\ntoken-env: PROM_TOKEN\n", testEnv("", map[string]string{"PROM_TOKEN": secret}))
+			wantStatus(t, res, gates.StatusError)
+			all := dump(res)
+			for _, part := range []string{tok[:6], tok[34:], pw[:6], pw[34:]} {
+				if strings.Contains(all, part) {
+					t.Errorf("part of a credential (%s) is shown:\n%s", part, all)
+				}
+			}
+		})
+	}
+}
