@@ -251,3 +251,25 @@ func TestExpandGlobsSkipsGit(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// Prometheus expands templates in a rule's labels when an alert fires
+// (team: '{{ $labels.team }}' takes the series' team), so such a label's
+// value is not known before: routing and silences treat it as a label the
+// firing series bring, not as the template's text.
+func TestTemplatedLabelsAreNotKnown(t *testing.T) {
+	am := startAlertmanager(t, testAlertmanagerConfig)
+	createSilence(t, am, "team nobody is retired", map[string]any{"name": "alertname", "value": "ApiHighCPU", "isRegex": false, "isEqual": true},
+		map[string]any{"name": "team", "value": "nobody", "isRegex": false, "isEqual": true})
+	rules := "groups:\n- name: api\n  rules:\n  - alert: ApiHighCPU\n    expr: rate(process_cpu_seconds_total{job=\"api\"}[5m]) > 0.9\n" +
+		"    labels: {severity: warning, team: '{{ $labels.team }}'}\n"
+	ws := workspace(t, map[string]string{"rules/api.yml": rules})
+	res := runGate(t, fmt.Sprintf("files: rules/api.yml\nalertmanager: %s\nrequire: cpu", am.URL), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusPass)
+	ws1 := findingsOf(res, ruleRouteUncertain)
+	if len(ws1) != 1 || !strings.Contains(ws1[0].Message, `receiver "blackhole"`) || !strings.Contains(ws1[0].Message, "team") {
+		t.Errorf("want a route-uncertain warning: team=nobody, which the series may bring, goes to the blackhole\n%s", dump(res))
+	}
+	if ps := findingsOf(res, rulePartlySilenced); len(ps) != 1 {
+		t.Errorf("want a partly-silenced warning: the silence mutes the alerts of series with team=nobody\n%s", dump(res))
+	}
+}
