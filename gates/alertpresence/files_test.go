@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 const apiRulesFile = `groups:
@@ -271,5 +272,37 @@ func TestTemplatedLabelsAreNotKnown(t *testing.T) {
 	}
 	if ps := findingsOf(res, rulePartlySilenced); len(ps) != 1 {
 		t.Errorf("want a partly-silenced warning: the silence mutes the alerts of series with team=nobody\n%s", dump(res))
+	}
+}
+
+// Rule files come with the change under test. Aliases can make a small
+// file stand for an enormous one, or for one that never ends, and a
+// group's labels are copied into each of its rules: each is an error
+// naming the file, never a gate that crashes or runs out of memory.
+func TestRuleFilesBounded(t *testing.T) {
+	// 20 levels of lists of two aliases: a million copies of one rule.
+	var doubling strings.Builder
+	doubling.WriteString("kind: List\nitems:\n- &l0 {groups: [{name: g, rules: [{alert: A, expr: 'node_cpu_seconds_total > 1'}]}]}\n")
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&doubling, "- &l%d {kind: List, items: [*l%d, *l%d]}\n", i, i-1, i-1)
+	}
+	// 3,000 group labels, copied into each of 3,000 rules.
+	var labels, rules strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&labels, "l%d: v\n      ", i)
+		rules.WriteString("  - *r\n")
+	}
+	merged := "x: &r {alert: A, expr: 'node_cpu_seconds_total > 1'}\ngroups:\n- name: g\n  labels:\n      " + labels.String() + "\n  rules:\n" + rules.String()
+	for name, c := range map[string]struct{ file, want string }{
+		"cycle":          {"kind: List\nitems: &a\n- kind: List\n  items: *a\n", "r.yml:4:10: an alias refers to a list or mapping that contains it"},
+		"doubling":       {doubling.String(), "r.yml: its aliases expand it to more than"},
+		"merged labels":  {merged, "r.yml: its rule groups' labels, copied into each rule, come to more than"},
+		"huge expr used": {"e: &e '" + strings.Repeat("node_cpu_seconds_total + ", 1<<16) + "1'\ngroups:\n- name: g\n  rules:\n" + strings.Repeat("  - {alert: A, expr: *e}\n", 300), "r.yml: its aliases expand it to more than"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := runGate(t, "files: r.yml\nrequire: [cpu]\n", testEnv(workspace(t, map[string]string{"r.yml": c.file}), nil))
+			wantStatus(t, res, gates.StatusError)
+			testenv.MustContain(t, "error", res.Err, c.want)
+		})
 	}
 }
