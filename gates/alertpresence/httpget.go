@@ -19,6 +19,29 @@ import (
 // serves tens of MB of rules).
 const maxResponse = 512 << 20
 
+// Smaller bounds for the answers that are small by nature: the
+// Alertmanager's configuration, parsed again as YAML at tens of times its
+// size in memory, is kilobytes (a few MB for the largest); a silence is a
+// few hundred bytes.
+const (
+	maxStatusResponse   = 16 << 20
+	maxSilencesResponse = 64 << 20
+	maxListResponse     = 16 << 20 // /api/v1/alertmanagers
+)
+
+// answerLimit is the bound on the answer to an API path.
+func answerLimit(p string) int64 {
+	switch p {
+	case "/api/v2/status":
+		return maxStatusResponse
+	case "/api/v2/silences":
+		return maxSilencesResponse
+	case "/api/v1/alertmanagers":
+		return maxListResponse
+	}
+	return maxResponse
+}
+
 // apiClient makes GET requests to one server with its tenant and token.
 type apiClient struct {
 	hc     *http.Client
@@ -81,12 +104,13 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 		return fmt.Errorf("GET %s: %s is unreachable: %w", shown, c.server, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	limit := answerLimit(p)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return fmt.Errorf("GET %s: reading the answer: %w", shown, err)
 	}
-	if len(body) > maxResponse {
-		return fmt.Errorf("GET %s: the answer is larger than %d MiB", shown, maxResponse>>20)
+	if int64(len(body)) > limit {
+		return fmt.Errorf("GET %s: the answer is larger than %d MiB, which is not what the %s API answers; check the URL", shown, limit>>20, c.server)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		msg := fmt.Sprintf("GET %s: %s", shown, httpsafe.CutSecrets(resp.Status, c.secrets...))
