@@ -344,3 +344,44 @@ func TestS3EndlessErrorBody(t *testing.T) {
 	res := run(t, g, testEnv(t.TempDir(), awsVars()))
 	wantStatus(t, res, gates.StatusError, nil, "is larger than 1 MiB")
 }
+
+// A pgBackRest command that is a program the change commits would run the
+// change's code with the job's environment, and print what the change
+// wants: it is refused, as a committed info file is. One the job put in
+// the workspace itself still runs.
+func TestPgBackRestCommandSuppliedByTheChange(t *testing.T) {
+	stop := now.Add(-time.Hour).Unix()
+	info := fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},"backup":[{"label":"20250314-110000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)
+	for name, command := range map[string]func(ws string) string{
+		"relative":           func(string) string { return "[ci/pgbackrest-info.sh]" },
+		"dot slash":          func(string) string { return "[./ci/pgbackrest-info.sh, info]" },
+		"absolute":           func(ws string) string { return "[" + filepath.Join(ws, "ci", "pgbackrest-info.sh") + "]" },
+		"one string":         func(string) string { return "ci/pgbackrest-info.sh --output=json info" },
+		"through a dir link": func(string) string { return "[tools/pgbackrest-info.sh]" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ws := gitRepo(t)
+			marker := filepath.Join(t.TempDir(), "ran")
+			writeFile(t, ws, "ci/pgbackrest-info.sh", []byte("#!/bin/sh\ntouch "+marker+"\ncat <<'EOF'\n"+info+"\nEOF\n"), now)
+			if err := os.Chmod(filepath.Join(ws, "ci", "pgbackrest-info.sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("ci", filepath.Join(ws, "tools")); err != nil {
+				t.Fatal(err)
+			}
+			cfg := "pgbackrest: {command: " + command(ws) + "}\nmax-age: 1d\n"
+			res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+			wantStatus(t, res, gates.StatusPass, nil) // written by the job: it runs
+			gitCmd(t, ws, "add", ".")
+			gitCmd(t, ws, "commit", "-q", "-m", "a pgbackrest of our own")
+			if err := os.Remove(marker); err != nil {
+				t.Fatal(err)
+			}
+			res = run(t, mustGate(t, cfg), testEnv(ws, nil))
+			wantStatus(t, res, gates.StatusError, nil, "pgBackRest command", "tracked by git", "the change under test", "does not run a program the change supplies")
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("the change's program ran")
+			}
+		})
+	}
+}
