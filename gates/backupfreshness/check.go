@@ -31,7 +31,12 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 		return rep, err
 	}
 	cands := NewCandidates(set.Pattern)
-	stats, err := store.List(ctx, listQuery(set.Pattern), cands.Add)
+	stats, err := store.List(ctx, listQuery(set.Pattern), func(o Object) error {
+		if err := cands.Add(o); err != nil {
+			return fmt.Errorf("listing %s: %w", store, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return rep, err
 	}

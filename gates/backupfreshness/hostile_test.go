@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -384,4 +385,28 @@ func TestPgBackRestCommandSuppliedByTheChange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An S3 endpoint whose listing never ends, each page with new checksum
+// files and a new (long) continuation token, must not make the gate keep
+// every name and token it was given until the machine runs out of memory:
+// past a bound it is an error.
+func TestS3EndlessListingBounded(t *testing.T) {
+	const perPage = 50_000
+	var pages atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", "application/xml")
+		var b strings.Builder
+		fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>true</IsTruncated><NextContinuationToken>%d-%s</NextContinuationToken>`, n, strings.Repeat("t", 1<<20))
+		for i := 0; i < perPage; i++ {
+			fmt.Fprintf(&b, "<Contents><Key>db-%d-%d.sql.gz.sha256</Key><Size>80</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents>", n, i)
+		}
+		b.WriteString("</ListBucketResult>")
+		fmt.Fprint(w, b.String())
+	}))
+	defer srv.Close()
+	g := mustGate(t, "location: s3://backups/\npattern: \"db-*.sql.gz\"\nmax-age: 1d\nverify: checksum\nendpoint: "+srv.URL+"\npath-style: true\n")
+	res := runCtx(t, context.Background(), g, testEnv(t.TempDir(), awsVars()), 2*time.Minute)
+	wantStatus(t, res, gates.StatusError, nil, "listing s3://backups/ at "+srv.URL, "more than 1000000 checksum files")
 }
