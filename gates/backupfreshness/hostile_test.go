@@ -410,3 +410,17 @@ func TestS3EndlessListingBounded(t *testing.T) {
 	res := runCtx(t, context.Background(), g, testEnv(t.TempDir(), awsVars()), 2*time.Minute)
 	wantStatus(t, res, gates.StatusError, nil, "listing s3://backups/ at "+srv.URL, "more than 1000000 checksum files")
 }
+
+// A checksum file the change commits beside a backup the job wrote is the
+// change's word for what the backup should hash to: it proves nothing.
+func TestChecksumFileSuppliedByTheChange(t *testing.T) {
+	body := gzipped(t, payload(4096, 1))
+	ws := gitRepo(t)
+	writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", []byte(sha256Line(body, "pre_migration_9.sql.gz")), now)
+	gitCmd(t, ws, "add", ".")
+	gitCmd(t, ws, "commit", "-q", "-m", "the checksum we want")
+	writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute)) // written by the job
+	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum]\n"
+	res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusError, nil, "checksum file backups/pre_migration_9.sql.gz.sha256 is tracked by git")
+}
