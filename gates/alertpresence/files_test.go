@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 const apiRulesFile = `groups:
@@ -249,5 +250,59 @@ func TestExpandGlobsSkipsGit(t *testing.T) {
 	}
 	if want := "a.yml sub/b.yml sub/deeper/c.yml"; strings.Join(got, " ") != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// Prometheus expands templates in a rule's labels when an alert fires
+// (team: '{{ $labels.team }}' takes the series' team), so such a label's
+// value is not known before: routing and silences treat it as a label the
+// firing series bring, not as the template's text.
+func TestTemplatedLabelsAreNotKnown(t *testing.T) {
+	am := startAlertmanager(t, testAlertmanagerConfig)
+	createSilence(t, am, "team nobody is retired", map[string]any{"name": "alertname", "value": "ApiHighCPU", "isRegex": false, "isEqual": true},
+		map[string]any{"name": "team", "value": "nobody", "isRegex": false, "isEqual": true})
+	rules := "groups:\n- name: api\n  rules:\n  - alert: ApiHighCPU\n    expr: rate(process_cpu_seconds_total{job=\"api\"}[5m]) > 0.9\n" +
+		"    labels: {severity: warning, team: '{{ $labels.team }}'}\n"
+	ws := workspace(t, map[string]string{"rules/api.yml": rules})
+	res := runGate(t, fmt.Sprintf("files: rules/api.yml\nalertmanager: %s\nrequire: cpu", am.URL), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusPass)
+	ws1 := findingsOf(res, ruleRouteUncertain)
+	if len(ws1) != 1 || !strings.Contains(ws1[0].Message, `receiver "blackhole"`) || !strings.Contains(ws1[0].Message, "team") {
+		t.Errorf("want a route-uncertain warning: team=nobody, which the series may bring, goes to the blackhole\n%s", dump(res))
+	}
+	if ps := findingsOf(res, rulePartlySilenced); len(ps) != 1 {
+		t.Errorf("want a partly-silenced warning: the silence mutes the alerts of series with team=nobody\n%s", dump(res))
+	}
+}
+
+// Rule files come with the change under test. Aliases can make a small
+// file stand for an enormous one, or for one that never ends, and a
+// group's labels are copied into each of its rules: each is an error
+// naming the file, never a gate that crashes or runs out of memory.
+func TestRuleFilesBounded(t *testing.T) {
+	// 20 levels of lists of two aliases: a million copies of one rule.
+	var doubling strings.Builder
+	doubling.WriteString("kind: List\nitems:\n- &l0 {groups: [{name: g, rules: [{alert: A, expr: 'node_cpu_seconds_total > 1'}]}]}\n")
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&doubling, "- &l%d {kind: List, items: [*l%d, *l%d]}\n", i, i-1, i-1)
+	}
+	// 3,000 group labels, copied into each of 3,000 rules.
+	var labels, rules strings.Builder
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&labels, "l%d: v\n      ", i)
+		rules.WriteString("  - *r\n")
+	}
+	merged := "x: &r {alert: A, expr: 'node_cpu_seconds_total > 1'}\ngroups:\n- name: g\n  labels:\n      " + labels.String() + "\n  rules:\n" + rules.String()
+	for name, c := range map[string]struct{ file, want string }{
+		"cycle":          {"kind: List\nitems: &a\n- kind: List\n  items: *a\n", "r.yml:4:10: an alias refers to a list or mapping that contains it"},
+		"doubling":       {doubling.String(), "r.yml: its aliases expand it to more than"},
+		"merged labels":  {merged, "r.yml: its rule groups' labels, copied into each rule, come to more than"},
+		"huge expr used": {"e: &e '" + strings.Repeat("node_cpu_seconds_total + ", 1<<16) + "1'\ngroups:\n- name: g\n  rules:\n" + strings.Repeat("  - {alert: A, expr: *e}\n", 300), "r.yml: its aliases expand it to more than"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := runGate(t, "files: r.yml\nrequire: [cpu]\n", testEnv(workspace(t, map[string]string{"r.yml": c.file}), nil))
+			wantStatus(t, res, gates.StatusError)
+			testenv.MustContain(t, "error", res.Err, c.want)
+		})
 	}
 }

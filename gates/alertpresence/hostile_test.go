@@ -2,6 +2,7 @@ package alertpresence
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -195,6 +196,69 @@ func TestSlowAnswer(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("the gate ignored its deadline")
 			}
+		})
+	}
+}
+
+// A rules API or Alertmanager that echoes the credentials it was sent
+// (token-env, the URL's password) where the quoted start of its answer is
+// cut shows none of them.
+func TestAnswersEchoingCredentials(t *testing.T) {
+	tok := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	for name, c := range map[string]struct {
+		status int
+		body   string
+	}{
+		"401, token at the cut":      {http.StatusUnauthorized, strings.Repeat("x", 190) + " " + tok},
+		"401, password at the cut":   {http.StatusUnauthorized, strings.Repeat("x", 190) + " " + pw},
+		"not JSON, token at the cut": {http.StatusOK, strings.Repeat("x", 190) + " " + tok},
+		"401, token escaped":         {http.StatusUnauthorized, `{"error": "` + tok[:20] + `\\` + tok[20:] + `"}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(c.status)
+				fmt.Fprint(w, c.body)
+			}))
+			defer srv.Close()
+			secret := tok
+			if strings.Contains(name, "escaped") {
+				secret = tok[:20] + `\` + tok[20:]
+			}
+			u := strings.Replace(srv.URL, "http://", "http://rg:"+pw+"@", 1)
+			res := runGate(t, "prometheus: "+u+"\ntoken-env: PROM_TOKEN\n", testEnv("", map[string]string{"PROM_TOKEN": secret}))
+			wantStatus(t, res, gates.StatusError)
+			all := dump(res)
+			for _, part := range []string{tok[:6], tok[34:], pw[:6], pw[34:]} {
+				if strings.Contains(all, part) {
+					t.Errorf("part of a credential (%s) is shown:\n%s", part, all)
+				}
+			}
+		})
+	}
+}
+
+// The Alertmanager's configuration is parsed as YAML, which costs tens of
+// times its size in memory: an answer far larger than any configuration
+// is an error, not a parse that may exhaust the machine.
+func TestAlertmanagerAnswersBounded(t *testing.T) {
+	config := "route: {receiver: a}\nreceivers:\n- name: a\n  webhook_configs: [{url: 'http://x'}]\n#" + strings.Repeat(" padding", 3<<20) + "\n"
+	status, _ := json.Marshal(map[string]any{"config": map[string]any{"original": config}})
+	silences := "[" + strings.Repeat(`{"id":"x","status":{"state":"expired"},"matchers":[{"name":"a","value":"b","isRegex":false}],"endsAt":"2000-01-01T00:00:00Z"},`, 800_000) + `{"id":"y","status":{"state":"expired"},"matchers":[]}]`
+	for name, answers := range map[string]map[string]string{
+		"status":   {"/api/v2/status": string(status), "/api/v2/silences": "[]"},
+		"silences": {"/api/v2/status": `{"config":{"original":"route: {receiver: a}\nreceivers: [{name: a, webhook_configs: [{url: 'http://x'}]}]\n"}}`, "/api/v2/silences": silences},
+	} {
+		t.Run(name, func(t *testing.T) {
+			am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, answers[r.URL.Path])
+			}))
+			defer am.Close()
+			ws := workspace(t, map[string]string{"r.yml": apiRulesFile})
+			res := runGate(t, "files: r.yml\nrequire: [cpu]\nalertmanager: "+am.URL, testEnv(ws, nil))
+			wantStatus(t, res, gates.StatusError)
+			testenv.MustContain(t, "error", res.Err, "the answer is larger than")
 		})
 	}
 }

@@ -12,11 +12,35 @@ import (
 	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/gates/secretscan"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // maxResponse bounds an API answer read into memory (a large Prometheus
 // serves tens of MB of rules).
 const maxResponse = 512 << 20
+
+// Smaller bounds for the answers that are small by nature: the
+// Alertmanager's configuration, parsed again as YAML at tens of times its
+// size in memory, is kilobytes (a few MB for the largest); a silence is a
+// few hundred bytes.
+const (
+	maxStatusResponse   = 16 << 20
+	maxSilencesResponse = 64 << 20
+	maxListResponse     = 16 << 20 // /api/v1/alertmanagers
+)
+
+// answerLimit is the bound on the answer to an API path.
+func answerLimit(p string) int64 {
+	switch p {
+	case "/api/v2/status":
+		return maxStatusResponse
+	case "/api/v2/silences":
+		return maxSilencesResponse
+	case "/api/v1/alertmanagers":
+		return maxListResponse
+	}
+	return maxResponse
+}
 
 // apiClient makes GET requests to one server with its tenant and token.
 type apiClient struct {
@@ -25,6 +49,9 @@ type apiClient struct {
 	header http.Header
 	// server names the server in hints ("Prometheus", "Alertmanager").
 	server string
+	// secrets are what requests carry that an answer may echo: the token
+	// and the URL's password, cut out of what messages quote of answers.
+	secrets []string
 }
 
 func newAPIClient(hc *http.Client, base *url.URL, server, tenant, token string) *apiClient {
@@ -34,10 +61,15 @@ func newAPIClient(hc *http.Client, base *url.URL, server, tenant, token string) 
 	if tenant != "" {
 		h.Set("X-Scope-OrgID", tenant)
 	}
+	var secrets []string
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
+		secrets = append(secrets, token)
 	}
-	return &apiClient{hc: hc, base: base, header: h, server: server}
+	if pw, ok := base.User.Password(); ok {
+		secrets = append(secrets, pw)
+	}
+	return &apiClient{hc: hc, base: base, header: h, server: server, secrets: secrets}
 }
 
 // endpoint returns the URL of an API path under the base.
@@ -72,16 +104,17 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 		return fmt.Errorf("GET %s: %s is unreachable: %w", shown, c.server, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	limit := answerLimit(p)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return fmt.Errorf("GET %s: reading the answer: %w", shown, err)
 	}
-	if len(body) > maxResponse {
-		return fmt.Errorf("GET %s: the answer is larger than %d MiB", shown, maxResponse>>20)
+	if int64(len(body)) > limit {
+		return fmt.Errorf("GET %s: the answer is larger than %d MiB, which is not what the %s API answers; check the URL", shown, limit>>20, c.server)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		msg := fmt.Sprintf("GET %s: %s", shown, resp.Status)
-		if excerpt := bodyExcerpt(ctx, body); excerpt != "" {
+		msg := fmt.Sprintf("GET %s: %s", shown, httpsafe.CutSecrets(resp.Status, c.secrets...))
+		if excerpt := bodyExcerpt(ctx, body, c.secrets); excerpt != "" {
 			msg += ": " + excerpt
 		}
 		return &statusError{Code: resp.StatusCode, msg: msg + c.hint(resp.StatusCode, p)}
@@ -92,9 +125,9 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 			return fmt.Errorf("GET %s: the answer is not shaped like the %s API's (%s is a JSON %s); is this the %s API? check the URL",
 				shown, c.server, te.Field, te.Value, c.server)
 		}
-		ct := resp.Header.Get("Content-Type")
+		ct := httpsafe.CutSecrets(resp.Header.Get("Content-Type"), c.secrets...)
 		return fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q; starts with %q): %v; is this the %s API? check the URL",
-			shown, ct, bodyExcerpt(ctx, body), err, c.server)
+			shown, ct, bodyExcerpt(ctx, body, c.secrets), err, c.server)
 	}
 	return nil
 }
@@ -125,11 +158,12 @@ func (c *apiClient) hint(status int, p string) string {
 }
 
 // bodyExcerpt is the first line of a body, short and printable, with the
-// secrets gitleaks' rules (and a URL's password) find in it cut out. They
-// are cut before the line is: half a secret is no longer recognised.
-func bodyExcerpt(ctx context.Context, b []byte) string {
+// secrets the request carried, and those gitleaks' rules (and a URL's
+// password) find in it, cut out. They are cut before the line is: half a
+// secret is no longer recognised.
+func bodyExcerpt(ctx context.Context, b []byte, secrets []string) string {
 	const max = 200
-	s, err := secretscan.RedactString(ctx, string(b[:min(len(b), 20*max)]))
+	s, err := secretscan.RedactString(ctx, httpsafe.CutSecrets(string(b[:min(len(b), 20*max)]), secrets...))
 	if err != nil {
 		return "(not shown: " + err.Error() + ")"
 	}

@@ -53,10 +53,16 @@ func (r *Rule) describe() string {
 }
 
 // alertLabels are the labels every alert of the rule is sure to carry:
-// alertname and the rule's own labels (which override the series').
+// alertname and the rule's own labels (which override the series'). A
+// label whose value is a template (team: '{{ $labels.team }}') is left
+// out: Prometheus expands it when the alert fires, so its value is not
+// known before, as for a label the series bring.
 func (r *Rule) alertLabels() map[string]string {
 	ls := make(map[string]string, len(r.Labels)+1)
 	for k, v := range r.Labels {
+		if isTemplate(v) {
+			continue
+		}
 		ls[k] = v
 	}
 	ls["alertname"] = r.Name
@@ -77,3 +83,7 @@ func (r *Rule) labelKey() string {
 	}
 	return b.String()
 }
+
+// isTemplate reports whether a label value is a Go template, which
+// Prometheus expands for each alert.
+func isTemplate(v string) bool { return strings.Contains(v, "{{") }

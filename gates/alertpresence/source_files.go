@@ -17,6 +17,29 @@ import (
 // maxRuleFile bounds the size of one rule file read into memory.
 const maxRuleFile = 64 << 20
 
+// Bounds on what the rule files may stand for, all files together. They
+// come with the change under test: an alias makes a few bytes stand for a
+// list or mapping written out again (a file of twenty lines of two
+// aliases each is a million rules), and a group's labels are copied into
+// each of its rules. The largest published rule sets (kube-prometheus,
+// the mixins) are a few tens of thousands of nodes; these bounds are a
+// hundred times more, and take seconds to reach.
+const (
+	// maxRuleNodes bounds the YAML nodes of every document with each
+	// alias written out.
+	maxRuleNodes = 4_000_000
+	// maxRuleText bounds the scalar text of every document with each
+	// alias written out (expressions are read once per rule).
+	maxRuleText = 128 << 20
+	// maxMergedLabels bounds the group labels copied into rules.
+	maxMergedLabels = 4_000_000
+)
+
+// ruleBudget is what the rule files read so far have used of the bounds.
+type ruleBudget struct {
+	nodes, text, merged int
+}
+
 // fileSource is what the rule files held.
 type fileSource struct {
 	files     []string // every file the patterns matched
@@ -37,6 +60,7 @@ func loadFiles(ctx context.Context, workspace string, patterns []string) (*fileS
 		return nil, err
 	}
 	src := &fileSource{files: files}
+	budget := &ruleBudget{}
 	for _, rel := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -47,7 +71,7 @@ func loadFiles(ctx context.Context, workspace string, patterns []string) (*fileS
 		if err != nil {
 			return nil, fmt.Errorf("reading rule file %w", err)
 		}
-		fl := fileLoader{file: rel}
+		fl := fileLoader{file: rel, budget: budget}
 		if err := fl.load(data); err != nil {
 			return nil, err
 		}
@@ -66,9 +90,15 @@ type fileLoader struct {
 	groups   int
 	rules    []*Rule
 	problems []gates.Finding
+	budget   *ruleBudget
+	// err stops the walk: the file is over a bound.
+	err error
 }
 
 func (l *fileLoader) load(data []byte) error {
+	if l.budget == nil {
+		l.budget = &ruleBudget{}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -79,10 +109,63 @@ func (l *fileLoader) load(data []byte) error {
 		if err != nil {
 			return l.yamlError(err)
 		}
+		if err := l.measure(&doc); err != nil {
+			return err
+		}
 		if len(doc.Content) == 1 {
 			l.document(doc.Content[0])
 		}
+		if l.err != nil {
+			return l.err
+		}
 	}
+}
+
+// measure adds a document's size, every alias written out, to the budget
+// before anything walks it, and refuses an alias to a list or mapping
+// that contains it (walking it would never end).
+func (l *fileLoader) measure(doc *yaml.Node) error {
+	type size struct{ nodes, text int }
+	memo := map[*yaml.Node]size{}
+	open := map[*yaml.Node]bool{}
+	var cycle *yaml.Node
+	var walk func(n *yaml.Node) size
+	walk = func(n *yaml.Node) size {
+		if n == nil || cycle != nil {
+			return size{}
+		}
+		if n.Kind == yaml.AliasNode {
+			if open[n.Alias] {
+				cycle = n
+				return size{}
+			}
+			m := walk(n.Alias)
+			return size{m.nodes + 1, m.text}
+		}
+		if m, ok := memo[n]; ok {
+			return m
+		}
+		open[n] = true
+		m := size{1, len(n.Value)}
+		for _, c := range n.Content {
+			cm := walk(c)
+			m.nodes = min(m.nodes+cm.nodes, maxRuleNodes+1)
+			m.text = min(m.text+cm.text, maxRuleText+1)
+		}
+		delete(open, n)
+		memo[n] = m
+		return m
+	}
+	m := walk(doc)
+	if cycle != nil {
+		return fmt.Errorf("%s:%d:%d: an alias refers to a list or mapping that contains it, which never ends; write the rules out", l.file, cycle.Line, cycle.Column)
+	}
+	l.budget.nodes += m.nodes
+	l.budget.text += m.text
+	if l.budget.nodes > maxRuleNodes || l.budget.text > maxRuleText {
+		return fmt.Errorf("%s: its aliases expand it to more than %d YAML nodes or %d MiB of text (with the rule files read before it), which no rule set needs; write the rules out, or alias fewer of them", l.file, maxRuleNodes, maxRuleText>>20)
+	}
+	return nil
 }
 
 // yamlError turns "yaml: line 5: did not find expected key" into
@@ -212,6 +295,12 @@ func (l *fileLoader) rule(n *yaml.Node, group string, groupLabels map[string]str
 		return
 	}
 	if len(groupLabels) > 0 {
+		if l.budget.merged += len(groupLabels); l.budget.merged > maxMergedLabels && l.err == nil {
+			l.err = fmt.Errorf("%s: its rule groups' labels, copied into each rule, come to more than %d labels, which no rule set needs; set fewer group labels", l.file, maxMergedLabels)
+		}
+		if l.err != nil {
+			return
+		}
 		merged := make(map[string]string, len(groupLabels)+len(labels))
 		for k, v := range groupLabels {
 			merged[k] = v

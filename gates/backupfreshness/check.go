@@ -31,7 +31,12 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 		return rep, err
 	}
 	cands := NewCandidates(set.Pattern)
-	stats, err := store.List(ctx, listQuery(set.Pattern), cands.Add)
+	stats, err := store.List(ctx, listQuery(set.Pattern), func(o Object) error {
+		if err := cands.Add(o); err != nil {
+			return fmt.Errorf("listing %s: %w", store, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return rep, err
 	}
@@ -137,6 +142,12 @@ func verifyObject(ctx context.Context, env *gates.Env, rep *Report, set Set, sto
 			rep.problem(RuleChecksumMissing, "%s has no checksum file %s; write one beside each backup (sha256sum NAME > NAME.sha256) or drop checksum from verify",
 				where, store.ObjectURL(sidecar))
 		} else {
+			if ls, ok := store.(*localStore); ok {
+				if err := suppliedByChange(ctx, env.Workspace, filepath.Join(ls.root, filepath.FromSlash(sidecar)), "checksum file "+store.ObjectURL(sidecar),
+					"write the checksum file where the backup is written, when it is written (sha256sum NAME > NAME.sha256), outside the repository"); err != nil {
+					return "", err
+				}
+			}
 			data, err := readSmall(ctx, store, sidecar)
 			if err != nil {
 				return "", err

@@ -29,10 +29,11 @@ func TestCandidatesOrder(t *testing.T) {
 		{Name: "c.gz", ModTime: now}, // same time: the later name wins
 		{Name: "c.gz.sha256", ModTime: now.Add(5)},
 		{Name: "z.txt", ModTime: now.Add(5)},
+		{Name: "z.txt.sha256", ModTime: now.Add(5)}, // of no backup: not kept
 	} {
 		c.Add(o)
 	}
-	if c.Newest.Name != "c.gz" || c.Previous.Name != "a.gz" || c.Matched != 3 || !c.Sidecars["c.gz.sha256"] {
+	if c.Newest.Name != "c.gz" || c.Previous.Name != "a.gz" || c.Matched != 3 || !c.Sidecars["c.gz.sha256"] || len(c.Sidecars) != 1 {
 		t.Errorf("newest %s, previous %s, matched %d, sidecars %v", c.Newest.Name, c.Previous.Name, c.Matched, c.Sidecars)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -343,4 +344,83 @@ func TestS3EndlessErrorBody(t *testing.T) {
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+srv.URL+"\npath-style: true\n")
 	res := run(t, g, testEnv(t.TempDir(), awsVars()))
 	wantStatus(t, res, gates.StatusError, nil, "is larger than 1 MiB")
+}
+
+// A pgBackRest command that is a program the change commits would run the
+// change's code with the job's environment, and print what the change
+// wants: it is refused, as a committed info file is. One the job put in
+// the workspace itself still runs.
+func TestPgBackRestCommandSuppliedByTheChange(t *testing.T) {
+	stop := now.Add(-time.Hour).Unix()
+	info := fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},"backup":[{"label":"20250314-110000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)
+	for name, command := range map[string]func(ws string) string{
+		"relative":           func(string) string { return "[ci/pgbackrest-info.sh]" },
+		"dot slash":          func(string) string { return "[./ci/pgbackrest-info.sh, info]" },
+		"absolute":           func(ws string) string { return "[" + filepath.Join(ws, "ci", "pgbackrest-info.sh") + "]" },
+		"one string":         func(string) string { return "ci/pgbackrest-info.sh --output=json info" },
+		"through a dir link": func(string) string { return "[tools/pgbackrest-info.sh]" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			ws := gitRepo(t)
+			marker := filepath.Join(t.TempDir(), "ran")
+			writeFile(t, ws, "ci/pgbackrest-info.sh", []byte("#!/bin/sh\ntouch "+marker+"\ncat <<'EOF'\n"+info+"\nEOF\n"), now)
+			if err := os.Chmod(filepath.Join(ws, "ci", "pgbackrest-info.sh"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("ci", filepath.Join(ws, "tools")); err != nil {
+				t.Fatal(err)
+			}
+			cfg := "pgbackrest: {command: " + command(ws) + "}\nmax-age: 1d\n"
+			res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+			wantStatus(t, res, gates.StatusPass, nil) // written by the job: it runs
+			gitCmd(t, ws, "add", ".")
+			gitCmd(t, ws, "commit", "-q", "-m", "a pgbackrest of our own")
+			if err := os.Remove(marker); err != nil {
+				t.Fatal(err)
+			}
+			res = run(t, mustGate(t, cfg), testEnv(ws, nil))
+			wantStatus(t, res, gates.StatusError, nil, "pgBackRest command", "tracked by git", "the change under test", "does not run a program the change supplies")
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("the change's program ran")
+			}
+		})
+	}
+}
+
+// An S3 endpoint whose listing never ends, each page with new checksum
+// files and a new (long) continuation token, must not make the gate keep
+// every name and token it was given until the machine runs out of memory:
+// past a bound it is an error.
+func TestS3EndlessListingBounded(t *testing.T) {
+	const perPage = 50_000
+	var pages atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", "application/xml")
+		var b strings.Builder
+		fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>true</IsTruncated><NextContinuationToken>%d-%s</NextContinuationToken>`, n, strings.Repeat("t", 1<<20))
+		for i := 0; i < perPage; i++ {
+			fmt.Fprintf(&b, "<Contents><Key>db-%d-%d.sql.gz.sha256</Key><Size>80</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents>", n, i)
+		}
+		b.WriteString("</ListBucketResult>")
+		fmt.Fprint(w, b.String())
+	}))
+	defer srv.Close()
+	g := mustGate(t, "location: s3://backups/\npattern: \"db-*.sql.gz\"\nmax-age: 1d\nverify: checksum\nendpoint: "+srv.URL+"\npath-style: true\n")
+	res := runCtx(t, context.Background(), g, testEnv(t.TempDir(), awsVars()), 2*time.Minute)
+	wantStatus(t, res, gates.StatusError, nil, "listing s3://backups/ at "+srv.URL, "more than 1000000 checksum files")
+}
+
+// A checksum file the change commits beside a backup the job wrote is the
+// change's word for what the backup should hash to: it proves nothing.
+func TestChecksumFileSuppliedByTheChange(t *testing.T) {
+	body := gzipped(t, payload(4096, 1))
+	ws := gitRepo(t)
+	writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", []byte(sha256Line(body, "pre_migration_9.sql.gz")), now)
+	gitCmd(t, ws, "add", ".")
+	gitCmd(t, ws, "commit", "-q", "-m", "the checksum we want")
+	writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute)) // written by the job
+	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum]\n"
+	res := run(t, mustGate(t, cfg), testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusError, nil, "checksum file backups/pre_migration_9.sql.gz.sha256 is tracked by git")
 }

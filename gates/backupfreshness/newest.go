@@ -1,10 +1,17 @@
 package backupfreshness
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/release-gate/release-gate/internal/glob"
 )
+
+// maxSidecars bounds the checksum files a listing may hold for backups
+// the pattern matches: a listing that never ends must not make the gate
+// keep names until the memory runs out. A set of a million backups, each
+// with its checksum file, is far beyond any real one.
+const maxSidecars = 1_000_000
 
 // Candidates keeps the newest and the previous backup among the objects it
 // is shown, and the checksum sidecars beside them.
@@ -13,7 +20,8 @@ type Candidates struct {
 	Matched  int // objects that matched the pattern
 	Newest   *Object
 	Previous *Object
-	// Sidecars holds the names of the .sha256 files listed.
+	// Sidecars holds the names of the .sha256 files listed for objects
+	// the pattern matches.
 	Sidecars map[string]bool
 }
 
@@ -23,9 +31,16 @@ func NewCandidates(pattern string) *Candidates {
 }
 
 // Add considers one listed object. Sidecars never count as backups, even
-// when the pattern matches them.
+// when the pattern matches them; only those of objects the pattern matches
+// are kept, at most maxSidecars.
 func (c *Candidates) Add(o Object) error {
-	if strings.HasSuffix(o.Name, SidecarSuffix) {
+	if backup, ok := strings.CutSuffix(o.Name, SidecarSuffix); ok {
+		if !glob.Match(c.Pattern, backup) || c.Sidecars[o.Name] {
+			return nil
+		}
+		if len(c.Sidecars) >= maxSidecars {
+			return fmt.Errorf("more than %d checksum files are listed for backups matching %s, which no backup set has: check location and pattern, or the endpoint", maxSidecars, c.Pattern)
+		}
 		c.Sidecars[o.Name] = true
 		return nil
 	}

@@ -219,6 +219,9 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		}
 	}
 	source := "the output of " + strings.Join(argv, " ")
+	if err := programSuppliedByChange(ctx, env.Workspace, argv[0]); err != nil {
+		return nil, "", err
+	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = env.Workspace
 	cmd.WaitDelay = time.Second // a child that keeps the pipes open cannot hang the gate
@@ -244,6 +247,30 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		return nil, "", fmt.Errorf("running %s: it printed more than %d bytes", strings.Join(argv, " "), maxInfoSize)
 	}
 	return stdout.buf.Bytes(), source, nil
+}
+
+// programSuppliedByChange refuses a command whose program the change under
+// test supplies: a file git tracks in the workspace (named by a path, or
+// found on PATH), or one reached through a link git tracks. It would run
+// the change's code with the job's environment, and print what the change
+// wants. A program the job put in the workspace itself still runs.
+func programSuppliedByChange(ctx context.Context, workspace, prog string) error {
+	var p string
+	switch {
+	case strings.ContainsRune(prog, '/') || strings.ContainsRune(prog, filepath.Separator):
+		p = prog
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(workspace, p) // the command runs in the workspace
+		}
+	default:
+		found, err := exec.LookPath(prog)
+		if err != nil || !filepath.IsAbs(found) {
+			return nil // not found, or refused by exec itself: running it says so
+		}
+		p = found
+	}
+	return suppliedByChange(ctx, workspace, filepath.Clean(p), "pgBackRest command "+prog,
+		"release-gate does not run a program the change supplies: install pgBackRest on the runner, or save its output in the job (pgbackrest --output=json info > FILE) and point info-file at it")
 }
 
 // fileKind names what a file that is not a regular file is.

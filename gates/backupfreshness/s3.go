@@ -2,6 +2,7 @@ package backupfreshness
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,7 +105,9 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 		in.Delimiter = aws.String("/")
 	}
 	target := "s3://" + s.bucket + "/" + s.prefix + q.Prefix
-	seen := map[string]bool{}
+	// The tokens given so far, by their hash: a token is as long as the
+	// server likes, and a listing that never ends must not fill the memory.
+	seen := map[[sha256.Size]byte]bool{}
 	for {
 		out, err := s.client.ListObjectsV2(ctx, in, func(o *s3.Options) { o.HTTPClient = s.list })
 		st.Requests++
@@ -135,10 +138,11 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 		if next == "" {
 			return st, fmt.Errorf("listing %s at %s: page %d is truncated but has no continuation token", target, s.where, st.Requests)
 		}
-		if seen[next] {
+		sum := sha256.Sum256([]byte(next))
+		if seen[sum] {
 			return st, fmt.Errorf("listing %s at %s: page %d repeats a continuation token", target, s.where, st.Requests)
 		}
-		seen[next] = true
+		seen[sum] = true
 		in.ContinuationToken = aws.String(next)
 	}
 }

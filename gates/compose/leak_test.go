@@ -58,3 +58,56 @@ func TestFindingsNeverQuoteInterpolatedValues(t *testing.T) {
 		t.Errorf("the value of a variable is shown:\n%s", out)
 	}
 }
+
+// compose-go and the rules quote values Go's way (strconv.Quote), which
+// escapes " and \ and control characters: a value holding one is shown in
+// its escaped form, which is hidden too.
+func TestQuotedValuesNeverShown(t *testing.T) {
+	left := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 16)
+	right := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 16)
+	for name, c := range map[string]struct {
+		compose, sep string
+	}{
+		"cast error, quote":     {"services:\n  api:\n    image: api\n    cpus: ${DB_PASSWORD}\n", `"`},
+		"cast error, backslash": {"services:\n  api:\n    image: api\n    ulimits: {nofile: \"${DB_PASSWORD}\"}\n", `\`},
+		"decode error, tab":     {"services:\n  api:\n    image: api\n    mem_limit: ${DB_PASSWORD}\n", "\t"},
+		"undefined dependency":  {"services:\n  api:\n    image: api\n    depends_on: [\"${DB_PASSWORD}\"]\n", `"`},
+		"logging driver":        {"services:\n  api:\n    image: api\n    logging:\n      driver: ${DB_PASSWORD}\n", `\"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			secret := left + c.sep + right
+			r := run(t, workspace(t, map[string]string{"compose.yaml": c.compose}), "", map[string]string{"DB_PASSWORD": secret})
+			if r.Status == "pass" {
+				t.Fatalf("want a finding or an error: %s", everything(r))
+			}
+			out := everything(r)
+			if strings.Contains(out, left) || strings.Contains(out, right) {
+				t.Errorf("part of the value of a variable is shown:\n%s", out)
+			}
+			if !strings.Contains(out, "${DB_PASSWORD}") {
+				t.Errorf("the message does not name the variable:\n%s", out)
+			}
+		})
+	}
+}
+
+func TestHideValues(t *testing.T) {
+	// Built at run time: written out, a secret scanner would flag them.
+	quoted := "k3y-" + `"quoted"-and\slashed`
+	digits := strings.Repeat("12345678", 1) + "abcdefgh"
+	vars := map[string]string{"QUOTED": quoted, "DIGITS": digits, "ON": "on"}
+	for msg, want := range map[string]string{
+		`parsing "k3y-\"quoted\"-and\\slashed": invalid syntax`: `parsing "${QUOTED}": invalid syntax`,
+		`raw k3y-"quoted"-and\slashed here`:                     `raw ${QUOTED} here`,
+		`json "k3y-\"quoted\"-and\\slashed"`:                    `json "${QUOTED}"`,
+		`parsing "12345678": invalid syntax`:                    `parsing "${DIGITS}": invalid syntax`,
+		`its end abcdefgh`:                                      `its end ${DIGITS}`,
+		`a piece from the middle 5678abcd is left`:              `a piece from the middle 5678abcd is left`,
+		`too short to matter: 12345`:                            `too short to matter: 12345`,
+		`service api is on`:                                     `service api is on`,
+	} {
+		if got := hideValues(msg, vars); got != want {
+			t.Errorf("hideValues(%q) = %q, want %q", msg, got, want)
+		}
+	}
+}

@@ -61,14 +61,21 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		return nil, err
 	}
 	defer closeIdle()
-	if u := g.liveness.User; u != nil {
-		if pw, ok := u.Password(); ok {
+	// What the probes send that an answer may echo: cut out of every
+	// excerpt before it is cut short.
+	var secrets []string
+	for _, u := range []*url.URL{g.liveness, g.readiness} {
+		if pw, ok := u.User.Password(); ok {
 			env.Mask(pw)
+			secrets = append(secrets, pw)
 		}
 	}
-	if u := g.readiness.User; u != nil {
-		if pw, ok := u.Password(); ok {
-			env.Mask(pw)
+	for _, vs := range headers {
+		for _, v := range vs {
+			secrets = append(secrets, v)
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				secrets = append(secrets, strings.TrimSpace(cred))
+			}
 		}
 	}
 
@@ -91,7 +98,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	for attempt < maxAttempts {
 		attempt++
 		at := env.Now()
-		answers := g.round(ctx, client, probes, headers, env.Now)
+		answers := g.round(ctx, client, probes, headers, secrets, env.Now)
 		if err := ctx.Err(); err != nil {
 			notes.flush()
 			return nil, fmt.Errorf("probing %s and %s: %w", probes[0].where(), probes[1].where(), err)
@@ -144,14 +151,14 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 }
 
 // round probes both endpoints at once.
-func (g *Gate) round(ctx context.Context, client *http.Client, probes []*probeState, headers http.Header, now func() time.Time) []answer {
+func (g *Gate) round(ctx context.Context, client *http.Client, probes []*probeState, headers http.Header, secrets []string, now func() time.Time) []answer {
 	out := make([]answer, len(probes))
 	var wg sync.WaitGroup
 	for i, p := range probes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = request(ctx, client, p.probe, headers, g.requestTimeout, now)
+			out[i] = request(ctx, client, p.probe, headers, secrets, g.requestTimeout, now)
 		}()
 	}
 	wg.Wait()
@@ -307,11 +314,14 @@ func describeAnswer(a answer) string {
 	return a.text
 }
 
+// quoteExcerpt quotes an excerpt without escaping it (it is one printable
+// line already): an escaped secret would no longer be the one the final
+// redaction knows.
 func quoteExcerpt(s string) string {
 	if s == "" {
 		return ""
 	}
-	return fmt.Sprintf(": %q", s)
+	return `: "` + s + `"`
 }
 
 // headers reads the configured headers from the environment and masks

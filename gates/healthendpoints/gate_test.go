@@ -361,3 +361,40 @@ func TestExcerptHidesSecretsAtTheCut(t *testing.T) {
 		t.Errorf("part of a secret reached the report: %q", msg)
 	}
 }
+
+// A server may echo the credentials it was sent (headers-env, the URL's
+// password) in its answer. They are cut out of the body before the excerpt
+// is cut short: the final redaction knows them only whole, and would let
+// the half the cut leaves through.
+func TestExcerptHidesOwnCredentialsAtTheCut(t *testing.T) {
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	password := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	for name, c := range map[string]struct {
+		body string
+		pad  int
+	}{
+		"header at the cut":   {token, 190},
+		"password at the cut": {password, 185},
+		"header escaped":      {`"` + token[:20] + `\` + token[20:] + `"`, 10},
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := strings.Repeat("x", c.pad) + " " + c.body + " rejected"
+			srv := startService(t, &service{ready: func(int) (int, string) { return 401, body }})
+			u := strings.Replace(srv.URL, "http://", "http://probe:"+password+"@", 1)
+			env := map[string]string{"STAGING_AUTH": "Token " + token[:20] + `\` + token[20:]}
+			if name != "header escaped" {
+				env["STAGING_AUTH"] = "Token " + token
+			}
+			res := run(t, "base-url: "+u+"\nheaders-env: {Authorization: STAGING_AUTH}", env)
+			if res.Status != gates.StatusFail {
+				t.Fatalf("status %s: %s", res.Status, res.Err)
+			}
+			all := everything(res)
+			for _, part := range []string{token[:8], token[12:20], token[32:], password[:8], password[32:]} {
+				if strings.Contains(all, part) {
+					t.Errorf("part of a credential (%s) reached the report:\n%s", part, all)
+				}
+			}
+		})
+	}
+}

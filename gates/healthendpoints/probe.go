@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/gates/secretscan"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // maxExcerpt bounds the body excerpt shown for an unhealthy answer.
@@ -53,8 +54,10 @@ type answer struct {
 // answered reports whether the server answered over HTTP at all.
 func (a answer) answered() bool { return a.netErr == nil }
 
-// request sends one GET to p, bounded by timeout and ctx.
-func request(ctx context.Context, client *http.Client, p probe, headers http.Header, timeout time.Duration, now func() time.Time) answer {
+// request sends one GET to p, bounded by timeout and ctx. secrets are what
+// the request carries (headers-env values, the URL's password): an answer
+// that echoes them has them cut out of its excerpt.
+func request(ctx context.Context, client *http.Client, p probe, headers http.Header, secrets []string, timeout time.Duration, now func() time.Time) answer {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -91,7 +94,8 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	if a.excerpt == "" {
 		// Secrets are cut out of the whole body before it is cut short:
 		// half a secret is no longer recognised, and would be shown.
-		if red, rerr := secretscan.RedactString(parent, string(body)); rerr == nil {
+		text := httpsafe.CutSecrets(string(body), secrets...)
+		if red, rerr := secretscan.RedactString(parent, text); rerr == nil {
 			a.excerpt = excerpt([]byte(red))
 		} else {
 			a.excerpt = "(the body is not shown: " + rerr.Error() + ")"
@@ -102,6 +106,8 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	}
 	// An unhealthy answer may quote a connection string or a token: the
 	// excerpt goes into reports, so secrets are cut out first.
+	a.text = httpsafe.CutSecrets(a.text, secrets...)
+	a.excerpt = httpsafe.CutSecrets(a.excerpt, secrets...)
 	if red, rerr := secretscan.RedactString(parent, a.excerpt); rerr == nil {
 		a.excerpt = red
 	} else {

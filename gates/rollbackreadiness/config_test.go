@@ -91,6 +91,8 @@ func TestConfigErrors(t *testing.T) {
 		{"repository with a tag", "previous:\n  repository: ghcr.io/org/api:v1\n  tags: v*\n" + cand, []string{"release-gate.yml:5:19", "names a tag or digest", "such as ghcr.io/org/api"}},
 		{"repository without registry", "previous:\n  repository: org/api\n  tags: v*\n" + cand, []string{"release-gate.yml:5:19", "does not name its registry", "docker.io/org/api"}},
 		{"previous-image without registry", "previous-image: nginx:1.25\n", []string{"release-gate.yml:4:21", "does not name its registry", "docker.io/library/nginx:1.25"}},
+		{"repository with a shell command for a registry", "previous:\n  repository: reg.test$(id)/org/api\n  tags: v*\n" + cand, []string{"release-gate.yml:5:19", "is not a registry name"}},
+		{"previous-image with a shell command for a registry", "previous-image: 'reg.test;id/org/api:v1'\n", []string{"release-gate.yml:4:21", "is not a registry name"}},
 		{"previous-image without tag", "previous-image: ghcr.io/org/api\n", []string{"release-gate.yml:4:21", "never assumes :latest"}},
 		{"bad candidate", prev + "candidate: ghcr.io/org/api\n", []string{"release-gate.yml:7:16", "names no tag or digest"}},
 		{"candidate alone", "restore-script: x.sh\n" + cand, []string{"release-gate.yml:5:16", "set previous-image or previous too"}},

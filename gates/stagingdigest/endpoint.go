@@ -143,9 +143,22 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
 	}
 	req.Header.Set("Accept", "application/json")
+	// The URL's password and query values go to the endpoint, which may
+	// echo them: they are cut out of whatever of its answer is quoted,
+	// before it is cut short.
+	var secrets []string
 	if pw, ok := req.URL.User.Password(); ok {
 		env.Mask(pw)
+		secrets = append(secrets, pw)
 	}
+	for _, vs := range req.URL.Query() {
+		for _, v := range vs {
+			if len(v) >= 8 { // a token; not format=json
+				secrets = append(secrets, v)
+			}
+		}
+	}
+	cut := func(s string) string { return httpsafe.CutSecrets(s, secrets...) }
 	// user:password and the query string (the Referer) never follow a
 	// redirect to another origin, and a redirect to plain HTTP, where the
 	// digest could be forged, is refused.
@@ -166,18 +179,18 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 		return v1.Hash{}, fmt.Errorf("GET %s: reading the answer: %w", where, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return v1.Hash{}, fmt.Errorf("GET %s: %s", where, resp.Status)
+		return v1.Hash{}, fmt.Errorf("GET %s: %s", where, cut(resp.Status))
 	}
 	if len(body) > maxEndpointBody {
 		return v1.Hash{}, fmt.Errorf("GET %s: the answer is larger than %d bytes", where, maxEndpointBody)
 	}
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, resp.Header.Get("Content-Type"), snippet(redacted(parent, string(body))))
+		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, cut(resp.Header.Get("Content-Type")), snippet(redacted(parent, cut(string(body)))))
 	}
 	v, err := lookupJSONPath(doc, g.jsonPath)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %v", where, e.JSONPath, err)
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %s", where, e.JSONPath, cut(err.Error()))
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -185,7 +198,7 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 	}
 	h, err := parseDigestValue(s)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, truncate(redacted(parent, s), 120))
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, truncate(redacted(parent, cut(s)), 120))
 	}
 	return h, nil
 }

@@ -3,14 +3,17 @@ package stagingdigest
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -103,5 +106,69 @@ func TestEndpointTrickles(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("the gate ignored its deadline")
+	}
+}
+
+// Later steps paste pinned-image into shell scripts
+// (run: ./deploy.sh "${{ steps.gate.outputs.pinned-image }}"), so it is
+// only ever a well-formed image reference. A registry name the library
+// would accept, such as one holding $(...), is refused where it is
+// configured: behind a proxy, which resolves any name, the gate would
+// otherwise pass and hand the command on.
+func TestOutputsAreOnlyImageReferences(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/org/api:candidate")
+	registrytest.WriteImage(t, host+"/org/api:staging", img)
+	proxy := &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, host) // every name leads to the registry
+	}}
+	reference := regexp.MustCompile(`^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+@sha256:[0-9a-f]{64}$`)
+	for _, reg := range []string{"registry.test$(id)", "registry.test;id", "registry.test&&id", "registry.test'\"", "gh\u0441r.io"} {
+		body := fmt.Sprintf("image: %s/org/api:candidate\nstaging: %s/org/api:staging\ninsecure: true\n", reg, reg)
+		g, err := newGate(configtest.Section(t, Name, body, nil), withRetry(fastRetry))
+		if err == nil {
+			res := run(t, g, registrytest.Env(proxy, nil))
+			if out := output(res, "pinned-image"); out != "" && !reference.MatchString(out) {
+				t.Errorf("registry %q: pinned-image is %q", reg, out)
+			} else {
+				t.Errorf("registry %q was accepted: %s", reg, describe(res))
+			}
+			continue
+		}
+		testenv.MustContain(t, "error", err.Error(), "image", "registry name")
+	}
+}
+
+// An endpoint that echoes the credentials of its URL (the password, a
+// token in the query string) at the point where the quoted start of its
+// answer is cut shows none of them.
+func TestEndpointEchoesItsCredentials(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 32)
+	tok := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 32)
+	for name, answer := range map[string]string{
+		"not JSON, password at the cut": strings.Repeat("x", 50) + " " + pw,
+		"not JSON, token at the cut":    strings.Repeat("x", 52) + " " + tok,
+		"digest, token escaped":         `{"build": {"digest": "` + strings.Repeat("x", 100) + `\"` + tok + `"}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprint(w, answer)
+			}))
+			defer srv.Close()
+			url := strings.Replace(srv.URL, "http://", "http://staging:"+pw+"@", 1) + "/version?token=" + tok
+			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+			if res.Status != gates.StatusError {
+				t.Fatalf("want error: %s", describe(res))
+			}
+			all := describe(res)
+			for _, part := range []string{pw[:6], pw[26:], tok[:6], tok[26:]} {
+				if strings.Contains(all, part) {
+					t.Errorf("part of a credential (%s) is shown:\n%s", part, all)
+				}
+			}
+		})
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -46,16 +48,38 @@ func dockerConfigPath(getenv func(string) string) string {
 	return ""
 }
 
+// maxDockerConfig bounds what is read of a docker config: a few logins and
+// helpers take kilobytes, a registry token a few more.
+const maxDockerConfig = 4 << 20
+
 // loadDockerConfig reads a docker config; found is false when the file does
 // not exist. A file that exists but cannot be read or parsed is an error:
-// quietly going anonymous would hide the real problem.
+// quietly going anonymous would hide the real problem. So is one that is
+// not a regular file (a named pipe would block the read) or is larger than
+// maxDockerConfig: DOCKER_CONFIG may point into the workspace, whose files
+// the change under test controls.
 func loadDockerConfig(path string) (cfg *dockerConfig, found bool, err error) {
-	data, err := os.ReadFile(path)
+	info, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, true, fmt.Errorf("reading docker config %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return nil, true, fmt.Errorf("reading docker config %s: it is not a regular file (mode %s)", path, info.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, true, fmt.Errorf("reading docker config %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxDockerConfig+1))
+	if err != nil {
+		return nil, true, fmt.Errorf("reading docker config %s: %w", path, err)
+	}
+	if len(data) > maxDockerConfig {
+		return nil, true, fmt.Errorf("reading docker config %s: it is larger than %d MiB, which no docker config is", path, maxDockerConfig>>20)
 	}
 	cfg = &dockerConfig{}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -64,7 +88,24 @@ func loadDockerConfig(path string) (cfg *dockerConfig, found bool, err error) {
 	if err := json.Unmarshal(data, cfg); err != nil {
 		return nil, true, fmt.Errorf("reading docker config %s: not valid JSON: %w", path, err)
 	}
+	for key, h := range cfg.CredHelpers {
+		if h != "" && !helperName.MatchString(h) {
+			return nil, true, badHelper(path, fmt.Sprintf("credHelpers entry %q", key), h)
+		}
+	}
+	if cfg.CredsStore != "" && !helperName.MatchString(cfg.CredsStore) {
+		return nil, true, badHelper(path, "credsStore", cfg.CredsStore)
+	}
 	return cfg, true, nil
+}
+
+// helperName is what follows docker-credential- in a credential helper's
+// program name (desktop, ecr-login, osxkeychain, desktop.exe): a name to
+// look up on PATH, never a path.
+var helperName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func badHelper(path, where, helper string) error {
+	return fmt.Errorf("reading docker config %s: its %s names %+q, which is not a credential helper name (docker-credential-NAME, looked up on PATH); fix the docker config", path, where, helper)
 }
 
 // configHost normalises an auths key or registry name the way docker does:

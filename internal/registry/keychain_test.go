@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -195,5 +197,84 @@ func testenvSh(t *testing.T) {
 	t.Helper()
 	if _, err := os.Stat("/bin/sh"); err != nil {
 		t.Skip("no /bin/sh for the fake credential helpers")
+	}
+}
+
+// A credential helper is a program on PATH: a docker config naming one with
+// a path in it (a config the change under test can supply, when
+// DOCKER_CONFIG points into the workspace) never runs a program elsewhere.
+func TestCredentialHelperNameIsNotAPath(t *testing.T) {
+	testenvSh(t)
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin")
+	ws := filepath.Join(root, "ws")
+	for _, d := range []string{bin, ws} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marker := filepath.Join(root, "ran")
+	evil := "#!/bin/sh\ntouch " + marker + "\nprintf '{\"Username\":\"u\",\"Secret\":\"s3cr3t-from-the-change\"}'\n"
+	if err := os.WriteFile(filepath.Join(ws, "evil.sh"), []byte(evil), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, helper := range []string{"/../../ws/evil.sh", "x/../../../ws/evil.sh"} {
+		dir := t.TempDir()
+		registrytest.WriteDockerConfig(t, dir, `{"credHelpers": {"registry.example.com": "`+helper+`"}, "credsStore": "`+helper+`"}`)
+		env := registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir, "PATH": bin})
+		var err error
+		g := funcGate(func(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+			creds, cerr := newCredentials(env, "", "")
+			if cerr != nil {
+				return nil, cerr
+			}
+			for _, repo := range []string{"registry.example.com/api", "other.example.com/api"} {
+				r, _ := name.NewRepository(repo)
+				if _, rerr := authn.Resolve(ctx, creds.keychain(), r); rerr != nil {
+					err = rerr
+				}
+			}
+			return nil, nil
+		})
+		runMasked(t, g, env, &gates.Masker{})
+		if _, serr := os.Stat(marker); serr == nil {
+			t.Fatalf("helper %q: a program outside PATH ran", helper)
+		}
+		if err == nil {
+			t.Errorf("helper %q: no error", helper)
+			continue
+		}
+		testenv.MustContain(t, "error", err.Error(), "is not a credential helper name")
+	}
+}
+
+// The docker config is read only when it is a regular file, and only so
+// much of it: a named pipe or an endless file in its place is an error at
+// once, not a gate that waits for its deadline.
+func TestDockerConfigBounded(t *testing.T) {
+	fifoDir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(fifoDir, "config.json"), 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	bigDir := t.TempDir()
+	registrytest.WriteDockerConfig(t, bigDir, `{"auths": {}, "x": "`+strings.Repeat("a", 5<<20)+`"}`)
+	for dir, want := range map[string]string{fifoDir: "not a regular file", bigDir: "larger than"} {
+		env := registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir})
+		g := funcGate(func(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+			creds, err := newCredentials(env, "", "")
+			if err != nil {
+				return nil, err
+			}
+			r, _ := name.NewRepository("registry.example.com/api")
+			_, err = authn.Resolve(ctx, creds.keychain(), r)
+			return nil, err
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		res := (&gates.Runner{}).Run(ctx, env, []gates.Job{{Gate: g, Timeout: 2 * time.Second}})[0]
+		cancel()
+		if res.Status != gates.StatusError {
+			t.Fatalf("%s: %s", want, describe(res))
+		}
+		testenv.MustContain(t, "error", res.Err, "docker config", want)
 	}
 }

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,6 +19,9 @@ func ParseReference(s string, insecure bool) (name.Reference, error) {
 	}
 	ref, err := name.ParseReference(s, nameOptions(insecure)...)
 	if err == nil {
+		if err := checkRegistryName(ref.Context().RegistryStr()); err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
 		return ref, nil
 	}
 	// Say what a strict reference would look like, when a lenient parse
@@ -48,6 +52,9 @@ func ParseRepository(s string, insecure bool) (name.Repository, error) {
 	}
 	repo, err := name.NewRepository(s, nameOptions(insecure)...)
 	if err == nil {
+		if err := checkRegistryName(repo.RegistryStr()); err != nil {
+			return name.Repository{}, fmt.Errorf("%q: %w", s, err)
+		}
 		return repo, nil
 	}
 	weak, werr := name.NewRepository(s, name.WeakValidation)
@@ -55,6 +62,24 @@ func ParseRepository(s string, insecure bool) (name.Repository, error) {
 		return name.Repository{}, fmt.Errorf("%q is not a repository name (%v); want registry/repository, such as ghcr.io/org/api", s, werr)
 	}
 	return name.Repository{}, fmt.Errorf("%q does not name its registry; write it in full: %s", s, fullRepository(weak))
+}
+
+// registryName is a registry as docker's reference grammar writes it: a
+// DNS name (labels of letters, digits and inner hyphens) or an IPv6
+// address in brackets, with an optional port.
+var registryName = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]+)?$`)
+
+// checkRegistryName refuses a registry name docker would not accept.
+// go-containerregistry takes any RFC 3986 authority, which may hold $( ),
+// ;, & and quotes, or letters of other scripts that look like ASCII ones
+// (ghсr.io with a Cyrillic с): gates hand references on in step outputs
+// that later steps paste into shell scripts, and a reader should see the
+// registry the configuration really names.
+func checkRegistryName(reg string) error {
+	if registryName.MatchString(reg) {
+		return nil
+	}
+	return fmt.Errorf("%+q is not a registry name: want a host name such as ghcr.io or registry.example.com:5000 (letters, digits, dots and hyphens, and a port), or an IP address", reg)
 }
 
 func nameOptions(insecure bool) []name.Option {

@@ -36,6 +36,19 @@ func TestParseReference(t *testing.T) {
 		{"nginx:1.25", false, "!does not name its registry|docker.io/library/nginx:1.25"},
 		{"docker.io/nginx@" + digest, false, "!docker.io/library/nginx@" + digest},
 		{"ghcr.io/Org/API:v1", false, "!is not an image reference"},
+		{"[::1]:5000/api:v1", true, "[::1]:5000/api:v1"},
+		{"Registry.Example.COM:443/org/api:v1", false, "Registry.Example.COM:443/org/api:v1"},
+		{"my-registry.example.com/org/api:v1", false, "my-registry.example.com/org/api:v1"},
+		// A registry name is a DNS name or an address: the library accepts
+		// any RFC 3986 authority, whose characters a shell runs, and
+		// letters that look like others.
+		{"registry.test$(id)/org/api:v1", false, "!registry name|registry.test$(id)"},
+		{"registry.test&&id/org/api:v1", false, "!registry name"},
+		{"registry.test'\"/org/api:v1", false, "!registry name"},
+		{"registry.test;x/org/api:v1", false, "!"},
+		{"gh\u0441r.io/org/api:v1", false, "!registry name"},
+		{"-registry.test/org/api:v1", false, "!"},
+		{"registry.test./org/api:v1", false, "!"},
 	} {
 		ref, err := ParseReference(tt.in, tt.insecure)
 		if w, bad := strings.CutPrefix(tt.want, "!"); bad {
@@ -64,6 +77,8 @@ func TestParseRepository(t *testing.T) {
 		{"ghcr.io/org/api@sha256:" + strings.Repeat("c", 64), "!names a tag or digest"},
 		{"org/api", "!does not name its registry|write it in full: docker.io/org/api"},
 		{"ghcr.io/Org/api", "!is not a repository name"},
+		{"registry.test$(id)/org/api", "!registry name"},
+		{"gh\u0441r.io/org/api", "!registry name"},
 	} {
 		repo, err := ParseRepository(tt.in, false)
 		if w, bad := strings.CutPrefix(tt.want, "!"); bad {

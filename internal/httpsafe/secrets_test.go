@@ -1,0 +1,19 @@
+package httpsafe
+
+import "testing"
+
+func TestCutSecrets(t *testing.T) {
+	secret := `tok"en\with/odd chars`
+	for in, want := range map[string]string{
+		"plain " + secret + " end":                     "plain *** end",
+		`json {"error":"bad tok\"en\\with/odd chars"}`: `json {"error":"bad ***"}`,
+		`query ?t=tok%22en%5Cwith%2Fodd+chars&x=1`:     `query ?t=***&x=1`,
+		`path /tok%22en%5Cwith%2Fodd%20chars/`:         `path /***/`,
+		"untouched: tok, en, with":                     "untouched: tok, en, with",
+		"two: Bearer abc123xyz and abc123xyz and abc":  "two: Bearer *** and *** and abc",
+	} {
+		if got := CutSecrets(in, secret, "abc123xyz", "abc"); got != want {
+			t.Errorf("CutSecrets(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
