@@ -1,7 +1,11 @@
 package gates
 
 import (
+	"encoding/json"
+	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -21,12 +25,14 @@ type Masker struct {
 const minMaskLen = 4
 
 // Add registers a secret. Multi-line values are registered line by line too,
-// as CI logs mask line by line.
+// as CI logs mask line by line, and so are the forms in which a message or a
+// server's answer writes a value: Go- and JSON-escaped, percent-encoded.
 func (m *Masker) Add(secret string) {
 	parts := []string{secret}
 	if strings.ContainsAny(secret, "\r\n") {
 		parts = append(parts, strings.FieldsFunc(secret, func(r rune) bool { return r == '\r' || r == '\n' })...)
 	}
+	parts = append(parts, encodings(secret)...)
 	for _, s := range parts {
 		s = strings.TrimSpace(s)
 		if len(s) < minMaskLen {
@@ -50,6 +56,25 @@ func (m *Masker) Add(secret string) {
 			onAdd(s)
 		}
 	}
+}
+
+// encodings returns s as %q, JSON and URLs write it, where that differs
+// from s: an error quoting the value, or an answer echoing it, shows it so.
+func encodings(s string) []string {
+	var out []string
+	add := func(v string) {
+		if v != s && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	q := strconv.Quote(s)
+	add(q[1 : len(q)-1])
+	if j, err := json.Marshal(s); err == nil {
+		add(string(j[1 : len(j)-1]))
+	}
+	add(url.QueryEscape(s))
+	add(url.PathEscape(s))
+	return out
 }
 
 // Redact returns s with every registered secret replaced by ***.
