@@ -205,6 +205,11 @@ func baseConfig(top, format string) [][2]string {
 		{"core.attributesFile", "/dev/null"},
 		{"core.excludesFile", "/dev/null"},
 		{"core.quotePath", "true"},
+		// A full object id names the object whatever ref is named like it;
+		// git's warning about such a ref would only stop the scan.
+		// Names are resolved once, by ResolveCommit, which asks for the
+		// warning on its own command line.
+		{"core.warnAmbiguousRefs", "false"},
 		{"color.ui", "never"},
 		{"color.diff", "never"},
 		{"core.useReplaceRefs", "false"},
@@ -653,6 +658,52 @@ func (b *Blobs) Close() error {
 	return err
 }
 
+// ErrUnknownCommit is returned by ResolveCommit for a name no commit of
+// the repository has.
+var ErrUnknownCommit = errors.New("no commit of this repository has that name")
+
+// ResolveCommit returns the full id of the commit rev names (a full or
+// short object id, a ref, HEAD, any revision expression); never read as an
+// option. A name that more than one ref matches is an error: git would
+// pick one by its own order (a tag before a branch or a remote branch), so
+// whoever can push a tag named origin/main would choose the commit. A full
+// object id is never ambiguous: git takes the object whatever ref is named
+// like it.
+func (r *Repo) ResolveCommit(ctx context.Context, rev string) (string, error) {
+	var out bytes.Buffer
+	// -c outranks the configuration the runner gives every command;
+	// --quiet would silence the warning too.
+	args := []string{"-c", "core.warnAmbiguousRefs=true", "rev-parse", "--verify", "--end-of-options", rev + "^{commit}"}
+	stderr, err := r.Stream(ctx, args, func(stdout io.Reader) error {
+		_, err := io.Copy(&out, io.LimitReader(stdout, 1<<10))
+		return err
+	})
+	var gerr *Error
+	if errors.As(err, &gerr) && strings.Contains(gerr.Msg, "Needed a single revision") {
+		return "", fmt.Errorf("%q: %w", rev, ErrUnknownCommit)
+	}
+	if err != nil {
+		return "", err
+	}
+	sha := strings.TrimSpace(out.String())
+	if !hexID.MatchString(sha) {
+		return "", fmt.Errorf("git rev-parse %q: unexpected answer %q", rev, sha)
+	}
+	if msg := oneLine(stderr); msg != "" && !hexID.MatchString(strings.ToLower(rev)) {
+		if strings.Contains(msg, "ambiguous") {
+			return "", fmt.Errorf("%q names more than one ref of this repository (git: %s): name the commit by its full id, or by its full ref name (refs/remotes/origin/main)", rev, firstLine(msg))
+		}
+		return "", fmt.Errorf("resolving %q: git warned: %s", rev, msg)
+	}
+	return sha, nil
+}
+
+// firstLine is s up to its first "; ".
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "; ")
+	return first
+}
+
 // ErrNotInCommit is returned by ReadCommitFile for a path the commit does
 // not have.
 var ErrNotInCommit = errors.New("not in the commit")
@@ -663,16 +714,14 @@ var ErrNotInCommit = errors.New("not in the commit")
 // error). It returns the content and the commit's full id. An unknown rev is
 // an error that says so; a path the commit lacks wraps ErrNotInCommit.
 func (r *Repo) ReadCommitFile(ctx context.Context, rev, path string, max int64) ([]byte, string, error) {
-	out, err := r.Run(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
-	var gerr *Error
-	if errors.As(err, &gerr) && gerr.Code == 1 {
+	commit, err := r.ResolveCommit(ctx, rev)
+	if errors.Is(err, ErrUnknownCommit) {
 		return nil, "", fmt.Errorf("%q is not a commit of this repository (fetch it, or check out with fetch-depth: 0)", rev)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	commit := strings.TrimSpace(string(out))
-	out, err = r.Run(ctx, "ls-tree", "-z", "--full-tree", commit, "--", path)
+	out, err := r.Run(ctx, "ls-tree", "-z", "--full-tree", commit, "--", path)
 	if err != nil {
 		return nil, commit, err
 	}

@@ -501,3 +501,49 @@ func TestReadCommitFile(t *testing.T) {
 		t.Errorf("over the limit: %v", err)
 	}
 }
+
+// A name that several refs match resolves, in git, to whichever comes
+// first in its own order (a tag before a branch or a remote branch): a
+// change that can push a tag named origin/main would choose the commit.
+func TestResolveCommitRefusesAmbiguousNames(t *testing.T) {
+	ctx := context.Background()
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	main := run(t, dir, "rev-parse", "HEAD")
+	run(t, dir, "update-ref", "refs/remotes/origin/main", main)
+	write(t, dir, "b.txt", "b\n", 0o644)
+	run(t, dir, "add", "-A")
+	run(t, dir, "commit", "-q", "-m", "change")
+	change := run(t, dir, "rev-parse", "HEAD")
+	// The repository's own configuration would silence git's warning.
+	run(t, dir, "config", "core.warnAmbiguousRefs", "false")
+	r := open(t, dir)
+
+	if sha, err := r.ResolveCommit(ctx, "origin/main"); err != nil || sha != main {
+		t.Fatalf("before the tag: %q, %v", sha, err)
+	}
+	run(t, dir, "tag", "origin/main", change)
+	if sha, err := r.ResolveCommit(ctx, "origin/main"); err == nil || !strings.Contains(err.Error(), "more than one ref") {
+		t.Errorf("origin/main with a tag of that name: %q, %v; want an error", sha, err)
+	}
+	if _, _, err := r.ReadCommitFile(ctx, "origin/main", "a.txt", 100); err == nil || !strings.Contains(err.Error(), "more than one ref") {
+		t.Errorf("ReadCommitFile(origin/main): %v; want an error", err)
+	}
+	// The full ref name is one ref; a full object id names the object,
+	// whatever ref is named like it.
+	if sha, err := r.ResolveCommit(ctx, "refs/remotes/origin/main"); err != nil || sha != main {
+		t.Errorf("refs/remotes/origin/main: %q, %v", sha, err)
+	}
+	run(t, dir, "tag", main, change)
+	if sha, err := r.ResolveCommit(ctx, main); err != nil || sha != main {
+		t.Errorf("a full id with a tag of that name: %q, %v", sha, err)
+	}
+	if out, err := r.Run(ctx, "rev-list", "--count", main+".."+change); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("rev-list by full ids with a tag named like one: %q, %v", out, err)
+	}
+	if sha, err := r.ResolveCommit(ctx, "no-such-ref"); !errors.Is(err, ErrUnknownCommit) || sha != "" {
+		t.Errorf("unknown: %q, %v", sha, err)
+	}
+	if sha, err := r.ResolveCommit(ctx, "--output=/tmp/x"); !errors.Is(err, ErrUnknownCommit) || sha != "" {
+		t.Errorf("an option: %q, %v", sha, err)
+	}
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+// Attacks on the CLI as users run it, each found working once.
+
+// --config-ref origin/main, as a CLI user outside GitHub would write it:
+// a tag named origin/main, which a change can push, comes first in git's
+// order and would bring the change's own configuration.
+func TestConfigRefNamedByAnAmbiguousRefIsRefused(t *testing.T) {
+	key := testenv.AWSKey(t)
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [tree]\n"})
+	gitIn(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	for name, content := range map[string]string{
+		".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [tree]\n    mode: warn\n",
+		"deploy.sh":                "export AWS=" + key + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "quietly")
+	if r := runIn(t, nil, "check", "-C", dir, "--config-ref", "origin/main"); r.code != 1 {
+		t.Fatalf("before the tag: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	gitIn(t, dir, "tag", "origin/main", "HEAD")
+	r := runIn(t, nil, "check", "-C", dir, "--config-ref", "origin/main")
+	if r.code != 2 || !strings.Contains(r.stderr, "more than one ref") {
+		t.Errorf("with a tag named origin/main: exit %d, want 2 naming the ambiguity\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Error("the secret was printed")
+	}
+}
