@@ -1,7 +1,9 @@
 package secretscan
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
@@ -46,4 +48,94 @@ func TestRefNamedLikeACommitIdChangesNothing(t *testing.T) {
 	if got := where(res.Findings); !slices.Equal(got, []string{"creds.txt:1 aws-access-token " + shortSHA(leak)}) {
 		t.Errorf("findings %v (status %s, err %q)", got, res.Status, res.Err)
 	}
+}
+
+// utf16 encodes s as UTF-16LE with a byte order mark, as Windows
+// PowerShell 5 writes a file (echo $x > f).
+func utf16(s string) string {
+	b := []byte{0xff, 0xfe}
+	for _, r := range s {
+		b = append(b, byte(r), 0)
+	}
+	return string(b)
+}
+
+// Content that gitleaks skips unread without a word: a file whose name
+// says archive (notes.gz, whatever it holds), whose first bytes are the
+// magic of an executable, a PDF or a Flash file, a NUL byte (git then
+// shows no diff of it: "Binary files differ"), or text in UTF-16. Each
+// holds a key, in the tree and in a commit a later one reverts.
+func TestContentSkippedByNameOrFirstBytesIsScanned(t *testing.T) {
+	files := map[string]func(key string) string{
+		"notes.gz":    func(k string) string { return "x\naws = " + k + "\n" },
+		"tool.cfg":    func(k string) string { return "MZ\x00\naws = " + k + "\n" },
+		"setup.py":    func(k string) string { return "FWS = 1\naws = " + k + "\n" },
+		"doc.txt":     func(k string) string { return "%PDF-1.4\naws = " + k + "\n" },
+		"nul.txt":     func(k string) string { return "\x00\naws = " + k + "\n" },
+		"creds.ps1":   func(k string) string { return utf16("x\r\n$aws = '" + k + "'\r\n") },
+		"creds32.txt": func(k string) string { return strings.Join(strings.Split("x\naws = "+k+"\n", ""), "\x00\x00\x00") },
+	}
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"README.md": "hello\n"})
+	var keys []string
+	add := map[string]string{}
+	for name, content := range files {
+		key := testenv.AWSKey(t)
+		keys = append(keys, key)
+		add[name] = content(key)
+	}
+	leak := r.commit("leak", add)
+	var wantTree, wantDiff []string
+	for name := range files {
+		wantTree = append(wantTree, name+":2 aws-access-token")
+		wantDiff = append(wantDiff, name+":2 aws-access-token "+shortSHA(leak))
+	}
+	slices.Sort(wantTree)
+	slices.Sort(wantDiff)
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got := where(res.Findings); !slices.Equal(got, wantTree) {
+		t.Errorf("tree: findings %v (status %s, err %q), want %v", got, res.Status, res.Err, wantTree)
+	}
+	assertNoSecret(t, res, keys...)
+	remove := map[string]string{}
+	for name := range files {
+		remove[name] = ""
+	}
+	head := r.commit("remove", remove)
+	for _, body := range []string{"scope: diff", "scope: history"} {
+		res := scan(t, r.dir, body, gates.Event{Base: base, Head: head})
+		if got := where(res.Findings); !slices.Equal(got, wantDiff) {
+			t.Errorf("%s: findings %v (status %s, err %q), want %v", body, got, res.Status, res.Err, wantDiff)
+		}
+		assertNoSecret(t, res, keys...)
+	}
+}
+
+// gitleaks reads a file in fragments of 100 kB, each grown by up to 25 kB
+// to a blank line: a key across the end of a fragment is in neither half.
+func TestKeyAcrossAFragmentBoundaryIsFound(t *testing.T) {
+	r := newRepo(t)
+	files := map[string]string{}
+	var want, keys []string
+	for _, at := range []int{100_000, 125_000, fragmentSize, fragmentSize + fragmentOverlap, 2*fragmentSize + fragmentOverlap, 3*fragmentSize + 2*fragmentOverlap} {
+		for _, back := range []int{1, 10, 19} {
+			start := at - back - len("k = ")
+			// Lines of 50 bytes and no blank line: no boundary gitleaks
+			// would prefer.
+			filler := strings.Repeat(strings.Repeat("x", 49)+"\n", start/50) + strings.Repeat("y", start%50)
+			key := testenv.AWSKey(t)
+			name := fmt.Sprintf("big-%d-%d.txt", at, back)
+			files[name] = filler + "k = " + key + "\n"
+			keys = append(keys, key)
+			want = append(want, fmt.Sprintf("%s:%d aws-access-token", name, start/50+1))
+		}
+	}
+	r.commit("big files", files)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got := where(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, keys...)
 }

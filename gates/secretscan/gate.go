@@ -476,7 +476,13 @@ func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix str
 // lists the Git LFS objects and submodule commits they add, unread; with
 // strict, it also scans them as strict does (see selfapproval.go).
 func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string, prefix string, strict *strictScan) (scopeResult, error) {
-	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion)}
+	excluded := func(d detector, path string) bool {
+		return len(d.withoutAllowlistedPaths([]unscanned{{path: path}})) == 0
+	}
+	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion),
+		skipBinary: func(path string) bool {
+			return excluded(det, path) && (strict == nil || excluded(strict.det, path))
+		}}
 	leaks, only, err := det.scanCommits(ctx, src, strict)
 	if err != nil {
 		return scopeResult{}, err

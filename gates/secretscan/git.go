@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,9 @@ import (
 type repo struct {
 	*gitrepo.Repo
 }
+
+// commitID is a full object id.
+var commitID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 
 // resolveCommit returns the full SHA of rev, or "" when the repository does
 // not have it. rev is never read as an option, and a name several refs

@@ -37,10 +37,22 @@ type gitLog struct {
 	// (before 2.36), for a history known to hold no merge.
 	remerge bool
 
+	// skipBinary, when set, tells the binary files whose content need not
+	// be read: every policy scanning the log excludes them by path.
+	skipBinary func(path string) bool
+
 	// What the log showed that could not be scanned, filled by Fragments.
-	mu      sync.Mutex
-	lfs     []unscanned // candidates until confirmed: Git LFS pointers added
-	modules []unscanned // submodule commits added
+	mu       sync.Mutex
+	lfs      []unscanned // candidates until confirmed: Git LFS pointers added
+	modules  []unscanned // submodule commits added
+	binaries []binaryFile
+}
+
+// binaryFile is a file git showed no diff of ("Binary files differ"): its
+// content is scanned whole from the object.
+type binaryFile struct {
+	fragment sources.Fragment // the commit and path; no content
+	object   string
 }
 
 // gitLogWorkers is how many files' fragments are scanned at once, as many
@@ -117,7 +129,45 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	if complained := logStderr(strings.NewReader(stderr)); complained {
 		return fmt.Errorf("%s: git reported errors (%s), so the scan may be incomplete", what, oneLine(stderr))
 	}
-	return yieldErr
+	if yieldErr != nil {
+		return yieldErr
+	}
+	return s.scanBinaries(ctx, yield)
+}
+
+// scanBinaries yields the content of the binary files the log showed, whole
+// (see contentFragments). git shows no diff of a file with a NUL byte in
+// its first 8000 bytes, and gitleaks scans nothing of it: one NUL before a
+// key, or a file in UTF-16, hid the key from the scan.
+func (s *gitLog) scanBinaries(ctx context.Context, yield sources.FragmentsFunc) error {
+	if len(s.binaries) == 0 {
+		return nil
+	}
+	blobs, err := s.repo.Blobs(ctx)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+	buf := make([]byte, fragmentSize+fragmentOverlap)
+	for _, b := range s.binaries {
+		var yieldErr error
+		err := blobs.Read(b.object, func(_ int64, r io.Reader) error {
+			return contentFragments(ctx, r, buf, func(raw string, line int) {
+				fr := b.fragment
+				fr.Raw, fr.StartLine = raw, line
+				if err := yield(fr, nil); err != nil && yieldErr == nil {
+					yieldErr = err
+				}
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("reading %s at %s: %w", b.fragment.FilePath, shortSHA(b.fragment.CommitSHA), err)
+		}
+		if yieldErr != nil {
+			return yieldErr
+		}
+	}
+	return nil
 }
 
 // scan yields the fragments of the files git log printed.
@@ -155,8 +205,22 @@ func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sou
 			continue
 		}
 		if file.IsBinary {
-			// Binary files are skipped as gitleaks skips them (archives
-			// included: they are not opened at archive depth 0).
+			if s.skipBinary == nil || !s.skipBinary(file.NewName) {
+				if !commitID.MatchString(file.NewOIDPrefix) {
+					errMu.Lock()
+					if yieldErr == nil {
+						yieldErr = fmt.Errorf("git log showed the binary file %s at %s without its object id, so it cannot be scanned", file.NewName, shortSHA(sha))
+					}
+					errMu.Unlock()
+					break
+				}
+				s.mu.Lock()
+				s.binaries = append(s.binaries, binaryFile{
+					fragment: sources.Fragment{CommitSHA: sha, FilePath: file.NewName, CommitInfo: info},
+					object:   file.NewOIDPrefix,
+				})
+				s.mu.Unlock()
+			}
 			continue
 		}
 		if mayBeLFSPointer(file) {
