@@ -139,3 +139,27 @@ func TestKeyAcrossAFragmentBoundaryIsFound(t *testing.T) {
 	}
 	assertNoSecret(t, res, keys...)
 }
+
+// A file that starts as a Git LFS pointer does is one to the scan, whose
+// object is not in the work tree; with allow-unscanned: [lfs] it passed,
+// unread, whatever it held after the pointer's lines.
+func TestLFSPointerTextIsScanned(t *testing.T) {
+	key := testenv.AWSKey(t)
+	fake := lfsPointer("anything") + "aws = " + key + "\n"
+	r := newRepo(t)
+	r.commit("data", map[string]string{"data/creds.csv": fake})
+	body := "scope: tree\nallow-unscanned: [lfs]"
+	want := []string{"data/creds.csv:4 aws-access-token"}
+	res := scan(t, r.dir, body, gates.Event{})
+	if got := where(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, key)
+	// The work tree's copy differs: git's copy is scanned.
+	r.write("data/creds.csv", "local edit\n")
+	res = scan(t, r.dir, body, gates.Event{})
+	if got := where(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("git's copy: findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, key)
+}

@@ -244,11 +244,11 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 		return fileOutcome{}, fmt.Errorf("%s: %w", f.path, err)
 	}
 	if proven {
-		if isLFSPointer(head) { // the work tree holds the pointer, not the object
-			return fileOutcome{lfs: true}, nil
-		}
+		// The work tree holds git's copy: what it holds is scanned, a Git
+		// LFS pointer too (one could carry more than a pointer's lines);
+		// a pointer's object is not there.
 		w.add(found)
-		return fileOutcome{}, nil
+		return fileOutcome{lfs: isLFSPointer(head)}, nil
 	}
 	if w.blobs == nil {
 		if w.blobs, err = w.repo.Blobs(ctx); err != nil {
@@ -267,6 +267,7 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 				}
 				if isLFSPointer(data) {
 					pointer = data
+					fromGit = w.detectString(ctx, f.path, string(data))
 					return nil
 				}
 				r = bytes.NewReader(data)
@@ -283,6 +284,7 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 			return fileOutcome{}, fmt.Errorf("%s: reading git's copy: %w", f.path, err)
 		}
 		if pointer != nil {
+			w.add(fromGit) // the pointer's own text
 			if lfsInWorkTree(full, pointer) {
 				w.add(found)
 			} else {
