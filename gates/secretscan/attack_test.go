@@ -163,3 +163,48 @@ func TestLFSPointerTextIsScanned(t *testing.T) {
 	}
 	assertNoSecret(t, res, key)
 }
+
+// git shows nothing of an octopus merge (three parents or more) with
+// --remerge-diff: it prints "Skipping remerge-diff for octopus merges" on
+// stdout. A key such a merge adds, in none of its parents, and a later
+// commit removes, passed.
+func TestEvilOctopusMergeIsScanned(t *testing.T) {
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"f.txt": "a\nb\nc\nd\ne\n"})
+	sideKey := testenv.AWSKey(t)
+	var sides []string
+	var side string
+	for i, files := range []map[string]string{
+		{"f.txt": "A\nb\nc\nd\ne\n"},
+		{"f.txt": "a\nb\nc\nd\nE\n"},
+		{"side.txt": "aws = " + sideKey + "\n"},
+	} {
+		r.git("checkout", "-q", "-b", fmt.Sprintf("side%d", i), base)
+		sha := r.commit(fmt.Sprintf("side %d", i), files)
+		if i == 2 {
+			side = sha
+		}
+		sides = append(sides, fmt.Sprintf("side%d", i))
+	}
+	r.git("checkout", "-q", "-b", "feature", base)
+	r.commit("feature", map[string]string{"g.txt": "g\n"})
+	r.git(append([]string{"merge", "-q", "--no-commit"}, sides...)...)
+	key, binKey := testenv.AWSKey(t), testenv.AWSKey(t)
+	r.write("f.txt", "A\nb\nkey = "+key+"\nc\nd\nE\n")
+	r.write("evil.dat", "\x00\naws = "+binKey+"\n")
+	r.git("add", "f.txt", "evil.dat")
+	r.git("commit", "-q", "-m", "octopus")
+	merge := r.git("rev-parse", "HEAD")
+	if parents := strings.Fields(r.git("log", "-1", "--format=%P")); len(parents) != 4 {
+		t.Fatalf("the merge has parents %v, want 4", parents)
+	}
+	head := r.commit("clean up", map[string]string{"f.txt": "A\nb\nc\nd\nE\n", "evil.dat": "", "side.txt": ""})
+	want := []string{"evil.dat:2 aws-access-token " + shortSHA(merge), "f.txt:3 aws-access-token " + shortSHA(merge), "side.txt:1 aws-access-token " + shortSHA(side)}
+	for _, body := range []string{"scope: diff", "scope: history"} {
+		res := scan(t, r.dir, body, gates.Event{Base: base, Head: head})
+		if got := where(res.Findings); !slices.Equal(got, want) {
+			t.Errorf("%s: findings %v (status %s, err %q), want %v", body, got, res.Status, res.Err, want)
+		}
+		assertNoSecret(t, res, key, binKey, sideKey)
+	}
+}
