@@ -208,3 +208,26 @@ func TestEvilOctopusMergeIsScanned(t *testing.T) {
 		assertNoSecret(t, res, key, binKey, sideKey)
 	}
 }
+
+// gitleaks scans what commits change, never the commits themselves: a key
+// in a commit message, or in the author's name, passed.
+func TestKeyInACommitMessageIsFound(t *testing.T) {
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"README.md": "hello\n"})
+	key, token := testenv.AWSKey(t), testenv.GitHubToken(t)
+	msg := r.commit("deploy with AWS_ACCESS_KEY_ID="+key, map[string]string{"a.txt": "a\n"})
+	r.git("commit", "-q", "--allow-empty", "-m", "empty", "--author", "ci "+token+" <ci@example.com>")
+	author := r.git("rev-parse", "HEAD")
+	head := r.commit("more", map[string]string{"b.txt": "b\n"})
+	want := []string{":0 aws-access-token " + shortSHA(msg), ":0 github-pat " + shortSHA(author)}
+	for _, body := range []string{"scope: diff", "scope: history"} {
+		res := scan(t, r.dir, body, gates.Event{Base: base, Head: head})
+		if got := where(res.Findings); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+			t.Errorf("%s: findings %v (status %s, err %q), want %v", body, got, res.Status, res.Err, want)
+		}
+		for _, f := range res.Findings {
+			testenv.MustContain(t, "message", f.Message, "commit "+shortSHA(f.Commit))
+		}
+		assertNoSecret(t, res, key, token)
+	}
+}

@@ -509,11 +509,15 @@ func dedupe(leaks []leak) []leak {
 	type key struct {
 		file, rule string
 		line       int
+		commit     string // for a commit's own text, which names no file
 	}
 	best := map[key]int{}
 	var out []leak
 	for _, l := range leaks {
-		k := key{l.file, l.rule, l.line}
+		k := key{file: l.file, rule: l.rule, line: l.line}
+		if l.file == "" {
+			k.commit = l.commit
+		}
 		if i, ok := best[k]; ok {
 			if out[i].commit == "" && l.commit != "" {
 				out[i] = l
@@ -540,10 +544,16 @@ func leakFindings(leaks []leak) []gates.Finding {
 		if l.commit != "" {
 			advice = " Rotate it: it stays in the git history even once the line is removed."
 		}
+		pos := gates.Pos{File: l.file, Line: l.line, Col: l.col}
+		if l.file == "" {
+			// The commit's own text: its message, author or committer.
+			pos = gates.Pos{}
+			advice = fmt.Sprintf(" It is in commit %s itself (its message, author or committer). Rotate it: rewording the commit leaves it in every clone that has it.", shortSHA(l.commit))
+		}
 		out = append(out, gates.Finding{
 			Rule:     l.rule,
 			Severity: gates.SeverityError,
-			Pos:      gates.Pos{File: l.file, Line: l.line, Col: l.col},
+			Pos:      pos,
 			Commit:   l.commit,
 			Message:  what + advice,
 		})

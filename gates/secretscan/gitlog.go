@@ -136,7 +136,49 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	if err := s.scanOctopusMerges(ctx, yield); err != nil {
 		return err
 	}
+	if err := s.scanCommitObjects(ctx, yield); err != nil {
+		return err
+	}
 	return s.scanBinaries(ctx, yield)
+}
+
+// scanCommitObjects yields each commit of the log as stored: its author
+// and committer, its message, NUL bytes and all. gitleaks scans what
+// commits change, never the commits: a key in a message passed. The
+// fragments name no file.
+func (s *gitLog) scanCommitObjects(ctx context.Context, yield sources.FragmentsFunc) error {
+	revs, _ := s.revisions()
+	out, err := s.repo.Run(ctx, append([]string{"rev-list"}, revs...)...)
+	if err != nil {
+		return fmt.Errorf("listing commits: %w", err)
+	}
+	commits := strings.Fields(string(out))
+	if len(commits) == 0 {
+		return nil
+	}
+	blobs, err := s.repo.Blobs(ctx)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+	buf := make([]byte, fragmentSize+fragmentOverlap)
+	for _, c := range commits {
+		var yieldErr error
+		err := blobs.ReadCommit(c, func(_ int64, r io.Reader) error {
+			return contentFragments(ctx, r, buf, func(raw string, line int) {
+				if err := yield(sources.Fragment{CommitSHA: c, Raw: raw, StartLine: line}, nil); err != nil && yieldErr == nil {
+					yieldErr = err
+				}
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("reading commit %s: %w", shortSHA(c), err)
+		}
+		if yieldErr != nil {
+			return yieldErr
+		}
+	}
+	return nil
 }
 
 // diffFormat states every option of git diff that shapes the output the

@@ -589,6 +589,17 @@ var hexID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 // Read hands the blob with object id oid to fn as a reader of its size
 // bytes. fn need not read it all.
 func (b *Blobs) Read(oid string, fn func(size int64, r io.Reader) error) error {
+	return b.read(oid, "blob", fn)
+}
+
+// ReadCommit hands the commit object with id oid to fn as it is stored:
+// its headers (tree, parents, author, committer, signature…), a blank
+// line, and its message, NUL bytes and all.
+func (b *Blobs) ReadCommit(oid string, fn func(size int64, r io.Reader) error) error {
+	return b.read(oid, "commit", fn)
+}
+
+func (b *Blobs) read(oid, kind string, fn func(size int64, r io.Reader) error) error {
 	if b.broken != nil {
 		return b.broken
 	}
@@ -630,10 +641,10 @@ func (b *Blobs) Read(oid string, fn func(size int64, r io.Reader) error) error {
 	}
 	body := io.LimitReader(b.stdout, size)
 	var ferr error
-	if fields[1] == "blob" {
+	if fields[1] == kind {
 		ferr = fn(size, body)
 	} else {
-		ferr = fmt.Errorf("reading object %s: a %s, not a blob", oid, fields[1])
+		ferr = fmt.Errorf("reading object %s: a %s, not a %s", oid, fields[1], kind)
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		return fail(fmt.Errorf("git cat-file: reading object %s: %w", oid, err))

@@ -547,3 +547,33 @@ func TestResolveCommitRefusesAmbiguousNames(t *testing.T) {
 		t.Errorf("an option: %q, %v", sha, err)
 	}
 }
+
+func TestReadCommit(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	tree := run(t, dir, "rev-parse", "HEAD^{tree}")
+	// A message with a NUL byte: git log prints it only up to the NUL.
+	raw := "tree " + tree + "\nauthor t <t@e> 1600000000 +0000\ncommitter t <t@e> 1600000000 +0000\n\nsubject\x00hidden after NUL\n"
+	cmd := exec.Command("git", "-C", dir, "hash-object", "-t", "commit", "-w", "--literally", "--stdin")
+	cmd.Stdin = strings.NewReader(raw)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.TrimSpace(string(out))
+	b, err := open(t, dir).Blobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var got []byte
+	if err := b.ReadCommit(commit, func(_ int64, r io.Reader) error {
+		got, err = io.ReadAll(r)
+		return err
+	}); err != nil || string(got) != raw {
+		t.Errorf("ReadCommit: %q, %v", got, err)
+	}
+	blob := run(t, dir, "rev-parse", "HEAD:a.txt")
+	if err := b.ReadCommit(blob, func(int64, io.Reader) error { return nil }); err == nil || !strings.Contains(err.Error(), "a blob, not a commit") {
+		t.Errorf("a blob read as a commit: %v", err)
+	}
+}
