@@ -40,3 +40,45 @@ func TestConfigRefNamedByAnAmbiguousRefIsRefused(t *testing.T) {
 		t.Error("the secret was printed")
 	}
 }
+
+// A key as a directory's name, holding a file with another key: every
+// output names the file, so each used to print the first key. It is
+// masked before anything names it, in the log and in every report.
+func TestKeyInAFileNameIsNeverPrinted(t *testing.T) {
+	token, key := testenv.GitHubToken(t), testenv.AWSKey(t)
+	name := "keys/" + token + "/creds.txt"
+	dir := repo(t, map[string]string{name: "aws = " + key + "\n", ".env": "A=1\n", "keys/" + token + "/.env": "B=2\n"})
+	env, files := actionEnv(t, dir, nil)
+	r := runIn(t, env, "check", "--sarif", filepath.Join(files, "out.sarif"))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	checkLog(t, r)
+	var shown []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if !strings.HasPrefix(line, "::add-mask::") {
+			shown = append(shown, line)
+		}
+	}
+	all := strings.Join(shown, "\n") + r.stderr
+	for _, f := range []string{"summary.md", "output", "out.sarif"} {
+		data, err := os.ReadFile(filepath.Join(files, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += string(data)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "release-gate-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all += string(data)
+	for _, s := range []string{token, key} {
+		if strings.Contains(all, s) {
+			t.Errorf("a secret was printed:\n%s", all)
+		}
+	}
+	if !strings.Contains(r.stderr, "keys/***/creds.txt") || !strings.Contains(r.stderr, "github-pat") {
+		t.Errorf("the report does not name the file, masked, and the rule:\n%s", r.stderr)
+	}
+}

@@ -231,3 +231,39 @@ func TestKeyInACommitMessageIsFound(t *testing.T) {
 		assertNoSecret(t, res, key, token)
 	}
 }
+
+// gitleaks scans what files hold, never their names: a key as a file or
+// directory name passed, and every report naming the file printed it.
+func TestKeyInAFileNameIsFoundAndMasked(t *testing.T) {
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"README.md": "hello\n"})
+	token, key, inside := testenv.GitHubToken(t), testenv.AWSKey(t), testenv.AWSKey(t)
+	leak := r.commit("names", map[string]string{
+		"keys/" + token + "/notes.txt": "nothing\n",
+		"aws-" + key + ".txt":          "aws = " + inside + "\n",
+	})
+	head := r.commit("remove", map[string]string{"aws-" + key + ".txt": ""})
+
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got, want := where(res.Findings), []string{"keys/***/notes.txt:0 github-pat"}; !slices.Equal(got, want) {
+		t.Errorf("tree: findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, token, key, inside)
+	want := []string{
+		"aws-***.txt:0 aws-access-token " + shortSHA(leak),
+		"aws-***.txt:1 aws-access-token " + shortSHA(leak),
+		"keys/***/notes.txt:0 github-pat " + shortSHA(leak),
+	}
+	for _, body := range []string{"scope: diff", "scope: history"} {
+		res := scan(t, r.dir, body, gates.Event{Base: base, Head: head})
+		if got := where(res.Findings); !slices.Equal(got, want) {
+			t.Errorf("%s: findings %v (status %s, err %q), want %v", body, got, res.Status, res.Err, want)
+		}
+		for _, f := range res.Findings {
+			if f.Pos.Line == 0 {
+				testenv.MustContain(t, "message", f.Message, "name")
+			}
+		}
+		assertNoSecret(t, res, token, key, inside)
+	}
+}

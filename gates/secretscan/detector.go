@@ -54,6 +54,18 @@ type detector interface {
 	// withoutAllowlistedPaths drops the content a global allowlist
 	// excludes by path: whatever it holds would not be reported.
 	withoutAllowlistedPaths(us []unscanned) []unscanned
+	// scanNames scans file names (see names.go), with strict's policy
+	// too when given; prefix is stripped from the names of the leaks.
+	// It returns the secret values found, to be masked.
+	scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) (leaks []leak, masks []string)
+}
+
+func (g *gitleaksDetector) scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) ([]leak, []string) {
+	var other *gitleaksDetector
+	if strict != nil {
+		other = strict.det
+	}
+	return scanNames(ctx, names, prefix, g, other)
 }
 
 // trackedFile is a file of git's index.

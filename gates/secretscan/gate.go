@@ -95,6 +95,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			scanErrs = append(scanErrs, err)
 			return
 		}
+		for _, m := range out.masks {
+			env.Mask(m)
+		}
 		leaks = append(leaks, out.leaks...)
 		forbid = append(forbid, out.forbid...)
 		policy = append(append(policy, out.suppressed...), out.edits...)
@@ -343,6 +346,7 @@ type scopeResult struct {
 	what              string // what was covered, for the summary
 	unscanned         unscannedReport
 	only              []strictLeak // found by the strict scan only, to judge
+	masks             []string     // secrets found in file names, to mask in every report
 }
 
 func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detector) (scopeResult, error) {
@@ -400,7 +404,14 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	if res.fromGit > 0 {
 		env.Notef("%s differed from git's copy in the work tree (or were not checked out): git's copy was scanned", plural.Count(res.fromGit, "tracked file"))
 	}
-	out := scopeResult{leaks: res.leaks, forbid: forbid, what: plural.Count(len(files), "tracked file"), unscanned: unscannedReport{}}
+	names := make([]nameRef, 0, len(tracked))
+	for i, f := range tracked {
+		if i == 0 || f.Path != tracked[i-1].Path {
+			names = append(names, nameRef{path: f.Path})
+		}
+	}
+	nameLeaks, masks := det.scanNames(ctx, names, "", nil)
+	out := scopeResult{leaks: append(res.leaks, nameLeaks...), masks: masks, forbid: forbid, what: plural.Count(len(files), "tracked file"), unscanned: unscannedReport{}}
 	out.unscanned.add(UnscannedLFS, res.lfs...)
 	out.unscanned.add(UnscannedSubmodules, modules...)
 	return out, nil
@@ -487,11 +498,13 @@ func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string,
 	if err != nil {
 		return scopeResult{}, err
 	}
+	nameLeaks, masks := det.scanNames(ctx, src.names, prefix, strict)
+	leaks = append(leaks, nameLeaks...)
 	lfs, err := lfsPointers(ctx, r.Repo, src.lfs)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("reading Git LFS pointers: %w", err)
 	}
-	out := scopeResult{leaks: leaks, only: only, unscanned: unscannedReport{}}
+	out := scopeResult{leaks: leaks, only: only, masks: masks, unscanned: unscannedReport{}}
 	rel := func(us []unscanned) []unscanned {
 		for i := range us {
 			us[i].path = strings.TrimPrefix(us[i].path, prefix)
@@ -545,6 +558,13 @@ func leakFindings(leaks []leak) []gates.Finding {
 			advice = " Rotate it: it stays in the git history even once the line is removed."
 		}
 		pos := gates.Pos{File: l.file, Line: l.line, Col: l.col}
+		if l.file != "" && l.line == 0 {
+			// The file's name: masked in every report.
+			advice = " It is in the file's name (shown masked): rename the file and rotate the secret."
+			if l.commit != "" {
+				advice = " It is in the file's name (shown masked), in the git history: rotate it."
+			}
+		}
 		if l.file == "" {
 			// The commit's own text: its message, author or committer.
 			pos = gates.Pos{}

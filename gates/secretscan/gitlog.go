@@ -47,6 +47,22 @@ type gitLog struct {
 	lfs      []unscanned // candidates until confirmed: Git LFS pointers added
 	modules  []unscanned // submodule commits added
 	binaries []binaryFile
+	names    []nameRef // each file name the commits add or change, once
+	named    map[string]bool
+}
+
+// noteName records the name of a file a commit adds or changes, the first
+// time it is seen.
+func (s *gitLog) noteName(path, commit string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.named == nil {
+		s.named = map[string]bool{}
+	}
+	if !s.named[path] {
+		s.named[path] = true
+		s.names = append(s.names, nameRef{path: path, commit: commit})
+	}
 }
 
 // binaryFile is a file git showed no diff of ("Binary files differ"): its
@@ -269,7 +285,14 @@ func (s *gitLog) scanOctopus(ctx context.Context, merge string, parents, paths [
 			}
 		}
 	}
+	for file := range common.lines {
+		s.noteName(file, merge)
+	}
+	for file := range common.modules {
+		s.noteName(file, merge)
+	}
 	for file, oid := range common.binaries {
+		s.noteName(file, merge)
 		if s.skipBinary == nil || !s.skipBinary(file) {
 			s.binaries = append(s.binaries, binaryFile{fragment: sources.Fragment{CommitSHA: merge, FilePath: file}, object: oid})
 		}
@@ -431,6 +454,7 @@ func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sou
 				info.AuthorName, info.AuthorEmail = h.Author.Name, h.Author.Email
 			}
 		}
+		s.noteName(file.NewName, sha)
 		if file.NewMode == gitlinkMode {
 			s.note(&s.modules, unscanned{path: file.NewName, commit: sha})
 			continue
