@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -265,5 +267,63 @@ func TestKeyInAFileNameIsFoundAndMasked(t *testing.T) {
 			}
 		}
 		assertNoSecret(t, res, token, key, inside)
+	}
+}
+
+// Some paths of gitleaks' default global allowlist are unanchored
+// regular expressions: "gitleaks\.toml" excludes every path holding that
+// text (a directory gitleaks.toml/, deploy/gitleaks.toml.sh), and
+// "go\.(?:mod|sum)$" excludes cargo.mod. A change chose such a path for
+// its key. The files they mean stay excluded.
+func TestDefaultAllowlistExcludesOnlyTheFilesItNames(t *testing.T) {
+	r := newRepo(t)
+	files := map[string]string{}
+	var keys []string
+	add := func(name string) {
+		key := testenv.AWSKey(t)
+		keys = append(keys, key)
+		files[name] = "x\naws = " + key + "\n"
+	}
+	reported := []string{
+		"gitleaks.toml/deploy.sh", "deploy/gitleaks.toml.sh", "deploy/notgitleaks.toml",
+		"scripts/verification-metadata.xml.py", "scripts/myDatabase_refactorlog.txt",
+		"scripts/cargo.mod", "scripts/ago.sum", "scripts/go.sum.sh",
+	}
+	for _, name := range reported {
+		add(name)
+	}
+	for _, name := range []string{"config/gitleaks.toml", "config/.gitleaks.toml", "go.mod", "sub/go.sum", "go.work.sum", "gradle/verification-metadata.xml", "db/Database.refactorlog"} {
+		add(name)
+	}
+	r.commit("files", files)
+	var want []string
+	for _, name := range reported {
+		want = append(want, name+":2 aws-access-token")
+	}
+	slices.Sort(want)
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got := where(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, keys...)
+}
+
+// Each pattern anchored is one of the default allowlist's: a gitleaks
+// that changed them would leave the replacement doing nothing.
+func TestAnchoredPathsAreTheDefaults(t *testing.T) {
+	def, err := parseViper("default", []byte(glconfig.DefaultConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, a := range append(def.Allowlists, def.AllowList) {
+		if a != nil {
+			paths = append(paths, a.Paths...)
+		}
+	}
+	for p := range anchoredPaths {
+		if !slices.Contains(paths, p) {
+			t.Errorf("%q is not a path of gitleaks' default allowlist", p)
+		}
 	}
 }

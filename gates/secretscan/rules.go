@@ -39,6 +39,7 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 	if err != nil {
 		return nil, err
 	}
+	anchorDefaultPaths(&def)
 	if cfg == nil {
 		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil)
 	}
@@ -60,6 +61,34 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 		origin = fmt.Sprintf("only the rules of %s (default rules off)", origin)
 	}
 	return translate(vc, cfg.name, origin, read)
+}
+
+// anchoredPaths replaces patterns of gitleaks' default global allowlist
+// that are not anchored, so exclude far more than the files they name:
+// "gitleaks\.toml" excluded a directory gitleaks.toml/ and every file
+// under it, "go\.(?:mod|sum…)$" excluded cargo.mod. A change could pick
+// such a path for its secret.
+var anchoredPaths = map[string]string{
+	`gitleaks\.toml`:                  `(?:^|/)\.?gitleaks\.toml$`,
+	`go\.(?:mod|sum|work(?:\.sum)?)$`: `(?:^|/)go\.(?:mod|sum|work(?:\.sum)?)$`,
+	`verification-metadata\.xml`:      `(?:^|/)verification-metadata\.xml$`,
+	`Database.refactorlog`:            `(?:^|/)Database\.refactorlog$`,
+}
+
+// anchorDefaultPaths anchors the default global allowlist's paths (see
+// anchoredPaths).
+func anchorDefaultPaths(def *glconfig.ViperConfig) {
+	lists := def.Allowlists
+	if def.AllowList != nil {
+		lists = append(slices.Clone(lists), def.AllowList)
+	}
+	for _, a := range lists {
+		for i, p := range a.Paths {
+			if anchored, ok := anchoredPaths[p]; ok {
+				a.Paths[i] = anchored
+			}
+		}
+	}
 }
 
 // readViperFile parses a gitleaks TOML file and, recursively, the file its
