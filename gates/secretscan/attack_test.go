@@ -327,3 +327,25 @@ func TestAnchoredPathsAreTheDefaults(t *testing.T) {
 		}
 	}
 }
+
+// git calls a file binary only for a NUL byte in its first 8000 bytes:
+// UTF-16 text that starts with 8000 bytes of characters holding no zero
+// byte gets a text diff, whose lines still hold the NULs of the ASCII
+// text further on.
+func TestUTF16TextGitDiffsAsTextIsScanned(t *testing.T) {
+	r := newRepo(t)
+	base := r.commit("base", map[string]string{"README.md": "hello\n"})
+	key := testenv.AWSKey(t)
+	prefix := strings.Repeat("\x4e\x4e", 4001) // U+4E4E, 8002 bytes, no NUL
+	content := prefix + utf16("\n$aws = '" + key + "'\n")[2:]
+	leak := r.commit("leak", map[string]string{"notes.txt": content})
+	if out := r.git("diff", "--numstat", base, leak); strings.HasPrefix(out, "-") {
+		t.Fatalf("git shows the file as binary: the test proves nothing: %s", out)
+	}
+	head := r.commit("remove", map[string]string{"notes.txt": ""})
+	res := scan(t, r.dir, "scope: diff", gates.Event{Base: base, Head: head})
+	if got, want := where(res.Findings), []string{"notes.txt:2 aws-access-token " + shortSHA(leak)}; !slices.Equal(got, want) {
+		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, key)
+}

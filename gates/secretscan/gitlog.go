@@ -323,6 +323,12 @@ func (s *gitLog) scanOctopus(ctx context.Context, merge string, parents, paths [
 			if err := yield(fr, nil); err != nil {
 				return err
 			}
+			if strings.IndexByte(fr.Raw, 0) >= 0 {
+				fr.Raw = strings.ReplaceAll(fr.Raw, "\x00", "")
+				if err := yield(fr, nil); err != nil {
+					return err
+				}
+			}
 			i = j
 		}
 	}
@@ -496,13 +502,24 @@ func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sou
 					StartLine:  int(tf.NewPosition),
 					CommitInfo: info,
 				}
-				if err := yield(fr, nil); err != nil {
-					errMu.Lock()
-					if yieldErr == nil {
-						yieldErr = err
+				frs := []sources.Fragment{fr}
+				if strings.IndexByte(fr.Raw, 0) >= 0 {
+					// Text git diffs as text (no NUL in its first 8000
+					// bytes) may still be UTF-16 further on: see
+					// contentFragments.
+					stripped := fr
+					stripped.Raw = strings.ReplaceAll(fr.Raw, "\x00", "")
+					frs = append(frs, stripped)
+				}
+				for _, fr := range frs {
+					if err := yield(fr, nil); err != nil {
+						errMu.Lock()
+						if yieldErr == nil {
+							yieldErr = err
+						}
+						errMu.Unlock()
+						return
 					}
-					errMu.Unlock()
-					return
 				}
 			}
 		}()
