@@ -528,6 +528,11 @@ func TestResolveCommitRefusesAmbiguousNames(t *testing.T) {
 	if _, _, err := r.ReadCommitFile(ctx, "origin/main", "a.txt", 100); err == nil || !strings.Contains(err.Error(), "more than one ref") {
 		t.Errorf("ReadCommitFile(origin/main): %v; want an error", err)
 	}
+	// A short id is ambiguous with a branch named like it.
+	run(t, dir, "branch", main[:7], change)
+	if sha, err := r.ResolveCommit(ctx, main[:7]); err == nil || !strings.Contains(err.Error(), "more than one ref") {
+		t.Errorf("a short id with a branch of that name: %q, %v; want an error", sha, err)
+	}
 	// The full ref name is one ref; a full object id names the object,
 	// whatever ref is named like it.
 	if sha, err := r.ResolveCommit(ctx, "refs/remotes/origin/main"); err != nil || sha != main {
