@@ -315,15 +315,21 @@ func TestAnchoredPathsAreTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paths []string
+	var paths, regexes []string
 	for _, a := range append(def.Allowlists, def.AllowList) {
 		if a != nil {
 			paths = append(paths, a.Paths...)
+			regexes = append(regexes, a.Regexes...)
 		}
 	}
 	for p := range anchoredPaths {
 		if !slices.Contains(paths, p) {
 			t.Errorf("%q is not a path of gitleaks' default allowlist", p)
+		}
+	}
+	for p := range anchoredRegexes {
+		if !slices.Contains(regexes, p) {
+			t.Errorf("%q is not a regular expression of gitleaks' default allowlist", p)
 		}
 	}
 }
@@ -348,4 +354,26 @@ func TestUTF16TextGitDiffsAsTextIsScanned(t *testing.T) {
 		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
 	}
 	assertNoSecret(t, res, key)
+}
+
+// gitleaks' default global allowlist holds (?i)^true|false|null$, meant
+// for the values true, false and null: unanchored, it let pass every
+// secret that starts with "true", holds "false" or ends with "null".
+func TestSecretsHoldingTrueFalseNullAreFound(t *testing.T) {
+	secret := testenv.Random(t, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789", 24)
+	r := newRepo(t)
+	r.commit("passwords", map[string]string{
+		"a.py":     "db_password = \"" + secret + "\"\n",
+		"b.py":     "db_password = \"" + secret + "false\"\n",
+		"c.py":     "db_password = \"true" + secret + "\"\n",
+		"d.py":     "db_password = \"" + secret + "Null\"\n",
+		"flag.py":  "db_password = \"false\"\n",
+		"flag2.py": "enable_token = true\n",
+	})
+	want := []string{"a.py:1 generic-api-key", "b.py:1 generic-api-key", "c.py:1 generic-api-key", "d.py:1 generic-api-key"}
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got := where(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, secret)
 }

@@ -39,7 +39,7 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 	if err != nil {
 		return nil, err
 	}
-	anchorDefaultPaths(&def)
+	anchorDefaultAllowlist(&def)
 	if cfg == nil {
 		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil)
 	}
@@ -75,17 +75,30 @@ var anchoredPaths = map[string]string{
 	`Database.refactorlog`:            `(?:^|/)Database\.refactorlog$`,
 }
 
-// anchorDefaultPaths anchors the default global allowlist's paths (see
-// anchoredPaths).
-func anchorDefaultPaths(def *glconfig.ViperConfig) {
+// anchoredRegexes does the same for the default global allowlist's
+// regular expressions on secrets: "(?i)^true|false|null$", meant for those
+// three values, let pass every secret starting with "true", holding
+// "false" or ending with "null".
+var anchoredRegexes = map[string]string{
+	`(?i)^true|false|null$`: `(?i)^(?:true|false|null)$`,
+}
+
+// anchorDefaultAllowlist anchors the default global allowlist's patterns
+// (see anchoredPaths and anchoredRegexes).
+func anchorDefaultAllowlist(def *glconfig.ViperConfig) {
 	lists := def.Allowlists
 	if def.AllowList != nil {
 		lists = append(slices.Clone(lists), def.AllowList)
 	}
 	for _, a := range lists {
-		for i, p := range a.Paths {
-			if anchored, ok := anchoredPaths[p]; ok {
-				a.Paths[i] = anchored
+		for _, field := range []struct {
+			patterns []string
+			fixed    map[string]string
+		}{{a.Paths, anchoredPaths}, {a.Regexes, anchoredRegexes}} {
+			for i, p := range field.patterns {
+				if anchored, ok := field.fixed[p]; ok {
+					field.patterns[i] = anchored
+				}
 			}
 		}
 	}
