@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,65 @@ func TestKeyInAFileNameIsNeverPrinted(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "keys/***/creds.txt") || !strings.Contains(r.stderr, "github-pat") {
 		t.Errorf("the report does not name the file, masked, and the rule:\n%s", r.stderr)
+	}
+}
+
+// A pull request, run as the container action runs on it (another uid's
+// workspace, a pull_request event), that used to pass: each commit hides
+// a key one way: behind an executable's magic and a NUL byte, in a
+// commit message, in an octopus merge's own resolution, later removed.
+func TestPullRequestHidingKeysFailsAsAnAction(t *testing.T) {
+	dir := repo(t, map[string]string{"README.md": "hello\n"})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []string{testenv.AWSKey(t), testenv.AWSKey(t), testenv.AWSKey(t)}
+	write("tool.cfg", "MZ\x00\naws = "+keys[0]+"\n")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "deploy with AWS_ACCESS_KEY_ID="+keys[1])
+	for _, b := range []string{"b1", "b2"} {
+		gitIn(t, dir, "checkout", "-q", "-b", b, base)
+		write(b+".txt", b+"\n")
+		gitIn(t, dir, "add", "-A")
+		gitIn(t, dir, "commit", "-q", "-m", b)
+	}
+	gitIn(t, dir, "checkout", "-q", "main")
+	gitIn(t, dir, "merge", "-q", "--no-commit", "b1", "b2")
+	write("evil.txt", "aws = "+keys[2]+"\n")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "octopus")
+	gitIn(t, dir, "rm", "-q", "evil.txt")
+	gitIn(t, dir, "commit", "-q", "-m", "clean up")
+	head := gitIn(t, dir, "rev-parse", "HEAD")
+
+	env, files := actionEnv(t, dir, nil)
+	event := filepath.Join(files, "event.json")
+	if err := os.WriteFile(event, []byte(`{"pull_request": {"base": {"sha": "`+base+`"}, "head": {"sha": "`+head+`"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env["GITHUB_EVENT_PATH"], env["GITHUB_EVENT_NAME"] = event, "pull_request"
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chown", "-R", "4321:4321", dir).CombinedOutput(); err != nil {
+			t.Fatalf("chown: %v %s", err, out)
+		}
+	}
+	r := runIn(t, env, "check")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	checkLog(t, r)
+	for _, want := range []string{"tool.cfg:2:", "evil.txt:1:", "It is in commit"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	for _, k := range keys {
+		if strings.Contains(r.stdout+r.stderr, k) {
+			t.Errorf("a key was printed")
+		}
 	}
 }
