@@ -1,6 +1,7 @@
 package secretscan
 
 import (
+	"encoding/base64"
 	"fmt"
 	"slices"
 	"strings"
@@ -376,4 +377,18 @@ func TestSecretsHoldingTrueFalseNullAreFound(t *testing.T) {
 		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
 	}
 	assertNoSecret(t, res, secret)
+}
+
+// A key written base64-encoded in a file name is found decoded: what is
+// masked is the encoded text the name holds.
+func TestEncodedKeyInAFileNameIsMasked(t *testing.T) {
+	key := testenv.AWSKey(t)
+	encoded := base64.StdEncoding.EncodeToString([]byte("aws_access_key_id = " + key + "\n"))
+	r := newRepo(t)
+	r.commit("name", map[string]string{"keys." + encoded + ".txt": "nothing\n"})
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got, want := where(res.Findings), []string{"keys.***.txt:0 aws-access-token"}; !slices.Equal(got, want) {
+		t.Errorf("findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+	assertNoSecret(t, res, key, encoded[4:len(encoded)-4])
 }

@@ -95,9 +95,15 @@ func revealing(ctx context.Context, p *gitleaksDetector) *detect.Detector {
 
 // secretsInName returns what must be masked for the secrets in one name:
 // each secret as it is written there (a decoded one is written encoded),
-// or, where that cannot be told, the name itself and each of its parts.
+// or, where that cannot be told, the name itself and each of its parts
+// long enough to hold one (masking "src" would garble every report).
 func secretsInName(ctx context.Context, d *detect.Detector, name string) []string {
-	whole := append([]string{name}, strings.Split(name, "/")...)
+	whole := []string{name}
+	for _, part := range strings.Split(name, "/") {
+		if len(part) >= 16 {
+			whole = append(whole, part)
+		}
+	}
 	findings := d.DetectContext(ctx, detect.Fragment{Raw: name})
 	if len(findings) == 0 {
 		return whole
