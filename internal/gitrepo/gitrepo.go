@@ -700,13 +700,25 @@ func (r *Repo) ResolveCommit(ctx context.Context, rev string) (string, error) {
 	if !hexID.MatchString(sha) {
 		return "", fmt.Errorf("git rev-parse %q: unexpected answer %q", rev, sha)
 	}
-	if msg := oneLine(stderr); msg != "" && !hexID.MatchString(strings.ToLower(rev)) {
+	if msg := oneLine(stderr); msg != "" && !hexID.MatchString(strings.ToLower(rev)) && !firstRuleName(rev) {
 		if strings.Contains(msg, "ambiguous") {
 			return "", fmt.Errorf("%q names more than one ref of this repository (git: %s): name the commit by its full id, or by its full ref name (refs/remotes/origin/main)", rev, firstLine(msg))
 		}
 		return "", fmt.Errorf("resolving %q: git warned: %s", rev, msg)
 	}
 	return sha, nil
+}
+
+// firstRuleName reports whether the name rev starts with is one git looks
+// up before any other ref: HEAD, or a full ref name (refs/…), found as
+// such in the git directory. A tag or branch named like it comes later in
+// git's order; git warns, but resolves it as meant.
+func firstRuleName(rev string) bool {
+	name := rev
+	if i := strings.IndexAny(rev, "~^@:"); i >= 0 {
+		name = rev[:i]
+	}
+	return name == "HEAD" || strings.HasPrefix(name, "refs/")
 }
 
 // firstLine is s up to its first "; ".

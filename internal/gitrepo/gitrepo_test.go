@@ -538,6 +538,15 @@ func TestResolveCommitRefusesAmbiguousNames(t *testing.T) {
 	if sha, err := r.ResolveCommit(ctx, "refs/remotes/origin/main"); err != nil || sha != main {
 		t.Errorf("refs/remotes/origin/main: %q, %v", sha, err)
 	}
+	// HEAD and full ref names come first in git's order: a tag or a branch
+	// named like them changes nothing.
+	run(t, dir, "tag", "HEAD", main)
+	run(t, dir, "branch", "refs/remotes/origin/main", change)
+	for rev, want := range map[string]string{"HEAD": change, "HEAD~1": main, "refs/remotes/origin/main": main} {
+		if sha, err := r.ResolveCommit(ctx, rev); err != nil || sha != want {
+			t.Errorf("%s with a ref named like it: %q, %v; want %s", rev, sha, err, want)
+		}
+	}
 	run(t, dir, "tag", main, change)
 	if sha, err := r.ResolveCommit(ctx, main); err != nil || sha != main {
 		t.Errorf("a full id with a tag of that name: %q, %v", sha, err)
