@@ -52,6 +52,18 @@ type detector interface {
 	// withoutAllowlistedPaths drops the content a global allowlist
 	// excludes by path: whatever it holds would not be reported.
 	withoutAllowlistedPaths(us []unscanned) []unscanned
+	// scanNames scans file names (see names.go), with strict's policy
+	// too when given; prefix is stripped from the names of the leaks.
+	// It returns the secret values found, to be masked.
+	scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) (leaks []leak, masks []string)
+}
+
+func (g *gitleaksDetector) scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) ([]leak, []string) {
+	var other *gitleaksDetector
+	if strict != nil {
+		other = strict.det
+	}
+	return scanNames(ctx, names, prefix, g, other)
 }
 
 // trackedFile is a file of git's index.
@@ -168,7 +180,7 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tw := &treeWorker{d: d, repo: repo, root: root, buf: make([]byte, fragmentSize)}
+			tw := &treeWorker{d: d, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
 			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
@@ -242,11 +254,11 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 		return fileOutcome{}, fmt.Errorf("%s: %w", f.path, err)
 	}
 	if proven {
-		if isLFSPointer(head) { // the work tree holds the pointer, not the object
-			return fileOutcome{lfs: true}, nil
-		}
+		// The work tree holds git's copy: what it holds is scanned, a Git
+		// LFS pointer too (one could carry more than a pointer's lines);
+		// a pointer's object is not there.
 		w.add(found)
-		return fileOutcome{}, nil
+		return fileOutcome{lfs: isLFSPointer(head)}, nil
 	}
 	if w.blobs == nil {
 		if w.blobs, err = w.repo.Blobs(ctx); err != nil {
@@ -265,6 +277,7 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 				}
 				if isLFSPointer(data) {
 					pointer = data
+					fromGit = w.detectString(ctx, f.path, string(data))
 					return nil
 				}
 				r = bytes.NewReader(data)
@@ -281,6 +294,7 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 			return fileOutcome{}, fmt.Errorf("%s: reading git's copy: %w", f.path, err)
 		}
 		if pointer != nil {
+			w.add(fromGit) // the pointer's own text
 			if lfsInWorkTree(full, pointer) {
 				w.add(found)
 			} else {
@@ -342,33 +356,14 @@ func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (
 	return found, h.head, h.n == st.Size() && slices.Contains(f.objects, h.id()), nil
 }
 
-// detectReader scans r as gitleaks scans a file, returning the findings
-// without recording them.
-//
-// gitleaks allocates a new buffer for every file when none is given, most
-// of the memory a tree scan allocates; one per worker is enough, as each
-// fragment is scanned before the next is read.
+// detectReader scans r as a file's content (see contentFragments),
+// returning the findings without recording them.
 func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) ([]report.Finding, error) {
 	var found []report.Finding
-	var fragErr error
-	src := sources.File{Content: r, Path: rel, Config: &w.d.Config, Buffer: w.buf}
-	err := src.Fragments(ctx, func(fr sources.Fragment, err error) error {
-		if err != nil {
-			if fragErr == nil {
-				fragErr = err
-			}
-			return nil
-		}
-		found = append(found, w.d.DetectContext(ctx, detect.Fragment(fr))...)
-		return nil
+	err := contentFragments(ctx, r, w.buf, func(raw string, line int) {
+		found = append(found, w.d.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: rel, StartLine: line})...)
 	})
-	if err == nil {
-		err = fragErr
-	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
-	}
-	return found, nil
+	return found, err
 }
 
 func (w *treeWorker) detectString(ctx context.Context, rel, content string) []report.Finding {
@@ -493,10 +488,60 @@ func largestFirst(root string, files []trackedFile) []trackedFile {
 	return sorted
 }
 
-// fragmentSize is how much of a file gitleaks reads into one fragment (its
-// own default; the size decides where fragments split, so where matches
-// can be found).
+// fragmentSize is how much new content one fragment holds (gitleaks' own
+// size: its rules run on each fragment whole, so a larger one costs more
+// where many rules' keywords appear).
 const fragmentSize = 100 * 1000
+
+// fragmentOverlap is how much of the end of a fragment the next one
+// starts with: a match up to this long (a key, a token, a private key
+// block) is whole in one fragment wherever the cut falls.
+const fragmentOverlap = 16 << 10
+
+// contentFragments hands the content r reads to scan in fragments of
+// fragmentSize+fragmentOverlap bytes, each but the first starting with the
+// last fragmentOverlap bytes of the one before, with the line number of
+// its first byte. buf is the space to read into: at least
+// fragmentSize+fragmentOverlap bytes.
+//
+// It replaces gitleaks' own reading of files (sources.File), which a
+// change could steer past its content: gitleaks skips unread a file whose
+// name says archive (notes.gz, whatever it holds) or whose first bytes are
+// the magic of an executable, a PDF or a Flash file (MZ, %PDF, FWS), and it
+// cuts fragments with no overlap, so a key placed across a cut is in
+// neither half. Here every byte is scanned: archives and real binaries
+// too, where the rules find only text stored plainly. A fragment holding
+// NUL bytes is also scanned without them, which reads ASCII text stored
+// as UTF-16 or UTF-32 (what Windows PowerShell 5 writes), whatever the byte
+// order or alignment; lines keep their numbers.
+func contentFragments(ctx context.Context, r io.Reader, buf []byte, scan func(raw string, line int)) error {
+	buf = buf[:fragmentSize+fragmentOverlap]
+	carry, line := 0, 1 // bytes kept at buf's start; the line of buf[0]
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := io.ReadFull(r, buf[carry:])
+		end := carry + n
+		if n > 0 {
+			raw := string(buf[:end])
+			scan(raw, line)
+			if strings.IndexByte(raw, 0) >= 0 {
+				scan(strings.ReplaceAll(raw, "\x00", ""), line)
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		keep := min(fragmentOverlap, end)
+		line += bytes.Count(buf[:end-keep], []byte{'\n'})
+		copy(buf, buf[end-keep:end])
+		carry = keep
+	}
+}
 
 func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict *strictScan) ([]leak, []strictLeak, error) {
 	d, err := g.newDetector(ctx)

@@ -92,6 +92,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			scanErrs = append(scanErrs, err)
 			return
 		}
+		for _, m := range out.masks {
+			env.Mask(m)
+		}
 		leaks = append(leaks, out.leaks...)
 		forbid = append(forbid, out.forbid...)
 		policy = append(append(policy, out.suppressed...), out.edits...)
@@ -340,6 +343,7 @@ type scopeResult struct {
 	what              string // what was covered, for the summary
 	unscanned         unscannedReport
 	only              []strictLeak // found by the strict scan only, to judge
+	masks             []string     // secrets found in file names, to mask in every report
 }
 
 func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detector) (scopeResult, error) {
@@ -397,7 +401,14 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	if res.fromGit > 0 {
 		env.Notef("%s differed from git's copy in the work tree (or were not checked out): git's copy was scanned", plural.Count(res.fromGit, "tracked file"))
 	}
-	out := scopeResult{leaks: res.leaks, forbid: forbid, what: plural.Count(len(files), "tracked file"), unscanned: unscannedReport{}}
+	names := make([]nameRef, 0, len(tracked))
+	for i, f := range tracked {
+		if i == 0 || f.Path != tracked[i-1].Path {
+			names = append(names, nameRef{path: f.Path})
+		}
+	}
+	nameLeaks, masks := det.scanNames(ctx, names, "", nil)
+	out := scopeResult{leaks: append(res.leaks, nameLeaks...), masks: masks, forbid: forbid, what: plural.Count(len(files), "tracked file"), unscanned: unscannedReport{}}
 	out.unscanned.add(UnscannedLFS, res.lfs...)
 	out.unscanned.add(UnscannedSubmodules, modules...)
 	return out, nil
@@ -473,16 +484,24 @@ func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix str
 // lists the Git LFS objects and submodule commits they add, unread; with
 // strict, it also scans them as strict does (see selfapproval.go).
 func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string, prefix string, strict *strictScan) (scopeResult, error) {
-	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion)}
+	excluded := func(d detector, path string) bool {
+		return len(d.withoutAllowlistedPaths([]unscanned{{path: path}})) == 0
+	}
+	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion),
+		skipBinary: func(path string) bool {
+			return excluded(det, path) && (strict == nil || excluded(strict.det, path))
+		}}
 	leaks, only, err := det.scanCommits(ctx, src, strict)
 	if err != nil {
 		return scopeResult{}, err
 	}
+	nameLeaks, masks := det.scanNames(ctx, src.names, prefix, strict)
+	leaks = append(leaks, nameLeaks...)
 	lfs, err := lfsPointers(ctx, r.Repo, src.lfs)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("reading Git LFS pointers: %w", err)
 	}
-	out := scopeResult{leaks: leaks, only: only, unscanned: unscannedReport{}}
+	out := scopeResult{leaks: leaks, only: only, masks: masks, unscanned: unscannedReport{}}
 	rel := func(us []unscanned) []unscanned {
 		for i := range us {
 			us[i].path = strings.TrimPrefix(us[i].path, prefix)
@@ -500,11 +519,15 @@ func dedupe(leaks []leak) []leak {
 	type key struct {
 		file, rule string
 		line       int
+		commit     string // for a commit's own text, which names no file
 	}
 	best := map[key]int{}
 	var out []leak
 	for _, l := range leaks {
-		k := key{l.file, l.rule, l.line}
+		k := key{file: l.file, rule: l.rule, line: l.line}
+		if l.file == "" {
+			k.commit = l.commit
+		}
 		if i, ok := best[k]; ok {
 			if out[i].commit == "" && l.commit != "" {
 				out[i] = l
@@ -531,10 +554,23 @@ func leakFindings(leaks []leak) []gates.Finding {
 		if l.commit != "" {
 			advice = " Rotate it: it stays in the git history even once the line is removed."
 		}
+		pos := gates.Pos{File: l.file, Line: l.line, Col: l.col}
+		if l.file != "" && l.line == 0 {
+			// The file's name: masked in every report.
+			advice = " It is in the file's name (shown masked): rename the file and rotate the secret."
+			if l.commit != "" {
+				advice = " It is in the file's name (shown masked), in the git history: rotate it."
+			}
+		}
+		if l.file == "" {
+			// The commit's own text: its message, author or committer.
+			pos = gates.Pos{}
+			advice = fmt.Sprintf(" It is in commit %s itself (its message, author or committer). Rotate it: rewording the commit leaves it in every clone that has it.", shortSHA(l.commit))
+		}
 		out = append(out, gates.Finding{
 			Rule:     l.rule,
 			Severity: gates.SeverityError,
-			Pos:      gates.Pos{File: l.file, Line: l.line, Col: l.col},
+			Pos:      pos,
 			Commit:   l.commit,
 			Message:  what + advice,
 		})

@@ -18,24 +18,18 @@ type repo struct {
 	*gitrepo.Repo
 }
 
+// commitID is a full object id.
 var commitID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 
 // resolveCommit returns the full SHA of rev, or "" when the repository does
-// not have it. rev is never read as an option.
+// not have it. rev is never read as an option, and a name several refs
+// match is an error (see gitrepo.ResolveCommit).
 func (r repo) resolveCommit(ctx context.Context, rev string) (string, error) {
-	out, err := r.Run(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
-	var gerr *gitrepo.Error
-	if errors.As(err, &gerr) && gerr.Code == 1 {
+	sha, err := r.ResolveCommit(ctx, rev)
+	if errors.Is(err, gitrepo.ErrUnknownCommit) {
 		return "", nil
 	}
-	if err != nil {
-		return "", err
-	}
-	sha := strings.TrimSpace(string(out))
-	if !commitID.MatchString(sha) {
-		return "", nil
-	}
-	return sha, nil
+	return sha, err
 }
 
 // hasMergeBase reports whether base and head share history.

@@ -39,6 +39,7 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 	if err != nil {
 		return nil, err
 	}
+	anchorDefaultAllowlist(&def)
 	if cfg == nil {
 		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil)
 	}
@@ -60,6 +61,47 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 		origin = fmt.Sprintf("only the rules of %s (default rules off)", origin)
 	}
 	return translate(vc, cfg.name, origin, read)
+}
+
+// anchoredPaths replaces patterns of gitleaks' default global allowlist
+// that are not anchored, so exclude far more than the files they name:
+// "gitleaks\.toml" excluded a directory gitleaks.toml/ and every file
+// under it, "go\.(?:mod|sum…)$" excluded cargo.mod. A change could pick
+// such a path for its secret.
+var anchoredPaths = map[string]string{
+	`gitleaks\.toml`:                  `(?:^|/)\.?gitleaks\.toml$`,
+	`go\.(?:mod|sum|work(?:\.sum)?)$`: `(?:^|/)go\.(?:mod|sum|work(?:\.sum)?)$`,
+	`verification-metadata\.xml`:      `(?:^|/)verification-metadata\.xml$`,
+	`Database.refactorlog`:            `(?:^|/)Database\.refactorlog$`,
+}
+
+// anchoredRegexes does the same for the default global allowlist's
+// regular expressions on secrets: "(?i)^true|false|null$", meant for those
+// three values, let pass every secret starting with "true", holding
+// "false" or ending with "null".
+var anchoredRegexes = map[string]string{
+	`(?i)^true|false|null$`: `(?i)^(?:true|false|null)$`,
+}
+
+// anchorDefaultAllowlist anchors the default global allowlist's patterns
+// (see anchoredPaths and anchoredRegexes).
+func anchorDefaultAllowlist(def *glconfig.ViperConfig) {
+	lists := def.Allowlists
+	if def.AllowList != nil {
+		lists = append(slices.Clone(lists), def.AllowList)
+	}
+	for _, a := range lists {
+		for _, field := range []struct {
+			patterns []string
+			fixed    map[string]string
+		}{{a.Paths, anchoredPaths}, {a.Regexes, anchoredRegexes}} {
+			for i, p := range field.patterns {
+				if anchored, ok := field.fixed[p]; ok {
+					field.patterns[i] = anchored
+				}
+			}
+		}
+	}
 }
 
 // readViperFile parses a gitleaks TOML file and, recursively, the file its

@@ -604,6 +604,9 @@ func (b *baseLines) close() {
 // f's secret and gitleaks:allow: the suppression was there before the
 // change.
 func (b *baseLines) allowed(f report.Finding) (bool, error) {
+	if f.File == "" { // a commit's own text: base has no copy of it
+		return false, nil
+	}
 	lines, ok := b.files[f.File]
 	if !ok {
 		mode, oid, err := b.bf.entry(f.File)

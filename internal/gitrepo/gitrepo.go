@@ -205,6 +205,11 @@ func baseConfig(top, format string) [][2]string {
 		{"core.attributesFile", "/dev/null"},
 		{"core.excludesFile", "/dev/null"},
 		{"core.quotePath", "true"},
+		// A full object id names the object whatever ref is named like it;
+		// git's warning about such a ref would only stop the scan.
+		// Names are resolved once, by ResolveCommit, which asks for the
+		// warning on its own command line.
+		{"core.warnAmbiguousRefs", "false"},
 		{"color.ui", "never"},
 		{"color.diff", "never"},
 		{"core.useReplaceRefs", "false"},
@@ -584,6 +589,17 @@ var hexID = regexp.MustCompile(`^[0-9a-f]{40}([0-9a-f]{24})?$`)
 // Read hands the blob with object id oid to fn as a reader of its size
 // bytes. fn need not read it all.
 func (b *Blobs) Read(oid string, fn func(size int64, r io.Reader) error) error {
+	return b.read(oid, "blob", fn)
+}
+
+// ReadCommit hands the commit object with id oid to fn as it is stored:
+// its headers (tree, parents, author, committer, signature…), a blank
+// line, and its message, NUL bytes and all.
+func (b *Blobs) ReadCommit(oid string, fn func(size int64, r io.Reader) error) error {
+	return b.read(oid, "commit", fn)
+}
+
+func (b *Blobs) read(oid, kind string, fn func(size int64, r io.Reader) error) error {
 	if b.broken != nil {
 		return b.broken
 	}
@@ -625,10 +641,10 @@ func (b *Blobs) Read(oid string, fn func(size int64, r io.Reader) error) error {
 	}
 	body := io.LimitReader(b.stdout, size)
 	var ferr error
-	if fields[1] == "blob" {
+	if fields[1] == kind {
 		ferr = fn(size, body)
 	} else {
-		ferr = fmt.Errorf("reading object %s: a %s, not a blob", oid, fields[1])
+		ferr = fmt.Errorf("reading object %s: a %s, not a %s", oid, fields[1], kind)
 	}
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		return fail(fmt.Errorf("git cat-file: reading object %s: %w", oid, err))
@@ -653,6 +669,64 @@ func (b *Blobs) Close() error {
 	return err
 }
 
+// ErrUnknownCommit is returned by ResolveCommit for a name no commit of
+// the repository has.
+var ErrUnknownCommit = errors.New("no commit of this repository has that name")
+
+// ResolveCommit returns the full id of the commit rev names (a full or
+// short object id, a ref, HEAD, any revision expression); never read as an
+// option. A name that more than one ref matches is an error: git would
+// pick one by its own order (a tag before a branch or a remote branch), so
+// whoever can push a tag named origin/main would choose the commit. A full
+// object id is never ambiguous: git takes the object whatever ref is named
+// like it.
+func (r *Repo) ResolveCommit(ctx context.Context, rev string) (string, error) {
+	var out bytes.Buffer
+	// -c outranks the configuration the runner gives every command;
+	// --quiet would silence the warning too.
+	args := []string{"-c", "core.warnAmbiguousRefs=true", "rev-parse", "--verify", "--end-of-options", rev + "^{commit}"}
+	stderr, err := r.Stream(ctx, args, func(stdout io.Reader) error {
+		_, err := io.Copy(&out, io.LimitReader(stdout, 1<<10))
+		return err
+	})
+	var gerr *Error
+	if errors.As(err, &gerr) && strings.Contains(gerr.Msg, "Needed a single revision") {
+		return "", fmt.Errorf("%q: %w", rev, ErrUnknownCommit)
+	}
+	if err != nil {
+		return "", err
+	}
+	sha := strings.TrimSpace(out.String())
+	if !hexID.MatchString(sha) {
+		return "", fmt.Errorf("git rev-parse %q: unexpected answer %q", rev, sha)
+	}
+	if msg := oneLine(stderr); msg != "" && !hexID.MatchString(strings.ToLower(rev)) && !firstRuleName(rev) {
+		if strings.Contains(msg, "ambiguous") {
+			return "", fmt.Errorf("%q names more than one ref of this repository (git: %s): name the commit by its full id, or by its full ref name (refs/remotes/origin/main)", rev, firstLine(msg))
+		}
+		return "", fmt.Errorf("resolving %q: git warned: %s", rev, msg)
+	}
+	return sha, nil
+}
+
+// firstRuleName reports whether the name rev starts with is one git looks
+// up before any other ref: HEAD, or a full ref name (refs/…), found as
+// such in the git directory. A tag or branch named like it comes later in
+// git's order; git warns, but resolves it as meant.
+func firstRuleName(rev string) bool {
+	name := rev
+	if i := strings.IndexAny(rev, "~^@:"); i >= 0 {
+		name = rev[:i]
+	}
+	return name == "HEAD" || strings.HasPrefix(name, "refs/")
+}
+
+// firstLine is s up to its first "; ".
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "; ")
+	return first
+}
+
 // ErrNotInCommit is returned by ReadCommitFile for a path the commit does
 // not have.
 var ErrNotInCommit = errors.New("not in the commit")
@@ -663,16 +737,14 @@ var ErrNotInCommit = errors.New("not in the commit")
 // error). It returns the content and the commit's full id. An unknown rev is
 // an error that says so; a path the commit lacks wraps ErrNotInCommit.
 func (r *Repo) ReadCommitFile(ctx context.Context, rev, path string, max int64) ([]byte, string, error) {
-	out, err := r.Run(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
-	var gerr *Error
-	if errors.As(err, &gerr) && gerr.Code == 1 {
+	commit, err := r.ResolveCommit(ctx, rev)
+	if errors.Is(err, ErrUnknownCommit) {
 		return nil, "", fmt.Errorf("%q is not a commit of this repository (fetch it, or check out with fetch-depth: 0)", rev)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	commit := strings.TrimSpace(string(out))
-	out, err = r.Run(ctx, "ls-tree", "-z", "--full-tree", commit, "--", path)
+	out, err := r.Run(ctx, "ls-tree", "-z", "--full-tree", commit, "--", path)
 	if err != nil {
 		return nil, commit, err
 	}

@@ -501,3 +501,93 @@ func TestReadCommitFile(t *testing.T) {
 		t.Errorf("over the limit: %v", err)
 	}
 }
+
+// A name that several refs match resolves, in git, to whichever comes
+// first in its own order (a tag before a branch or a remote branch): a
+// change that can push a tag named origin/main would choose the commit.
+func TestResolveCommitRefusesAmbiguousNames(t *testing.T) {
+	ctx := context.Background()
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	main := run(t, dir, "rev-parse", "HEAD")
+	run(t, dir, "update-ref", "refs/remotes/origin/main", main)
+	write(t, dir, "b.txt", "b\n", 0o644)
+	run(t, dir, "add", "-A")
+	run(t, dir, "commit", "-q", "-m", "change")
+	change := run(t, dir, "rev-parse", "HEAD")
+	// The repository's own configuration would silence git's warning.
+	run(t, dir, "config", "core.warnAmbiguousRefs", "false")
+	r := open(t, dir)
+
+	if sha, err := r.ResolveCommit(ctx, "origin/main"); err != nil || sha != main {
+		t.Fatalf("before the tag: %q, %v", sha, err)
+	}
+	run(t, dir, "tag", "origin/main", change)
+	if sha, err := r.ResolveCommit(ctx, "origin/main"); err == nil || !strings.Contains(err.Error(), "more than one ref") {
+		t.Errorf("origin/main with a tag of that name: %q, %v; want an error", sha, err)
+	}
+	if _, _, err := r.ReadCommitFile(ctx, "origin/main", "a.txt", 100); err == nil || !strings.Contains(err.Error(), "more than one ref") {
+		t.Errorf("ReadCommitFile(origin/main): %v; want an error", err)
+	}
+	// A short id is ambiguous with a branch named like it.
+	run(t, dir, "branch", main[:7], change)
+	if sha, err := r.ResolveCommit(ctx, main[:7]); err == nil || !strings.Contains(err.Error(), "more than one ref") {
+		t.Errorf("a short id with a branch of that name: %q, %v; want an error", sha, err)
+	}
+	// The full ref name is one ref; a full object id names the object,
+	// whatever ref is named like it.
+	if sha, err := r.ResolveCommit(ctx, "refs/remotes/origin/main"); err != nil || sha != main {
+		t.Errorf("refs/remotes/origin/main: %q, %v", sha, err)
+	}
+	// HEAD and full ref names come first in git's order: a tag or a branch
+	// named like them changes nothing.
+	run(t, dir, "tag", "HEAD", main)
+	run(t, dir, "branch", "refs/remotes/origin/main", change)
+	for rev, want := range map[string]string{"HEAD": change, "HEAD~1": main, "refs/remotes/origin/main": main} {
+		if sha, err := r.ResolveCommit(ctx, rev); err != nil || sha != want {
+			t.Errorf("%s with a ref named like it: %q, %v; want %s", rev, sha, err, want)
+		}
+	}
+	run(t, dir, "tag", main, change)
+	if sha, err := r.ResolveCommit(ctx, main); err != nil || sha != main {
+		t.Errorf("a full id with a tag of that name: %q, %v", sha, err)
+	}
+	if out, err := r.Run(ctx, "rev-list", "--count", main+".."+change); err != nil || strings.TrimSpace(string(out)) != "1" {
+		t.Errorf("rev-list by full ids with a tag named like one: %q, %v", out, err)
+	}
+	if sha, err := r.ResolveCommit(ctx, "no-such-ref"); !errors.Is(err, ErrUnknownCommit) || sha != "" {
+		t.Errorf("unknown: %q, %v", sha, err)
+	}
+	if sha, err := r.ResolveCommit(ctx, "--output=/tmp/x"); !errors.Is(err, ErrUnknownCommit) || sha != "" {
+		t.Errorf("an option: %q, %v", sha, err)
+	}
+}
+
+func TestReadCommit(t *testing.T) {
+	dir := repoWith(t, map[string]os.FileMode{"a.txt": 0o644})
+	tree := run(t, dir, "rev-parse", "HEAD^{tree}")
+	// A message with a NUL byte: git log prints it only up to the NUL.
+	raw := "tree " + tree + "\nauthor t <t@e> 1600000000 +0000\ncommitter t <t@e> 1600000000 +0000\n\nsubject\x00hidden after NUL\n"
+	cmd := exec.Command("git", "-C", dir, "hash-object", "-t", "commit", "-w", "--literally", "--stdin")
+	cmd.Stdin = strings.NewReader(raw)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.TrimSpace(string(out))
+	b, err := open(t, dir).Blobs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var got []byte
+	if err := b.ReadCommit(commit, func(_ int64, r io.Reader) error {
+		got, err = io.ReadAll(r)
+		return err
+	}); err != nil || string(got) != raw {
+		t.Errorf("ReadCommit: %q, %v", got, err)
+	}
+	blob := run(t, dir, "rev-parse", "HEAD:a.txt")
+	if err := b.ReadCommit(blob, func(int64, io.Reader) error { return nil }); err == nil || !strings.Contains(err.Error(), "a blob, not a commit") {
+		t.Errorf("a blob read as a commit: %v", err)
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+// Attacks on the CLI as users run it, each found working once.
+
+// --config-ref origin/main, as a CLI user outside GitHub would write it:
+// a tag named origin/main, which a change can push, comes first in git's
+// order and would bring the change's own configuration.
+func TestConfigRefNamedByAnAmbiguousRefIsRefused(t *testing.T) {
+	key := testenv.AWSKey(t)
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [tree]\n"})
+	gitIn(t, dir, "update-ref", "refs/remotes/origin/main", "HEAD")
+	for name, content := range map[string]string{
+		".github/release-gate.yml": "gates:\n  secret-scan:\n    scope: [tree]\n    mode: warn\n",
+		"deploy.sh":                "export AWS=" + key + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "quietly")
+	if r := runIn(t, nil, "check", "-C", dir, "--config-ref", "origin/main"); r.code != 1 {
+		t.Fatalf("before the tag: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	gitIn(t, dir, "tag", "origin/main", "HEAD")
+	r := runIn(t, nil, "check", "-C", dir, "--config-ref", "origin/main")
+	if r.code != 2 || !strings.Contains(r.stderr, "more than one ref") {
+		t.Errorf("with a tag named origin/main: exit %d, want 2 naming the ambiguity\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, key) {
+		t.Error("the secret was printed")
+	}
+}
+
+// A key as a directory's name, holding a file with another key: every
+// output names the file, so each used to print the first key. It is
+// masked before anything names it, in the log and in every report.
+func TestKeyInAFileNameIsNeverPrinted(t *testing.T) {
+	token, key := testenv.GitHubToken(t), testenv.AWSKey(t)
+	name := "keys/" + token + "/creds.txt"
+	dir := repo(t, map[string]string{name: "aws = " + key + "\n", ".env": "A=1\n", "keys/" + token + "/.env": "B=2\n"})
+	env, files := actionEnv(t, dir, nil)
+	r := runIn(t, env, "check", "--sarif", filepath.Join(files, "out.sarif"))
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	checkLog(t, r)
+	var shown []string
+	for _, line := range strings.Split(r.stdout, "\n") {
+		if !strings.HasPrefix(line, "::add-mask::") {
+			shown = append(shown, line)
+		}
+	}
+	all := strings.Join(shown, "\n") + r.stderr
+	for _, f := range []string{"summary.md", "output", "out.sarif"} {
+		data, err := os.ReadFile(filepath.Join(files, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += string(data)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "release-gate-report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all += string(data)
+	for _, s := range []string{token, key} {
+		if strings.Contains(all, s) {
+			t.Errorf("a secret was printed:\n%s", all)
+		}
+	}
+	if !strings.Contains(r.stderr, "keys/***/creds.txt") || !strings.Contains(r.stderr, "github-pat") {
+		t.Errorf("the report does not name the file, masked, and the rule:\n%s", r.stderr)
+	}
+}
+
+// A pull request, run as the container action runs on it (another uid's
+// workspace, a pull_request event), that used to pass: each commit hides
+// a key one way: behind an executable's magic and a NUL byte, in a
+// commit message, in an octopus merge's own resolution, later removed.
+func TestPullRequestHidingKeysFailsAsAnAction(t *testing.T) {
+	dir := repo(t, map[string]string{"README.md": "hello\n"})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys := []string{testenv.AWSKey(t), testenv.AWSKey(t), testenv.AWSKey(t)}
+	write("tool.cfg", "MZ\x00\naws = "+keys[0]+"\n")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "deploy with AWS_ACCESS_KEY_ID="+keys[1])
+	for _, b := range []string{"b1", "b2"} {
+		gitIn(t, dir, "checkout", "-q", "-b", b, base)
+		write(b+".txt", b+"\n")
+		gitIn(t, dir, "add", "-A")
+		gitIn(t, dir, "commit", "-q", "-m", b)
+	}
+	gitIn(t, dir, "checkout", "-q", "main")
+	gitIn(t, dir, "merge", "-q", "--no-commit", "b1", "b2")
+	write("evil.txt", "aws = "+keys[2]+"\n")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "octopus")
+	gitIn(t, dir, "rm", "-q", "evil.txt")
+	gitIn(t, dir, "commit", "-q", "-m", "clean up")
+	head := gitIn(t, dir, "rev-parse", "HEAD")
+
+	env, files := actionEnv(t, dir, nil)
+	event := filepath.Join(files, "event.json")
+	if err := os.WriteFile(event, []byte(`{"pull_request": {"base": {"sha": "`+base+`"}, "head": {"sha": "`+head+`"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env["GITHUB_EVENT_PATH"], env["GITHUB_EVENT_NAME"] = event, "pull_request"
+	if os.Geteuid() == 0 {
+		if out, err := exec.Command("chown", "-R", "4321:4321", dir).CombinedOutput(); err != nil {
+			t.Fatalf("chown: %v %s", err, out)
+		}
+	}
+	r := runIn(t, env, "check")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	checkLog(t, r)
+	for _, want := range []string{"tool.cfg:2:", "evil.txt:1:", "It is in commit"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	for _, k := range keys {
+		if strings.Contains(r.stdout+r.stderr, k) {
+			t.Errorf("a key was printed")
+		}
+	}
+}
