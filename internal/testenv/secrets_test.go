@@ -22,3 +22,14 @@ func TestSecretsShapeAndFreshness(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysHaveTheEntropyGitleaksDemands(t *testing.T) {
+	for i := 0; i < 2000; i++ {
+		if k := AWSKey(t); Entropy(k) < minEntropy {
+			t.Fatalf("AWSKey %q has entropy %.2f", k, Entropy(k))
+		}
+	}
+	if e := Entropy("AKIAAAAAAAAAAAAAAAAA"); e > 1 {
+		t.Errorf("Entropy of a repeated letter is %.2f", e)
+	}
+}
