@@ -206,7 +206,7 @@ func newGate(s *config.Section) (*Gate, error) {
 	if err := s.Decode(&c); err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: c, profiles: []string{"*"}}
+	g := &Gate{cfg: c}
 	if c.Files != nil {
 		if len(*c.Files) == 0 && len(c.Projects) == 0 {
 			return nil, s.Errorf("files", "names no file; leave it out to use %s, or list globs", strings.Join(DefaultFiles[:4], ", "))

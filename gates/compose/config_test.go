@@ -12,8 +12,8 @@ func TestConfigDefaults(t *testing.T) {
 	if !g.defaultFiles || !slices.Equal(g.files, DefaultFiles) {
 		t.Errorf("files %v (default %v)", g.files, g.defaultFiles)
 	}
-	if !slices.Equal(g.profiles, []string{"*"}) {
-		t.Errorf("profiles %v, want every profile", g.profiles)
+	if g.profiles != nil {
+		t.Errorf("profiles %v, want none from the config (COMPOSE_PROFILES, else every profile)", g.profiles)
 	}
 	for _, r := range []string{ruleHealthcheck, ruleDependsOnHealthy, ruleLogging, ruleEnvironmentSecrets} {
 		if g.levels[r] != LevelError {

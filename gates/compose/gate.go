@@ -98,13 +98,26 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	}
 	if services == 0 {
 		why := "they define none"
-		if len(g.profiles) != 1 || g.profiles[0] != "*" {
-			why = fmt.Sprintf("none is active with profiles: [%s]", strings.Join(g.profiles, ", "))
+		for _, lp := range loaded {
+			if !lp.allProf {
+				why = "none is active with " + profilesText(lp)
+				break
+			}
 		}
 		return findings, fmt.Errorf("no service to check in %s: %s", plural.Count(len(loaded), "compose project"), why)
 	}
 	g.summarize(env, findings, services, len(loaded))
 	return findings, nil
+}
+
+// profilesText says which profiles are active in lp and, when they do not
+// come from the config, where they come from.
+func profilesText(lp *loadedProject) string {
+	s := "profiles: [" + strings.Join(lp.profiles, ", ") + "]"
+	if lp.profilesFrom != "" {
+		s += " (from " + lp.profilesFrom + "; set profiles: in the config to choose others)"
+	}
+	return s
 }
 
 // checkProject applies the per-service rules.
@@ -129,7 +142,7 @@ func (g *Gate) noteProject(env *gates.Env, lp *loadedProject) {
 	sort.Strings(names)
 	profiles := "every profile"
 	if !lp.allProf {
-		profiles = "profiles: " + orNone(g.profiles)
+		profiles = profilesText(lp)
 	}
 	env.Notef("%s: %d service(s) checked (%s): %s", lp.files, len(names), profiles, orNone(names))
 	if disabled := lp.model.DisabledServiceNames(); len(disabled) > 0 {

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/compose-spec/compose-go/v2/consts"
 	"github.com/compose-spec/compose-go/v2/dotenv"
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/template"
@@ -36,6 +37,10 @@ type loadedProject struct {
 	unset   []string // variables not set where the gate runs, sorted
 	dotenv  string   // the .env file used for interpolation, "" for none
 	allProf bool     // every profile active
+	// profiles are the active profiles, and profilesFrom where they came
+	// from when not from the config ("" for the config or the default).
+	profiles     []string
+	profilesFrom string
 }
 
 // projectName is the name every project is loaded under: the gate checks
@@ -54,8 +59,13 @@ const projectName = "release-gate"
 //
 // Every value used for interpolation is added to used, so that messages can
 // name the variable instead of quoting its value (hideValues).
+//
+// profiles are the profiles the config names; nil when it names none, and
+// then COMPOSE_PROFILES is honoured as docker compose does (the process
+// environment first, else the project's .env), and every profile is active
+// when it is not set.
 func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, getenv func(string) string, profiles []string, used types.Mapping) (*loadedProject, error) {
-	lp := &loadedProject{files: pf, allProf: len(profiles) == 1 && profiles[0] == "*"}
+	lp := &loadedProject{files: pf}
 
 	environment := types.Mapping{}
 	dotenvRel := path.Join(path.Dir(pf[0]), ".env")
@@ -73,6 +83,8 @@ func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, ge
 		environment.Merge(vars)
 		lp.dotenv = dotenvRel
 	}
+	lp.profiles, lp.profilesFrom = activeProfiles(profiles, getenv, environment, lp.dotenv)
+	lp.allProf = len(lp.profiles) == 1 && lp.profiles[0] == "*"
 	lookup := func(name string) (string, bool) {
 		if v, ok := environment[name]; ok {
 			return v, true
@@ -95,6 +107,9 @@ func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, ge
 		}
 	}
 	used.Merge(environment)
+	// COMPOSE_PROFILES names profiles, which messages name too: hiding
+	// its value would garble them ("service ${COMPOSE_PROFILES} has...").
+	delete(used, consts.ComposeProfiles)
 	// The .env files of included projects' directories set variables too.
 	for rel, data := range src.dotenvs {
 		if vars, err := dotenv.ParseWithLookup(bytes.NewReader(data), nil); err == nil {
@@ -107,7 +122,7 @@ func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, ge
 	if err := sb.add(src); err != nil {
 		return nil, err
 	}
-	model, unset, err := loadSandboxed(ctx, sb, src, pf, environment, profiles)
+	model, unset, err := loadSandboxed(ctx, sb, src, pf, environment, lp.profiles)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
@@ -117,6 +132,30 @@ func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, ge
 	lp.model = model
 	lp.unset = unset
 	return lp, nil
+}
+
+// activeProfiles returns the profiles to activate and where they came
+// from: the config's when it names them; else COMPOSE_PROFILES, from the
+// process environment or else the project's .env (dotenv, its path), split
+// as compose-go's cli.WithDefaultProfiles splits it; else every profile.
+// docker compose activates no profile when COMPOSE_PROFILES is not set;
+// the gate checks every service then, which is stricter.
+func activeProfiles(config []string, getenv func(string) string, dotenvVars types.Mapping, dotenv string) ([]string, string) {
+	if config != nil {
+		return config, ""
+	}
+	v, from := getenv(consts.ComposeProfiles), consts.ComposeProfiles+" in the environment"
+	if v == "" {
+		v, from = dotenvVars[consts.ComposeProfiles], consts.ComposeProfiles+" in "+dotenv
+	}
+	if v == "" {
+		return []string{"*"}, ""
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		out = append(out, strings.TrimSpace(p))
+	}
+	return out, from
 }
 
 // loadSandboxed loads the project pf from its copy in sb, returning the
