@@ -585,6 +585,8 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 		Results:  results,
 		Verdict:  gates.Decide(results),
 		Duration: time.Since(start),
+		// The commit checked out is the one the findings' lines are on.
+		Source: report.NewSource(getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_SHA")),
 	}
 
 	exit := rep.Verdict.Exit
@@ -622,6 +624,7 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 	if jsonPath == "-" {
 		jsonPath = "" // no file for the report output to name
 	}
+	rep.ReportPath = jsonPath
 	if o.sarifPath != "" {
 		if err := write(o.sarifPath, report.EncodeSARIF); err != nil {
 			fail("the SARIF report", err)
