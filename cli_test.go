@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestVersionFlag(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}, {"check", "--version"}} {
+		r := runIn(t, nil, args...)
+		if r.code != 0 || r.stdout != "release-gate "+toolVersion()+"\n" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
+		}
+	}
+}
+
+func TestHelpIsPerCommand(t *testing.T) {
+	check := runIn(t, nil, "check", "--help")
+	validate := runIn(t, nil, "validate", "--help")
+	top := runIn(t, nil, "--help")
+	if check.code != 0 || validate.code != 0 || top.code != 0 {
+		t.Fatalf("exit codes %d %d %d", check.code, validate.code, top.code)
+	}
+	if check.stdout == validate.stdout || check.stdout == top.stdout {
+		t.Error("check --help prints the same text as another command's help")
+	}
+	if !strings.Contains(check.stdout, "--gates") || strings.Contains(validate.stdout, "--gates") {
+		t.Errorf("--gates belongs to check's help only:\ncheck:\n%s\nvalidate:\n%s", check.stdout, validate.stdout)
+	}
+	if h := runIn(t, nil, "help", "validate"); h.stdout != validate.stdout {
+		t.Errorf("help validate prints %q", h.stdout)
+	}
+}
+
+func TestUsageErrorsSuggest(t *testing.T) {
+	dir := repo(t, nil)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "-C", dir, "--gatess", "x"}, "unknown flag --gatess. Did you mean --gates?"},
+		{[]string{"check", "-C", dir, "--jsno", "x"}, "Did you mean --json?"},
+		{[]string{"validate", "-C", dir, "--confg", "x"}, "Did you mean --config?"},
+		{[]string{"chekc"}, "Did you mean check?"},
+		{[]string{"check", "-C", dir, "--gates", "secret-scna"}, `unknown gate "secret-scna". Did you mean secret-scan?`},
+		{[]string{"check", "-C", dir, "--gates="}, "--gates names no gate"},
+		{[]string{"check", "-C", dir, "--gates", " , "}, "--gates names no gate"},
+	} {
+		r := runIn(t, nil, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr lacks %q:\n%s", c.args, r.code, c.want, r.stderr)
+		}
+		if strings.Contains(r.stderr, "Flags:") {
+			t.Errorf("%v: a usage error prints the whole help:\n%s", c.args, r.stderr)
+		}
+	}
+	// Nothing close: no guess.
+	if r := runIn(t, nil, "check", "-C", dir, "--zzzzzzzz"); r.code != 2 || strings.Contains(r.stderr, "Did you mean") {
+		t.Errorf("a far-off flag got a suggestion: %q", r.stderr)
+	}
+	// The action's gates input is empty by default: that means every gate.
+	if r := runIn(t, map[string]string{"INPUT_GATES": ""}, "check", "-C", dir); r.code != 0 {
+		t.Errorf("an empty gates input: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestSubdirectoryChecksTheRepository(t *testing.T) {
+	dir := repo(t, map[string]string{
+		".github/release-gate.yml": "version: 1\ngates:\n  secret-scan:\n    forbid-files: [\"*.secret\"]\n",
+		"top.secret":               "x\n",
+		"svc/api/main.go":          "package main\n",
+	})
+	t.Chdir(filepath.Join(dir, "svc", "api"))
+	r := runIn(t, nil, "check")
+	if r.code != 1 || !strings.Contains(r.stderr, "top.secret") || !strings.Contains(r.stderr, "config: .github/release-gate.yml") {
+		t.Errorf("from a subdirectory: exit %d, want 1 naming top.secret, found with the repository's configuration:\n%s", r.code, r.stderr)
+	}
+	// Paths given on the command line stay relative to where the user is.
+	out := filepath.Join(dir, "svc", "api", "r.json")
+	if r := runIn(t, nil, "check", "--json", "r.json"); r.code != 1 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("--json r.json was not written where the user is: %v", err)
+	}
+}
+
+func TestTerminalStyle(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	for _, c := range []struct {
+		tty         bool
+		getenv      func(string) string
+		color, live bool
+	}{
+		{true, env(), true, true},
+		{true, env("NO_COLOR", "1"), false, true},
+		{true, env("NO_COLOR", ""), true, true},
+		{true, env("TERM", "dumb"), false, false},
+		{false, env(), false, false},
+	} {
+		color, live := terminalStyle(c.tty, c.getenv)
+		if color != c.color || live != c.live {
+			t.Errorf("tty %v: color %v live %v, want %v %v", c.tty, color, live, c.color, c.live)
+		}
+	}
+	// In-process runs write to buffers: no escape sequence reaches them.
+	if r := runIn(t, nil, "check", "-C", repo(t, nil)); strings.ContainsRune(r.stderr, '\x1b') {
+		t.Errorf("escape sequences on a non-terminal:\n%q", r.stderr)
+	}
+}
