@@ -116,3 +116,24 @@ func TestTerminalStyle(t *testing.T) {
 		t.Errorf("escape sequences on a non-terminal:\n%q", r.stderr)
 	}
 }
+
+func TestCapitalImageInputIsNamed(t *testing.T) {
+	dir := repo(t, map[string]string{".github/release-gate.yml": "version: 1\ngates:\n  secret-scan: {}\n"})
+	r := runIn(t, map[string]string{"INPUT_IMAGE": "ghcr.io/Octo-Org/API:abc", "INPUT_STAGING-IMAGE": "ghcr.io/octo-org/api:staging"}, "check", "-C", dir)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"action input image:", "must be lowercase", "write ghcr.io/octo-org/api:abc"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if strings.Contains(r.stderr, ".github/release-gate.yml:") {
+		t.Errorf("the error blames the configuration file for an input:\n%s", r.stderr)
+	}
+	// The same value in the file is named at its line.
+	dir = repo(t, map[string]string{".github/release-gate.yml": "version: 1\ngates:\n  staging-digest:\n    image: ghcr.io/Octo-Org/API:abc\n    staging: ghcr.io/octo-org/api:staging\n"})
+	if r := runIn(t, nil, "validate", "-C", dir); r.code != 2 || !strings.Contains(r.stderr, ".github/release-gate.yml:4:12: gates.staging-digest.image:") || !strings.Contains(r.stderr, "must be lowercase") {
+		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}

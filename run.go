@@ -601,10 +601,10 @@ func displayPath(workspace, path string) string {
 func applyInputs(f *config.File, in inputs) error {
 	if s := f.Section("secret-scan"); s != nil {
 		if in.base != "" {
-			s.Set("base", in.base)
+			s.SetInput("base", in.base, "base")
 		}
 		if in.head != "" {
-			s.Set("head", in.head)
+			s.SetInput("head", in.head, "head")
 		}
 	}
 	if in.image != "" || in.stagingImage != "" {
@@ -617,10 +617,10 @@ func applyInputs(f *config.File, in inputs) error {
 			f.Sections = append(f.Sections, s)
 		}
 		if in.image != "" {
-			s.Set("image", in.image)
+			s.SetInput("image", in.image, "image")
 		}
 		if in.stagingImage != "" {
-			s.Set("staging", in.stagingImage)
+			s.SetInput("staging", in.stagingImage, "staging-image")
 		}
 	}
 	return nil
