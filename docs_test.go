@@ -474,6 +474,11 @@ func TestDocsGatePages(t *testing.T) {
 		if len(d.Rules) == 0 {
 			t.Errorf("%s: its Definition lists no finding rules", d.Name)
 		}
+		for _, h := range []string{"configuration", "findings", "could not decide", "credentials", "cost"} {
+			if !hasHeading(string(page), h) {
+				t.Errorf("docs/gates/%s.md has no ## heading about %s", d.Name, h)
+			}
+		}
 		got := documentedRules(string(page))
 		for _, r := range d.Rules {
 			if !slices.Contains(got, r) {
@@ -486,6 +491,16 @@ func TestDocsGatePages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hasHeading reports whether doc has a level-2 heading containing word.
+func hasHeading(doc, word string) bool {
+	for _, l := range strings.Split(stripFences(doc), "\n") {
+		if strings.HasPrefix(l, "## ") && strings.Contains(strings.ToLower(l), word) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestDocsRulesFromCode holds each gate's Definition.Rules to its code:
