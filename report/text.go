@@ -121,11 +121,29 @@ func (t *Text) GateDone(r gates.Result) {
 	t.printf("  %s: %s (%s)\n", r.Name, t.paint(label(r), label(r)), duration(r.Duration))
 }
 
-// Final prints every gate's result with its details, then the verdict.
+// Final prints every gate's result with its details (gates that did not
+// run share one line per reason), then the verdict, naming every gate that
+// blocks the release.
 func (t *Text) Final(run Run) {
 	var b strings.Builder
+	var skipped []gates.Result
 	for _, r := range run.Results {
+		if r.Status == gates.StatusSkipped {
+			skipped = append(skipped, r)
+			continue
+		}
 		t.gate(&b, r, run.ReportPath)
+	}
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, r := range skipped {
+		if _, ok := byReason[r.Summary]; !ok {
+			reasons = append(reasons, r.Summary)
+		}
+		byReason[r.Summary] = append(byReason[r.Summary], r.Name)
+	}
+	for _, reason := range reasons {
+		fmt.Fprintf(&b, "%s %s (%s)\n", t.paint("skipped", "SKIPPED"), strings.Join(byReason[reason], ", "), sanitize.Text(reason))
 	}
 	v := run.Verdict
 	var what string
@@ -136,6 +154,9 @@ func (t *Text) Final(run Run) {
 		what = "blocked: " + strings.Join(enforcedWith(run.Results, gates.StatusFail), ", ") + " failed"
 	case "error":
 		what = "blocked (fail closed): " + strings.Join(enforcedWith(run.Results, gates.StatusError), ", ") + " could not decide"
+		if failed := enforcedWith(run.Results, gates.StatusFail); len(failed) > 0 {
+			what += "; " + strings.Join(failed, ", ") + " failed"
+		}
 	}
 	fmt.Fprintf(&b, "release-gate: %s — %s (exit %d)\n", t.paint(v.Result, strings.ToUpper(v.Result)), what, v.Exit)
 	t.printf("%s", b.String())

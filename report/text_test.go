@@ -80,3 +80,18 @@ func TestTextListsEveryFindingOrNamesTheReport(t *testing.T) {
 		t.Errorf("the cut does not name the report written:\n%s", b.String())
 	}
 }
+
+func TestTextVerdictNamesEveryBlockingGate(t *testing.T) {
+	var b bytes.Buffer
+	NewText(&b).Final(blockedRun(1))
+	out := b.String()
+	verdict := out[strings.LastIndex(strings.TrimSuffix(out, "\n"), "\n")+1:]
+	for _, name := range []string{"secret-scan", "staging-digest", "alert-presence", "backup-freshness", "compose"} {
+		if !strings.Contains(verdict, name) {
+			t.Errorf("verdict %q does not name %s", verdict, name)
+		}
+	}
+	if !strings.Contains(out, "SKIPPED rollback-readiness (not configured)\nSKIPPED extra (not selected (--gates))\n") {
+		t.Errorf("skipped gates are not one line per reason:\n%s", out)
+	}
+}
