@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -19,6 +20,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/release-gate/release-gate/report"
 )
 
 // The documentation is tested: every YAML example is parsed, every
@@ -369,6 +372,45 @@ func lintWorkflows(t *testing.T, dir string, workflows map[string]docBlock) {
 		t.Errorf("actionlint failed without a message: %v", err)
 	}
 	t.Logf("actionlint checked %d documented workflows", len(files))
+}
+
+// TestDocsJSONExamples parses every fenced json block: an example a reader
+// pastes into jq must be JSON.
+func TestDocsJSONExamples(t *testing.T) {
+	n, reports := 0, 0
+	for _, f := range docFiles(t) {
+		data, err := os.ReadFile(f)
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range codeBlocks(f, data) {
+			if b.lang != "json" {
+				continue
+			}
+			n++
+			var v any
+			if err := json.Unmarshal([]byte(b.text), &v); err != nil {
+				t.Errorf("%s: not valid JSON: %v", b, err)
+				continue
+			}
+			// The JSON report's example has only fields the report has.
+			if m, ok := v.(map[string]any); ok && m["gates"] != nil && m["result"] != nil {
+				dec := json.NewDecoder(strings.NewReader(b.text))
+				dec.DisallowUnknownFields()
+				var rep report.JSONReport
+				if err := dec.Decode(&rep); err != nil {
+					t.Errorf("%s: the JSON report example does not match the report: %v", b, err)
+				}
+				reports++
+			}
+		}
+	}
+	if n == 0 || reports == 0 {
+		t.Errorf("%d JSON examples, %d of the JSON report: is the extraction broken?", n, reports)
+	}
 }
 
 // TestDocsGateTable holds README's "What it checks" table to the list of
