@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/creack/pty"
 )
 
 func TestVersionFlag(t *testing.T) {
@@ -135,5 +140,42 @@ func TestCapitalImageInputIsNamed(t *testing.T) {
 	dir = repo(t, map[string]string{".github/release-gate.yml": "version: 1\ngates:\n  staging-digest:\n    image: ghcr.io/Octo-Org/API:abc\n    staging: ghcr.io/octo-org/api:staging\n"})
 	if r := runIn(t, nil, "validate", "-C", dir); r.code != 2 || !strings.Contains(r.stderr, ".github/release-gate.yml:4:12: gates.staging-digest.image:") || !strings.Contains(r.stderr, "must be lowercase") {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestColourOnARealTerminal runs the binary with stderr on a pseudo-terminal,
+// as a person at a shell sees it: statuses are coloured unless NO_COLOR is
+// set.
+func TestColourOnARealTerminal(t *testing.T) {
+	dir := repo(t, map[string]string{"main.go": "package main\n"})
+	for _, noColor := range []bool{false, true} {
+		ptmx, tty, err := pty.Open()
+		if err != nil {
+			t.Skipf("no pseudo-terminal: %v", err)
+		}
+		cmd := exec.Command(os.Args[0], "check", "-C", dir)
+		cmd.Env = []string{"RELEASE_GATE_AS_MAIN=1", "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
+		if noColor {
+			cmd.Env = append(cmd.Env, "NO_COLOR=1")
+		}
+		cmd.Stderr = tty
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		tty.Close()
+		out, _ := io.ReadAll(ptmx) // ends with EIO when the child exits
+		ptmx.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("exit: %v\n%s", err, out)
+		}
+		green := strings.Contains(string(out), "\x1b[32mPASS")
+		if green == noColor {
+			t.Errorf("NO_COLOR=%v: coloured %v:\n%q", noColor, green, out)
+		}
+		if !strings.Contains(string(out), "release-gate: ") {
+			t.Errorf("no report on the terminal: %q", out)
+		}
 	}
 }
