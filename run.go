@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/agnivade/levenshtein"
+	"github.com/creack/pty"
 	"github.com/mattn/go-isatty"
 
 	"github.com/release-gate/release-gate/config"
@@ -146,6 +147,14 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
+// terminalWidth is the terminal's width in columns, 0 when unknown.
+func terminalWidth(f *os.File) int {
+	if _, cols, err := pty.Getsize(f); err == nil {
+		return cols
+	}
+	return 0
+}
+
 // terminalStyle says whether the terminal report is coloured and keeps its
 // progress on one line: only on a terminal, colour only when NO_COLOR
 // (https://no-color.org) is unset or empty and TERM is not dumb.
@@ -199,6 +208,9 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 	gh := opts.github(stdout, getenv)
 	text := report.NewText(stderr)
 	text.Color, text.Live = terminalStyle(tty, getenv)
+	if text.Live {
+		text.Width = terminalWidth(os.Stderr)
+	}
 
 	// Every secret known before anything is printed is masked now: the
 	// runner hides it in the log from here on, and every report redacts it.

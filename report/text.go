@@ -30,6 +30,9 @@ type Text struct {
 	// Live keeps progress on one line that each report replaces (for a
 	// terminal); otherwise each report is a line of its own.
 	Live bool
+	// Width is the terminal's width in columns: a live progress line is cut
+	// to fit, or it would wrap and leave its first part behind (0: no cut).
+	Width int
 
 	liveShown bool // the last line written is a progress line
 }
@@ -105,6 +108,9 @@ func (t *Text) Progress(gate, line string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.Live {
+		if r := []rune(text); t.Width > 1 && len(r) >= t.Width {
+			text = string(r[:t.Width-2]) + "…"
+		}
 		if t.liveShown {
 			text = ansiClearUp + text
 		}

@@ -95,3 +95,14 @@ func TestTextVerdictNamesEveryBlockingGate(t *testing.T) {
 		t.Errorf("skipped gates are not one line per reason:\n%s", out)
 	}
 }
+
+func TestTextLiveProgressFitsTheTerminal(t *testing.T) {
+	var b bytes.Buffer
+	tx := NewText(&b)
+	tx.Live, tx.Width = true, 40
+	tx.Progress("backup-freshness", "verifying s3://prod-backups/orders/pre_migration_2026.sql.gz: 1 of 4 read")
+	line := strings.TrimSuffix(b.String(), "\n")
+	if n := len([]rune(line)); n >= 40 || !strings.HasSuffix(line, "…") {
+		t.Errorf("live line of %d columns on a 40-column terminal: %q", n, line)
+	}
+}
