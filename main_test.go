@@ -252,6 +252,9 @@ func TestAsContainerAction(t *testing.T) {
 	}
 	env["GITHUB_EVENT_PATH"] = event
 	env["GITHUB_EVENT_NAME"] = "pull_request"
+	env["GITHUB_SERVER_URL"] = "https://github.com"
+	env["GITHUB_REPOSITORY"] = "Octo-Org/API"
+	env["GITHUB_SHA"] = head
 	if os.Geteuid() == 0 {
 		if out, err := exec.Command("chown", "-R", "4321:4321", dir).CombinedOutput(); err != nil {
 			t.Fatalf("chown: %v %s", err, out)
@@ -298,6 +301,12 @@ func TestAsContainerAction(t *testing.T) {
 	}
 	if !strings.Contains(string(summary), "| secret-scan | ❌ fail |") || !strings.Contains(string(summary), "1 commit") {
 		t.Errorf("summary:\n%s", summary)
+	}
+	if heading, _, _ := strings.Cut(string(summary), "\n"); !strings.Contains(heading, "secret-scan failed") {
+		t.Errorf("the summary's heading %q does not name the failed gate", heading)
+	}
+	if link := "(https://github.com/Octo-Org/API/blob/" + head + "/deploy.sh#L1)"; !strings.Contains(string(summary), link) {
+		t.Errorf("the summary does not link the finding to %s:\n%s", link, summary)
 	}
 	var rep struct {
 		Result string `json:"result"`

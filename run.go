@@ -16,6 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agnivade/levenshtein"
+	"github.com/creack/pty"
+	"github.com/mattn/go-isatty"
+
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/gitrepo"
@@ -44,25 +48,84 @@ const usage = `release-gate runs the release checklist as gates and returns one 
 Usage:
   release-gate [check] [flags]      run the gates (the default command)
   release-gate validate [flags]     parse and validate the configuration only
-  release-gate version              print the version
+  release-gate version              print the version (also --version)
+  release-gate help [command]       print this, or a command's flags
 
-Flags of check and validate:
+Run 'release-gate check --help' or 'release-gate validate --help' for the
+flags. Documentation: https://github.com/release-gate/release-gate#readme
+
+Exit codes: 0 every enforced gate passed; 1 a gate failed; 2 usage or
+configuration error (nothing was checked); 3 a gate could not decide.
+`
+
+const usageCheck = `Usage: release-gate [check] [flags]
+
+Runs the configured gates on the repository and returns one verdict.
+
+Flags:
   --config PATH     configuration file (default: $INPUT_CONFIG, else
                     .github/release-gate.yml if present, else the built-in
                     default: secret-scan over the tracked files)
   --config-ref REV  read the configuration as commit REV stores it (a pull
                     request's base: the change cannot edit its own gate)
-  -C DIR            run as if started in DIR (the repository to check)
-Flags of check only:
   --gates a,b       run only these gates; the others are reported as skipped
   --json PATH       write the JSON report to PATH (- for stdout)
   --sarif PATH      write findings with a location as SARIF 2.1.0 to PATH
                     (- for stdout)
   --format F        text or github (default: github when GITHUB_ACTIONS=true)
+  -C DIR            run as if started in DIR (as git -C). Without it, the
+                    repository holding the current directory is checked,
+                    from its top directory.
 
 Exit codes: 0 every enforced gate passed; 1 a gate failed; 2 usage or
 configuration error (nothing was checked); 3 a gate could not decide.
 `
+
+const usageValidate = `Usage: release-gate validate [flags]
+
+Parses and validates the configuration, as check would, and checks nothing:
+every problem is listed with file:line:col. Exit 0 when it is valid, 2 when
+it is not.
+
+Flags:
+  --config PATH     configuration file (default: $INPUT_CONFIG, else
+                    .github/release-gate.yml if present, else the built-in
+                    default)
+  --config-ref REV  read the configuration as commit REV stores it
+  -C DIR            run as if started in DIR (as git -C). Without it, the
+                    repository holding the current directory is used, from
+                    its top directory.
+`
+
+// usageOf is the help text of a command.
+func usageOf(cmd string) string {
+	switch cmd {
+	case "check":
+		return usageCheck
+	case "validate":
+		return usageValidate
+	}
+	return usage
+}
+
+// commands are release-gate's commands, for "did you mean".
+var commands = []string{"check", "validate", "version", "help"}
+
+// suggest returns " Did you mean X?" naming the known word closest to
+// word, when one is close enough to be a likely typo; "" otherwise.
+func suggest(word string, known []string, prefix string) string {
+	best, bestDist := "", 0
+	for _, k := range known {
+		d := levenshtein.ComputeDistance(strings.ToLower(word), k)
+		if best == "" || d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" || bestDist > max(2, len(best)/3) {
+		return ""
+	}
+	return " Did you mean " + prefix + best + "?"
+}
 
 // run is the whole program behind main: it parses args, loads the
 // configuration, runs the gates and reports. It returns the exit code.
@@ -75,11 +138,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	out, errOut := sanitize.NewWriter(stdout), sanitize.NewWriter(stderr)
 	defer errOut.Flush()
 	defer out.Flush()
-	return runGuarded(ctx, start, args, getenv, out, errOut)
+	return runGuarded(ctx, start, args, getenv, out, errOut, isTerminal(stderr))
 }
 
-func runGuarded(ctx context.Context, start time.Time, args []string, getenv func(string) string, stdout, stderr *sanitize.Writer) int {
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// terminalWidth is the terminal's width in columns, 0 when unknown.
+func terminalWidth(f *os.File) int {
+	if _, cols, err := pty.Getsize(f); err == nil {
+		return cols
+	}
+	return 0
+}
+
+// terminalStyle says whether the terminal report is coloured and keeps its
+// progress on one line: only on a terminal, colour only when NO_COLOR
+// (https://no-color.org) is unset or empty and TERM is not dumb.
+func terminalStyle(tty bool, getenv func(string) string) (color, live bool) {
+	if !tty {
+		return false, false
+	}
+	dumb := getenv("TERM") == "dumb"
+	return getenv("NO_COLOR") == "" && !dumb, !dumb
+}
+
+func runGuarded(ctx context.Context, start time.Time, args []string, getenv func(string) string, stdout, stderr *sanitize.Writer, tty bool) int {
 	cmd := "check"
+	if len(args) == 1 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h") {
+		fmt.Fprint(stdout, usage)
+		return gates.ExitPass
+	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
@@ -89,24 +181,36 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 		fmt.Fprintf(stdout, "release-gate %s\n", toolVersion())
 		return gates.ExitPass
 	case "help":
-		fmt.Fprint(stdout, usage)
+		topic := ""
+		if len(args) > 0 {
+			topic = args[0]
+		}
+		fmt.Fprint(stdout, usageOf(topic))
 		return gates.ExitPass
 	default:
-		fmt.Fprintf(stderr, "release-gate: unknown command %s\n\n%s", sanitize.Text(strconv.Quote(cmd)), usage)
+		fmt.Fprintf(stderr, "release-gate: unknown command %s.%s\nRun 'release-gate --help' for the commands.\n", sanitize.Text(strconv.Quote(cmd)), suggest(cmd, commands, ""))
 		return gates.ExitUsage
+	}
+	if slices.Contains(args, "--version") || slices.Contains(args, "-version") {
+		fmt.Fprintf(stdout, "release-gate %s\n", toolVersion())
+		return gates.ExitPass
 	}
 
 	opts, err := parseFlags(cmd, args, getenv)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usageOf(cmd))
 		return gates.ExitPass
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "release-gate: %s\n\n%s", sanitize.Text(err.Error()), usage)
+		fmt.Fprintf(stderr, "release-gate %s: %s\nRun 'release-gate %s --help' for its flags.\n", cmd, sanitize.Text(err.Error()), cmd)
 		return gates.ExitUsage
 	}
 	gh := opts.github(stdout, getenv)
 	text := report.NewText(stderr)
+	text.Color, text.Live = terminalStyle(tty, getenv)
+	if text.Live {
+		text.Width = terminalWidth(os.Stderr)
+	}
 
 	// Every secret known before anything is printed is masked now: the
 	// runner hides it in the log from here on, and every report redacts it.
@@ -174,10 +278,15 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 		fs.StringVar(&o.format, "format", "", "")
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError(err, fs)
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	gatesGiven := false
+	fs.Visit(func(f *flag.Flag) { gatesGiven = gatesGiven || f.Name == "gates" })
+	if gatesGiven && len(splitList(gatesFlag)) == 0 {
+		return nil, errors.New("--gates names no gate; name the gates to run (--gates secret-scan,staging-digest), or leave the flag out to run every configured gate")
 	}
 
 	input := func(name string) string { return strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(name))) }
@@ -219,6 +328,12 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 		if ws, err = os.Getwd(); err != nil {
 			return nil, err
 		}
+		// Started in a subdirectory, check the whole repository, with its
+		// configuration: the top is found by looking for .git upwards,
+		// without running git in a repository not yet trusted.
+		if top, err := gitrepo.Find(ws); err == nil {
+			ws = top
+		}
 	}
 	abs, err := filepath.Abs(ws)
 	if err != nil {
@@ -252,6 +367,31 @@ func resolve(path, base string, fromInput bool, workspace string) string {
 		return filepath.Join(workspace, path)
 	}
 	return filepath.Join(base, path)
+}
+
+// flagError rewrites the flag package's error for an unknown flag to name
+// the closest known one.
+func flagError(err error, fs *flag.FlagSet) error {
+	const prefix = "flag provided but not defined: "
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		return err
+	}
+	name := strings.TrimLeft(strings.TrimPrefix(msg, prefix), "-")
+	var known []string
+	fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
+	dashes := func(n string) string {
+		if len(n) == 1 {
+			return "-"
+		}
+		return "--"
+	}
+	hint := ""
+	if s := suggest(name, known, ""); s != "" {
+		best := strings.TrimSuffix(strings.TrimPrefix(s, " Did you mean "), "?")
+		hint = " Did you mean " + dashes(best) + best + "?"
+	}
+	return fmt.Errorf("unknown flag %s%s.%s", dashes(name), name, hint)
 }
 
 func splitList(s string) []string {
@@ -299,7 +439,7 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 	}
 	for _, g := range o.gates {
 		if !slices.Contains(names, g) {
-			return nil, fmt.Errorf("--gates: unknown gate %q; known gates: %s", g, strings.Join(names, ", "))
+			return nil, fmt.Errorf("--gates: unknown gate %q.%s Known gates: %s", g, suggest(g, names, ""), strings.Join(names, ", "))
 		}
 	}
 
@@ -473,10 +613,10 @@ func displayPath(workspace, path string) string {
 func applyInputs(f *config.File, in inputs) error {
 	if s := f.Section("secret-scan"); s != nil {
 		if in.base != "" {
-			s.Set("base", in.base)
+			s.SetInput("base", in.base, "base")
 		}
 		if in.head != "" {
-			s.Set("head", in.head)
+			s.SetInput("head", in.head, "head")
 		}
 	}
 	if in.image != "" || in.stagingImage != "" {
@@ -489,10 +629,10 @@ func applyInputs(f *config.File, in inputs) error {
 			f.Sections = append(f.Sections, s)
 		}
 		if in.image != "" {
-			s.Set("image", in.image)
+			s.SetInput("image", in.image, "image")
 		}
 		if in.stagingImage != "" {
-			s.Set("staging", in.stagingImage)
+			s.SetInput("staging", in.stagingImage, "staging-image")
 		}
 	}
 	return nil
@@ -585,6 +725,8 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 		Results:  results,
 		Verdict:  gates.Decide(results),
 		Duration: time.Since(start),
+		// The commit checked out is the one the findings' lines are on.
+		Source: report.NewSource(getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"), getenv("GITHUB_SHA")),
 	}
 
 	exit := rep.Verdict.Exit
@@ -622,6 +764,7 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 	if jsonPath == "-" {
 		jsonPath = "" // no file for the report output to name
 	}
+	rep.ReportPath = jsonPath
 	if o.sarifPath != "" {
 		if err := write(o.sarifPath, report.EncodeSARIF); err != nil {
 			fail("the SARIF report", err)

@@ -50,8 +50,9 @@ type Section struct {
 	Mode    string // enforce | warn
 	Timeout time.Duration
 	src     *source
-	key     *yaml.Node // the gate's name in the file
-	body    *yaml.Node // the gate's own keys (mode and timeout removed)
+	key     *yaml.Node        // the gate's name in the file
+	body    *yaml.Node        // the gate's own keys (mode and timeout removed)
+	inputs  map[string]string // key -> the action input that set it
 }
 
 // NewSection makes a section with no keys: the gate's defaults. It is how a
@@ -89,10 +90,26 @@ func (s *Section) Set(key, value string) {
 	s.body.Content = append(s.body.Content, k, val)
 }
 
+// SetInput sets key to the value of the action input named input, as Set
+// does; an error about the key then names the input, where the value came
+// from, rather than the file.
+func (s *Section) SetInput(key, value, input string) {
+	s.Set(key, value)
+	if s.inputs == nil {
+		s.inputs = map[string]string{}
+	}
+	s.inputs[key] = input
+}
+
 // Errorf returns an error positioned at the value of key (a dotted path such
 // as "wait.timeout" or "backups.1.pattern") or, when the file does not set
-// it, at the gate's name.
+// it, at the gate's name. A key an action input set is named as that input.
 func (s *Section) Errorf(key, format string, args ...any) error {
+	if input, ok := s.inputs[key]; ok {
+		e := s.src.newError(nil, fmt.Sprintf(format, args...)+" (this input sets gates."+s.Name+"."+key+")")
+		e.File = "action input " + input
+		return e
+	}
 	n := s.key
 	if v := lookup(s.body, key); v != nil {
 		n = v

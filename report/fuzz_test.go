@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,7 +84,43 @@ func hostileRun(file, msg, rule, note string, line int) Run {
 		{Name: "compose", Status: gates.StatusSkipped, Summary: note},
 		{Name: "alert-presence", Status: gates.StatusPass, Summary: msg, Notes: []string{note}},
 	}
-	return Run{Version: rule, Config: file, Results: results, Verdict: gates.Decide(results), Duration: time.Second}
+	return Run{Version: rule, Config: file, Results: results, Verdict: gates.Decide(results), Duration: time.Second,
+		Source: NewSource(fuzzServer, fuzzRepo, fuzzCommit), ReportPath: note}
+}
+
+// The link base of hostileRun: findings link below it, and nowhere else.
+const (
+	fuzzServer = "https://github.example.com"
+	fuzzRepo   = "octo-org/api"
+)
+
+// fuzzCommit is built at run time: a hex literal reads as a key to a
+// secret scanner.
+var fuzzCommit = strings.Repeat("c4", 20)
+
+var linkTargetRE = regexp.MustCompile(`\]\(([^)]*)\)`)
+
+// checkLinks fails when a Markdown link of the summary leads anywhere but
+// a file of the repository checked or the documentation, or holds a
+// character that Markdown or HTML could read as syntax.
+func checkLinks(t *testing.T, summary string) {
+	t.Helper()
+	for _, m := range linkTargetRE.FindAllStringSubmatch(summary, -1) {
+		u := m[1]
+		if u != reportsDoc && !strings.HasPrefix(u, fuzzServer+"/"+fuzzRepo+"/blob/") {
+			t.Fatalf("summary links to %q", u)
+		}
+		checkURLChars(t, u)
+	}
+}
+
+func checkURLChars(t *testing.T, u string) {
+	t.Helper()
+	for _, c := range u {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-._~%/#:", c)) {
+			t.Fatalf("link %q holds %q", u, c)
+		}
+	}
 }
 
 func addSeeds(f *testing.F) {
@@ -153,6 +190,15 @@ func FuzzGitHubReport(f *testing.F) {
 			t.Errorf("summary is %d bytes", len(summary))
 		}
 		checkNoCommands(t, "job summary", string(summary))
+		checkLinks(t, string(summary))
+		// A link base made of hostile values links nowhere, or only to
+		// a plain address.
+		if u := NewSource(note, rule, msg).LineURL(file, line, ""); u != "" {
+			if !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+				t.Fatalf("link %q", u)
+			}
+			checkURLChars(t, u)
+		}
 
 		outs := parseOutputs(t, gh.OutputPath)
 		want := map[string]bool{"result": true, "failed-gates": true, "report": true, "digest": true}

@@ -153,6 +153,10 @@ func (g *GitHub) writeConfigAnnotations(err error) {
 			break
 		}
 		a := annotation{level: gates.SeverityError, pos: gates.Pos{File: e.File, Line: e.Line, Col: e.Col}, title: "release-gate: configuration error", message: e.Msg}
+		if e.Line == 0 && strings.HasPrefix(e.File, "action input ") {
+			// Not a file: the value came from the workflow's with:.
+			a.pos, a.message = gates.Pos{}, e.File+": "+e.Msg
+		}
 		_ = g.Stdout.Command(a.command())
 	}
 }

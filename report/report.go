@@ -20,6 +20,12 @@ type Run struct {
 	Results  []gates.Result
 	Verdict  gates.Verdict
 	Duration time.Duration
+	// Source links findings to their lines in the job summary; the zero
+	// value links nothing.
+	Source Source
+	// ReportPath is where the JSON report was written, relative to the
+	// workspace; "" when none was.
+	ReportPath string
 }
 
 // Outputs lists every step output of the run: result, failed-gates, report

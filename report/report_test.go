@@ -68,7 +68,8 @@ func sampleRun() Run {
 		},
 		{Name: "compose", Status: gates.StatusSkipped, Mode: gates.ModeEnforce, Summary: "not configured"},
 	}
-	return Run{Version: "v1.0.0", Config: ".github/release-gate.yml", Results: results, Verdict: gates.Decide(results), Duration: 2500 * time.Millisecond}
+	return Run{Version: "v1.0.0", Config: ".github/release-gate.yml", Results: results, Verdict: gates.Decide(results), Duration: 2500 * time.Millisecond,
+		Source: NewSource("https://github.com", "octo-org/api", strings.Repeat("9b", 20)), ReportPath: "release-gate-report.json"}
 }
 
 func TestTextGolden(t *testing.T) {

@@ -26,15 +26,25 @@ const (
 // untrusted text is escaped, and the result never exceeds MaxSummaryBytes.
 func Summary(run Run, omittedAnnotations int) string {
 	var head strings.Builder
-	fmt.Fprintf(&head, "## %s release-gate: %s\n\n", icon(run.Verdict.Result), run.Verdict.Result)
-	fmt.Fprintf(&head, "%s\n\n", verdictLine(run))
+	fmt.Fprintf(&head, "## %s release-gate: %s\n\n", icon(run.Verdict.Result), md(headline(run)))
+	if line := verdictLine(run); line != "" {
+		fmt.Fprintf(&head, "%s\n\n", line)
+	}
 	head.WriteString("| Gate | Status | Time | Reason |\n| --- | --- | ---: | --- |\n")
+	var skipped []gates.Result
 	for _, r := range run.Results {
+		if r.Status == gates.StatusSkipped {
+			skipped = append(skipped, r)
+			continue
+		}
 		fmt.Fprintf(&head, "| %s | %s %s | %s | %s |\n", md(r.Name), icon(label(r)), label(r), duration(r.Duration), md(truncate(r.Summary, maxReasonBytes)))
 	}
 	head.WriteString("\n")
+	if line := skippedLine(skipped); line != "" {
+		head.WriteString(line + "\n\n")
+	}
 	if omittedAnnotations > 0 {
-		fmt.Fprintf(&head, "> %d more problem(s) were not annotated: GitHub shows at most %d annotations of each level per step. All are listed below.\n\n", omittedAnnotations, MaxAnnotations)
+		fmt.Fprintf(&head, "> %d more problem(s) were not annotated: GitHub shows at most %d annotations of each level per step. The details below list them (at most %d per gate); %s.\n\n", omittedAnnotations, MaxAnnotations, maxFindingsShown, reportHint(run))
 	}
 
 	var sections []string
@@ -44,7 +54,7 @@ func Summary(run Run, omittedAnnotations int) string {
 			if failed == pass {
 				continue
 			}
-			if s := details(r); s != "" {
+			if s := details(r, run); s != "" {
 				sections = append(sections, s)
 			}
 		}
@@ -56,7 +66,7 @@ func Summary(run Run, omittedAnnotations int) string {
 	budget := MaxSummaryBytes - len(footer) - 200
 	for i, s := range sections {
 		if b.Len()+len(s) > budget {
-			fmt.Fprintf(&b, "> The details of %d more gate(s) were left out to keep this summary under GitHub's size limit; the JSON report has them.\n", len(sections)-i)
+			fmt.Fprintf(&b, "> The details of %d more gate(s) were left out to keep this summary under GitHub's size limit; %s.\n", len(sections)-i, reportHint(run))
 			break
 		}
 		b.WriteString(s)
@@ -65,20 +75,87 @@ func Summary(run Run, omittedAnnotations int) string {
 	return b.String()
 }
 
-func verdictLine(run Run) string {
-	v := run.Verdict
-	switch v.Result {
-	case "pass":
-		return "Every enforced gate passed."
-	case "fail":
-		return "**Blocked:** " + md(strings.Join(enforcedWith(run.Results, gates.StatusFail), ", ")) + " failed."
-	default:
-		return "**Blocked (fail closed):** " + md(strings.Join(enforcedWith(run.Results, gates.StatusError), ", ")) + " could not reach a verdict."
+// headline is the heading's text: the verdict, and every gate that blocks
+// the release by name.
+func headline(run Run) string {
+	failed := enforcedWith(run.Results, gates.StatusFail)
+	errored := enforcedWith(run.Results, gates.StatusError)
+	var parts []string
+	if len(failed) > 0 {
+		parts = append(parts, strings.Join(failed, ", ")+" failed")
 	}
+	if len(errored) > 0 {
+		parts = append(parts, strings.Join(errored, ", ")+" could not decide")
+	}
+	if len(parts) == 0 {
+		return run.Verdict.Result
+	}
+	return run.Verdict.Result + " — " + strings.Join(parts, "; ")
+}
+
+// verdictLine says what the verdict means, and names the warn-mode gates
+// that failed without blocking.
+func verdictLine(run Run) string {
+	var line string
+	switch run.Verdict.Result {
+	case "pass":
+		line = "Every enforced gate passed."
+	case "fail":
+		line = "**Blocked:** fix what the failed gates found (details below)."
+	default:
+		line = "**Blocked (fail closed):** a gate that cannot decide blocks the release, whatever the others found; the details say why it could not."
+	}
+	var warned []string
+	for _, r := range run.Results {
+		if !r.Enforced() && (r.Status == gates.StatusFail || r.Status == gates.StatusError) {
+			warned = append(warned, r.Name)
+		}
+	}
+	if len(warned) > 0 {
+		line += " Not blocking (warn mode): " + md(strings.Join(warned, ", ")) + "."
+	}
+	return line
+}
+
+// skippedLine collapses the gates that did not run into one line, grouped
+// by reason: "⏭️ Skipped: compose, health-endpoints (not configured)".
+func skippedLine(skipped []gates.Result) string {
+	if len(skipped) == 0 {
+		return ""
+	}
+	var reasons []string
+	byReason := map[string][]string{}
+	for _, r := range skipped {
+		if _, ok := byReason[r.Summary]; !ok {
+			reasons = append(reasons, r.Summary)
+		}
+		byReason[r.Summary] = append(byReason[r.Summary], r.Name)
+	}
+	var parts []string
+	for _, reason := range reasons {
+		p := md(strings.Join(byReason[reason], ", "))
+		if reason != "" {
+			p += " (" + md(truncate(reason, maxReasonBytes)) + ")"
+		}
+		parts = append(parts, p)
+	}
+	return icon("skipped") + " Skipped: " + strings.Join(parts, "; ")
+}
+
+// reportsDoc is where the documentation shows how to keep the JSON report.
+const reportsDoc = "https://github.com/release-gate/release-gate/blob/main/docs/reports.md#keeping-the-reports"
+
+// reportHint says where the whole report is.
+func reportHint(run Run) string {
+	where := "the JSON report"
+	if run.ReportPath != "" {
+		where += ", " + md(run.ReportPath) + ","
+	}
+	return where + " has all of them; upload it as an artifact to keep it, as [docs/reports.md](" + reportsDoc + ") shows"
 }
 
 // details renders one gate's findings, error and notes; "" when it has none.
-func details(r gates.Result) string {
+func details(r gates.Result, run Run) string {
 	if len(r.Findings) == 0 && len(r.Notes) == 0 && r.Status != gates.StatusError {
 		return ""
 	}
@@ -91,32 +168,47 @@ func details(r gates.Result) string {
 	if r.Status == gates.StatusError {
 		fmt.Fprintf(&b, "Could not decide: %s\n\n", md(truncate(r.Err, maxLineBytes)))
 	}
+	if n := len(r.Findings); n > maxFindingsShown {
+		fmt.Fprintf(&b, "%d of %d findings shown; %s.\n\n", maxFindingsShown, n, reportHint(run))
+	}
 	for i, f := range r.Findings {
 		if i == maxFindingsShown {
-			fmt.Fprintf(&b, "- … and %d more (see the JSON report)\n", len(r.Findings)-i)
+			fmt.Fprintf(&b, "- … %d more findings: %s.\n", len(r.Findings)-i, reportHint(run))
 			break
 		}
-		where := ""
-		if p := f.Pos.String(); p != "" {
-			where = "**" + md(p) + "** — "
-		}
-		fmt.Fprintf(&b, "- %s %s%s\n", icon(string(severityOf(r, f))), where, md(truncate(findingText(f), maxLineBytes)))
+		fmt.Fprintf(&b, "- %s %s%s\n", icon(string(severityOf(r, f))), location(run.Source, f), md(truncate(findingText(f), maxLineBytes)))
 	}
 	if len(r.Findings) > 0 && len(r.Notes) > 0 {
-		b.WriteString("\n")
+		// A paragraph between them, or Markdown joins the two lists.
+		b.WriteString("\nNotes:\n\n")
 	}
 	if len(r.Findings) == 0 && len(r.Notes) == 0 {
 		return strings.TrimSuffix(b.String(), "\n") + "</details>\n\n"
 	}
 	for i, n := range r.Notes {
 		if i == maxNotesShown {
-			fmt.Fprintf(&b, "- … and %d more notes (see the JSON report)\n", len(r.Notes)-i)
+			fmt.Fprintf(&b, "- … %d more notes: %s.\n", len(r.Notes)-i, reportHint(run))
 			break
 		}
 		fmt.Fprintf(&b, "- %s\n", md(truncate(n, maxLineBytes)))
 	}
 	b.WriteString("\n</details>\n\n")
 	return b.String()
+}
+
+// location renders a finding's position, linked to its line on the
+// commit checked (or the finding's own commit) when src can make a safe
+// link; "" when the finding has no position.
+func location(src Source, f gates.Finding) string {
+	p := f.Pos.String()
+	if p == "" {
+		return ""
+	}
+	text := "**" + md(truncate(p, maxLineBytes)) + "**"
+	if u := src.LineURL(f.Pos.File, f.Pos.Line, f.Commit); u != "" {
+		text = "[" + text + "](" + u + ")"
+	}
+	return text + " — "
 }
 
 func icon(status string) string {

@@ -22,6 +22,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Observability: CPU, memory and error-rate alerts are active",
+		Rules:     []string{ruleCategoryMissing, ruleUnhealthy, ruleNotEvaluated, ruleNoAlertmanager, ruleSilenced, ruleRouteBlackhole, ruleInvalidRule, rulePartlySilenced, ruleSilencePending, ruleRouteUncertain, ruleUnreadableExpr, ruleUnknownCategory},
 		New: func(s *config.Section) (gates.Gate, error) {
 			return New(s)
 		},

@@ -18,6 +18,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Data integrity: verified and recent database backups are accessible",
+		Rules:     []string{RuleNoBackup, RuleStale, RuleTooSmall, RuleShrunk, RuleChecksumMissing, RuleChecksumMismatch, RuleTruncated, RuleCorrupt, RuleStanzaStatus, RuleBackupError},
 		New:       New,
 	}
 }

@@ -194,6 +194,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Reliability: compose services define healthchecks, wait for healthy dependencies, rotate their logs and keep secrets out of their environment",
+		Rules:     []string{ruleHealthcheck, ruleDependsOnHealthy, ruleLogging, ruleEnvironmentSecrets},
 		New:       New,
 	}
 }

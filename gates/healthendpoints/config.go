@@ -149,6 +149,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Reliability: the service answers on /health (liveness) and /health/ready (readiness)",
+		Rules:     []string{ruleLiveness, ruleReadiness},
 		New:       New,
 	}
 }

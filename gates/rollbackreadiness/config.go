@@ -26,9 +26,17 @@ const Name = "rollback-readiness"
 
 // Definition is the rollback-readiness gate for the list of gates.
 func Definition() gates.Definition {
+	rules := []string{RulePreviousImageMissing, RulePreviousIsCandidate, RuleNoPreviousTag, RuleTagsNotSemver, RulePreviousTagAmbiguous, RuleRestoreScriptMissing, RuleRestoreScriptNotAFile, RuleRestoreScriptNotExecutable, RuleRestoreScriptUntracked, RuleRunbookMissing, RuleRunbookMissingScript, RuleBackupMissing}
+	// The backup part reports backup-freshness' problems under backupRule's names.
+	for _, r := range backupfreshness.Definition().Rules {
+		if r != backupfreshness.RuleNoBackup {
+			rules = append(rules, backupRule(r))
+		}
+	}
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Rollback: the previous image, the restore script and a pre-migration backup are ready",
+		Rules:     rules,
 		New:       New,
 	}
 }

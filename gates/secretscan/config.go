@@ -145,6 +145,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Security: no secrets or environment files tracked in version control",
+		Rules:     []string{"forbidden-file", ruleSuppressedInChange, rulePolicyEdited},
 		New:       New,
 	}
 }

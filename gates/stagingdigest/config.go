@@ -64,6 +64,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Validation: the exact image hash was validated in staging",
+		Rules:     []string{ruleDigestMismatch, ruleCandidateMissing, ruleStagingMissing, rulePlatformMissing, "staging-not-running"},
 		New:       New,
 	}
 }

@@ -27,6 +27,11 @@ func ParseReference(s string, insecure bool) (name.Reference, error) {
 	// Say what a strict reference would look like, when a lenient parse
 	// understands the text.
 	weak, werr := name.ParseReference(s, name.WeakValidation)
+	if lower := lowercaseRepository(s); werr != nil && lower != s {
+		if _, err := name.ParseReference(lower, nameOptions(insecure)...); err == nil {
+			return nil, fmt.Errorf("%q is not an image reference: its repository name must be lowercase; write %s", s, lower)
+		}
+	}
 	if werr != nil {
 		return nil, fmt.Errorf("%q is not an image reference (%v); want registry/repository:tag or registry/repository@sha256:…", s, werr)
 	}
@@ -38,6 +43,23 @@ func ParseReference(s string, insecure bool) (name.Reference, error) {
 		sep = "@"
 	}
 	return nil, fmt.Errorf("%q does not name its registry; write it in full: %s%s%s", s, fullRepository(weak.Context()), sep, weak.Identifier())
+}
+
+// lowercaseRepository returns s with its repository path (after the
+// registry, before the tag or digest) in lower case.
+func lowercaseRepository(s string) string {
+	slash := strings.IndexByte(s, '/')
+	if slash < 0 {
+		return s
+	}
+	rest := s[slash+1:]
+	end := len(rest)
+	if at := strings.IndexByte(rest, '@'); at >= 0 {
+		end = at
+	} else if colon := strings.LastIndexByte(rest, ':'); colon > strings.LastIndexByte(rest, '/') {
+		end = colon
+	}
+	return s[:slash+1] + strings.ToLower(rest[:end]) + rest[end:]
 }
 
 // ParseRepository parses a repository name strictly: the registry must be

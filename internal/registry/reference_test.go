@@ -35,7 +35,11 @@ func TestParseReference(t *testing.T) {
 		{"localhost:5000/api", false, "!names no tag or digest"},
 		{"nginx:1.25", false, "!does not name its registry|docker.io/library/nginx:1.25"},
 		{"docker.io/nginx@" + digest, false, "!docker.io/library/nginx@" + digest},
-		{"ghcr.io/Org/API:v1", false, "!is not an image reference"},
+		{"ghcr.io/Org/API:v1", false, "!must be lowercase|write ghcr.io/org/api:v1"},
+		{"ghcr.io/Octo-Org/api@" + digest, false, "!must be lowercase|write ghcr.io/octo-org/api@" + digest},
+		{"localhost:5000/My/Api:V1", true, "!must be lowercase|write localhost:5000/my/api:V1"},
+		{"ghcr.io/org/api:V1.2-RC", false, "ghcr.io/org/api:V1.2-RC"}, // tags may have capitals
+		{"ghcr.io/Org/API:bad tag", false, "!is not an image reference"},
 		{"[::1]:5000/api:v1", true, "[::1]:5000/api:v1"},
 		{"Registry.Example.COM:443/org/api:v1", false, "Registry.Example.COM:443/org/api:v1"},
 		{"my-registry.example.com/org/api:v1", false, "my-registry.example.com/org/api:v1"},
