@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 func main() {
@@ -136,7 +136,7 @@ func verify(file string) error {
 	if err != nil {
 		return err
 	}
-	set := backupfreshness.Set{
+	set := backup.Set{
 		Location: filepath.Dir(abs), Pattern: filepath.Base(abs),
 		MaxAge: 100 * 365 * 24 * time.Hour, Checksum: true, Decompress: true,
 	}
@@ -150,12 +150,12 @@ func verify(file string) error {
 }
 
 // benchGate runs Check on one set.
-type benchGate struct{ set backupfreshness.Set }
+type benchGate struct{ set backup.Set }
 
 func (benchGate) Name() string { return "backup-freshness" }
 
 func (g benchGate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
-	rep, err := backupfreshness.Check(ctx, env, g.set)
+	rep, err := backup.Check(ctx, env, g.set)
 	if err != nil {
 		return nil, err
 	}

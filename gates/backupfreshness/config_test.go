@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 func TestConfigSingleSet(t *testing.T) {
@@ -21,9 +23,9 @@ endpoint: http://127.0.0.1:9000
 path-style: true
 region: eu-west-1
 `)
-	want := []Set{{
+	want := []backup.Set{{
 		Location: "s3://prod-backups/orders", Pattern: "pre_migration_*.sql.gz",
-		S3:     S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1"},
+		S3:     backup.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1"},
 		MaxAge: 24 * time.Hour, MinSize: 1 << 20, MaxShrink: 0.125, CheckShrink: true,
 		Checksum: true, Decompress: true, MaxDecompressed: 10 << 30,
 	}}
@@ -51,14 +53,14 @@ backups:
       info-file: ci/pgbackrest-info.json
       stanza: other
 `)
-	want := []Set{
+	want := []backup.Set{
 		{Name: "orders", Location: "s3://bucket-1/orders/", Pattern: "*.sql.zst", MaxAge: 24 * time.Hour, Decompress: true,
-			S3: S3Options{Endpoint: "https://minio.example.com", PathStyle: true}},
+			S3: backup.S3Options{Endpoint: "https://minio.example.com", PathStyle: true}},
 		{Name: "backups/daily/*", Location: "backups/daily", Pattern: "*", MaxAge: 7 * 24 * time.Hour},
 		{Name: "pgbackrest main", MaxAge: 7 * 24 * time.Hour, MinSize: 1e9,
-			PgBackRest: &PgBackRest{Stanza: "main", Types: []string{"full", "diff"}}},
+			PgBackRest: &backup.PgBackRest{Stanza: "main", Types: []string{"full", "diff"}}},
 		{Name: "pgbackrest other", MaxAge: 7 * 24 * time.Hour,
-			PgBackRest: &PgBackRest{InfoFile: "ci/pgbackrest-info.json", Stanza: "other"}},
+			PgBackRest: &backup.PgBackRest{InfoFile: "ci/pgbackrest-info.json", Stanza: "other"}},
 	}
 	if d := cmp.Diff(want, g.Sets()); d != "" {
 		t.Error(d)

@@ -1,20 +1,13 @@
 package backupfreshness
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
@@ -87,48 +80,6 @@ func wantStatus(t *testing.T, res gates.Result, status gates.Status, rules []str
 			t.Errorf("result does not mention %q:\n%s", w, text.String())
 		}
 	}
-}
-
-// payload is compressible, not trivially so: SQL-ish lines with random values.
-func payload(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 1))
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		b.WriteString("INSERT INTO orders VALUES (")
-		b.WriteString(strings.Repeat("x", r.IntN(4)))
-		b.WriteString(hex.EncodeToString([]byte{byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())}))
-		b.WriteString(", 'customer-")
-		b.WriteString(hex.EncodeToString([]byte{byte(i), byte(i >> 8), byte(r.Uint32())}))
-		b.WriteString("', 42.00);\n")
-	}
-	return b.Bytes()[:n]
-}
-
-func gzipped(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func zstded(t testing.TB, data []byte) []byte {
-	t.Helper()
-	w, err := zstd.NewWriter(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w.EncodeAll(data, nil)
-}
-
-func sha256Line(data []byte, name string) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]) + "  " + name + "\n"
 }
 
 // writeFile writes a file under dir and sets its modification time.

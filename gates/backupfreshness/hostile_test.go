@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/backup"
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -27,7 +30,7 @@ import (
 // HTTP is refused.
 func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.gz", backuptest.Gzip(t, backuptest.Payload(1<<20, 1)), now.Add(-time.Hour))
 	var mu sync.Mutex
 	var seen []string
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -73,13 +76,13 @@ func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
 func TestFutureTimestamps(t *testing.T) {
 	t.Run("local", func(t *testing.T) {
 		ws := t.TempDir()
-		writeFile(t, ws, "backups/db-1.sql.gz", gzipped(t, payload(1000, 1)), now.Add(-2*time.Hour))
-		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(time.Hour))
+		writeFile(t, ws, "backups/db-1.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 1)), now.Add(-2*time.Hour))
+		writeFile(t, ws, "backups/db-2.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 2)), now.Add(time.Hour))
 		res := run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
 		wantStatus(t, res, gates.StatusError, nil,
 			"backups/db-2.sql.gz is dated 2025-03-14T13:00:00Z, 1h 0m after this machine's clock (2025-03-14T12:00:00Z)", "check the clocks")
 
-		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(4*time.Minute))
+		writeFile(t, ws, "backups/db-2.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 2)), now.Add(4*time.Minute))
 		res = run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
 		wantStatus(t, res, gates.StatusPass, nil)
 	})
@@ -159,7 +162,7 @@ func TestS3CABundleBehindThePolicy(t *testing.T) {
 }
 
 // A listing whose body trickles in a byte at a time ends with the gate's
-// deadline: Check returns by itself.
+// deadline: backup.Check returns by itself.
 func TestS3ListingTrickles(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
@@ -182,14 +185,14 @@ func TestS3ListingTrickles(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { _, err := Check(ctx, &env, g.sets[0]); done <- err }()
+	go func() { _, err := backup.Check(ctx, &env, g.sets[0]); done <- err }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "deadline") {
 			t.Errorf("want the deadline, got %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("Check ignored its deadline")
+		t.Fatal("backup.Check ignored its deadline")
 	}
 }
 
@@ -269,8 +272,8 @@ func gitCmd(t *testing.T, dir string, args ...string) {
 // and neither does one reached through a link the change commits. Backups
 // the job wrote there itself (untracked) still count.
 func TestBackupSuppliedByTheChange(t *testing.T) {
-	body := gzipped(t, payload(4096, 1))
-	sidecar := []byte(sha256Line(body, "pre_migration_9.sql.gz"))
+	body := backuptest.Gzip(t, backuptest.Payload(4096, 1))
+	sidecar := []byte(backuptest.SHA256Line(body, "pre_migration_9.sql.gz"))
 	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum, decompress]\n"
 
 	t.Run("committed", func(t *testing.T) {
@@ -327,7 +330,7 @@ func TestPgBackRestInfoFileSuppliedByTheChange(t *testing.T) {
 // SDK reads error bodies whole.
 func TestS3EndlessErrorBody(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.gz", backuptest.Gzip(t, backuptest.Payload(1<<20, 1)), now.Add(-time.Hour))
 	srv := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -414,9 +417,9 @@ func TestS3EndlessListingBounded(t *testing.T) {
 // A checksum file the change commits beside a backup the job wrote is the
 // change's word for what the backup should hash to: it proves nothing.
 func TestChecksumFileSuppliedByTheChange(t *testing.T) {
-	body := gzipped(t, payload(4096, 1))
+	body := backuptest.Gzip(t, backuptest.Payload(4096, 1))
 	ws := gitRepo(t)
-	writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", []byte(sha256Line(body, "pre_migration_9.sql.gz")), now)
+	writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", []byte(backuptest.SHA256Line(body, "pre_migration_9.sql.gz")), now)
 	gitCmd(t, ws, "add", ".")
 	gitCmd(t, ws, "commit", "-q", "-m", "the checksum we want")
 	writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute)) // written by the job

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 // workspaceWithInfo copies the pgBackRest fixture into a workspace.
@@ -115,7 +116,7 @@ func TestPgBackRestCommandHonoursContext(t *testing.T) {
 	env := testEnv(t.TempDir(), nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	_, err := Check(ctx, &env, g.sets[0])
+	_, err := backup.Check(ctx, &env, g.sets[0])
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's deadline", err)
 	}

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/backup"
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
+
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -91,9 +94,9 @@ func TestS3FreshBackupPasses(t *testing.T) {
 	var newest []byte
 	for i, age := range []time.Duration{72 * time.Hour, 48 * time.Hour, 3 * time.Hour} {
 		name := fmt.Sprintf("orders/pre_migration_%d.sql.gz", i)
-		newest = gzipped(t, payload(2<<20+i, uint64(i)))
+		newest = backuptest.Gzip(t, backuptest.Payload(2<<20+i, uint64(i)))
 		f.put(t, "prod-backups", name, newest, now.Add(-age))
-		f.put(t, "prod-backups", name+".sha256", []byte(sha256Line(newest, "pre_migration_2.sql.gz")), now.Add(-age))
+		f.put(t, "prod-backups", name+".sha256", []byte(backuptest.SHA256Line(newest, "pre_migration_2.sql.gz")), now.Add(-age))
 	}
 	f.put(t, "prod-backups", "orders/other.sql.gz", []byte("x"), now.Add(-time.Hour))
 	f.put(t, "prod-backups", "billing/pre_migration_9.sql.gz", []byte("x"), now.Add(-time.Hour))
@@ -121,7 +124,7 @@ path-style: true
 
 func TestS3EndpointFromEnvironment(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.zst", zstded(t, payload(100<<10, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.zst", backuptest.Zstd(t, backuptest.Payload(100<<10, 1)), now.Add(-time.Hour))
 	g := mustGate(t, "location: s3://backups\nmax-age: 2h\nverify: decompress\n")
 	for _, v := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
 		res := run(t, g, testEnv(t.TempDir(), awsVars(v, f.srv.URL)))
@@ -131,7 +134,7 @@ func TestS3EndpointFromEnvironment(t *testing.T) {
 
 func TestS3Failures(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	gz := gzipped(t, payload(1<<20, 1))
+	gz := backuptest.Gzip(t, backuptest.Payload(1<<20, 1))
 	f.put(t, "backups", "pg/db-1.sql.gz", gz, now.Add(-50*time.Hour))
 	f.put(t, "backups", "pg/db-2.sql.gz", gz[:len(gz)-100], now.Add(-49*time.Hour))
 	base := "location: s3://backups/pg/\nendpoint: " + f.srv.URL + "\npath-style: true\n"
@@ -161,7 +164,7 @@ func TestS3ListingPagesThrough10000Objects(t *testing.T) {
 	}
 	g := mustGate(t, "location: s3://big/daily/\npattern: db-*.dump\nmax-age: 365d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
 	env := testEnv(t.TempDir(), awsVars())
-	rep, err := Check(t.Context(), &env, g.sets[0])
+	rep, err := backup.Check(t.Context(), &env, g.sets[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +181,7 @@ func TestS3ListingPagesThrough10000Objects(t *testing.T) {
 
 func TestS3Errors(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.gz", backuptest.Gzip(t, backuptest.Payload(1<<20, 1)), now.Add(-time.Hour))
 
 	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
@@ -246,7 +249,7 @@ func s3WithBody(t *testing.T, f *fakeS3, body http.HandlerFunc) *httptest.Server
 
 func TestS3DownloadCutShortIsAnErrorNotACorruptBackup(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	gz := gzipped(t, payload(2<<20, 1))
+	gz := backuptest.Gzip(t, backuptest.Payload(2<<20, 1))
 	f.put(t, "backups", "db.sql.gz", gz, now.Add(-time.Hour))
 	srv := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(gz)))
@@ -259,7 +262,7 @@ func TestS3DownloadCutShortIsAnErrorNotACorruptBackup(t *testing.T) {
 
 func TestS3HangingServerHonoursContext(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	gz := gzipped(t, payload(2<<20, 1))
+	gz := backuptest.Gzip(t, backuptest.Payload(2<<20, 1))
 	f.put(t, "backups", "db.sql.gz", gz, now.Add(-time.Hour))
 	release := make(chan struct{})
 	defer close(release)
@@ -285,7 +288,7 @@ func TestS3HangingServerHonoursContext(t *testing.T) {
 			env := testEnv(t.TempDir(), awsVars())
 			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 			defer cancel()
-			_, err := Check(ctx, &env, g.sets[0])
+			_, err := backup.Check(ctx, &env, g.sets[0])
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want the context's deadline", err)
 			}

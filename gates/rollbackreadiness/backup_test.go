@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -115,11 +115,11 @@ func TestBackupUnreadable(t *testing.T) {
 
 func TestBackupRules(t *testing.T) {
 	for in, out := range map[string]string{
-		backupfreshness.RuleNoBackup:         "backup-missing",
-		backupfreshness.RuleStale:            "backup-stale",
-		backupfreshness.RuleChecksumMismatch: "backup-checksum-mismatch",
-		backupfreshness.RuleBackupError:      "backup-error",
-		backupfreshness.RuleStanzaStatus:     "backup-stanza-status",
+		backup.RuleNoBackup:         "backup-missing",
+		backup.RuleStale:            "backup-stale",
+		backup.RuleChecksumMismatch: "backup-checksum-mismatch",
+		backup.RuleBackupError:      "backup-error",
+		backup.RuleStanzaStatus:     "backup-stanza-status",
 	} {
 		if got := backupRule(in); got != out {
 			t.Errorf("backupRule(%q) = %q, want %q", in, got, out)

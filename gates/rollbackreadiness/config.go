@@ -17,7 +17,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 	"github.com/release-gate/release-gate/internal/registry"
 )
 
@@ -55,7 +55,7 @@ type Config struct {
 	Runbook string `yaml:"runbook"`
 
 	// Backup is the pre-migration backup, with backup-freshness' keys.
-	Backup *backupfreshness.SetConfig `yaml:"backup"`
+	Backup *backup.SetConfig `yaml:"backup"`
 }
 
 // Previous picks the newest tag of a repository that matches a pattern.
@@ -85,7 +85,7 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 		return nil, err
 	}
 	if c.Backup != nil {
-		set, err := backupfreshness.BuildSet(s, "backup", *c.Backup)
+		set, err := backup.BuildSet(s, "backup", *c.Backup)
 		if err != nil {
 			return nil, err
 		}

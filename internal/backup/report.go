@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"github.com/release-gate/release-gate/config"
 )
 
-// Rules of the findings this gate reports.
+// Rules of the findings Check reports.
 const (
 	RuleNoBackup         = "no-backup"
 	RuleStale            = "stale"
