@@ -124,7 +124,7 @@ func Files(ctx context.Context, root, pattern string) ([]string, error) {
 				return serr
 			}
 			if serr != nil || !fi.Mode().IsRegular() {
-				return nil
+				return nil //nolint:nilerr // a dangling link or a special file is no file to read
 			}
 		}
 		out = append(out, p)

@@ -35,7 +35,7 @@ func call(t testing.TB, env gates.Env, f func(ctx context.Context, c *Client) er
 		c, nerr := New(env, append([]Option{WithRetry(fastRetry)}, opts...)...)
 		if nerr != nil {
 			err = nerr
-			return nil, nil
+			return nil, nil //nolint:nilerr // handed to the caller through err
 		}
 		err = f(ctx, c)
 		return nil, nil
