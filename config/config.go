@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -242,7 +243,7 @@ func parseGates(n *yaml.Node, known []string, errs *errorList) []*Section {
 	var sections []*Section
 	for _, kv := range mappingPairs(n, errs, "gates") {
 		name := kv.key.Value
-		if !contains(known, name) {
+		if !slices.Contains(known, name) {
 			errs.at(kv.key, "gates: unknown gate %q%s; known gates: %s", name, suggest(name, known), strings.Join(known, ", "))
 			continue
 		}
@@ -280,15 +281,6 @@ func parseGates(n *yaml.Node, known []string, errs *errorList) []*Section {
 		sections = append(sections, s)
 	}
 	return sections
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeYAML reads the next document into n. yaml.v3 turns its own

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -155,7 +156,7 @@ func buildPgBackRest(s *config.Section, prefix string, c *PgBackRestConfig) (*Pg
 		return nil, s.Errorf(prefix+"command", "empty command")
 	}
 	for i, t := range c.Type {
-		if !contains(pgbackrestTypes, t) {
+		if !slices.Contains(pgbackrestTypes, t) {
 			return nil, s.Errorf(prefix+"type", "type %d is %q; want full, diff or incr", i+1, t)
 		}
 	}
@@ -170,15 +171,6 @@ func firstPtr[T any](vals ...*T) *T {
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // percentage is a fraction written as a percentage: "20%".
