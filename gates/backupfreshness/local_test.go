@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/internal/backup"
 	"github.com/release-gate/release-gate/internal/backup/backuptest"
 
@@ -39,8 +41,8 @@ min-size: 10KiB
 max-shrink: 20%
 verify: [checksum, decompress]
 `)
-	res := run(t, g, testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, g, testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"backups/db-20250314T100000.sql.gz: 2h 0m old",
 		"checksum ok", "gzip ok",
 		"listed 6 objects under backups; 3 match db-*.sql.gz",
@@ -147,8 +149,8 @@ func TestLocalFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ws := t.TempDir()
 			tt.setup(t, ws)
-			res := run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
-			wantStatus(t, res, gates.StatusFail, tt.rules, tt.want...)
+			res := gatetest.Run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
+			gatetest.Want(t, res, gates.StatusFail, tt.rules, tt.want...)
 		})
 	}
 }
@@ -183,8 +185,8 @@ func TestLocalLocations(t *testing.T) {
 	abs := t.TempDir()
 	writeFile(t, abs, "db.sql.gz", backuptest.Gzip(t, []byte("x")), now.Add(-time.Minute))
 	for _, loc := range []string{abs, "file://" + filepath.ToSlash(abs), "file://" + filepath.ToSlash(abs) + "/"} {
-		res := run(t, mustGate(t, "location: "+loc+"\nmax-age: 1h\nverify: decompress\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusPass, nil, "gzip ok")
+		res := gatetest.Run(t, mustGate(t, "location: "+loc+"\nmax-age: 1h\nverify: decompress\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil, "gzip ok")
 	}
 }
 
@@ -197,14 +199,14 @@ func TestLocalErrors(t *testing.T) {
 		{"location: afile\nmax-age: 1d\n", "backup location afile is not a directory"},
 		{"location: plain\nmax-age: 1d\nverify: [decompress]\n", "plain/db.dump: it is neither gzip nor zstd"},
 	} {
-		res := run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, tt.want)
+		res := gatetest.Run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, tt.want)
 	}
 	if runtime.GOOS != "windows" && os.Getuid() != 0 {
 		locked := filepath.Join(ws, "locked")
 		os.Mkdir(locked, 0)
-		res := run(t, mustGate(t, "location: locked\nmax-age: 1d\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, "permission denied")
+		res := gatetest.Run(t, mustGate(t, "location: locked\nmax-age: 1d\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "permission denied")
 	}
 }
 
@@ -224,8 +226,8 @@ backups:
   - name: gone
     location: nowhere
 `)
-	res := run(t, g, testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusError, []string{RuleStale},
+	res := gatetest.Run(t, g, testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusError, []string{RuleStale},
 		"legacy: newest backup old/db.sql.gz is 3d 0h old",
 		`checking backup set "gone": backup directory nowhere does not exist`,
 		"orders: checksum ok",
@@ -240,6 +242,6 @@ backups:
   - {name: a, location: backups, pattern: "*.gz"}
   - {name: b, location: backups, pattern: "*.gz", verify: [checksum]}
 `)
-	res := run(t, g, testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusPass, nil, "2 backup sets recent and intact: a: backups/db-", "b: backups/db-20250314T100000.sql.gz: 2h 0m old")
+	res := gatetest.Run(t, g, testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "2 backup sets recent and intact: a: backups/db-", "b: backups/db-20250314T100000.sql.gz: 2h 0m old")
 }
