@@ -91,8 +91,9 @@ func (s *Section) Set(key, value string) {
 }
 
 // Errorf returns an error positioned at the value of key (a dotted path such
-// as "wait.timeout" or "backups.1.pattern") or, when the file does not set
-// it, at the gate's name.
+// as "wait.timeout" or "backups[1].pattern": list indexes from 0, in
+// brackets, as the decoder prints paths; "backups.1.pattern" finds the same
+// node) or, when the file does not set it, at the gate's name.
 func (s *Section) Errorf(key, format string, args ...any) error {
 	n := s.key
 	if v := lookup(s.body, key); v != nil {
@@ -111,6 +112,7 @@ func lookup(n *yaml.Node, path string) *yaml.Node {
 	if path == "" {
 		return nil
 	}
+	path = strings.ReplaceAll(strings.ReplaceAll(path, "]", ""), "[", ".")
 	for _, part := range strings.Split(path, ".") {
 		n = resolveAlias(n)
 		if n == nil {
@@ -131,6 +133,11 @@ func lookup(n *yaml.Node, path string) *yaml.Node {
 				return nil
 			}
 			n = n.Content[i]
+		case yaml.ScalarNode:
+			// A list written as one string (Strings) is its own item 0.
+			if part != "0" {
+				return nil
+			}
 		default:
 			return nil
 		}

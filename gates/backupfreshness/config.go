@@ -44,31 +44,38 @@ func decodeSets(s *config.Section) ([]backup.Set, error) {
 		}
 		return []backup.Set{set}, nil
 	}
+	// Every set is validated, and every problem reported at once.
+	var errs []error
 	for _, k := range []struct {
 		key string
 		set bool
 	}{{"name", c.Name != ""}, {"location", c.Location != ""}, {"pattern", c.Pattern != ""}, {"pgbackrest", c.PgBackRest != nil}} {
 		if k.set {
-			return nil, s.Errorf(k.key, "%s is per set when backups is used: move it into each entry of backups", k.key)
+			errs = append(errs, s.Errorf(k.key, "%s is per set when backups is used: move it into each entry of backups", k.key))
 		}
 	}
 	if len(c.Backups) == 0 {
-		return nil, s.Errorf("backups", "the list is empty; list at least one set, or drop backups and configure one set at the top level")
+		errs = append(errs, s.Errorf("backups", "the list is empty; list at least one set, or drop backups and configure one set at the top level"))
 	}
 	defaults := c.SetConfig
 	sets := make([]backup.Set, 0, len(c.Backups))
 	names := map[string]int{}
 	for i, bc := range c.Backups {
-		prefix := fmt.Sprintf("backups.%d.", i)
+		prefix := fmt.Sprintf("backups[%d].", i)
 		set, err := backup.BuildSetWithDefaults(s, prefix, bc, defaults)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		if j, dup := names[set.Name]; dup {
-			return nil, s.Errorf(prefix+"name", "backups %d and %d are both called %q; give each set its own name", j+1, i+1, set.Name)
+			errs = append(errs, s.Errorf(prefix+"name", "backups[%d] and backups[%d] are both called %q; give each set its own name", j, i, set.Name))
+			continue
 		}
 		names[set.Name] = i
 		sets = append(sets, set)
+	}
+	if err := s.Join(errs...); err != nil {
+		return nil, err
 	}
 	return sets, nil
 }

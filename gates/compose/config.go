@@ -219,12 +219,12 @@ func newGate(s *config.Section) (*Gate, error) {
 	seen := map[string]string{}
 	for i, p := range c.Projects {
 		if len(p) == 0 {
-			return nil, s.Errorf(fmt.Sprintf("projects.%d", i), "a project lists its compose files in merge order, such as [compose.yaml, compose.prod.yaml]")
+			return nil, s.Errorf(fmt.Sprintf("projects[%d]", i), "a project lists its compose files in merge order, such as [compose.yaml, compose.prod.yaml]")
 		}
 		for j, f := range p {
 			clean := path.Clean(f)
 			if prev, dup := seen[clean]; dup {
-				return nil, s.Errorf(fmt.Sprintf("projects.%d.%d", i, j), "%s is already listed in %s; a file belongs to one project", f, prev)
+				return nil, s.Errorf(fmt.Sprintf("projects[%d][%d]", i, j), "%s is already listed in %s; a file belongs to one project", f, prev)
 			}
 			seen[clean] = fmt.Sprintf("projects.%d", i)
 		}

@@ -40,7 +40,7 @@ type Config struct {
 	ExpectStatus *StatusSet `yaml:"expect-status"`
 	// HeadersEnv maps a request header to the environment variable that
 	// holds its value: {Authorization: STAGING_AUTH}.
-	HeadersEnv map[string]string `yaml:"headers-env"`
+	HeadersEnv map[string]config.EnvName `yaml:"headers-env"`
 	// InsecureSkipVerify accepts any TLS certificate (a self-signed
 	// staging certificate). Off by default.
 	InsecureSkipVerify bool `yaml:"insecure-skip-verify"`
@@ -195,12 +195,9 @@ func newGate(s *config.Section) (*Gate, error) {
 	if c.ExpectStatus != nil {
 		g.expect = *c.ExpectStatus
 	}
-	for h, v := range c.HeadersEnv {
+	for h := range c.HeadersEnv { // the values are EnvNames: checked as decoded
 		if !validHeaderName(h) {
 			return nil, s.Errorf("headers-env."+h, "%q is not an HTTP header name", h)
-		}
-		if !config.ValidEnvName(v) {
-			return nil, s.Errorf("headers-env."+h, "want the name of an environment variable that holds the header's value (such as STAGING_AUTH); the file never holds credentials themselves")
 		}
 	}
 	if c.RequestTimeout != 0 {

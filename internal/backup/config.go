@@ -43,7 +43,7 @@ type PgBackRestConfig struct {
 }
 
 // BuildSetWithDefaults validates one set's own keys, decoded at prefix (a
-// dotted path ending in "." such as "backups.0.", or "" for the section's
+// dotted path ending in "." such as "backups[0].", or "" for the section's
 // top level) of s, over the defaults: keys own leaves unset take their
 // value from defaults. Errors are positioned at the offending key.
 func BuildSetWithDefaults(s *config.Section, prefix string, own, defaults SetConfig) (Set, error) {
@@ -157,7 +157,7 @@ func buildPgBackRest(s *config.Section, prefix string, c *PgBackRestConfig) (*Pg
 	}
 	for i, t := range c.Type {
 		if !slices.Contains(pgbackrestTypes, t) {
-			return nil, s.Errorf(prefix+"type", "type %d is %q; want full, diff or incr", i+1, t)
+			return nil, s.Errorf(fmt.Sprintf("%stype[%d]", prefix, i), "%q is not a backup type; want full, diff or incr", t)
 		}
 	}
 	pb.Types = []string(c.Type)
