@@ -275,8 +275,7 @@ func TestCredentials(t *testing.T) {
 	host := registrytest.Seeded(t, registrytest.RequireBasic("deployer", pass), func(host string) { releases(t, host, "v1.0.0") })
 	body := "previous-image: " + host + "/app:v1.0.0\ninsecure: true\nusername-env: REG_USER\npassword-env: REG_PASS"
 	m := &gates.Masker{}
-	r := gates.Runner{Masker: m}
-	res := r.Run(context.Background(), testEnv(t.TempDir(), nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), []gates.Job{{Gate: mustGate(t, body)}})[0]
+	res := gatetest.Run(t, mustGate(t, body), testEnv(t.TempDir(), nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), gatetest.Options{Masker: m})
 	gatetest.Want(t, res, gates.StatusPass, nil, "(HEAD, credentials: username-env/password-env (REG_USER, REG_PASS))")
 	if m.Redact("x"+pass) != "x***" {
 		t.Error("the password was not registered as a secret")
@@ -308,8 +307,7 @@ func TestHang(t *testing.T) {
 	if _, err := g.Run(ctx, &env); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("want the context's deadline, got %v", err)
 	}
-	r := gates.Runner{}
-	res := r.Run(context.Background(), testEnv(t.TempDir(), nil, nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), nil, nil), gatetest.Options{Timeout: 200 * time.Millisecond})
 	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
 		t.Errorf("want a timeout error: %s", gatetest.Describe(res))
 	}

@@ -381,8 +381,7 @@ func TestHang(t *testing.T) {
 		t.Errorf("want the context's deadline, got %v", err)
 	}
 
-	r := gates.Runner{}
-	res := r.Run(context.Background(), registrytest.Env(nil, nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
+	res := gatetest.Run(t, g, registrytest.Env(nil, nil), gatetest.Options{Timeout: 200 * time.Millisecond})
 	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
 		t.Errorf("want a timeout error: %s", gatetest.Describe(res))
 	}
