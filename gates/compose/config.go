@@ -207,9 +207,11 @@ func newGate(s *config.Section) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: c, profiles: []string{"*"}}
+	// Every problem is reported at once.
+	var errs []error
 	if c.Files != nil {
 		if len(*c.Files) == 0 && len(c.Projects) == 0 {
-			return nil, s.Errorf("files", "names no file; leave it out to use %s, or list globs", strings.Join(DefaultFiles[:4], ", "))
+			errs = append(errs, s.Errorf("files", "names no file; leave it out to use %s, or list globs", strings.Join(DefaultFiles[:4], ", ")))
 		}
 		g.files = *c.Files
 	} else if len(c.Projects) == 0 {
@@ -219,14 +221,15 @@ func newGate(s *config.Section) (*Gate, error) {
 	seen := map[string]string{}
 	for i, p := range c.Projects {
 		if len(p) == 0 {
-			return nil, s.Errorf(fmt.Sprintf("projects[%d]", i), "a project lists its compose files in merge order, such as [compose.yaml, compose.prod.yaml]")
+			errs = append(errs, s.Errorf(fmt.Sprintf("projects[%d]", i), "a project lists its compose files in merge order, such as [compose.yaml, compose.prod.yaml]"))
 		}
 		for j, f := range p {
 			clean := path.Clean(f)
 			if prev, dup := seen[clean]; dup {
-				return nil, s.Errorf(fmt.Sprintf("projects[%d][%d]", i, j), "%s is already listed in %s; a file belongs to one project", f, prev)
+				errs = append(errs, s.Errorf(fmt.Sprintf("projects[%d][%d]", i, j), "%s is already listed in %s; a file belongs to one project", f, prev))
+				continue
 			}
-			seen[clean] = fmt.Sprintf("projects.%d", i)
+			seen[clean] = fmt.Sprintf("projects[%d]", i)
 		}
 	}
 	if c.Profiles != nil {
@@ -248,7 +251,10 @@ func newGate(s *config.Section) (*Gate, error) {
 		}
 	}
 	if on == 0 {
-		return nil, s.Errorf("rules", "every rule is off, so the gate would check nothing; remove the gate instead")
+		errs = append(errs, s.Errorf("rules", "every rule is off, so the gate would check nothing; remove the gate instead"))
+	}
+	if err := s.Join(errs...); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
