@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -576,10 +577,20 @@ func ruleNamesIn(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	var names []string
+	var imports map[string]string // a file's import names: package directory
 	add := func(e ast.Expr) {
 		if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
 			if s, err := strconv.Unquote(lit.Value); err == nil && !slices.Contains(names, s) {
 				names = append(names, s)
+			}
+		}
+		// A rule the gate re-exports from a shared package of this module
+		// (const RuleStale = backup.RuleStale) is that package's literal.
+		if sel, ok := e.(*ast.SelectorExpr); ok {
+			if pkg, ok := sel.X.(*ast.Ident); ok && imports[pkg.Name] != "" {
+				if s, ok := stringConsts(t, imports[pkg.Name])[sel.Sel.Name]; ok && !slices.Contains(names, s) {
+					names = append(names, s)
+				}
 			}
 		}
 	}
@@ -594,6 +605,19 @@ func ruleNamesIn(t *testing.T, dir string) []string {
 		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
 		if err != nil {
 			t.Fatal(err)
+		}
+		imports = map[string]string{}
+		for _, im := range f.Imports {
+			p, _ := strconv.Unquote(im.Path.Value)
+			rel, ok := strings.CutPrefix(p, modulePath+"/internal/")
+			if !ok {
+				continue
+			}
+			name := path.Base(p)
+			if im.Name != nil {
+				name = im.Name.Name
+			}
+			imports[name] = filepath.Join("internal", filepath.FromSlash(rel))
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
@@ -612,6 +636,45 @@ func ruleNamesIn(t *testing.T, dir string) []string {
 		})
 	}
 	return names
+}
+
+// modulePath is this module's path, as its imports spell it.
+const modulePath = "github.com/release-gate/release-gate"
+
+// stringConsts returns the string constants the non-test Go files of dir
+// declare, by name.
+func stringConsts(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if v, ok := n.(*ast.ValueSpec); ok {
+				for i, id := range v.Names {
+					if i < len(v.Values) {
+						if lit, ok := v.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+							if s, err := strconv.Unquote(lit.Value); err == nil {
+								out[id.Name] = s
+							}
+						}
+					}
+				}
+			}
+			return true
+		})
+	}
+	return out
 }
 
 // TestDocsLinks checks every relative link of the documentation: the file

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,8 +103,10 @@ func (s *Section) SetInput(key, value, input string) {
 }
 
 // Errorf returns an error positioned at the value of key (a dotted path such
-// as "wait.timeout" or "backups.1.pattern") or, when the file does not set
-// it, at the gate's name. A key an action input set is named as that input.
+// as "wait.timeout" or "backups[1].pattern": list indexes from 0, in
+// brackets, as the decoder prints paths; "backups.1.pattern" finds the same
+// node) or, when the file does not set it, at the gate's name. A key an
+// action input set is named as that input.
 func (s *Section) Errorf(key, format string, args ...any) error {
 	if input, ok := s.inputs[key]; ok {
 		e := s.src.newError(nil, fmt.Sprintf(format, args...)+" (this input sets gates."+s.Name+"."+key+")")
@@ -127,6 +130,7 @@ func lookup(n *yaml.Node, path string) *yaml.Node {
 	if path == "" {
 		return nil
 	}
+	path = strings.ReplaceAll(strings.ReplaceAll(path, "]", ""), "[", ".")
 	for _, part := range strings.Split(path, ".") {
 		n = resolveAlias(n)
 		if n == nil {
@@ -147,6 +151,11 @@ func lookup(n *yaml.Node, path string) *yaml.Node {
 				return nil
 			}
 			n = n.Content[i]
+		case yaml.ScalarNode:
+			// A list written as one string (Strings) is its own item 0.
+			if part != "0" {
+				return nil
+			}
 		default:
 			return nil
 		}
@@ -259,7 +268,7 @@ func parseGates(n *yaml.Node, known []string, errs *errorList) []*Section {
 	var sections []*Section
 	for _, kv := range mappingPairs(n, errs, "gates") {
 		name := kv.key.Value
-		if !contains(known, name) {
+		if !slices.Contains(known, name) {
 			errs.at(kv.key, "gates: unknown gate %q%s; known gates: %s", name, suggest(name, known), strings.Join(known, ", "))
 			continue
 		}
@@ -297,15 +306,6 @@ func parseGates(n *yaml.Node, known []string, errs *errorList) []*Section {
 		sections = append(sections, s)
 	}
 	return sections
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // decodeYAML reads the next document into n. yaml.v3 turns its own

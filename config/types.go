@@ -27,6 +27,11 @@ func (d *Duration) UnmarshalConfig(n *yaml.Node) error {
 	return nil
 }
 
+// maxDays is the most days a duration holds (about 292 years): more would
+// wrap around to a negative or small duration, and a max-age of 9999999999d
+// must not turn into "any age" or "none".
+const maxDays = int(math.MaxInt64 / int64(24*time.Hour))
+
 // ParseDuration parses "90s", "1h30m", "7d" or "1d12h".
 func ParseDuration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
@@ -34,7 +39,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	var days time.Duration
 	if i := strings.IndexByte(s, 'd'); i > 0 {
 		n, err := strconv.Atoi(s[:i])
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > maxDays {
 			return 0, bad
 		}
 		days = time.Duration(n) * 24 * time.Hour
@@ -47,7 +52,7 @@ func ParseDuration(s string) (time.Duration, error) {
 		return days, nil
 	}
 	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
+	if err != nil || v < 0 || days+v < days {
 		return 0, bad
 	}
 	return days + v, nil

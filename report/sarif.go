@@ -13,6 +13,15 @@ import (
 
 // SARIF 2.1.0, as much of it as code scanning needs: a rule per finding kind
 // and a result per finding that has a location.
+//
+// Hand-written on purpose, after measuring github.com/owenrumney/go-sarif
+// v3.3.1 against it: the library adds 2.3 MB to a stripped binary (it
+// links gojsonschema and uuid for validation we do not need at run time),
+// and its log for one finding is 2,460 bytes where ours is 1,052: every
+// optional array is written empty and every absent index as -1 (byteOffset,
+// charOffset, rank), which code scanning reads as values. Every string
+// still has to go through sanitize.Text either way: the library does not
+// sanitise.
 
 type sarifLog struct {
 	Schema  string     `json:"$schema"`

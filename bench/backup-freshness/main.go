@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 func main() {
@@ -34,7 +34,7 @@ func main() {
 		fs := flag.NewFlagSet("gen", flag.ExitOnError)
 		mib := fs.Int("mib", 256, "compressed size in MiB")
 		out := fs.String("out", "backup.sql.gz", "output file")
-		fs.Parse(os.Args[2:])
+		_ = fs.Parse(os.Args[2:]) // ExitOnError: never returns an error
 		err = generate(int64(*mib)<<20, *out)
 	case "verify":
 		if len(os.Args) != 3 {
@@ -59,7 +59,7 @@ func generate(size int64, out string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // after an error; the success path checks Close
 	cw := &countingWriter{w: f}
 	cmd := exec.Command("gzip", "-6", "-c")
 	cmd.Stdout, cmd.Stderr = cw, os.Stderr
@@ -81,7 +81,7 @@ func generate(size int64, out string) error {
 	}
 	statuses := []string{"paid", "pending", "shipped", "refunded", "cancelled"}
 	w := bufio.NewWriterSize(in, 1<<20)
-	w.WriteString("COPY public.orders (id, token, customer, amount, status, created_at, note) FROM stdin;\n")
+	_, _ = w.WriteString("COPY public.orders (id, token, customer, amount, status, created_at, note) FROM stdin;\n")
 	ts := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	var line []byte
 	for id := 1; cw.n.Load() < size; id++ {
@@ -110,12 +110,17 @@ func generate(size int64, out string) error {
 			return err
 		}
 	}
-	w.WriteString("\\.\n")
+	_, _ = w.WriteString("\\.\n")
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	in.Close()
-	return cmd.Wait()
+	if err := in.Close(); err != nil {
+		return err
+	}
+	if err := cmd.Wait(); err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 type countingWriter struct {
@@ -136,7 +141,7 @@ func verify(file string) error {
 	if err != nil {
 		return err
 	}
-	set := backupfreshness.Set{
+	set := backup.Set{
 		Location: filepath.Dir(abs), Pattern: filepath.Base(abs),
 		MaxAge: 100 * 365 * 24 * time.Hour, Checksum: true, Decompress: true,
 	}
@@ -150,12 +155,12 @@ func verify(file string) error {
 }
 
 // benchGate runs Check on one set.
-type benchGate struct{ set backupfreshness.Set }
+type benchGate struct{ set backup.Set }
 
 func (benchGate) Name() string { return "backup-freshness" }
 
 func (g benchGate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
-	rep, err := backupfreshness.Check(ctx, env, g.set)
+	rep, err := backup.Check(ctx, env, g.set)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,15 @@
 package backupfreshness
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 func TestConfigSingleSet(t *testing.T) {
@@ -21,9 +25,9 @@ endpoint: http://127.0.0.1:9000
 path-style: true
 region: eu-west-1
 `)
-	want := []Set{{
+	want := []backup.Set{{
 		Location: "s3://prod-backups/orders", Pattern: "pre_migration_*.sql.gz",
-		S3:     S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1"},
+		S3:     backup.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1"},
 		MaxAge: 24 * time.Hour, MinSize: 1 << 20, MaxShrink: 0.125, CheckShrink: true,
 		Checksum: true, Decompress: true, MaxDecompressed: 10 << 30,
 	}}
@@ -51,14 +55,14 @@ backups:
       info-file: ci/pgbackrest-info.json
       stanza: other
 `)
-	want := []Set{
+	want := []backup.Set{
 		{Name: "orders", Location: "s3://bucket-1/orders/", Pattern: "*.sql.zst", MaxAge: 24 * time.Hour, Decompress: true,
-			S3: S3Options{Endpoint: "https://minio.example.com", PathStyle: true}},
+			S3: backup.S3Options{Endpoint: "https://minio.example.com", PathStyle: true}},
 		{Name: "backups/daily/*", Location: "backups/daily", Pattern: "*", MaxAge: 7 * 24 * time.Hour},
 		{Name: "pgbackrest main", MaxAge: 7 * 24 * time.Hour, MinSize: 1e9,
-			PgBackRest: &PgBackRest{Stanza: "main", Types: []string{"full", "diff"}}},
+			PgBackRest: &backup.PgBackRest{Stanza: "main", Types: []string{"full", "diff"}}},
 		{Name: "pgbackrest other", MaxAge: 7 * 24 * time.Hour,
-			PgBackRest: &PgBackRest{InfoFile: "ci/pgbackrest-info.json", Stanza: "other"}},
+			PgBackRest: &backup.PgBackRest{InfoFile: "ci/pgbackrest-info.json", Stanza: "other"}},
 	}
 	if d := cmp.Diff(want, g.Sets()); d != "" {
 		t.Error(d)
@@ -94,18 +98,31 @@ func TestConfigErrors(t *testing.T) {
 		{"location: b\nmax-age: 1d\nwhatever: 1\n", `unknown key "whatever"`},
 		{"location: b\npgbackrest: {stanza: x}\nmax-age: 1d\n", `gates.backup-freshness.pgbackrest: a set reads either a location or pgbackrest`},
 		{"pgbackrest: {stanza: x}\nmax-age: 1d\nverify: [checksum]\n", `release-gate.yml:6:13: gates.backup-freshness.verify: verify does not apply to a pgbackrest set`},
-		{"pgbackrest: {stanza: x, type: [full, weekly]}\nmax-age: 1d\n", `gates.backup-freshness.pgbackrest.type: type 2 is "weekly"`},
+		{"pgbackrest: {stanza: x, type: [full, weekly]}\nmax-age: 1d\n", `gates.backup-freshness.pgbackrest.type[1]: "weekly" is not a backup type`},
 		{"pgbackrest: {info-file: a.json, command: [pgbackrest, info]}\nmax-age: 1d\n", `gates.backup-freshness.pgbackrest.command: set info-file or command, not both`},
 		{"max-age: 1d\nbackups: []\n", `release-gate.yml:5:14: gates.backup-freshness.backups: the list is empty`},
 		{"max-age: 1d\nlocation: x\nbackups: [{location: y}]\n", `release-gate.yml:5:15: gates.backup-freshness.location: location is per set when backups is used`},
-		{"backups:\n  - location: a\n    max-age: 1d\n  - location: b\n", `release-gate.yml:7:9: gates.backup-freshness.backups.1: set max-age`},
-		{"max-age: 1d\nbackups:\n  - {name: x, location: a}\n  - {name: x, location: b}\n", `release-gate.yml:7:16: gates.backup-freshness.backups.1.name: backups 1 and 2 are both called "x"`},
-		{"max-age: 1d\nbackups:\n  - {location: a, region: eu}\n", `gates.backup-freshness.backups.0.region: region applies to s3:// locations only`},
+		{"backups:\n  - location: a\n    max-age: 1d\n  - location: b\n", `release-gate.yml:7:9: gates.backup-freshness.backups[1]: set max-age`},
+		{"max-age: 1d\nbackups:\n  - {name: x, location: a}\n  - {name: x, location: b}\n", `release-gate.yml:7:16: gates.backup-freshness.backups[1].name: backups[0] and backups[1] are both called "x"`},
+		{"max-age: 1d\nbackups:\n  - {location: a, region: eu}\n", `gates.backup-freshness.backups[0].region: region applies to s3:// locations only`},
 		{"max-age: 1d\nbackups:\n  - {location: a, nme: x}\n", `unknown key "nme" (did you mean "name"?)`},
 	} {
 		_, err := parseGate(t, tt.body)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("config:\n%s\nerror: %v\nwant: %s", tt.body, err, tt.want)
 		}
+	}
+}
+
+// Every set's mistakes are reported at once, each at its own position.
+func TestConfigErrorsAllSetsAtOnce(t *testing.T) {
+	body := "max-age: 1d\nbackups:\n  - {location: a, region: eu}\n  - {location: b}\n  - {location: 's3://x/', max-age: 0}\n"
+	_, err := parseGate(t, body)
+	var list config.Errors
+	if !errors.As(err, &list) || len(list) != 2 {
+		t.Fatalf("want 2 errors, got %v", err)
+	}
+	if list[0].Line != 6 || list[1].Line != 8 || !strings.Contains(list[0].Msg, "backups[0].region") || !strings.Contains(list[1].Msg, "backups[2].max-age") {
+		t.Errorf("got:\n%v", err)
 	}
 }

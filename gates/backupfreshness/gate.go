@@ -8,6 +8,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 // Name is the gate's key in the configuration.
@@ -18,14 +19,14 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Data integrity: verified and recent database backups are accessible",
-		Rules:     []string{RuleNoBackup, RuleStale, RuleTooSmall, RuleShrunk, RuleChecksumMissing, RuleChecksumMismatch, RuleTruncated, RuleCorrupt, RuleStanzaStatus, RuleBackupError},
+		Rules:     backup.Rules(),
 		New:       New,
 	}
 }
 
 // Gate checks every configured backup set.
 type Gate struct {
-	sets []Set
+	sets []backup.Set
 }
 
 // New decodes and validates the gate's section. It does no I/O.
@@ -41,7 +42,7 @@ func New(s *config.Section) (gates.Gate, error) {
 func (g *Gate) Name() string { return Name }
 
 // Sets returns the sets the gate checks.
-func (g *Gate) Sets() []Set { return append([]Set(nil), g.sets...) }
+func (g *Gate) Sets() []backup.Set { return append([]backup.Set(nil), g.sets...) }
 
 // Run checks each set on its own: one set's error does not hide another's
 // findings. Any set that could not be checked makes the gate an error.
@@ -51,15 +52,15 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	var passed []string
 	for _, set := range g.sets {
 		if ctx.Err() != nil {
-			errs = append(errs, fmt.Errorf("%snot checked: %w", set.label(), ctx.Err()))
+			errs = append(errs, fmt.Errorf("%snot checked: %w", set.Label(), ctx.Err()))
 			continue
 		}
-		rep, err := Check(ctx, env, set)
+		rep, err := backup.Check(ctx, env, set)
 		for _, n := range rep.Notes {
-			env.Notef("%s%s", set.label(), n)
+			env.Notef("%s%s", set.Label(), n)
 		}
 		for _, p := range rep.Problems {
-			findings = append(findings, gates.Finding{Rule: p.Rule, Severity: gates.SeverityError, Message: set.label() + p.Message})
+			findings = append(findings, gates.Finding{Rule: p.Rule, Severity: gates.SeverityError, Message: set.Label() + p.Message})
 		}
 		switch {
 		case err != nil:
@@ -68,7 +69,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			}
 			errs = append(errs, err)
 		case len(rep.Problems) == 0:
-			passed = append(passed, set.label()+rep.Summary)
+			passed = append(passed, set.Label()+rep.Summary)
 		}
 	}
 	if len(findings) == 0 && len(errs) == 0 {

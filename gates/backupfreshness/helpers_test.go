@@ -1,20 +1,11 @@
 package backupfreshness
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
@@ -51,84 +42,6 @@ func testEnv(workspace string, vars map[string]string) gates.Env {
 		HTTPClient: &http.Client{},
 		Getenv:     func(k string) string { return vars[k] },
 	}
-}
-
-// run runs the gate as the runner does and returns its result.
-func run(t *testing.T, g gates.Gate, env gates.Env) gates.Result {
-	t.Helper()
-	return runCtx(t, context.Background(), g, env, 0)
-}
-
-func runCtx(t *testing.T, ctx context.Context, g gates.Gate, env gates.Env, timeout time.Duration) gates.Result {
-	t.Helper()
-	res := (&gates.Runner{}).Run(ctx, env, []gates.Job{{Gate: g, Timeout: timeout}})
-	if len(res) != 1 {
-		t.Fatalf("got %d results", len(res))
-	}
-	return res[0]
-}
-
-// wantStatus fails unless the result has the status, and, for fail, exactly
-// the rules given; each want string must appear in the findings or error.
-func wantStatus(t *testing.T, res gates.Result, status gates.Status, rules []string, want ...string) {
-	t.Helper()
-	var got []string
-	var text strings.Builder
-	for _, f := range res.Findings {
-		got = append(got, f.Rule)
-		text.WriteString(f.Message + "\n")
-	}
-	text.WriteString(res.Err + "\n" + res.Summary + "\n" + strings.Join(res.Notes, "\n"))
-	if res.Status != status || strings.Join(got, ",") != strings.Join(rules, ",") {
-		t.Fatalf("status %s, rules %v; want %s, %v\n%s", res.Status, got, status, rules, text.String())
-	}
-	for _, w := range want {
-		if !strings.Contains(text.String(), w) {
-			t.Errorf("result does not mention %q:\n%s", w, text.String())
-		}
-	}
-}
-
-// payload is compressible, not trivially so: SQL-ish lines with random values.
-func payload(n int, seed uint64) []byte {
-	r := rand.New(rand.NewPCG(seed, 1))
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		b.WriteString("INSERT INTO orders VALUES (")
-		b.WriteString(strings.Repeat("x", r.IntN(4)))
-		b.WriteString(hex.EncodeToString([]byte{byte(r.Uint32()), byte(r.Uint32()), byte(r.Uint32())}))
-		b.WriteString(", 'customer-")
-		b.WriteString(hex.EncodeToString([]byte{byte(i), byte(i >> 8), byte(r.Uint32())}))
-		b.WriteString("', 42.00);\n")
-	}
-	return b.Bytes()[:n]
-}
-
-func gzipped(t testing.TB, data []byte) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
-
-func zstded(t testing.TB, data []byte) []byte {
-	t.Helper()
-	w, err := zstd.NewWriter(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w.EncodeAll(data, nil)
-}
-
-func sha256Line(data []byte, name string) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:]) + "  " + name + "\n"
 }
 
 // writeFile writes a file under dir and sets its modification time.

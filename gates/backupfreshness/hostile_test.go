@@ -16,6 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
+	"github.com/release-gate/release-gate/internal/backup"
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -27,7 +32,7 @@ import (
 // HTTP is refused.
 func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.gz", backuptest.Gzip(t, backuptest.Payload(1<<20, 1)), now.Add(-time.Hour))
 	var mu sync.Mutex
 	var seen []string
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +50,7 @@ func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
 	defer front.Close()
 
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+front.URL+"\npath-style: true\n")
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
 	mu.Lock()
 	got := append([]string(nil), seen...)
 	mu.Unlock()
@@ -57,15 +62,15 @@ func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
 			t.Errorf("credentials reached another origin: %s", s)
 		}
 	}
-	wantStatus(t, res, gates.StatusPass, nil)
+	gatetest.Want(t, res, gates.StatusPass, nil)
 
 	tlsFront := httptest.NewTLSServer(http.HandlerFunc(moved))
 	defer tlsFront.Close()
 	g = mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsFront.URL+"\npath-style: true\n")
 	env := testEnv(t.TempDir(), awsVars())
 	env.HTTPClient = tlsFront.Client()
-	res = run(t, g, env)
-	wantStatus(t, res, gates.StatusError, nil, "refused to follow the redirect from "+tlsFront.URL+"/backups to "+elsewhere.URL+"/backups", "plain HTTP")
+	res = gatetest.Run(t, g, env)
+	gatetest.Want(t, res, gates.StatusError, nil, "refused to follow the redirect from "+tlsFront.URL+"/backups to "+elsewhere.URL+"/backups", "plain HTTP")
 }
 
 // A backup dated in the future beyond the clock skew is an error naming
@@ -73,23 +78,23 @@ func TestS3RedirectKeepsCredentialsHome(t *testing.T) {
 func TestFutureTimestamps(t *testing.T) {
 	t.Run("local", func(t *testing.T) {
 		ws := t.TempDir()
-		writeFile(t, ws, "backups/db-1.sql.gz", gzipped(t, payload(1000, 1)), now.Add(-2*time.Hour))
-		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(time.Hour))
-		res := run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil,
+		writeFile(t, ws, "backups/db-1.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 1)), now.Add(-2*time.Hour))
+		writeFile(t, ws, "backups/db-2.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 2)), now.Add(time.Hour))
+		res := gatetest.Run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil,
 			"backups/db-2.sql.gz is dated 2025-03-14T13:00:00Z, 1h 0m after this machine's clock (2025-03-14T12:00:00Z)", "check the clocks")
 
-		writeFile(t, ws, "backups/db-2.sql.gz", gzipped(t, payload(1000, 2)), now.Add(4*time.Minute))
-		res = run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusPass, nil)
+		writeFile(t, ws, "backups/db-2.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 2)), now.Add(4*time.Minute))
+		res = gatetest.Run(t, mustGate(t, "location: backups\nmax-age: 1d\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil)
 	})
 	t.Run("S3", func(t *testing.T) {
 		f := newFakeS3(t, "backups")
 		f.put(t, "backups", "db-1.sql.gz", []byte("x"), now.Add(-2*time.Hour))
 		f.put(t, "backups", "db-2.sql.gz", []byte("x"), now.Add(3*time.Hour))
 		g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
-		res := run(t, g, testEnv(t.TempDir(), awsVars()))
-		wantStatus(t, res, gates.StatusError, nil,
+		res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+		gatetest.Want(t, res, gates.StatusError, nil,
 			"s3://backups/db-2.sql.gz is dated 2025-03-14T15:00:00Z, 3h 0m after this machine's clock (2025-03-14T12:00:00Z)")
 	})
 	t.Run("pgBackRest", func(t *testing.T) {
@@ -97,8 +102,8 @@ func TestFutureTimestamps(t *testing.T) {
 		stop := now.Add(2 * time.Hour).Unix()
 		writeFile(t, ws, "info.json", []byte(fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},
 			"backup":[{"label":"20250314-140000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)), now)
-		res := run(t, mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil,
+		res := gatetest.Run(t, mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil,
 			"pgBackRest stanza main backup 20250314-140000F finished at 2025-03-14T14:00:00Z, 2h 0m after this machine's clock (2025-03-14T12:00:00Z)")
 	})
 }
@@ -114,8 +119,8 @@ func TestPgBackRestDuplicateStanza(t *testing.T) {
 	}
 	writeFile(t, ws, "info.json", []byte("["+stanza(now.Add(-time.Hour), false)+","+stanza(now.Add(-72*time.Hour), true)+"]"), now)
 	for _, cfg := range []string{"pgbackrest: {info-file: info.json, stanza: main}\nmax-age: 1d\n", "pgbackrest: {info-file: info.json}\nmax-age: 1d\n"} {
-		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, `reading info.json: it holds stanza "main" twice`)
+		res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, `reading info.json: it holds stanza "main" twice`)
 	}
 }
 
@@ -136,8 +141,8 @@ func TestS3ListingTooLarge(t *testing.T) {
 	}))
 	defer endless.Close()
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+endless.URL+"\npath-style: true\n")
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
-	wantStatus(t, res, gates.StatusError, nil, "is larger than 64 MiB")
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+	gatetest.Want(t, res, gates.StatusError, nil, "is larger than 64 MiB")
 }
 
 // AWS_CA_BUNDLE works with the client release-gate gives gates, whose
@@ -154,12 +159,12 @@ func TestS3CABundleBehindThePolicy(t *testing.T) {
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsSrv.URL+"\npath-style: true\n")
 	env := testEnv(t.TempDir(), awsVars("AWS_CA_BUNDLE", bundle))
 	env.HTTPClient = httpsafe.NewClient()
-	res := run(t, g, env)
-	wantStatus(t, res, gates.StatusPass, nil)
+	res := gatetest.Run(t, g, env)
+	gatetest.Want(t, res, gates.StatusPass, nil)
 }
 
 // A listing whose body trickles in a byte at a time ends with the gate's
-// deadline: Check returns by itself.
+// deadline: backup.Check returns by itself.
 func TestS3ListingTrickles(t *testing.T) {
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
@@ -182,14 +187,14 @@ func TestS3ListingTrickles(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { _, err := Check(ctx, &env, g.sets[0]); done <- err }()
+	go func() { _, err := backup.Check(ctx, &env, g.sets[0]); done <- err }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "deadline") {
 			t.Errorf("want the deadline, got %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("Check ignored its deadline")
+		t.Fatal("backup.Check ignored its deadline")
 	}
 }
 
@@ -215,8 +220,8 @@ func TestS3TruncatedListing(t *testing.T) {
 			}))
 			defer srv.Close()
 			g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+srv.URL+"\npath-style: true\n")
-			res := run(t, g, testEnv(t.TempDir(), awsVars()))
-			wantStatus(t, res, gates.StatusError, nil, tc.want)
+			res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+			gatetest.Want(t, res, gates.StatusError, nil, tc.want)
 		})
 	}
 }
@@ -234,10 +239,10 @@ func TestPgBackRestInfoFileIsAPipe(t *testing.T) {
 	}
 	g := mustGate(t, "pgbackrest: {info-file: info.json}\nmax-age: 1d\n")
 	done := make(chan gates.Result, 1)
-	go func() { done <- run(t, g, testEnv(ws, nil)) }()
+	go func() { done <- gatetest.Run(t, g, testEnv(ws, nil)) }()
 	select {
 	case res := <-done:
-		wantStatus(t, res, gates.StatusError, nil, "reading pgBackRest info file info.json: it is a named pipe, not a regular file")
+		gatetest.Want(t, res, gates.StatusError, nil, "reading pgBackRest info file info.json: it is a named pipe, not a regular file")
 	case <-time.After(30 * time.Second):
 		if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {
 			f.Close()
@@ -269,8 +274,8 @@ func gitCmd(t *testing.T, dir string, args ...string) {
 // and neither does one reached through a link the change commits. Backups
 // the job wrote there itself (untracked) still count.
 func TestBackupSuppliedByTheChange(t *testing.T) {
-	body := gzipped(t, payload(4096, 1))
-	sidecar := []byte(sha256Line(body, "pre_migration_9.sql.gz"))
+	body := backuptest.Gzip(t, backuptest.Payload(4096, 1))
+	sidecar := []byte(backuptest.SHA256Line(body, "pre_migration_9.sql.gz"))
 	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum, decompress]\n"
 
 	t.Run("committed", func(t *testing.T) {
@@ -279,8 +284,8 @@ func TestBackupSuppliedByTheChange(t *testing.T) {
 		writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
 		gitCmd(t, ws, "add", ".")
 		gitCmd(t, ws, "commit", "-q", "-m", "fresh backup")
-		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is tracked by git: it comes with the change under test")
+		res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is tracked by git: it comes with the change under test")
 	})
 	t.Run("through a committed link", func(t *testing.T) {
 		ws := gitRepo(t)
@@ -292,8 +297,8 @@ func TestBackupSuppliedByTheChange(t *testing.T) {
 		}
 		gitCmd(t, ws, "add", ".")
 		gitCmd(t, ws, "commit", "-q", "-m", "link")
-		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is reached through backups, a symbolic link tracked by git")
+		res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "backup backups/pre_migration_9.sql.gz is reached through backups, a symbolic link tracked by git")
 	})
 	t.Run("written by the job", func(t *testing.T) {
 		ws := gitRepo(t)
@@ -302,8 +307,8 @@ func TestBackupSuppliedByTheChange(t *testing.T) {
 		gitCmd(t, ws, "commit", "-q", "-m", "init")
 		writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute))
 		writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", sidecar, now.Add(-time.Minute))
-		res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusPass, nil, "checksum ok")
+		res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil, "checksum ok")
 	})
 }
 
@@ -315,19 +320,19 @@ func TestPgBackRestInfoFileSuppliedByTheChange(t *testing.T) {
 	writeFile(t, ws, "ci/info.json", []byte(fmt.Sprintf(`[{"name":"main","status":{"code":0,"message":"ok"},
 		"backup":[{"label":"20250314-110000F","type":"full","error":false,"timestamp":{"start":%d,"stop":%d},"info":{"size":100}}]}]`, stop-60, stop)), now)
 	cfg := "pgbackrest: {info-file: ci/info.json}\nmax-age: 1d\n"
-	res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusPass, nil) // written by the job: it counts
+	res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil) // written by the job: it counts
 	gitCmd(t, ws, "add", ".")
 	gitCmd(t, ws, "commit", "-q", "-m", "info")
-	res = run(t, mustGate(t, cfg), testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusError, nil, "pgBackRest info file ci/info.json is tracked by git: it comes with the change under test")
+	res = gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "pgBackRest info file ci/info.json is tracked by git: it comes with the change under test")
 }
 
 // A download answered with an error whose body never ends is cut off: the
 // SDK reads error bodies whole.
 func TestS3EndlessErrorBody(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.gz", backuptest.Gzip(t, backuptest.Payload(1<<20, 1)), now.Add(-time.Hour))
 	srv := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(http.StatusInternalServerError)
@@ -342,8 +347,8 @@ func TestS3EndlessErrorBody(t *testing.T) {
 		}
 	})
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+srv.URL+"\npath-style: true\n")
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
-	wantStatus(t, res, gates.StatusError, nil, "is larger than 1 MiB")
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+	gatetest.Want(t, res, gates.StatusError, nil, "is larger than 1 MiB")
 }
 
 // A pgBackRest command that is a program the change commits would run the
@@ -371,15 +376,15 @@ func TestPgBackRestCommandSuppliedByTheChange(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := "pgbackrest: {command: " + command(ws) + "}\nmax-age: 1d\n"
-			res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-			wantStatus(t, res, gates.StatusPass, nil) // written by the job: it runs
+			res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+			gatetest.Want(t, res, gates.StatusPass, nil) // written by the job: it runs
 			gitCmd(t, ws, "add", ".")
 			gitCmd(t, ws, "commit", "-q", "-m", "a pgbackrest of our own")
 			if err := os.Remove(marker); err != nil {
 				t.Fatal(err)
 			}
-			res = run(t, mustGate(t, cfg), testEnv(ws, nil))
-			wantStatus(t, res, gates.StatusError, nil, "pgBackRest command", "tracked by git", "the change under test", "does not run a program the change supplies")
+			res = gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+			gatetest.Want(t, res, gates.StatusError, nil, "pgBackRest command", "tracked by git", "the change under test", "does not run a program the change supplies")
 			if _, err := os.Stat(marker); err == nil {
 				t.Error("the change's program ran")
 			}
@@ -407,20 +412,20 @@ func TestS3EndlessListingBounded(t *testing.T) {
 	}))
 	defer srv.Close()
 	g := mustGate(t, "location: s3://backups/\npattern: \"db-*.sql.gz\"\nmax-age: 1d\nverify: checksum\nendpoint: "+srv.URL+"\npath-style: true\n")
-	res := runCtx(t, context.Background(), g, testEnv(t.TempDir(), awsVars()), 2*time.Minute)
-	wantStatus(t, res, gates.StatusError, nil, "listing s3://backups/ at "+srv.URL, "more than 1000000 checksum files")
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()), gatetest.Options{Timeout: 2 * time.Minute})
+	gatetest.Want(t, res, gates.StatusError, nil, "listing s3://backups/ at "+srv.URL, "more than 1000000 checksum files")
 }
 
 // A checksum file the change commits beside a backup the job wrote is the
 // change's word for what the backup should hash to: it proves nothing.
 func TestChecksumFileSuppliedByTheChange(t *testing.T) {
-	body := gzipped(t, payload(4096, 1))
+	body := backuptest.Gzip(t, backuptest.Payload(4096, 1))
 	ws := gitRepo(t)
-	writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", []byte(sha256Line(body, "pre_migration_9.sql.gz")), now)
+	writeFile(t, ws, "backups/pre_migration_9.sql.gz.sha256", []byte(backuptest.SHA256Line(body, "pre_migration_9.sql.gz")), now)
 	gitCmd(t, ws, "add", ".")
 	gitCmd(t, ws, "commit", "-q", "-m", "the checksum we want")
 	writeFile(t, ws, "backups/pre_migration_9.sql.gz", body, now.Add(-time.Minute)) // written by the job
 	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum]\n"
-	res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusError, nil, "checksum file backups/pre_migration_9.sql.gz.sha256 is tracked by git")
+	res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "checksum file backups/pre_migration_9.sql.gz.sha256 is tracked by git")
 }

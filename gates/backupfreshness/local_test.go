@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
+	"github.com/release-gate/release-gate/internal/backup"
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
+
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -16,10 +21,10 @@ func backupDir(t *testing.T, ages ...time.Duration) (workspace string, dumps [][
 	t.Helper()
 	ws := t.TempDir()
 	for i, age := range ages {
-		gz := gzipped(t, payload(200<<10+i*1000, uint64(i)))
+		gz := backuptest.Gzip(t, backuptest.Payload(200<<10+i*1000, uint64(i)))
 		name := "db-" + now.Add(-age).Format("20060102T150405") + ".sql.gz"
 		writeFile(t, ws, "backups/"+name, gz, now.Add(-age))
-		writeFile(t, ws, "backups/"+name+".sha256", []byte(sha256Line(gz, name)), now.Add(-age))
+		writeFile(t, ws, "backups/"+name+".sha256", []byte(backuptest.SHA256Line(gz, name)), now.Add(-age))
 		dumps = append(dumps, gz)
 	}
 	return ws, dumps
@@ -36,8 +41,8 @@ min-size: 10KiB
 max-shrink: 20%
 verify: [checksum, decompress]
 `)
-	res := run(t, g, testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, g, testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"backups/db-20250314T100000.sql.gz: 2h 0m old",
 		"checksum ok", "gzip ok",
 		"listed 6 objects under backups; 3 match db-*.sql.gz",
@@ -55,7 +60,7 @@ func TestLocalFailures(t *testing.T) {
 		{
 			name: "stale",
 			setup: func(t *testing.T, ws string) {
-				writeFile(t, ws, "backups/db-1.sql.gz", gzipped(t, payload(1000, 1)), now.Add(-30*time.Hour-5*time.Minute))
+				writeFile(t, ws, "backups/db-1.sql.gz", backuptest.Gzip(t, backuptest.Payload(1000, 1)), now.Add(-30*time.Hour-5*time.Minute))
 			},
 			cfg:   "location: backups\npattern: db-*.sql.gz\nmax-age: 1d\n",
 			rules: []string{RuleStale},
@@ -93,9 +98,9 @@ func TestLocalFailures(t *testing.T) {
 		{
 			name: "checksum mismatch",
 			setup: func(t *testing.T, ws string) {
-				gz := gzipped(t, payload(3000, 1))
+				gz := backuptest.Gzip(t, backuptest.Payload(3000, 1))
 				writeFile(t, ws, "backups/db.sql.gz", gz, now)
-				writeFile(t, ws, "backups/db.sql.gz.sha256", []byte(sha256Line(append(gz, 0), "db.sql.gz")), now)
+				writeFile(t, ws, "backups/db.sql.gz.sha256", []byte(backuptest.SHA256Line(append(gz, 0), "db.sql.gz")), now)
 			},
 			cfg:   "location: backups\nmax-age: 1d\nverify: [checksum, decompress]\n",
 			rules: []string{RuleChecksumMismatch},
@@ -104,7 +109,7 @@ func TestLocalFailures(t *testing.T) {
 		{
 			name: "checksum missing still decompresses",
 			setup: func(t *testing.T, ws string) {
-				gz := gzipped(t, payload(3000, 1))
+				gz := backuptest.Gzip(t, backuptest.Payload(3000, 1))
 				writeFile(t, ws, "backups/db.sql.gz", gz[:len(gz)-3], now)
 			},
 			cfg:   "location: backups\nmax-age: 1d\nverify: [checksum, decompress]\n",
@@ -114,7 +119,7 @@ func TestLocalFailures(t *testing.T) {
 		{
 			name: "unusable sidecar",
 			setup: func(t *testing.T, ws string) {
-				writeFile(t, ws, "backups/db.sql.gz", gzipped(t, payload(3000, 1)), now)
+				writeFile(t, ws, "backups/db.sql.gz", backuptest.Gzip(t, backuptest.Payload(3000, 1)), now)
 				writeFile(t, ws, "backups/db.sql.gz.sha256", []byte("<html>Not Found</html>\n"), now)
 			},
 			cfg:   "location: backups\nmax-age: 1d\nverify: checksum\n",
@@ -124,7 +129,7 @@ func TestLocalFailures(t *testing.T) {
 		{
 			name: "corrupt zstd",
 			setup: func(t *testing.T, ws string) {
-				zs := zstded(t, payload(300<<10, 1))
+				zs := backuptest.Zstd(t, backuptest.Payload(300<<10, 1))
 				zs[len(zs)/2] ^= 0xff
 				writeFile(t, ws, "backups/db.sql.zst", zs, now)
 			},
@@ -144,8 +149,8 @@ func TestLocalFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ws := t.TempDir()
 			tt.setup(t, ws)
-			res := run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
-			wantStatus(t, res, gates.StatusFail, tt.rules, tt.want...)
+			res := gatetest.Run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
+			gatetest.Want(t, res, gates.StatusFail, tt.rules, tt.want...)
 		})
 	}
 }
@@ -165,7 +170,7 @@ func TestLocalPatterns(t *testing.T) {
 	} {
 		g := mustGate(t, "location: b\npattern: \""+tt.pattern+"\"\nmax-age: 7d\n")
 		env := testEnv(ws, nil)
-		rep, err := Check(t.Context(), &env, g.sets[0])
+		rep, err := backup.Check(t.Context(), &env, g.sets[0])
 		if err != nil {
 			t.Fatalf("%s: %v", tt.pattern, err)
 		}
@@ -178,10 +183,10 @@ func TestLocalPatterns(t *testing.T) {
 func TestLocalLocations(t *testing.T) {
 	ws := t.TempDir()
 	abs := t.TempDir()
-	writeFile(t, abs, "db.sql.gz", gzipped(t, []byte("x")), now.Add(-time.Minute))
+	writeFile(t, abs, "db.sql.gz", backuptest.Gzip(t, []byte("x")), now.Add(-time.Minute))
 	for _, loc := range []string{abs, "file://" + filepath.ToSlash(abs), "file://" + filepath.ToSlash(abs) + "/"} {
-		res := run(t, mustGate(t, "location: "+loc+"\nmax-age: 1h\nverify: decompress\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusPass, nil, "gzip ok")
+		res := gatetest.Run(t, mustGate(t, "location: "+loc+"\nmax-age: 1h\nverify: decompress\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil, "gzip ok")
 	}
 }
 
@@ -194,14 +199,14 @@ func TestLocalErrors(t *testing.T) {
 		{"location: afile\nmax-age: 1d\n", "backup location afile is not a directory"},
 		{"location: plain\nmax-age: 1d\nverify: [decompress]\n", "plain/db.dump: it is neither gzip nor zstd"},
 	} {
-		res := run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, tt.want)
+		res := gatetest.Run(t, mustGate(t, tt.cfg), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, tt.want)
 	}
 	if runtime.GOOS != "windows" && os.Getuid() != 0 {
 		locked := filepath.Join(ws, "locked")
 		os.Mkdir(locked, 0)
-		res := run(t, mustGate(t, "location: locked\nmax-age: 1d\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, "permission denied")
+		res := gatetest.Run(t, mustGate(t, "location: locked\nmax-age: 1d\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "permission denied")
 	}
 }
 
@@ -221,8 +226,8 @@ backups:
   - name: gone
     location: nowhere
 `)
-	res := run(t, g, testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusError, []string{RuleStale},
+	res := gatetest.Run(t, g, testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusError, []string{RuleStale},
 		"legacy: newest backup old/db.sql.gz is 3d 0h old",
 		`checking backup set "gone": backup directory nowhere does not exist`,
 		"orders: checksum ok",
@@ -237,6 +242,6 @@ backups:
   - {name: a, location: backups, pattern: "*.gz"}
   - {name: b, location: backups, pattern: "*.gz", verify: [checksum]}
 `)
-	res := run(t, g, testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusPass, nil, "2 backup sets recent and intact: a: backups/db-", "b: backups/db-20250314T100000.sql.gz: 2h 0m old")
+	res := gatetest.Run(t, g, testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "2 backup sets recent and intact: a: backups/db-", "b: backups/db-20250314T100000.sql.gz: 2h 0m old")
 }

@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 // workspaceWithInfo copies the pgBackRest fixture into a workspace.
@@ -54,8 +57,8 @@ func TestPgBackRestInfoFile(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := "pgbackrest: {info-file: ci/pgbackrest-info.json, " + tt.pb + "}\n" + tt.top + "\n"
-			res := run(t, mustGate(t, cfg), testEnv(ws, nil))
-			wantStatus(t, res, tt.status, tt.rules, tt.want)
+			res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
+			gatetest.Want(t, res, tt.status, tt.rules, tt.want)
 		})
 	}
 }
@@ -72,8 +75,8 @@ func TestPgBackRestOutputProblems(t *testing.T) {
 		{"nostatus.json", `stanza "main" has no status.code`},
 		{"missing.json", "reading pgBackRest info file missing.json: stat"},
 	} {
-		res := run(t, mustGate(t, "pgbackrest: {info-file: "+tt.file+"}\nmax-age: 1d\n"), testEnv(ws, nil))
-		wantStatus(t, res, gates.StatusError, nil, tt.want)
+		res := gatetest.Run(t, mustGate(t, "pgbackrest: {info-file: "+tt.file+"}\nmax-age: 1d\n"), testEnv(ws, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, tt.want)
 	}
 }
 
@@ -97,16 +100,16 @@ func TestPgBackRestCommand(t *testing.T) {
 cat '`+fixture+`'
 `)
 	ws := t.TempDir()
-	res := run(t, mustGate(t, "pgbackrest: {stanza: main}\nmax-age: 1d\n"), testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusPass, nil, "backup 20250311-120000F_20250314-100000I (incr): 2h 0m old")
+	res := gatetest.Run(t, mustGate(t, "pgbackrest: {stanza: main}\nmax-age: 1d\n"), testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "backup 20250311-120000F_20250314-100000I (incr): 2h 0m old")
 
 	// A command of the user's: the arguments differ, the script fails.
-	res = run(t, mustGate(t, "pgbackrest: {stanza: main, command: pgbackrest info --output=json}\nmax-age: 1d\n"), testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusError, nil,
+	res = gatetest.Run(t, mustGate(t, "pgbackrest: {stanza: main, command: pgbackrest info --output=json}\nmax-age: 1d\n"), testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusError, nil,
 		"running pgbackrest info --output=json: exit status 31: ERROR: [031]: unexpected arguments: info --output=json")
 
-	res = run(t, mustGate(t, "pgbackrest: {command: [no-such-pgbackrest-binary, info]}\nmax-age: 1d\n"), testEnv(ws, nil))
-	wantStatus(t, res, gates.StatusError, nil, "running no-such-pgbackrest-binary info", "install pgBackRest in the job or point info-file at a saved copy")
+	res = gatetest.Run(t, mustGate(t, "pgbackrest: {command: [no-such-pgbackrest-binary, info]}\nmax-age: 1d\n"), testEnv(ws, nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "running no-such-pgbackrest-binary info", "install pgBackRest in the job or point info-file at a saved copy")
 }
 
 func TestPgBackRestCommandHonoursContext(t *testing.T) {
@@ -115,7 +118,7 @@ func TestPgBackRestCommandHonoursContext(t *testing.T) {
 	env := testEnv(t.TempDir(), nil)
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
-	_, err := Check(ctx, &env, g.sets[0])
+	_, err := backup.Check(ctx, &env, g.sets[0])
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's deadline", err)
 	}

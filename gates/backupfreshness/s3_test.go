@@ -15,6 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
+	"github.com/release-gate/release-gate/internal/backup"
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
+
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -91,9 +96,9 @@ func TestS3FreshBackupPasses(t *testing.T) {
 	var newest []byte
 	for i, age := range []time.Duration{72 * time.Hour, 48 * time.Hour, 3 * time.Hour} {
 		name := fmt.Sprintf("orders/pre_migration_%d.sql.gz", i)
-		newest = gzipped(t, payload(2<<20+i, uint64(i)))
+		newest = backuptest.Gzip(t, backuptest.Payload(2<<20+i, uint64(i)))
 		f.put(t, "prod-backups", name, newest, now.Add(-age))
-		f.put(t, "prod-backups", name+".sha256", []byte(sha256Line(newest, "pre_migration_2.sql.gz")), now.Add(-age))
+		f.put(t, "prod-backups", name+".sha256", []byte(backuptest.SHA256Line(newest, "pre_migration_2.sql.gz")), now.Add(-age))
 	}
 	f.put(t, "prod-backups", "orders/other.sql.gz", []byte("x"), now.Add(-time.Hour))
 	f.put(t, "prod-backups", "billing/pre_migration_9.sql.gz", []byte("x"), now.Add(-time.Hour))
@@ -107,8 +112,8 @@ verify: [checksum, decompress]
 endpoint: %s
 path-style: true
 `, f.srv.URL))
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
-	wantStatus(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"s3://prod-backups/orders/pre_migration_2.sql.gz: 3h 0m old",
 		"listed 6 objects under s3://prod-backups/orders/ at "+f.srv.URL+"; 3 match",
 		"checksum ok", "gzip ok")
@@ -121,17 +126,17 @@ path-style: true
 
 func TestS3EndpointFromEnvironment(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.zst", zstded(t, payload(100<<10, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.zst", backuptest.Zstd(t, backuptest.Payload(100<<10, 1)), now.Add(-time.Hour))
 	g := mustGate(t, "location: s3://backups\nmax-age: 2h\nverify: decompress\n")
 	for _, v := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
-		res := run(t, g, testEnv(t.TempDir(), awsVars(v, f.srv.URL)))
-		wantStatus(t, res, gates.StatusPass, nil, "s3://backups/db.sql.zst: 1h 0m old", "zstd ok")
+		res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars(v, f.srv.URL)))
+		gatetest.Want(t, res, gates.StatusPass, nil, "s3://backups/db.sql.zst: 1h 0m old", "zstd ok")
 	}
 }
 
 func TestS3Failures(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	gz := gzipped(t, payload(1<<20, 1))
+	gz := backuptest.Gzip(t, backuptest.Payload(1<<20, 1))
 	f.put(t, "backups", "pg/db-1.sql.gz", gz, now.Add(-50*time.Hour))
 	f.put(t, "backups", "pg/db-2.sql.gz", gz[:len(gz)-100], now.Add(-49*time.Hour))
 	base := "location: s3://backups/pg/\nendpoint: " + f.srv.URL + "\npath-style: true\n"
@@ -144,8 +149,8 @@ func TestS3Failures(t *testing.T) {
 		{"max-age: 3d\npattern: \"*.zst\"\n", []string{RuleNoBackup}, "no backup matches *.zst under s3://backups/pg/ at " + f.srv.URL},
 		{"max-age: 3d\nverify: decompress\n", []string{RuleTruncated}, "s3://backups/pg/db-2.sql.gz cannot be restored: gzip stream is truncated"},
 	} {
-		res := run(t, mustGate(t, base+tt.cfg), testEnv(t.TempDir(), awsVars()))
-		wantStatus(t, res, gates.StatusFail, tt.rules, tt.want)
+		res := gatetest.Run(t, mustGate(t, base+tt.cfg), testEnv(t.TempDir(), awsVars()))
+		gatetest.Want(t, res, gates.StatusFail, tt.rules, tt.want)
 	}
 }
 
@@ -161,7 +166,7 @@ func TestS3ListingPagesThrough10000Objects(t *testing.T) {
 	}
 	g := mustGate(t, "location: s3://big/daily/\npattern: db-*.dump\nmax-age: 365d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
 	env := testEnv(t.TempDir(), awsVars())
-	rep, err := Check(t.Context(), &env, g.sets[0])
+	rep, err := backup.Check(t.Context(), &env, g.sets[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +183,7 @@ func TestS3ListingPagesThrough10000Objects(t *testing.T) {
 
 func TestS3Errors(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	f.put(t, "backups", "db.sql.gz", gzipped(t, payload(1<<20, 1)), now.Add(-time.Hour))
+	f.put(t, "backups", "db.sql.gz", backuptest.Gzip(t, backuptest.Payload(1<<20, 1)), now.Add(-time.Hour))
 
 	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml")
@@ -222,8 +227,8 @@ func TestS3Errors(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			g := mustGate(t, "location: "+tt.location+"\nmax-age: 1d\nverify: decompress\nendpoint: "+tt.endpoint+"\npath-style: true\n")
-			res := run(t, g, testEnv(t.TempDir(), awsVars()))
-			wantStatus(t, res, gates.StatusError, nil, tt.want)
+			res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+			gatetest.Want(t, res, gates.StatusError, nil, tt.want)
 			if strings.Contains(res.Err, strings.Repeat("s3cr", 10)) {
 				t.Errorf("secret in error: %s", res.Err)
 			}
@@ -246,20 +251,20 @@ func s3WithBody(t *testing.T, f *fakeS3, body http.HandlerFunc) *httptest.Server
 
 func TestS3DownloadCutShortIsAnErrorNotACorruptBackup(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	gz := gzipped(t, payload(2<<20, 1))
+	gz := backuptest.Gzip(t, backuptest.Payload(2<<20, 1))
 	f.put(t, "backups", "db.sql.gz", gz, now.Add(-time.Hour))
 	srv := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", fmt.Sprint(len(gz)))
 		w.Write(gz[:len(gz)/2]) // then the connection closes
 	})
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nendpoint: "+srv.URL+"\npath-style: true\n")
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
-	wantStatus(t, res, gates.StatusError, nil, "verifying s3://backups/db.sql.gz: ", "unexpected EOF")
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+	gatetest.Want(t, res, gates.StatusError, nil, "verifying s3://backups/db.sql.gz: ", "unexpected EOF")
 }
 
 func TestS3HangingServerHonoursContext(t *testing.T) {
 	f := newFakeS3(t, "backups")
-	gz := gzipped(t, payload(2<<20, 1))
+	gz := backuptest.Gzip(t, backuptest.Payload(2<<20, 1))
 	f.put(t, "backups", "db.sql.gz", gz, now.Add(-time.Hour))
 	release := make(chan struct{})
 	defer close(release)
@@ -285,12 +290,12 @@ func TestS3HangingServerHonoursContext(t *testing.T) {
 			env := testEnv(t.TempDir(), awsVars())
 			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 			defer cancel()
-			_, err := Check(ctx, &env, g.sets[0])
+			_, err := backup.Check(ctx, &env, g.sets[0])
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatalf("err = %v, want the context's deadline", err)
 			}
-			res := runCtx(t, t.Context(), g, env, 200*time.Millisecond)
-			wantStatus(t, res, gates.StatusError, nil, "timed out")
+			res := gatetest.Run(t, g, env, gatetest.Options{Ctx: t.Context(), Timeout: 200 * time.Millisecond})
+			gatetest.Want(t, res, gates.StatusError, nil, "timed out")
 		})
 	}
 }
@@ -309,8 +314,8 @@ func TestS3CredentialsChain(t *testing.T) {
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+f.srv.URL+"\npath-style: true\n")
 
 	// Keys in the environment (what OIDC login actions export).
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
-	wantStatus(t, res, gates.StatusPass, nil)
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+	gatetest.Want(t, res, gates.StatusPass, nil)
 	if a, _ := f.auth.Load().(string); !strings.Contains(a, "Credential="+awsVars()["AWS_ACCESS_KEY_ID"]+"/") || !strings.Contains(a, "/eu-central-1/s3/") {
 		t.Errorf("signed with %q, want the environment's key and region", a)
 	}
@@ -324,16 +329,16 @@ func TestS3CredentialsChain(t *testing.T) {
 		"AWS_PROFILE": "backups-ro", "AWS_MAX_ATTEMPTS": "1",
 		"AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials",
 	}
-	res = run(t, g, testEnv(t.TempDir(), vars))
-	wantStatus(t, res, gates.StatusPass, nil)
+	res = gatetest.Run(t, g, testEnv(t.TempDir(), vars))
+	gatetest.Want(t, res, gates.StatusPass, nil)
 	if a, _ := f.auth.Load().(string); !strings.Contains(a, "Credential="+profileKey+"/") || !strings.Contains(a, "/ap-south-1/s3/") {
 		t.Errorf("signed with %q, want the profile's key and region", a)
 	}
 
 	// A profile that does not exist is an error, not an unsigned request.
 	vars["AWS_PROFILE"] = "nope"
-	res = run(t, g, testEnv(t.TempDir(), vars))
-	wantStatus(t, res, gates.StatusError, nil, "nope")
+	res = gatetest.Run(t, g, testEnv(t.TempDir(), vars))
+	gatetest.Want(t, res, gates.StatusError, nil, "nope")
 }
 
 func TestS3CABundle(t *testing.T) {
@@ -348,8 +353,8 @@ func TestS3CABundle(t *testing.T) {
 	}
 	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+tlsSrv.URL+"\npath-style: true\n")
 
-	res := run(t, g, testEnv(t.TempDir(), awsVars()))
-	wantStatus(t, res, gates.StatusError, nil, "certificate")
-	res = run(t, g, testEnv(t.TempDir(), awsVars("AWS_CA_BUNDLE", bundle)))
-	wantStatus(t, res, gates.StatusPass, nil)
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()))
+	gatetest.Want(t, res, gates.StatusError, nil, "certificate")
+	res = gatetest.Run(t, g, testEnv(t.TempDir(), awsVars("AWS_CA_BUNDLE", bundle)))
+	gatetest.Want(t, res, gates.StatusPass, nil)
 }

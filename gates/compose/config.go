@@ -40,7 +40,9 @@ type Config struct {
 	// Projects lists explicit projects: files merged in the given order,
 	// like docker compose -f a.yml -f b.yml.
 	Projects []pathList `yaml:"projects"`
-	// Profiles are the profiles to activate; default ["*"], every service.
+	// Profiles are the profiles to activate; by default COMPOSE_PROFILES
+	// (the environment's, else the project's .env), else ["*"], every
+	// service.
 	// An empty list checks only services without a profile, as
 	// docker compose does when no profile is named.
 	Profiles *profileList `yaml:"profiles"`
@@ -208,9 +210,11 @@ func newGate(s *config.Section) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: c}
+	// Every problem is reported at once.
+	var errs []error
 	if c.Files != nil {
 		if len(*c.Files) == 0 && len(c.Projects) == 0 {
-			return nil, s.Errorf("files", "names no file; leave it out to use %s, or list globs", strings.Join(DefaultFiles[:4], ", "))
+			errs = append(errs, s.Errorf("files", "names no file; leave it out to use %s, or list globs", strings.Join(DefaultFiles[:4], ", ")))
 		}
 		g.files = *c.Files
 	} else if len(c.Projects) == 0 {
@@ -220,14 +224,15 @@ func newGate(s *config.Section) (*Gate, error) {
 	seen := map[string]string{}
 	for i, p := range c.Projects {
 		if len(p) == 0 {
-			return nil, s.Errorf(fmt.Sprintf("projects.%d", i), "a project lists its compose files in merge order, such as [compose.yaml, compose.prod.yaml]")
+			errs = append(errs, s.Errorf(fmt.Sprintf("projects[%d]", i), "a project lists its compose files in merge order, such as [compose.yaml, compose.prod.yaml]"))
 		}
 		for j, f := range p {
 			clean := path.Clean(f)
 			if prev, dup := seen[clean]; dup {
-				return nil, s.Errorf(fmt.Sprintf("projects.%d.%d", i, j), "%s is already listed in %s; a file belongs to one project", f, prev)
+				errs = append(errs, s.Errorf(fmt.Sprintf("projects[%d][%d]", i, j), "%s is already listed in %s; a file belongs to one project", f, prev))
+				continue
 			}
-			seen[clean] = fmt.Sprintf("projects.%d", i)
+			seen[clean] = fmt.Sprintf("projects[%d]", i)
 		}
 	}
 	if c.Profiles != nil {
@@ -249,7 +254,10 @@ func newGate(s *config.Section) (*Gate, error) {
 		}
 	}
 	if on == 0 {
-		return nil, s.Errorf("rules", "every rule is off, so the gate would check nothing; remove the gate instead")
+		errs = append(errs, s.Errorf("rules", "every rule is off, so the gate would check nothing; remove the gate instead"))
+	}
+	if err := s.Join(errs...); err != nil {
+		return nil, err
 	}
 	return g, nil
 }

@@ -1,9 +1,12 @@
 package compose
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/configtest"
 )
 
@@ -79,7 +82,7 @@ func TestConfigErrors(t *testing.T) {
 		{"empty files", "files: []\n", []string{"release-gate.yml:4:12", "names no file"}},
 		{"empty project", "projects: [[]]\n", []string{"release-gate.yml:4:16", "merge order"}},
 		{"project leaves", "projects: [[a.yml, /b.yml]]\n", []string{"release-gate.yml:4:24", "not relative"}},
-		{"file in two projects", "projects:\n  - [a/compose.yaml]\n  - [b/compose.yaml, ./a/compose.yaml]\n", []string{"release-gate.yml:6:26", "already listed in projects.0"}},
+		{"file in two projects", "projects:\n  - [a/compose.yaml]\n  - [b/compose.yaml, ./a/compose.yaml]\n", []string{"release-gate.yml:6:26", "already listed in projects[0]"}},
 		{"unknown key", "file: compose.yaml\n", []string{"release-gate.yml:4:5", `unknown key "file"`, `did you mean "files"`}},
 	}
 	for _, tt := range tests {
@@ -95,5 +98,22 @@ func TestLevelOffAsYAMLBool(t *testing.T) {
 	g := gateFor(t, "rules: {logging: off, healthcheck: OFF}\n")
 	if g.levels[ruleLogging] != LevelOff || g.levels[ruleHealthcheck] != LevelOff {
 		t.Errorf("levels %v", g.levels)
+	}
+}
+
+// Every mistake in the section is reported at once, in file order.
+func TestConfigErrorsAllAtOnce(t *testing.T) {
+	body := "projects:\n  - []\n  - [a.yaml, ./a.yaml]\nrules: {healthcheck: off, depends-on-healthy: off, logging: off, environment-secrets: off}\n"
+	_, err := newGate(configtest.Section(t, Name, body, nil))
+	var list config.Errors
+	if !errors.As(err, &list) {
+		t.Fatalf("got %T %v; want config.Errors", err, err)
+	}
+	var keys []string
+	for _, e := range list {
+		keys = append(keys, strings.SplitN(strings.TrimPrefix(e.Msg, "gates.compose."), ":", 2)[0])
+	}
+	if want := "projects[0] projects[1][1] rules"; strings.Join(keys, " ") != want {
+		t.Errorf("keys %q, want %q:\n%v", keys, want, err)
 	}
 }

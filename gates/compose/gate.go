@@ -56,7 +56,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if sb, err = newSandbox(); err != nil {
 		return nil, err
 	}
-	defer sb.remove()
+	defer func() { _ = sb.remove() }() // a temporary directory: nothing of the verdict in it
 	var (
 		findings []gates.Finding
 		errs     []error

@@ -1,12 +1,13 @@
 package compose
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/gatetest"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
@@ -47,13 +48,13 @@ func workspace(t testing.TB, files map[string]string) string {
 // environment.
 func run(t testing.TB, dir, body string, environ map[string]string) gates.Result {
 	t.Helper()
-	return runGate(t, context.Background(), gateFor(t, body), dir, environ)
+	return gatetest.Run(t, gateFor(t, body), testEnv(dir, environ))
 }
 
-func runGate(t testing.TB, ctx context.Context, g gates.Gate, dir string, environ map[string]string) gates.Result {
-	t.Helper()
-	env := gates.Env{Workspace: dir, Getenv: func(k string) string { return environ[k] }}
-	return (&gates.Runner{}).Run(ctx, env, []gates.Job{{Gate: g}})[0]
+// testEnv is what the gate sees: the workspace dir and environ as the
+// process environment.
+func testEnv(dir string, environ map[string]string) gates.Env {
+	return gates.Env{Workspace: dir, Getenv: func(k string) string { return environ[k] }}
 }
 
 // where lists findings as "file:line:col rule" for comparison.
@@ -63,19 +64,6 @@ func where(fs []gates.Finding) []string {
 		out[i] = f.Pos.String() + " " + f.Rule
 	}
 	return out
-}
-
-// everything is every piece of text a result shows users.
-func everything(r gates.Result) string {
-	parts := []string{r.Summary, r.Err}
-	parts = append(parts, r.Notes...)
-	for _, f := range r.Findings {
-		parts = append(parts, f.Message, f.Pos.String())
-	}
-	for _, o := range r.Outputs {
-		parts = append(parts, o.Value)
-	}
-	return strings.Join(parts, "\n")
 }
 
 // goodService is a service that meets every rule, indented for services:.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -31,9 +33,9 @@ func TestLoadErrorsNeverQuoteInterpolatedValues(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := run(t, workspace(t, c.files), "", c.environ)
 			if r.Status != "error" {
-				t.Fatalf("status %s, want error: %s", r.Status, everything(r))
+				t.Fatalf("status %s, want error: %s", r.Status, gatetest.Describe(r))
 			}
-			out := everything(r)
+			out := gatetest.Describe(r)
 			if strings.Contains(out, secret) || strings.Contains(out, fromFile) {
 				t.Errorf("the value of a variable is shown:\n%s", out)
 			}
@@ -52,9 +54,9 @@ func TestFindingsNeverQuoteInterpolatedValues(t *testing.T) {
 	dir := workspace(t, map[string]string{"compose.yaml": "services:\n  api:\n    image: api\n    logging:\n      driver: ${LOG_DRIVER_TOKEN}\n"})
 	r := run(t, dir, "", map[string]string{"LOG_DRIVER_TOKEN": secret})
 	if len(r.Findings) == 0 {
-		t.Fatalf("no finding: %s", everything(r))
+		t.Fatalf("no finding: %s", gatetest.Describe(r))
 	}
-	if out := everything(r); strings.Contains(out, secret) {
+	if out := gatetest.Describe(r); strings.Contains(out, secret) {
 		t.Errorf("the value of a variable is shown:\n%s", out)
 	}
 }
@@ -78,9 +80,9 @@ func TestQuotedValuesNeverShown(t *testing.T) {
 			secret := left + c.sep + right
 			r := run(t, workspace(t, map[string]string{"compose.yaml": c.compose}), "", map[string]string{"DB_PASSWORD": secret})
 			if r.Status == "pass" {
-				t.Fatalf("want a finding or an error: %s", everything(r))
+				t.Fatalf("want a finding or an error: %s", gatetest.Describe(r))
 			}
-			out := everything(r)
+			out := gatetest.Describe(r)
 			if strings.Contains(out, left) || strings.Contains(out, right) {
 				t.Errorf("part of the value of a variable is shown:\n%s", out)
 			}

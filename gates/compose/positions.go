@@ -42,7 +42,7 @@ func parseYAMLFile(rel string, data []byte) (*yamlFile, error) {
 		if len(second.Content) > 0 {
 			line = second.Content[0].Line
 		}
-		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---): docker compose merges every document of a file, and the compose gate reads one; merge them into one document, or into files listed under projects:", rel, line)
+		return nil, fmt.Errorf("%s:%d: a second YAML document (after ---): docker compose merges every document of a file, and the compose gate reads one; merge them into one document, or into files listed under projects", rel, line)
 	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlError(rel, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/gatetest"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -69,7 +70,7 @@ func TestComposeProfilesIsHonouredAsDockerComposeDoes(t *testing.T) {
 				want = gates.StatusFail
 			}
 			if res.Status != want || strings.Join(failing, " ") != strings.Join(c.failing, " ") {
-				t.Errorf("status %s, healthcheck findings for %q, want %s for %q\n%s", res.Status, failing, want, c.failing, everything(res))
+				t.Errorf("status %s, healthcheck findings for %q, want %s for %q\n%s", res.Status, failing, want, c.failing, gatetest.Describe(res))
 			}
 			testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), c.note)
 		})
@@ -80,7 +81,7 @@ func TestNoActiveServiceNamesWhereTheProfilesCameFrom(t *testing.T) {
 	compose := "services:\n  tool:\n    image: tool\n    profiles: [tools]\n"
 	res := run(t, workspace(t, map[string]string{"compose.yaml": compose, ".env": "COMPOSE_PROFILES=web\n"}), "", nil)
 	if res.Status != gates.StatusError {
-		t.Fatalf("status %s, want error\n%s", res.Status, everything(res))
+		t.Fatalf("status %s, want error\n%s", res.Status, gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "none is active with profiles: [web] (from COMPOSE_PROFILES in .env; set profiles: in the config")
 }

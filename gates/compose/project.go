@@ -160,7 +160,7 @@ func references(f *yamlFile, base string, include bool, lookup func(string) (str
 		if strings.Contains(v, "$") {
 			sub, err := template.Substitute(v, lookup)
 			if err != nil {
-				return "", false, nil // the loader reports it
+				return "", false, nil //nolint:nilerr // the loader reports it
 			}
 			v = sub
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/release-gate/release-gate/gates"
@@ -307,7 +309,7 @@ func TestCancelledContext(t *testing.T) {
 	dir := workspace(t, map[string]string{"compose.yaml": "services:\n  api:\n" + goodService})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := runGate(t, ctx, gateFor(t, ""), dir, nil)
+	res := gatetest.Run(t, gateFor(t, ""), testEnv(dir, nil), gatetest.Options{Ctx: ctx})
 	if res.Status != gates.StatusError {
 		t.Errorf("status %s after cancel", res.Status)
 	}

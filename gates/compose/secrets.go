@@ -3,6 +3,7 @@ package compose
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -56,7 +57,7 @@ func environmentSecrets(ctx context.Context, loaded []*loadedProject, sev gates.
 			}
 			var rules []string
 			for _, l := range leaks {
-				if !contains(rules, l.RuleID) {
+				if !slices.Contains(rules, l.RuleID) {
 					rules = append(rules, l.RuleID)
 				}
 			}
@@ -117,15 +118,6 @@ func envEntries(f *yamlFile) []envEntry {
 func allowComment(nodes ...*yaml.Node) bool {
 	for _, n := range nodes {
 		if strings.Contains(n.LineComment, "gitleaks:allow") {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(s []string, x string) bool {
-	for _, v := range s {
-		if v == x {
 			return true
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/release-gate/release-gate/gates"
@@ -59,7 +61,7 @@ services:
 		testenv.MustContain(t, "message", res.Findings[1].Message, "services.api.environment.GITHUB_TOKEN is a literal secret (gitleaks rule github-pat)", "GITHUB_TOKEN: ${GITHUB_TOKEN}", "rotate")
 		testenv.MustContain(t, "message", res.Findings[2].Message, "services.worker.environment.DEPLOY_TOKEN")
 	}
-	all := everything(res)
+	all := gatetest.Describe(res)
 	for _, secret := range []string{tok1, tok2, tok3, tok4, fromEnv} {
 		if strings.Contains(all, secret) || strings.Contains(all, secret[4:20]) {
 			t.Errorf("a secret reached the report:\n%s", all)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -44,8 +46,7 @@ func outsideFiles(t *testing.T) (secret string, paths map[string]string) {
 // runWithin runs the gate, ending it after timeout.
 func runWithin(t *testing.T, dir, body string, environ map[string]string, timeout time.Duration) gates.Result {
 	t.Helper()
-	env := gates.Env{Workspace: dir, Getenv: func(k string) string { return environ[k] }}
-	return (&gates.Runner{Timeout: timeout}).Run(t.Context(), env, []gates.Job{{Gate: gateFor(t, body)}})[0]
+	return gatetest.Run(t, gateFor(t, body), testEnv(dir, environ), gatetest.Options{Timeout: timeout})
 }
 
 // Every file compose would read is the change's: a compose file, a .env,
@@ -104,10 +105,10 @@ func TestFilesLeadingOutOfTheWorkspace(t *testing.T) {
 				}
 				res := runWithin(t, dir, c.body, nil, 20*time.Second)
 				if res.Status != gates.StatusError {
-					t.Fatalf("status %s, want error: %s", res.Status, everything(res))
+					t.Fatalf("status %s, want error: %s", res.Status, gatetest.Describe(res))
 				}
 				testenv.MustContain(t, "error", res.Err, c.link, "leads out of the workspace")
-				if out := everything(res); strings.Contains(out, secret) {
+				if out := gatetest.Describe(res); strings.Contains(out, secret) {
 					t.Errorf("the file outside the workspace is quoted:\n%s", out)
 				}
 			})
@@ -136,9 +137,9 @@ func TestPathsLeadingOutOfTheWorkspace(t *testing.T) {
 			dir := workspace(t, map[string]string{"compose.yaml": compose, "infra/queue.yaml": "services:\n  q:\n    image: x\n    cpus: ${DEPLOY_KEY:-1}\n"})
 			res := runWithin(t, dir, "", map[string]string{"INCLUDED": outside["yaml"]}, 20*time.Second)
 			if res.Status != gates.StatusError {
-				t.Fatalf("status %s, want error: %s", res.Status, everything(res))
+				t.Fatalf("status %s, want error: %s", res.Status, gatetest.Describe(res))
 			}
-			if out := everything(res); strings.Contains(out, secret) {
+			if out := gatetest.Describe(res); strings.Contains(out, secret) {
 				t.Errorf("the file outside the workspace is quoted:\n%s", out)
 			}
 			testenv.MustContain(t, "error", res.Err, "compose.yaml:")
@@ -161,9 +162,9 @@ func TestIncludeEnvFileNotRead(t *testing.T) {
 		})
 		res := runWithin(t, dir, "", nil, 20*time.Second)
 		if res.Status != gates.StatusPass {
-			t.Errorf("env_file %s: status %s: %s", target, res.Status, everything(res))
+			t.Errorf("env_file %s: status %s: %s", target, res.Status, gatetest.Describe(res))
 		}
-		if out := everything(res); strings.Contains(out, secret) {
+		if out := gatetest.Describe(res); strings.Contains(out, secret) {
 			t.Errorf("env_file %s was read:\n%s", target, out)
 		}
 	}
@@ -189,7 +190,7 @@ func TestLinksInsideTheWorkspace(t *testing.T) {
 	for _, body := range []string{"", "files: [linked/compose.yaml]", "files: [deploy/compose.yaml]"} {
 		res := run(t, dir, body, nil)
 		if res.Status != gates.StatusPass {
-			t.Errorf("%q: status %s: %s", body, res.Status, everything(res))
+			t.Errorf("%q: status %s: %s", body, res.Status, gatetest.Describe(res))
 		}
 	}
 }
@@ -269,10 +270,10 @@ func TestSecondYAMLDocumentRefused(t *testing.T) {
 	compose := "services:\n  api:\n" + goodService + "---\nservices:\n  api:\n    environment:\n      AWS_ACCESS_KEY_ID: " + key + "\n"
 	res := run(t, workspace(t, map[string]string{"compose.yaml": compose}), "", nil)
 	if res.Status != gates.StatusError {
-		t.Fatalf("status %s, want error: %s", res.Status, everything(res))
+		t.Fatalf("status %s, want error: %s", res.Status, gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "compose.yaml:14:", "second YAML document")
-	if strings.Contains(everything(res), key) {
-		t.Errorf("the key is shown: %s", everything(res))
+	if strings.Contains(gatetest.Describe(res), key) {
+		t.Errorf("the key is shown: %s", gatetest.Describe(res))
 	}
 }

@@ -40,7 +40,7 @@ type Config struct {
 	ExpectStatus *StatusSet `yaml:"expect-status"`
 	// HeadersEnv maps a request header to the environment variable that
 	// holds its value: {Authorization: STAGING_AUTH}.
-	HeadersEnv map[string]string `yaml:"headers-env"`
+	HeadersEnv map[string]config.EnvName `yaml:"headers-env"`
 	// InsecureSkipVerify accepts any TLS certificate (a self-signed
 	// staging certificate). Off by default.
 	InsecureSkipVerify bool `yaml:"insecure-skip-verify"`
@@ -163,11 +163,16 @@ func newGate(s *config.Section) (*Gate, error) {
 		return nil, err
 	}
 	g := &Gate{cfg: c, expect: defaultStatuses, requestTimeout: defaultRequestTimeout, steady: 1}
+	// Every problem is reported at once.
+	var errs []error
+	fail := func(key, format string, args ...any) { errs = append(errs, s.Errorf(key, format, args...)) }
 	var base *url.URL
+	baseBad := false
 	if strings.TrimSpace(c.BaseURL) != "" {
 		u, err := parseHTTPURL(c.BaseURL)
 		if err != nil {
-			return nil, s.Errorf("base-url", "%v", err)
+			fail("base-url", "%v", err)
+			baseBad = true
 		}
 		base = u
 	}
@@ -183,57 +188,66 @@ func newGate(s *config.Section) (*Gate, error) {
 		if p.set != nil {
 			ref = *p.set
 		}
+		if baseBad && !strings.Contains(ref, "://") {
+			continue // relative to a base-url already reported
+		}
 		u, err := probeURL(base, ref)
 		if err != nil {
 			key := p.key
 			if p.set == nil {
 				key = "base-url"
 			}
-			return nil, s.Errorf(key, "%v", err)
+			fail(key, "%v", err)
+			continue
 		}
 		*p.out = u
 	}
 	if c.ExpectStatus != nil {
 		g.expect = *c.ExpectStatus
 	}
-	for h, v := range c.HeadersEnv {
+	for h := range c.HeadersEnv { // the values are EnvNames: checked as decoded
 		if !validHeaderName(h) {
-			return nil, s.Errorf("headers-env."+h, "%q is not an HTTP header name", h)
-		}
-		if !config.ValidEnvName(v) {
-			return nil, s.Errorf("headers-env."+h, "want the name of an environment variable that holds the header's value (such as STAGING_AUTH); the file never holds credentials themselves")
+			fail("headers-env."+h, "%q is not an HTTP header name", h)
 		}
 	}
 	if c.RequestTimeout != 0 {
 		if c.RequestTimeout < 0 {
-			return nil, s.Errorf("request-timeout", "must be positive")
+			fail("request-timeout", "must be positive")
 		}
 		g.requestTimeout = time.Duration(c.RequestTimeout)
 	}
 	if w := c.Wait; w != nil {
-		if w.Timeout <= 0 {
-			return nil, s.Errorf("wait.timeout", "must be positive")
-		}
 		g.waitTimeout = time.Duration(w.Timeout)
 		g.interval = time.Duration(w.Interval)
 		if g.interval == 0 {
 			g.interval = min(defaultWaitInterval, g.waitTimeout)
 		}
-		if g.interval <= 0 || g.interval > g.waitTimeout {
-			return nil, s.Errorf("wait.interval", "must be positive and at most wait.timeout (%s)", w.Timeout)
+		timing := true
+		switch {
+		case w.Timeout <= 0:
+			fail("wait.timeout", "must be positive")
+			timing = false
+		case g.interval <= 0 || g.interval > g.waitTimeout:
+			fail("wait.interval", "must be positive and at most wait.timeout (%s)", w.Timeout)
+			timing = false
 		}
 		if w.Steady != nil {
 			if *w.Steady < 1 {
-				return nil, s.Errorf("wait.steady", "want how many healthy rounds in a row are needed, 1 or more; got %d", *w.Steady)
+				fail("wait.steady", "want how many healthy rounds in a row are needed, 1 or more; got %d", *w.Steady)
+				timing = false
+			} else {
+				g.steady = *w.Steady
 			}
-			g.steady = *w.Steady
 		}
-		if s.Timeout > 0 && g.waitTimeout >= s.Timeout {
-			return nil, s.Errorf("wait.timeout", "%s is not shorter than the gate's timeout (%s): the gate would be cut off before it can report the last answers; raise timeout or lower wait.timeout", w.Timeout, s.Timeout)
+		if w.Timeout > 0 && s.Timeout > 0 && g.waitTimeout >= s.Timeout {
+			fail("wait.timeout", "%s is not shorter than the gate's timeout (%s): the gate would be cut off before it can report the last answers; raise timeout or lower wait.timeout", w.Timeout, s.Timeout)
 		}
-		if need := time.Duration(g.steady-1) * g.interval; need > g.waitTimeout {
-			return nil, s.Errorf("wait.steady", "%d healthy rounds %s apart take %s, longer than wait.timeout (%s)", g.steady, g.interval, need, w.Timeout)
+		if need := time.Duration(g.steady-1) * g.interval; timing && need > g.waitTimeout {
+			fail("wait.steady", "%d healthy rounds %s apart take %s, longer than wait.timeout (%s)", g.steady, g.interval, need, w.Timeout)
 		}
+	}
+	if err := s.Join(errs...); err != nil {
+		return nil, err
 	}
 	return g, nil
 }

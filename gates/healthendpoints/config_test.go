@@ -1,10 +1,12 @@
 package healthendpoints
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -136,5 +138,22 @@ func TestConfigErrorsHideQuery(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("the error shows the token: %v", err)
 		}
+	}
+}
+
+// Every mistake in the section is reported at once, in file order.
+func TestConfigErrorsAllAtOnce(t *testing.T) {
+	body := "base-url: https://x\nliveness: ftp://y/health\nheaders-env: {'X Key': K, 'Y Key': L}\nwait: {timeout: 1m, steady: 0}\n"
+	_, err := newGate(configtest.Section(t, Name, body, nil))
+	var list config.Errors
+	if !errors.As(err, &list) {
+		t.Fatalf("got %T %v; want config.Errors", err, err)
+	}
+	var keys []string
+	for _, e := range list {
+		keys = append(keys, strings.SplitN(strings.TrimPrefix(e.Msg, "gates.health-endpoints."), ":", 2)[0])
+	}
+	if want := "liveness headers-env.X Key headers-env.Y Key wait.steady"; strings.Join(keys, " ") != want {
+		t.Errorf("keys %q, want %q:\n%v", keys, want, err)
 	}
 }

@@ -335,7 +335,7 @@ func (g *Gate) headers(env *gates.Env) (http.Header, error) {
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		v := g.cfg.HeadersEnv[k]
+		v := string(g.cfg.HeadersEnv[k])
 		val := env.Getenv(v)
 		if val == "" {
 			return nil, fmt.Errorf("headers-env: %s names %s, which is empty or not set; set it in the step's env (a secret this workflow cannot read is empty)", k, v)

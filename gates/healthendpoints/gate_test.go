@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -50,7 +52,7 @@ func TestReadinessFlipsAfterRequests(t *testing.T) {
 func TestNotReadyWithoutWait(t *testing.T) {
 	srv := startService(t, &service{ready: readyAfter(100)})
 	res := run(t, "base-url: "+srv.URL, nil)
-	if res.Status != gates.StatusFail || !slices.Equal(rules(res.Findings), []string{"readiness"}) {
+	if res.Status != gates.StatusFail || !slices.Equal(gatetest.Rules(res.Findings), []string{"readiness"}) {
 		t.Fatalf("status %s, findings %v, err %s", res.Status, res.Findings, res.Err)
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message,
@@ -63,7 +65,7 @@ func TestTimeoutReportsLastAnswer(t *testing.T) {
 		ready: readyAfter(1000),
 	})
 	res := run(t, "base-url: "+srv.URL+"\nwait: {interval: 2ms, timeout: 60ms}", nil)
-	if res.Status != gates.StatusFail || !slices.Equal(rules(res.Findings), []string{"liveness", "readiness"}) {
+	if res.Status != gates.StatusFail || !slices.Equal(gatetest.Rules(res.Findings), []string{"liveness", "readiness"}) {
 		t.Fatalf("status %s, findings %v, err %s", res.Status, res.Findings, res.Err)
 	}
 	live, ready := res.Findings[0].Message, res.Findings[1].Message
@@ -127,7 +129,7 @@ func TestNotSteadyNamesTheBrokenRound(t *testing.T) {
 	env := testEnv(nil)
 	frozen := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	env.Now = func() time.Time { return frozen } // the clock never moves: the attempt bound stops the wait
-	res := runWith(t, context.Background(), g, env, nil)
+	res := gatetest.Run(t, g, env)
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 {
 		t.Fatalf("status %s, findings %+v, err %s", res.Status, res.Findings, res.Err)
 	}
@@ -144,7 +146,7 @@ func TestRedirectIsNotHealthy(t *testing.T) {
 	redirect.Handle("/", &service{})
 	rsrv := startServer(t, redirect)
 	res := run(t, "liveness: "+rsrv+"/health\nreadiness: "+srv.URL+"/health/ready", nil)
-	if res.Status != gates.StatusFail || !slices.Equal(rules(res.Findings), []string{"liveness"}) {
+	if res.Status != gates.StatusFail || !slices.Equal(gatetest.Rules(res.Findings), []string{"liveness"}) {
 		t.Fatalf("status %s, findings %+v, err %s", res.Status, res.Findings, res.Err)
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message, "answered 302 Found", `"redirects to `+rsrv+`/login"`, "point liveness at the final URL")
@@ -173,7 +175,7 @@ func TestHangingServerHonoursContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	done := make(chan gates.Result, 1)
-	go func() { done <- runWith(t, ctx, g, testEnv(nil), nil) }()
+	go func() { done <- gatetest.Run(t, g, testEnv(nil), gatetest.Options{Ctx: ctx}) }()
 	select {
 	case res := <-done:
 		if res.Status != gates.StatusError {
@@ -194,7 +196,7 @@ func TestHangingServerHonoursContext(t *testing.T) {
 		}
 		cancel()
 	}()
-	res := runWith(t, ctx, g, testEnv(nil), nil)
+	res := gatetest.Run(t, g, testEnv(nil), gatetest.Options{Ctx: ctx})
 	if res.Status != gates.StatusError {
 		t.Errorf("status %s", res.Status)
 	}
@@ -228,7 +230,7 @@ func TestNothingAnswers(t *testing.T) {
 func TestOneProbeNeverAnswers(t *testing.T) {
 	srv := startService(t, &service{live: func(int) (int, string) { return 500, "boom" }})
 	res := run(t, "liveness: "+srv.URL+"/health\nreadiness: "+refusedURL(t)+"/ready", nil)
-	if res.Status != gates.StatusError || !slices.Equal(rules(res.Findings), []string{"liveness"}) {
+	if res.Status != gates.StatusError || !slices.Equal(gatetest.Rules(res.Findings), []string{"liveness"}) {
 		t.Fatalf("status %s, findings %+v", res.Status, res.Findings)
 	}
 	testenv.MustContain(t, "error", res.Err, "readiness http://127.0.0.1:", "never answered")
@@ -263,7 +265,7 @@ func TestHeadersFromEnvironmentAreMasked(t *testing.T) {
 	if got != "Bearer "+token {
 		t.Errorf("Authorization sent: %q", got)
 	}
-	all := everything(res)
+	all := gatetest.Describe(res)
 	if strings.Contains(all, token) {
 		t.Errorf("the token reached the report:\n%s", all)
 	}
@@ -292,7 +294,7 @@ func TestProgressOnLongWaits(t *testing.T) {
 		return clock
 	}
 	var progress []string
-	res := runWith(t, context.Background(), g, env, &progress)
+	res := gatetest.Run(t, g, env, gatetest.Options{Progress: &progress})
 	if res.Status != gates.StatusPass {
 		t.Fatalf("status %s: %s", res.Status, res.Err)
 	}
@@ -389,7 +391,7 @@ func TestExcerptHidesOwnCredentialsAtTheCut(t *testing.T) {
 			if res.Status != gates.StatusFail {
 				t.Fatalf("status %s: %s", res.Status, res.Err)
 			}
-			all := everything(res)
+			all := gatetest.Describe(res)
 			for _, part := range []string{token[:8], token[12:20], token[32:], password[:8], password[32:]} {
 				if strings.Contains(all, part) {
 					t.Errorf("part of a credential (%s) reached the report:\n%s", part, all)

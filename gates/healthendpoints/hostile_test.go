@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -37,8 +39,8 @@ func TestRedirectElsewhereIsNotHealthy(t *testing.T) {
 	if n := reached.Load(); n != 0 {
 		t.Errorf("the other origin got %d requests", n)
 	}
-	if strings.Contains(everything(res), token) {
-		t.Errorf("the token reached the result:\n%s", everything(res))
+	if strings.Contains(gatetest.Describe(res), token) {
+		t.Errorf("the token reached the result:\n%s", gatetest.Describe(res))
 	}
 }
 
@@ -49,7 +51,7 @@ func TestInsecureSkipVerifyBehindThePolicy(t *testing.T) {
 	t.Cleanup(srv.Close)
 	env := testEnv(nil)
 	env.HTTPClient = httpsafe.NewClient()
-	res := runWith(t, context.Background(), gateFor(t, "base-url: "+srv.URL+"\ninsecure-skip-verify: true"), env, nil)
+	res := gatetest.Run(t, gateFor(t, "base-url: "+srv.URL+"\ninsecure-skip-verify: true"), env)
 	if res.Status != gates.StatusPass {
 		t.Errorf("status %s: %s", res.Status, res.Err)
 	}

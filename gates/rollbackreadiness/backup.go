@@ -6,18 +6,18 @@ import (
 	"strings"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 )
 
 // checkBackup proves that a pre-migration backup exists, is recent and
-// intact, with backup-freshness' checks.
+// intact, with the checks backup-freshness runs.
 func (g *Gate) checkBackup(ctx context.Context, env *gates.Env) partResult {
 	set := *g.backup
 	what := "pre-migration backup"
 	if set.Name != "" {
 		what += " " + set.Name
 	}
-	rep, err := backupfreshness.Check(ctx, env, set)
+	rep, err := backup.Check(ctx, env, set)
 	for _, n := range rep.Notes {
 		env.Notef("%s: %s", what, n)
 	}
@@ -36,7 +36,7 @@ func (g *Gate) checkBackup(ctx context.Context, env *gates.Env) partResult {
 // backup-checksum-mismatch, …; no-backup is backup-missing.
 func backupRule(rule string) string {
 	switch {
-	case rule == backupfreshness.RuleNoBackup:
+	case rule == backup.RuleNoBackup:
 		return RuleBackupMissing
 	case strings.HasPrefix(rule, "backup-"):
 		return rule

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -65,8 +67,8 @@ func TestBackupPasses(t *testing.T) {
 	dump(t, ws, "pre_migration_20250101.sql.gz", 50*time.Hour)
 	dump(t, ws, "pre_migration_20250103.sql.gz", 2*time.Hour)
 	dump(t, ws, "nightly_20250103.sql.gz", time.Hour) // newer, but not pre-migration
-	res := run(t, mustGate(t, backupBody), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, mustGate(t, backupBody), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"pre-migration backup: listed 4 objects under backups; 2 match pre_migration_*.sql.gz",
 		"pre-migration backup: checksum ok",
 		"pre-migration backup backups/pre_migration_20250103.sql.gz: 2h 0m old")
@@ -101,25 +103,25 @@ func TestBackupFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ws := t.TempDir()
 			tt.setup(t, ws)
-			res := run(t, mustGate(t, tt.body), testEnv(ws, nil, nil))
-			want(t, res, gates.StatusFail, tt.rules, tt.want...)
+			res := gatetest.Run(t, mustGate(t, tt.body), testEnv(ws, nil, nil))
+			gatetest.Want(t, res, gates.StatusFail, tt.rules, tt.want...)
 		})
 	}
 }
 
 // A location that cannot be read is an error, not "no backup".
 func TestBackupUnreadable(t *testing.T) {
-	res := run(t, mustGate(t, backupBody), testEnv(t.TempDir(), nil, nil))
-	want(t, res, gates.StatusError, nil, "checking the pre-migration backup: backup directory backups does not exist")
+	res := gatetest.Run(t, mustGate(t, backupBody), testEnv(t.TempDir(), nil, nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "checking the pre-migration backup: backup directory backups does not exist")
 }
 
 func TestBackupRules(t *testing.T) {
 	for in, out := range map[string]string{
-		backupfreshness.RuleNoBackup:         "backup-missing",
-		backupfreshness.RuleStale:            "backup-stale",
-		backupfreshness.RuleChecksumMismatch: "backup-checksum-mismatch",
-		backupfreshness.RuleBackupError:      "backup-error",
-		backupfreshness.RuleStanzaStatus:     "backup-stanza-status",
+		backup.RuleNoBackup:         "backup-missing",
+		backup.RuleStale:            "backup-stale",
+		backup.RuleChecksumMismatch: "backup-checksum-mismatch",
+		backup.RuleBackupError:      "backup-error",
+		backup.RuleStanzaStatus:     "backup-stanza-status",
 	} {
 		if got := backupRule(in); got != out {
 			t.Errorf("backupRule(%q) = %q, want %q", in, got, out)
@@ -135,6 +137,6 @@ func TestBackupRules(t *testing.T) {
 func TestBackupInTheFuture(t *testing.T) {
 	ws := t.TempDir()
 	dump(t, ws, "pre_migration_1.sql.gz", -2*time.Hour)
-	res := run(t, mustGate(t, backupBody), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusError, nil, "checking the pre-migration backup: backups/pre_migration_1.sql.gz is dated", "after this machine's clock", "check the clocks")
+	res := gatetest.Run(t, mustGate(t, backupBody), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "checking the pre-migration backup: backups/pre_migration_1.sql.gz is dated", "after this machine's clock", "check the clocks")
 }

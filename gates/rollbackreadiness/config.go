@@ -17,7 +17,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 	"github.com/release-gate/release-gate/internal/registry"
 )
 
@@ -27,9 +27,9 @@ const Name = "rollback-readiness"
 // Definition is the rollback-readiness gate for the list of gates.
 func Definition() gates.Definition {
 	rules := []string{RulePreviousImageMissing, RulePreviousIsCandidate, RuleNoPreviousTag, RuleTagsNotSemver, RulePreviousTagAmbiguous, RuleRestoreScriptMissing, RuleRestoreScriptNotAFile, RuleRestoreScriptNotExecutable, RuleRestoreScriptUntracked, RuleRunbookMissing, RuleRunbookMissingScript, RuleBackupMissing}
-	// The backup part reports backup-freshness' problems under backupRule's names.
-	for _, r := range backupfreshness.Definition().Rules {
-		if r != backupfreshness.RuleNoBackup {
+	// The backup part reports the backup checks' problems under backupRule's names.
+	for _, r := range backup.Rules() {
+		if r != backup.RuleNoBackup {
 			rules = append(rules, backupRule(r))
 		}
 	}
@@ -52,10 +52,9 @@ type Config struct {
 	Candidate string `yaml:"candidate"`
 	// Insecure allows plain HTTP to the registries.
 	Insecure bool `yaml:"insecure"`
-	// UsernameEnv and PasswordEnv name environment variables holding
-	// registry credentials; both or neither.
-	UsernameEnv string `yaml:"username-env"`
-	PasswordEnv string `yaml:"password-env"`
+	// RegistryCredentials are username-env and password-env: the
+	// environment variables holding registry credentials, both or neither.
+	config.RegistryCredentials `yaml:",inline"`
 
 	// RestoreScript is the script a rollback runs (workspace-relative).
 	RestoreScript string `yaml:"restore-script"`
@@ -63,7 +62,7 @@ type Config struct {
 	Runbook string `yaml:"runbook"`
 
 	// Backup is the pre-migration backup, with backup-freshness' keys.
-	Backup *backupfreshness.SetConfig `yaml:"backup"`
+	Backup *backup.SetConfig `yaml:"backup"`
 }
 
 // Previous picks the newest tag of a repository that matches a pattern.
@@ -86,18 +85,19 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	for _, o := range opts {
 		o(g)
 	}
-	if err := g.configureImage(s, c); err != nil {
-		return nil, err
-	}
-	if err := g.configureScript(s, c); err != nil {
-		return nil, err
-	}
+	// Every part is validated, and every problem reported at once.
+	errs := g.configureImage(s, c)
+	errs = append(errs, g.configureScript(s, c)...)
 	if c.Backup != nil {
-		set, err := backupfreshness.BuildSet(s, "backup", *c.Backup)
+		set, err := backup.BuildSet(s, "backup", *c.Backup)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+		} else {
+			g.backup = &set
 		}
-		g.backup = &set
+	}
+	if err := s.Join(errs...); err != nil {
+		return nil, err
 	}
 	if g.previousImage == nil && g.previous == nil && g.script == "" && g.backup == nil {
 		return nil, s.Errorf("", "configure at least one part of a rollback: previous-image or previous (the image to roll back to), restore-script (with runbook), backup (the pre-migration backup)")
@@ -106,79 +106,73 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 }
 
 // configureImage validates the image part: previous-image or previous, the
-// candidate and the registry keys.
-func (g *Gate) configureImage(s *config.Section, c Config) error {
+// candidate and the registry keys. It returns every problem it finds.
+func (g *Gate) configureImage(s *config.Section, c Config) []error {
+	var errs []error
+	fail := func(key, format string, args ...any) { errs = append(errs, s.Errorf(key, format, args...)) }
 	var err error
 	switch {
 	case c.PreviousImage != "" && c.Previous != nil:
-		return s.Errorf("previous", "set previous-image (one image) or previous (the newest matching tag), not both")
+		fail("previous", "set previous-image (one image) or previous (the newest matching tag), not both")
 	case c.PreviousImage != "":
 		if g.previousImage, err = registry.ParseReference(c.PreviousImage, c.Insecure); err != nil {
-			return s.Errorf("previous-image", "%v", err)
+			fail("previous-image", "%v", err)
 		}
 	case c.Previous != nil:
 		p := &previousTags{prereleases: c.Previous.Prereleases}
 		if p.repo, err = registry.ParseRepository(c.Previous.Repository, c.Insecure); err != nil {
-			return s.Errorf("previous.repository", "%v", err)
+			fail("previous.repository", "%v", err)
 		}
 		if len(c.Previous.Tags) == 0 {
-			return s.Errorf("previous.tags", "list at least one pattern, such as \"v*.*.*\"")
+			fail("previous.tags", "list at least one pattern, such as \"v*.*.*\"")
 		}
-		for _, pat := range c.Previous.Tags {
+		for i, pat := range c.Previous.Tags {
 			if _, err := path.Match(pat, ""); err != nil || strings.TrimSpace(pat) == "" || strings.Contains(pat, "/") {
-				return s.Errorf("previous.tags", "%q is not a tag pattern; want a glob such as \"v*.*.*\" (* any characters, ? one, [0-9] a class)", pat)
+				fail(fmt.Sprintf("previous.tags[%d]", i), "%q is not a tag pattern; want a glob such as \"v*.*.*\" (* any characters, ? one, [0-9] a class)", pat)
 			}
 		}
 		p.patterns = c.Previous.Tags
 		g.previous = p
 	}
-	image := g.previousImage != nil || g.previous != nil
+	image := c.PreviousImage != "" || c.Previous != nil
 	if c.Candidate != "" {
 		if !image {
-			return s.Errorf("candidate", "candidate is excluded from the images to roll back to; set previous-image or previous too")
+			fail("candidate", "candidate is excluded from the images to roll back to; set previous-image or previous too")
+		} else if g.candidate, err = registry.ParseReference(c.Candidate, c.Insecure); err != nil {
+			fail("candidate", "%v", err)
 		}
-		if g.candidate, err = registry.ParseReference(c.Candidate, c.Insecure); err != nil {
-			return s.Errorf("candidate", "%v", err)
-		}
-	} else if g.previous != nil {
-		return s.Errorf("previous", "set candidate to the image being released (such as ghcr.io/org/api:${GITHUB_SHA}): the newest tag is often the candidate itself, and it must never be picked as the image to roll back to")
+	} else if c.Previous != nil {
+		fail("previous", "set candidate to the image being released (such as ghcr.io/org/api:${GITHUB_SHA}): the newest tag is often the candidate itself, and it must never be picked as the image to roll back to")
 	}
-	switch {
-	case (c.UsernameEnv == "") != (c.PasswordEnv == ""):
-		key := "username-env"
-		if c.UsernameEnv == "" {
-			key = "password-env"
-		}
-		return s.Errorf(key, "set both username-env and password-env, or neither")
-	case c.UsernameEnv != "" && !config.ValidEnvName(c.UsernameEnv):
-		return s.Errorf("username-env", "want the name of an environment variable (such as REGISTRY_USERNAME), got %q; the file never holds credentials themselves", c.UsernameEnv)
-	case c.PasswordEnv != "" && !config.ValidEnvName(c.PasswordEnv):
-		return s.Errorf("password-env", "want the name of an environment variable (such as REGISTRY_PASSWORD), got a value that is not a variable name; the file never holds credentials themselves")
-	case c.UsernameEnv != "" && !image:
-		return s.Errorf("username-env", "registry credentials are for previous-image or previous; set one of them or remove username-env and password-env")
-	case c.Insecure && !image:
-		return s.Errorf("insecure", "insecure is for the registry of previous-image or previous; set one of them or remove insecure")
+	errs = append(errs, c.RegistryCredentials.Check(s))
+	if c.RegistryCredentials.Set() && !image {
+		fail("username-env", "registry credentials are for previous-image or previous; set one of them or remove username-env and password-env")
 	}
-	return nil
+	if c.Insecure && !image {
+		fail("insecure", "insecure is for the registry of previous-image or previous; set one of them or remove insecure")
+	}
+	return errs
 }
 
-// configureScript validates restore-script and runbook.
-func (g *Gate) configureScript(s *config.Section, c Config) error {
+// configureScript validates restore-script and runbook, returning every
+// problem it finds.
+func (g *Gate) configureScript(s *config.Section, c Config) []error {
+	var errs []error
 	if c.Runbook != "" && c.RestoreScript == "" {
-		return s.Errorf("runbook", "the runbook is checked for the restore script's path; set restore-script too")
+		errs = append(errs, s.Errorf("runbook", "the runbook is checked for the restore script's path; set restore-script too"))
 	}
 	var err error
 	if c.RestoreScript != "" {
 		if g.script, err = workspacePath(c.RestoreScript); err != nil {
-			return s.Errorf("restore-script", "%v", err)
+			errs = append(errs, s.Errorf("restore-script", "%v", err))
 		}
 	}
 	if c.Runbook != "" {
 		if g.runbook, err = workspacePath(c.Runbook); err != nil {
-			return s.Errorf("runbook", "%v", err)
+			errs = append(errs, s.Errorf("runbook", "%v", err))
 		}
 	}
-	return nil
+	return errs
 }
 
 // workspacePath checks that p is a file path inside the workspace and

@@ -1,6 +1,7 @@
 package rollbackreadiness
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +87,7 @@ func TestConfigErrors(t *testing.T) {
 		{"backup empty", "restore-script: x.sh\nbackup:\n", []string{"release-gate.yml:5:12", "gates.rollback-readiness.backup: is empty"}},
 		{"tags missing", "previous:\n  repository: ghcr.io/org/api\n" + cand, []string{"release-gate.yml:5:7", `missing required key "tags"`}},
 		{"tags empty", "previous:\n  repository: ghcr.io/org/api\n  tags: []\n" + cand, []string{"release-gate.yml:6:13", "list at least one pattern"}},
-		{"bad tag pattern", "previous:\n  repository: ghcr.io/org/api\n  tags: ['v[1']\n" + cand, []string{"release-gate.yml:6:13", `"v[1" is not a tag pattern`}},
+		{"bad tag pattern", "previous:\n  repository: ghcr.io/org/api\n  tags: ['v[1']\n" + cand, []string{"release-gate.yml:6:14", `"v[1" is not a tag pattern`}},
 		{"tag pattern with a slash", "previous:\n  repository: ghcr.io/org/api\n  tags: 'org/v*'\n" + cand, []string{"release-gate.yml:6:13", "is not a tag pattern"}},
 		{"repository with a tag", "previous:\n  repository: ghcr.io/org/api:v1\n  tags: v*\n" + cand, []string{"release-gate.yml:5:19", "names a tag or digest", "such as ghcr.io/org/api"}},
 		{"repository without registry", "previous:\n  repository: org/api\n  tags: v*\n" + cand, []string{"release-gate.yml:5:19", "does not name its registry", "docker.io/org/api"}},
@@ -113,5 +114,22 @@ func TestConfigErrors(t *testing.T) {
 			_, err := parseGate(t, tt.body)
 			configtest.WantError(t, err, tt.want[0], tt.want[1:]...)
 		})
+	}
+}
+
+// Every part's mistakes are reported at once, in file order.
+func TestConfigErrorsAllAtOnce(t *testing.T) {
+	body := "previous-image: nginx:1\ninsecure: true\nusername-env: U\nrestore-script: /abs.sh\nbackup:\n  location: b\n"
+	_, err := parseGate(t, body)
+	var list config.Errors
+	if !errors.As(err, &list) {
+		t.Fatalf("got %T %v", err, err)
+	}
+	var keys []string
+	for _, e := range list {
+		keys = append(keys, strings.SplitN(strings.TrimPrefix(e.Msg, "gates.rollback-readiness."), ":", 2)[0])
+	}
+	if want := "previous-image username-env restore-script backup"; strings.Join(keys, " ") != want {
+		t.Errorf("keys %v, want %s:\n%v", keys, want, err)
 	}
 }

@@ -3,6 +3,8 @@ package rollbackreadiness
 import (
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
 )
@@ -13,13 +15,13 @@ func TestDistributionRegistry(t *testing.T) {
 	host := registrytest.StartDistribution(t)
 	imgs := releases(t, host, "v0.9.0", "v0.10.0", "v0.11.0 sha-feed", "latest")
 	cnt := registrytest.NewCounter(nil)
-	res := run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: \"v*.*.*\"}\ncandidate: "+host+"/app:sha-feed\ninsecure: true"), testEnv(t.TempDir(), cnt, nil))
-	want(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: \"v*.*.*\"}\ncandidate: "+host+"/app:sha-feed\ninsecure: true"), testEnv(t.TempDir(), cnt, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"listed 5 tags of "+host+"/app; 3 match v*.*.*",
 		"skipped "+host+"/app:v0.11.0: it is the candidate's image",
 		"newest tag matching v*.*.* other than the candidate: v0.10.0")
-	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v0.10.0"]) {
-		t.Errorf("output: %s", describe(res))
+	if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v0.10.0"]) {
+		t.Errorf("output: %s", gatetest.Describe(res))
 	}
 	cnt.Check(t, map[string]int{
 		"GET /v2/app/tags/list":           1,
@@ -28,6 +30,6 @@ func TestDistributionRegistry(t *testing.T) {
 		"HEAD /v2/app/manifests/v0.10.0":  1,
 	}, registrytest.Manifests, registrytest.TagList)
 
-	res = run(t, mustGate(t, "previous-image: "+host+"/app:v0.8.0\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-	want(t, res, gates.StatusFail, []string{RulePreviousImageMissing}, "404 Not Found")
+	res = gatetest.Run(t, mustGate(t, "previous-image: "+host+"/app:v0.8.0\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+	gatetest.Want(t, res, gates.StatusFail, []string{RulePreviousImageMissing}, "404 Not Found")
 }

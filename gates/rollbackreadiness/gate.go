@@ -9,7 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/backupfreshness"
+	"github.com/release-gate/release-gate/internal/backup"
 	"github.com/release-gate/release-gate/internal/registry"
 )
 
@@ -44,7 +44,7 @@ type Gate struct {
 	candidate     name.Reference // or nil
 	script        string         // workspace-relative, forward slashes; "" when not checked
 	runbook       string
-	backup        *backupfreshness.Set
+	backup        *backup.Set
 	retry         registry.RetryPolicy
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -37,14 +39,14 @@ runbook: docs/runbook.md
 func TestAllPartsPass(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	imgs := releases(t, host, "v1.0.0", "v1.1.0", "candidate")
-	res := run(t, mustGate(t, fullConfig(host)), testEnv(readyWorkspace(t), nil, nil))
-	want(t, res, gates.StatusPass, nil)
+	res := gatetest.Run(t, mustGate(t, fullConfig(host)), testEnv(readyWorkspace(t), nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil)
 	testenv.MustContain(t, "summary", res.Summary,
 		"roll back to "+host+"/app:v1.1.0 ("+pinned(t, host, imgs["v1.1.0"])+"); ",
 		"restore script scripts/restore-db.sh executable and tracked as such, named in docs/runbook.md; ",
 		"pre-migration backup backups/pre_migration_1.sql.gz: 3h 0m old")
-	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.1.0"]) {
-		t.Errorf("output: %s", describe(res))
+	if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.1.0"]) {
+		t.Errorf("output: %s", gatetest.Describe(res))
 	}
 }
 
@@ -56,12 +58,12 @@ func TestPartsReportedSeparately(t *testing.T) {
 	ws := gitRepo(t)
 	writeFile(t, ws, "docs/runbook.md", []byte("Run scripts/restore-db.sh\n"), 0o644, time.Now())
 	dump(t, ws, "pre_migration_1.sql.gz", 48*time.Hour)
-	res := run(t, mustGate(t, fullConfig(host)), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusError, []string{RuleRestoreScriptMissing, "backup-stale"},
+	res := gatetest.Run(t, mustGate(t, fullConfig(host)), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusError, []string{RuleRestoreScriptMissing, "backup-stale"},
 		`listing the tags of "`+host+`/app": registry `+host+` keeps failing`,
 		"pre-migration backup: newest backup backups/pre_migration_1.sql.gz is 2d 0h old")
-	if output(res, OutputRollbackImage) != "" {
-		t.Errorf("no rollback image: %s", describe(res))
+	if gatetest.Output(res, OutputRollbackImage) != "" {
+		t.Errorf("no rollback image: %s", gatetest.Describe(res))
 	}
 }
 
@@ -69,9 +71,9 @@ func TestPartsReportedSeparately(t *testing.T) {
 func TestRollbackImageDespiteOtherFailures(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	imgs := releases(t, host, "v1.0.0", "candidate")
-	res := run(t, mustGate(t, fullConfig(host)), testEnv(gitRepo(t), nil, nil))
-	if res.Status != gates.StatusError || output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.0.0"]) {
-		t.Errorf("want an error (no backup directory) and the rollback image: %s", describe(res))
+	res := gatetest.Run(t, mustGate(t, fullConfig(host)), testEnv(gitRepo(t), nil, nil))
+	if res.Status != gates.StatusError || gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.0.0"]) {
+		t.Errorf("want an error (no backup directory) and the rollback image: %s", gatetest.Describe(res))
 	}
 }
 

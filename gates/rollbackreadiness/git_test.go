@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/gitrepo/gitrepotest"
 )
@@ -32,8 +34,8 @@ func TestGitConfigurationRunsNothing(t *testing.T) {
 	t.Setenv("GIT_DIR", t.TempDir())
 	t.Setenv("GIT_INDEX_FILE", "/nonexistent/index")
 
-	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusPass, nil, "tracked by git as 100755")
+	res := gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "tracked by git as 100755")
 	if ran := gitrepotest.Ran(t, marker); ran != "" {
 		t.Errorf("a configured program ran: %s", ran)
 	}

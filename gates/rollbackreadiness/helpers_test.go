@@ -1,8 +1,6 @@
 package rollbackreadiness
 
 import (
-	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,59 +40,6 @@ func testEnv(workspace string, rt http.RoundTripper, vars map[string]string) gat
 	env := registrytest.Env(rt, vars)
 	env.Workspace = workspace
 	return env
-}
-
-// run runs the gate the way release-gate does and returns what users see.
-func run(t testing.TB, g gates.Gate, env gates.Env) gates.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r := gates.Runner{}
-	return r.Run(ctx, env, []gates.Job{{Gate: g}})[0]
-}
-
-// want fails unless the result has the status and exactly the rules given
-// (in order); each want string must appear in what users see.
-func want(t testing.TB, res gates.Result, status gates.Status, rules []string, wants ...string) {
-	t.Helper()
-	var got []string
-	for _, f := range res.Findings {
-		got = append(got, f.Rule)
-	}
-	text := describe(res)
-	if res.Status != status || strings.Join(got, ",") != strings.Join(rules, ",") {
-		t.Fatalf("status %s, rules %v; want %s, %v\n%s", res.Status, got, status, rules, text)
-	}
-	for _, w := range wants {
-		if !strings.Contains(text, w) {
-			t.Errorf("result does not mention %q:\n%s", w, text)
-		}
-	}
-}
-
-func output(r gates.Result, name string) string {
-	for _, o := range r.Outputs {
-		if o.Name == name {
-			return o.Value
-		}
-	}
-	return ""
-}
-
-// describe prints a result for failure messages and for want's checks.
-func describe(r gates.Result) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "status %s\n  summary: %s\n  err: %s", r.Status, r.Summary, r.Err)
-	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "\n  finding %s at %s: %s", f.Rule, f.Pos, f.Message)
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "\n  note: %s", n)
-	}
-	for _, o := range r.Outputs {
-		fmt.Fprintf(&b, "\n  output %s=%s", o.Name, o.Value)
-	}
-	return b.String()
 }
 
 // writeFile writes a file under dir with a mode and modification time.

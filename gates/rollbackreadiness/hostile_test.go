@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -28,10 +30,10 @@ func TestRunbookLinkToAPipe(t *testing.T) {
 	g := scriptGate(t, "runbook: docs/runbook.md")
 	env := testEnv(ws, nil, nil)
 	done := make(chan gates.Result, 1)
-	go func() { done <- run(t, g, env) }()
+	go func() { done <- gatetest.Run(t, g, env) }()
 	select {
 	case res := <-done:
-		want(t, res, gates.StatusFail, []string{RuleRunbookMissing}, "runbook docs/runbook.md is a named pipe, not a document")
+		gatetest.Want(t, res, gates.StatusFail, []string{RuleRunbookMissing}, "runbook docs/runbook.md is a named pipe, not a document")
 	case <-time.After(30 * time.Second):
 		// Unblock the open so the test can end.
 		if f, err := os.OpenFile(pipe, os.O_WRONLY, 0); err == nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
@@ -44,10 +46,10 @@ func TestPreviousImagePasses(t *testing.T) {
 
 	for _, ref := range []string{host + "/app:v1.4.2", host + "/app@" + d} {
 		cnt := registrytest.NewCounter(nil)
-		res := run(t, mustGate(t, "previous-image: "+ref+"\ncandidate: "+host+"/app:candidate\ninsecure: true"), testEnv(t.TempDir(), cnt, nil))
-		want(t, res, gates.StatusPass, nil, "previous image "+ref+": image "+d+" (HEAD, anonymous)", "rollback image: "+pinned(t, host, imgs["v1.4.2"]))
-		if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.4.2"]) {
-			t.Errorf("output: %s", describe(res))
+		res := gatetest.Run(t, mustGate(t, "previous-image: "+ref+"\ncandidate: "+host+"/app:candidate\ninsecure: true"), testEnv(t.TempDir(), cnt, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil, "previous image "+ref+": image "+d+" (HEAD, anonymous)", "rollback image: "+pinned(t, host, imgs["v1.4.2"]))
+		if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.4.2"]) {
+			t.Errorf("output: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "summary", res.Summary, "roll back to "+ref, pinned(t, host, imgs["v1.4.2"]))
 		// One HEAD each for the candidate and the previous image; no GET.
@@ -61,30 +63,30 @@ func TestPreviousImageFailures(t *testing.T) {
 
 	t.Run("missing", func(t *testing.T) {
 		cnt := registrytest.NewCounter(nil)
-		res := run(t, mustGate(t, "previous-image: "+host+"/app:v1.3.0\ninsecure: true"), testEnv(t.TempDir(), cnt, nil))
-		want(t, res, gates.StatusFail, []string{RulePreviousImageMissing},
+		res := gatetest.Run(t, mustGate(t, "previous-image: "+host+"/app:v1.3.0\ninsecure: true"), testEnv(t.TempDir(), cnt, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RulePreviousImageMissing},
 			"previous image "+host+"/app:v1.3.0 does not exist in the registry (HEAD http://"+host+"/v2/app/manifests/v1.3.0: 404 Not Found",
 			"point previous-image at the release running in production")
-		if output(res, OutputRollbackImage) != "" {
-			t.Errorf("no rollback image when there is none: %s", describe(res))
+		if gatetest.Output(res, OutputRollbackImage) != "" {
+			t.Errorf("no rollback image when there is none: %s", gatetest.Describe(res))
 		}
 		cnt.Check(t, map[string]int{"HEAD /v2/app/manifests/v1.3.0": 1}, registrytest.Manifests)
 	})
 	t.Run("unknown repository", func(t *testing.T) {
-		res := run(t, mustGate(t, "previous-image: "+host+"/nope:v1\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusFail, []string{RulePreviousImageMissing}, "HEAD http://"+host+"/v2/nope/manifests/v1: 404 Not Found")
+		res := gatetest.Run(t, mustGate(t, "previous-image: "+host+"/nope:v1\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RulePreviousImageMissing}, "HEAD http://"+host+"/v2/nope/manifests/v1: 404 Not Found")
 	})
 	t.Run("is the candidate", func(t *testing.T) {
-		res := run(t, mustGate(t, "previous-image: "+host+"/app:v1.4.2\ncandidate: "+host+"/app:candidate\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusFail, []string{RulePreviousIsCandidate},
+		res := gatetest.Run(t, mustGate(t, "previous-image: "+host+"/app:v1.4.2\ncandidate: "+host+"/app:candidate\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RulePreviousIsCandidate},
 			"previous image "+host+"/app:v1.4.2 is the candidate "+host+"/app:candidate (both "+registrytest.Digest(t, imgs["candidate"]).String())
-		if output(res, OutputRollbackImage) != "" {
-			t.Errorf("the candidate is no rollback image: %s", describe(res))
+		if gatetest.Output(res, OutputRollbackImage) != "" {
+			t.Errorf("the candidate is no rollback image: %s", gatetest.Describe(res))
 		}
 	})
 	t.Run("candidate not pushed yet", func(t *testing.T) {
-		res := run(t, mustGate(t, "previous-image: "+host+"/app:v1.4.1\ncandidate: "+host+"/app:next\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusPass, nil, "candidate "+host+"/app:next is not in the registry", "rollback image: "+pinned(t, host, imgs["v1.4.1"]))
+		res := gatetest.Run(t, mustGate(t, "previous-image: "+host+"/app:v1.4.1\ncandidate: "+host+"/app:next\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil, "candidate "+host+"/app:next is not in the registry", "rollback image: "+pinned(t, host, imgs["v1.4.1"]))
 	})
 }
 
@@ -103,16 +105,16 @@ previous:
 candidate: `+host+`/app:v1.11.0
 insecure: true
 `)
-	res := run(t, g, testEnv(t.TempDir(), cnt, nil))
-	want(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), cnt, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"listed 9 tags of "+host+"/app; 6 match v*.*.*",
 		"skipped v1.11.0: it is the candidate",
 		"skipped 1 pre-release (set previous.prereleases: true to include them): v2.0.0-rc.1",
 		"skipped 1 version not older than the candidate's v1.11.0: v1.12.0",
 		"newest tag matching v*.*.* other than the candidate: v1.10.0",
 		"rollback image: "+pinned(t, host, imgs["v1.10.0"]))
-	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.10.0"]) {
-		t.Errorf("output: %s", describe(res))
+	if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.10.0"]) {
+		t.Errorf("output: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "summary", res.Summary, "roll back to "+host+"/app:v1.10.0")
 	// One tag list, the candidate's HEAD and the chosen tag's: nothing else.
@@ -129,14 +131,14 @@ func TestCandidateExcludedByDigest(t *testing.T) {
 
 	cnt := registrytest.NewCounter(nil)
 	g := mustGate(t, "previous: {repository: "+host+"/app, tags: \"v*.*.*\"}\ncandidate: "+host+"/app:sha-0123abc\ninsecure: true")
-	res := run(t, g, testEnv(t.TempDir(), cnt, nil))
-	want(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), cnt, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"candidate "+host+"/app:sha-0123abc: image "+cand,
 		"skipped "+host+"/app:v1.10.1: it is the candidate's image ("+cand+")",
 		"skipped "+host+"/app:v1.10.0: it is the candidate's image",
 		"newest tag matching v*.*.* other than the candidate: v1.9.3")
-	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.9.3"]) {
-		t.Errorf("output: %s", describe(res))
+	if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.9.3"]) {
+		t.Errorf("output: %s", gatetest.Describe(res))
 	}
 	cnt.Check(t, map[string]int{
 		"GET /v2/app/tags/list":              1,
@@ -151,12 +153,12 @@ func TestPrereleases(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	imgs := releases(t, host, "v1.0.0", "v2.0.0-rc.1", "v2.0.0-rc.2", "build")
 	body := "previous: {repository: " + host + "/app, tags: \"v*\", prereleases: %s}\ncandidate: " + host + "/app:build\ninsecure: true"
-	res := run(t, mustGate(t, strings.Replace(body, "%s", "false", 1)), testEnv(t.TempDir(), nil, nil))
-	want(t, res, gates.StatusPass, nil, "newest tag matching v* other than the candidate: v1.0.0")
-	res = run(t, mustGate(t, strings.Replace(body, "%s", "true", 1)), testEnv(t.TempDir(), nil, nil))
-	want(t, res, gates.StatusPass, nil, "newest tag matching v* other than the candidate: v2.0.0-rc.2")
-	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v2.0.0-rc.2"]) {
-		t.Errorf("output: %s", describe(res))
+	res := gatetest.Run(t, mustGate(t, strings.Replace(body, "%s", "false", 1)), testEnv(t.TempDir(), nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "newest tag matching v* other than the candidate: v1.0.0")
+	res = gatetest.Run(t, mustGate(t, strings.Replace(body, "%s", "true", 1)), testEnv(t.TempDir(), nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "newest tag matching v* other than the candidate: v2.0.0-rc.2")
+	if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v2.0.0-rc.2"]) {
+		t.Errorf("output: %s", gatetest.Describe(res))
 	}
 }
 
@@ -179,26 +181,26 @@ func TestTagFailures(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			body := "previous:\n  repository: " + host + "/app\n  " + tt.body + "\ncandidate: " + host + "/app:candidate\ninsecure: true"
-			res := run(t, mustGate(t, body), testEnv(t.TempDir(), nil, nil))
+			res := gatetest.Run(t, mustGate(t, body), testEnv(t.TempDir(), nil, nil))
 			var wants []string
 			for _, w := range tt.want {
 				wants = append(wants, strings.ReplaceAll(w, "HOST", host))
 			}
-			want(t, res, gates.StatusFail, []string{tt.rule}, wants...)
-			if output(res, OutputRollbackImage) != "" {
-				t.Errorf("no rollback image: %s", describe(res))
+			gatetest.Want(t, res, gates.StatusFail, []string{tt.rule}, wants...)
+			if gatetest.Output(res, OutputRollbackImage) != "" {
+				t.Errorf("no rollback image: %s", gatetest.Describe(res))
 			}
 		})
 	}
 	t.Run("unknown repository", func(t *testing.T) {
-		res := run(t, mustGate(t, "previous: {repository: "+host+"/nope, tags: \"v*.*.*\"}\ncandidate: "+host+"/app:candidate\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusFail, []string{RuleNoPreviousTag}, "repository "+host+"/nope does not exist in the registry", "404 Not Found", "check previous.repository")
+		res := gatetest.Run(t, mustGate(t, "previous: {repository: "+host+"/nope, tags: \"v*.*.*\"}\ncandidate: "+host+"/app:candidate\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RuleNoPreviousTag}, "repository "+host+"/nope does not exist in the registry", "404 Not Found", "check previous.repository")
 	})
 	t.Run("same version, same image", func(t *testing.T) {
 		host := registrytest.Start(t, nil)
 		imgs := releases(t, host, "v3.0.0 3.0.0", "next")
-		res := run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: [\"v*.*.*\", \"[0-9]*.*.*\"]}\ncandidate: "+host+"/app:next\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusPass, nil, "rollback image: "+pinned(t, host, imgs["3.0.0"]))
+		res := gatetest.Run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: [\"v*.*.*\", \"[0-9]*.*.*\"]}\ncandidate: "+host+"/app:next\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusPass, nil, "rollback image: "+pinned(t, host, imgs["3.0.0"]))
 	})
 }
 
@@ -237,31 +239,31 @@ func TestRegistryFaults(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			host := registrytest.Seeded(t, tt.wrap, func(host string) { releases(t, host, "v1.0.0", "candidate") })
-			res := run(t, mustGate(t, tt.body(host)), testEnv(t.TempDir(), nil, nil))
+			res := gatetest.Run(t, mustGate(t, tt.body(host)), testEnv(t.TempDir(), nil, nil))
 			var wants []string
 			for _, w := range tt.want {
 				wants = append(wants, strings.ReplaceAll(w, "HOST", host))
 			}
-			want(t, res, gates.StatusError, nil, wants...)
-			if output(res, OutputRollbackImage) != "" {
-				t.Errorf("no rollback image without a verdict: %s", describe(res))
+			gatetest.Want(t, res, gates.StatusError, nil, wants...)
+			if gatetest.Output(res, OutputRollbackImage) != "" {
+				t.Errorf("no rollback image without a verdict: %s", gatetest.Describe(res))
 			}
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
-		res := run(t, mustGate(t, "previous-image: 127.0.0.1:1/app:v1\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusError, nil, "cannot reach registry 127.0.0.1:1", "connection refused")
+		res := gatetest.Run(t, mustGate(t, "previous-image: 127.0.0.1:1/app:v1\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "cannot reach registry 127.0.0.1:1", "connection refused")
 	})
 	t.Run("plain HTTP without insecure", func(t *testing.T) {
 		host := registrytest.Start(t, nil)
 		releases(t, host, "v1.0.0")
-		res := run(t, mustGate(t, "previous-image: "+host+"/app:v1.0.0"), testEnv(t.TempDir(), nil, nil))
-		want(t, res, gates.StatusError, nil, "did not answer over HTTPS", "insecure: true")
+		res := gatetest.Run(t, mustGate(t, "previous-image: "+host+"/app:v1.0.0"), testEnv(t.TempDir(), nil, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "did not answer over HTTPS", "insecure: true")
 	})
 	t.Run("credentials not set", func(t *testing.T) {
 		cnt := registrytest.NewCounter(nil)
-		res := run(t, mustGate(t, "previous-image: ghcr.io/org/api:v1\nusername-env: REG_USER\npassword-env: REG_PASS"), testEnv(t.TempDir(), cnt, nil))
-		want(t, res, gates.StatusError, nil, "username-env names REG_USER and password-env names REG_PASS, which is empty or not set")
+		res := gatetest.Run(t, mustGate(t, "previous-image: ghcr.io/org/api:v1\nusername-env: REG_USER\npassword-env: REG_PASS"), testEnv(t.TempDir(), cnt, nil))
+		gatetest.Want(t, res, gates.StatusError, nil, "username-env names REG_USER and password-env names REG_PASS, which is empty or not set")
 		if len(cnt.Requests()) != 0 {
 			t.Errorf("no request without the credentials the config names: %v", cnt.Requests())
 		}
@@ -273,17 +275,16 @@ func TestCredentials(t *testing.T) {
 	host := registrytest.Seeded(t, registrytest.RequireBasic("deployer", pass), func(host string) { releases(t, host, "v1.0.0") })
 	body := "previous-image: " + host + "/app:v1.0.0\ninsecure: true\nusername-env: REG_USER\npassword-env: REG_PASS"
 	m := &gates.Masker{}
-	r := gates.Runner{Masker: m}
-	res := r.Run(context.Background(), testEnv(t.TempDir(), nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), []gates.Job{{Gate: mustGate(t, body)}})[0]
-	want(t, res, gates.StatusPass, nil, "(HEAD, credentials: username-env/password-env (REG_USER, REG_PASS))")
+	res := gatetest.Run(t, mustGate(t, body), testEnv(t.TempDir(), nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), gatetest.Options{Masker: m})
+	gatetest.Want(t, res, gates.StatusPass, nil, "(HEAD, credentials: username-env/password-env (REG_USER, REG_PASS))")
 	if m.Redact("x"+pass) != "x***" {
 		t.Error("the password was not registered as a secret")
 	}
 
-	res = run(t, mustGate(t, body), testEnv(t.TempDir(), nil, map[string]string{"REG_USER": "deployer", "REG_PASS": "wrong-" + pass}))
-	want(t, res, gates.StatusError, nil, "refused the credentials from username-env/password-env (REG_USER, REG_PASS)")
-	if strings.Contains(describe(res), pass) {
-		t.Errorf("the password leaked: %s", describe(res))
+	res = gatetest.Run(t, mustGate(t, body), testEnv(t.TempDir(), nil, map[string]string{"REG_USER": "deployer", "REG_PASS": "wrong-" + pass}))
+	gatetest.Want(t, res, gates.StatusError, nil, "refused the credentials from username-env/password-env (REG_USER, REG_PASS)")
+	if strings.Contains(gatetest.Describe(res), pass) {
+		t.Errorf("the password leaked: %s", gatetest.Describe(res))
 	}
 }
 
@@ -306,10 +307,9 @@ func TestHang(t *testing.T) {
 	if _, err := g.Run(ctx, &env); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("want the context's deadline, got %v", err)
 	}
-	r := gates.Runner{}
-	res := r.Run(context.Background(), testEnv(t.TempDir(), nil, nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
+	res := gatetest.Run(t, g, testEnv(t.TempDir(), nil, nil), gatetest.Options{Timeout: 200 * time.Millisecond})
 	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
-		t.Errorf("want a timeout error: %s", describe(res))
+		t.Errorf("want a timeout error: %s", gatetest.Describe(res))
 	}
 }
 
@@ -319,11 +319,11 @@ func TestCandidateInAnotherRepository(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	imgs := releases(t, host, "v1.0.0", "v1.1.0")
 	registrytest.PushImage(t, host+"/staging/app:v1.1.0")
-	res := run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: \"v*.*.*\"}\ncandidate: "+host+"/staging/app:v1.1.0\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
-	want(t, res, gates.StatusPass, nil,
+	res := gatetest.Run(t, mustGate(t, "previous: {repository: "+host+"/app, tags: \"v*.*.*\"}\ncandidate: "+host+"/staging/app:v1.1.0\ninsecure: true"), testEnv(t.TempDir(), nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil,
 		"skipped 1 version not older than the candidate's v1.1.0: v1.1.0",
 		"newest tag matching v*.*.* other than the candidate: v1.0.0")
-	if output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.0.0"]) || strings.Contains(describe(res), "it is the candidate\n") {
-		t.Errorf("output: %s", describe(res))
+	if gatetest.Output(res, OutputRollbackImage) != pinned(t, host, imgs["v1.0.0"]) || strings.Contains(gatetest.Describe(res), "it is the candidate\n") {
+		t.Errorf("output: %s", gatetest.Describe(res))
 	}
 }

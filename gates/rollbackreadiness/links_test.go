@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -24,14 +26,14 @@ func TestRunbookLinkedOutOfTheWorkspace(t *testing.T) {
 	if err := os.Symlink(filepath.Join(outside, "runbook.md"), filepath.Join(ws, "docs", "runbook.md")); err != nil {
 		t.Fatal(err)
 	}
-	res := run(t, scriptGate(t, "runbook: docs/runbook.md"), testEnv(ws, nil, nil))
+	res := gatetest.Run(t, scriptGate(t, "runbook: docs/runbook.md"), testEnv(ws, nil, nil))
 	if res.Status == gates.StatusPass {
-		t.Fatalf("a runbook outside the workspace passed: %s", describe(res))
+		t.Fatalf("a runbook outside the workspace passed: %s", gatetest.Describe(res))
 	}
-	if !strings.Contains(describe(res), "leads out of the workspace") {
-		t.Errorf("the result does not say why:\n%s", describe(res))
+	if !strings.Contains(gatetest.Describe(res), "leads out of the workspace") {
+		t.Errorf("the result does not say why:\n%s", gatetest.Describe(res))
 	}
-	if strings.Contains(describe(res), secret) {
-		t.Errorf("the linked file's content was shown:\n%s", describe(res))
+	if strings.Contains(gatetest.Describe(res), secret) {
+		t.Errorf("the linked file's content was shown:\n%s", gatetest.Describe(res))
 	}
 }

@@ -24,7 +24,7 @@ func (g *Gate) checkImage(ctx context.Context, env *gates.Env) partResult {
 		registry.WithLoginHelp("the rollback-readiness section of the README"),
 	}
 	if g.cfg.UsernameEnv != "" {
-		opts = append(opts, registry.WithCredentialsFrom(g.cfg.UsernameEnv, g.cfg.PasswordEnv))
+		opts = append(opts, registry.WithCredentialsFrom(string(g.cfg.UsernameEnv), string(g.cfg.PasswordEnv)))
 	}
 	c, err := registry.New(env, opts...)
 	if err != nil {

@@ -147,7 +147,7 @@ func (g *Gate) gitState(ctx context.Context, env *gates.Env, script string, syml
 	rel, err := filepath.Rel(ws, real)
 	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		f.note = fmt.Sprintf(" (a link to %s, outside the repository, whose mode git does not record)", real)
-		return f, nil
+		return f, nil //nolint:nilerr // not relative to the workspace: outside it, reported as a note
 	}
 	target := filepath.ToSlash(rel)
 	mode, err := trackedMode(ctx, repo, target)

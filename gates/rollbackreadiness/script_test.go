@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
@@ -36,20 +38,20 @@ func committed(t *testing.T, mode, diskMode os.FileMode) string {
 
 func TestRestoreScriptPasses(t *testing.T) {
 	ws := committed(t, 0o755, 0o755)
-	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusPass, nil, "restore script scripts/restore-db.sh: mode 0755, tracked by git as 100755")
+	res := gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "restore script scripts/restore-db.sh: mode 0755, tracked by git as 100755")
 	testenv.MustContain(t, "summary", res.Summary, "restore script scripts/restore-db.sh executable and tracked as such")
 }
 
 func TestRestoreScriptOutsideGit(t *testing.T) {
 	ws := t.TempDir()
 	writeFile(t, ws, "scripts/restore-db.sh", []byte(restoreScript), 0o755, time.Now())
-	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusPass, nil, "the workspace is not a git repository, so how git records it was not checked")
+	res := gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "the workspace is not a git repository, so how git records it was not checked")
 
 	writeFile(t, ws, "scripts/restore-db.sh", []byte(restoreScript), 0o644, time.Now())
-	res = run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusFail, []string{RuleRestoreScriptNotExecutable}, "is not executable (mode 0644): run chmod +x scripts/restore-db.sh")
+	res = gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusFail, []string{RuleRestoreScriptNotExecutable}, "is not executable (mode 0644): run chmod +x scripts/restore-db.sh")
 }
 
 func TestRestoreScriptFailures(t *testing.T) {
@@ -96,8 +98,8 @@ func TestRestoreScriptFailures(t *testing.T) {
 			[]string{RuleRestoreScriptNotExecutable}, []string{"is not executable here (mode 0644) although git records it as 100755"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := run(t, scriptGate(t), testEnv(tt.setup(t), nil, nil))
-			want(t, res, gates.StatusFail, tt.rules, tt.want...)
+			res := gatetest.Run(t, scriptGate(t), testEnv(tt.setup(t), nil, nil))
+			gatetest.Want(t, res, gates.StatusFail, tt.rules, tt.want...)
 			for _, f := range res.Findings {
 				if f.Pos.File != "scripts/restore-db.sh" || f.Pos.Line != 0 {
 					t.Errorf("finding %s positioned at %s, want the script", f.Rule, f.Pos)
@@ -119,12 +121,12 @@ func TestRestoreScriptLink(t *testing.T) {
 	}
 	git(t, ws, "add", ".")
 	git(t, ws, "commit", "-q", "-m", "restore script behind a link")
-	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusPass, nil, "restore script scripts/restore-db.sh (a symbolic link to ../ops/restore.sh): mode 0755, tracked by git as 100755 for the link's target ops/restore.sh")
+	res := gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusPass, nil, "restore script scripts/restore-db.sh (a symbolic link to ../ops/restore.sh): mode 0755, tracked by git as 100755 for the link's target ops/restore.sh")
 
 	git(t, ws, "update-index", "--chmod=-x", "ops/restore.sh")
-	res = run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusFail, []string{RuleRestoreScriptNotExecutable}, "git records it as 100644, so a fresh checkout (the rollback job's) cannot run it: run git update-index --chmod=+x ops/restore.sh")
+	res = gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusFail, []string{RuleRestoreScriptNotExecutable}, "git records it as 100644, so a fresh checkout (the rollback job's) cannot run it: run git update-index --chmod=+x ops/restore.sh")
 }
 
 // A .git that git cannot read is an error, never "not a repository".
@@ -132,8 +134,8 @@ func TestRestoreScriptBrokenRepository(t *testing.T) {
 	ws := t.TempDir()
 	writeFile(t, ws, "scripts/restore-db.sh", []byte(restoreScript), 0o755, time.Now())
 	writeFile(t, ws, ".git", []byte("gitdir: /nonexistent/worktree\n"), 0o644, time.Now())
-	res := run(t, scriptGate(t), testEnv(ws, nil, nil))
-	want(t, res, gates.StatusError, nil, "checking restore script scripts/restore-db.sh in git: reading the repository at", "fatal: not a git repository")
+	res := gatetest.Run(t, scriptGate(t), testEnv(ws, nil, nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "checking restore script scripts/restore-db.sh in git: reading the repository at", "fatal: not a git repository")
 }
 
 func TestRunbook(t *testing.T) {
@@ -163,23 +165,23 @@ func TestRunbook(t *testing.T) {
 			if len(tt.rules) > 0 {
 				status = gates.StatusFail
 			}
-			res := run(t, scriptGate(t, "runbook: "+tt.runbook), testEnv(ws, nil, nil))
-			want(t, res, status, tt.rules, tt.want...)
+			res := gatetest.Run(t, scriptGate(t, "runbook: "+tt.runbook), testEnv(ws, nil, nil))
+			gatetest.Want(t, res, status, tt.rules, tt.want...)
 		})
 	}
 	t.Run("missing", func(t *testing.T) {
-		res := run(t, scriptGate(t, "runbook: docs/nope.md"), testEnv(ws, nil, nil))
-		want(t, res, gates.StatusFail, []string{RuleRunbookMissing}, "at docs/nope.md: runbook docs/nope.md does not exist")
+		res := gatetest.Run(t, scriptGate(t, "runbook: docs/nope.md"), testEnv(ws, nil, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RuleRunbookMissing}, "at docs/nope.md: runbook docs/nope.md does not exist")
 	})
 	t.Run("a directory", func(t *testing.T) {
-		res := run(t, scriptGate(t, "runbook: scripts"), testEnv(ws, nil, nil))
-		want(t, res, gates.StatusFail, []string{RuleRunbookMissing}, "runbook scripts is a directory, not a document")
+		res := gatetest.Run(t, scriptGate(t, "runbook: scripts"), testEnv(ws, nil, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RuleRunbookMissing}, "runbook scripts is a directory, not a document")
 	})
 	t.Run("script missing too", func(t *testing.T) {
 		ws := gitRepo(t)
 		writeFile(t, ws, "docs/runbook.md", []byte("no script here\n"), 0o644, time.Now())
-		res := run(t, scriptGate(t, "runbook: docs/runbook.md"), testEnv(ws, nil, nil))
-		want(t, res, gates.StatusFail, []string{RuleRestoreScriptMissing, RuleRunbookMissingScript})
+		res := gatetest.Run(t, scriptGate(t, "runbook: docs/runbook.md"), testEnv(ws, nil, nil))
+		gatetest.Want(t, res, gates.StatusFail, []string{RuleRestoreScriptMissing, RuleRunbookMissingScript})
 	})
 }
 

@@ -18,6 +18,11 @@ func TestParseVersion(t *testing.T) {
 			t.Errorf("parseVersion(%q) ok = %v, want %v", tag, got, ok)
 		}
 	}
+	// A registry answers with tags of any length; semver refuses one over
+	// 256 bytes before parsing it.
+	if _, ok := parseVersion("v1.0.0-" + strings.Repeat("a.", 200) + "a"); ok {
+		t.Error("a 400-byte pre-release is a version")
+	}
 }
 
 // The ordering of semver.org's example, shuffled, and numbers that a

@@ -34,10 +34,9 @@ type Config struct {
 	// Insecure allows plain HTTP to the registries. Off by default and never
 	// implied, not even for localhost.
 	Insecure bool `yaml:"insecure"`
-	// UsernameEnv and PasswordEnv name environment variables holding
-	// registry credentials; both or neither.
-	UsernameEnv string `yaml:"username-env"`
-	PasswordEnv string `yaml:"password-env"`
+	// RegistryCredentials are username-env and password-env: the
+	// environment variables holding registry credentials, both or neither.
+	config.RegistryCredentials `yaml:",inline"`
 	// StagingEndpoint reads the digest staging actually runs.
 	StagingEndpoint *Endpoint `yaml:"staging-endpoint"`
 	// Wait re-reads the staging endpoint until it shows the candidate.
@@ -81,62 +80,54 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	for _, o := range opts {
 		o(g)
 	}
+	// Every problem is reported at once: one fix-and-rerun per mistake
+	// is a poor way to learn a configuration.
+	var errs []error
+	fail := func(key, format string, args ...any) { errs = append(errs, s.Errorf(key, format, args...)) }
 	var err error
 	if g.image, err = registry.ParseReference(c.Image, c.Insecure); err != nil {
-		return nil, s.Errorf("image", "%v", err)
+		fail("image", "%v", err)
 	}
 	if g.staging, err = registry.ParseReference(c.Staging, c.Insecure); err != nil {
-		return nil, s.Errorf("staging", "%v", err)
+		fail("staging", "%v", err)
 	}
 	if c.Platform != "" {
-		p, err := parsePlatform(c.Platform)
-		if err != nil {
-			return nil, s.Errorf("platform", "%v", err)
+		if g.platform, err = parsePlatform(c.Platform); err != nil {
+			fail("platform", "%v", err)
 		}
-		g.platform = p
 	}
-	switch {
-	case (c.UsernameEnv == "") != (c.PasswordEnv == ""):
-		key := "username-env"
-		if c.UsernameEnv == "" {
-			key = "password-env"
-		}
-		return nil, s.Errorf(key, "set both username-env and password-env, or neither")
-	case c.UsernameEnv != "" && !config.ValidEnvName(c.UsernameEnv):
-		return nil, s.Errorf("username-env", "want the name of an environment variable (such as REGISTRY_USERNAME), got %q; the file never holds credentials themselves", c.UsernameEnv)
-	case c.PasswordEnv != "" && !config.ValidEnvName(c.PasswordEnv):
-		return nil, s.Errorf("password-env", "want the name of an environment variable (such as REGISTRY_PASSWORD), got a value that is not a variable name; the file never holds credentials themselves")
-	}
+	errs = append(errs, c.RegistryCredentials.Check(s))
 	if e := c.StagingEndpoint; e != nil {
 		u, err := url.Parse(e.URL)
-		if err != nil {
+		switch {
+		case err != nil:
 			// The text is not quoted: it may hold a password or token.
-			return nil, s.Errorf("staging-endpoint.url", "want an http:// or https:// URL; this one cannot be parsed (check that a user name or password in it is percent-encoded)")
-		}
-		if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, s.Errorf("staging-endpoint.url", "want an http:// or https:// URL, got %q", endpointURL(e.URL))
+			fail("staging-endpoint.url", "want an http:// or https:// URL; this one cannot be parsed (check that a user name or password in it is percent-encoded)")
+		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			fail("staging-endpoint.url", "want an http:// or https:// URL, got %q", endpointURL(e.URL))
 		}
 		if g.jsonPath, err = parseJSONPath(e.JSONPath); err != nil {
-			return nil, s.Errorf("staging-endpoint.json-path", "%v", err)
+			fail("staging-endpoint.json-path", "%v", err)
 		}
 	}
 	if w := c.Wait; w != nil {
-		if c.StagingEndpoint == nil {
-			return nil, s.Errorf("wait", "wait re-reads staging-endpoint until staging runs the candidate; set staging-endpoint too")
-		}
-		if w.Timeout <= 0 {
-			return nil, s.Errorf("wait.timeout", "must be positive")
-		}
 		g.interval = time.Duration(w.Interval)
 		if g.interval == 0 {
 			g.interval = min(defaultWaitInterval, time.Duration(w.Timeout))
 		}
-		if g.interval <= 0 || g.interval > time.Duration(w.Timeout) {
-			return nil, s.Errorf("wait.interval", "must be positive and at most wait.timeout (%s)", w.Timeout)
+		switch {
+		case c.StagingEndpoint == nil:
+			fail("wait", "wait re-reads staging-endpoint until staging runs the candidate; set staging-endpoint too")
+		case w.Timeout <= 0:
+			fail("wait.timeout", "must be positive")
+		case g.interval <= 0 || g.interval > time.Duration(w.Timeout):
+			fail("wait.interval", "must be positive and at most wait.timeout (%s)", w.Timeout)
+		case s.Timeout > 0 && time.Duration(w.Timeout) >= s.Timeout:
+			fail("wait.timeout", "%s is not shorter than the gate's timeout (%s): the gate would be cut off before it can say what staging runs; raise timeout or lower wait.timeout", w.Timeout, s.Timeout)
 		}
-		if s.Timeout > 0 && time.Duration(w.Timeout) >= s.Timeout {
-			return nil, s.Errorf("wait.timeout", "%s is not shorter than the gate's timeout (%s): the gate would be cut off before it can say what staging runs; raise timeout or lower wait.timeout", w.Timeout, s.Timeout)
-		}
+	}
+	if err := s.Join(errs...); err != nil {
+		return nil, err
 	}
 	return g, nil
 }

@@ -1,6 +1,8 @@
 package stagingdigest
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +159,24 @@ func TestConfigEndpointErrorHidesCredentials(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("the error shows the secret: %v", err)
 		}
+	}
+}
+
+// Every mistake in the section is reported at once, in file order, each at
+// its own position.
+func TestConfigErrorsAllAtOnce(t *testing.T) {
+	body := "image: ghcr.io/org/api\nstaging: nginx:1.25\nplatform: amd64\nusername-env: U\nstaging-endpoint: {url: 'ftp://x/v', json-path: 'a..b'}\n"
+	_, err := newGate(configtest.Section(t, Name, body, nil))
+	var list config.Errors
+	if !errors.As(err, &list) {
+		t.Fatalf("got %T %v; want config.Errors", err, err)
+	}
+	want := []string{"4:12", "5:14", "6:15", "7:19", "8:29", "8:53"}
+	var got []string
+	for _, e := range list {
+		got = append(got, fmt.Sprintf("%d:%d", e.Line, e.Col))
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("positions %v, want %v:\n%v", got, want, err)
 	}
 }

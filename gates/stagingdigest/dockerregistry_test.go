@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -47,14 +49,14 @@ func TestDockerRegistry(t *testing.T) {
 
 	t.Run("single image, cross-checked with skopeo", func(t *testing.T) {
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:staging")), registrytest.Env(c, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:staging")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
 		for _, tag := range []string{"candidate", "staging"} {
 			want := strings.TrimSpace(string(skopeo(t, "--format", "{{.Digest}}", "docker://"+host+"/team/api:"+tag)))
-			if output(res, "digest") != want {
-				t.Errorf("gate says %s, skopeo says %s for :%s", output(res, "digest"), want, tag)
+			if gatetest.Output(res, "digest") != want {
+				t.Errorf("gate says %s, skopeo says %s for :%s", gatetest.Output(res, "digest"), want, tag)
 			}
 		}
 		c.Check(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/staging": 1}, registrytest.Manifests)
@@ -65,9 +67,9 @@ func TestDockerRegistry(t *testing.T) {
 		sum := sha256.Sum256(raw)
 		want := "sha256:" + hex.EncodeToString(sum[:])
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api@"+want)), registrytest.Env(c, nil))
-		if res.Status != gates.StatusPass || output(res, "digest") != want {
-			t.Fatalf("want pass with the index digest %s: %s", want, describe(res))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api@"+want)), registrytest.Env(c, nil))
+		if res.Status != gates.StatusPass || gatetest.Output(res, "digest") != want {
+			t.Fatalf("want pass with the index digest %s: %s", want, gatetest.Describe(res))
 		}
 		c.Check(t, map[string]int{"HEAD /v2/team/api/manifests/multi": 1, "HEAD /v2/team/api/manifests/" + want: 1}, registrytest.Manifests)
 	})
@@ -94,34 +96,34 @@ func TestDockerRegistry(t *testing.T) {
 		staged := "sha256:" + hex.EncodeToString(sum[:])
 
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64", "platform: linux/arm64")), registrytest.Env(c, nil))
-		if res.Status != gates.StatusPass || output(res, "digest") != inIndex || inIndex != staged {
-			t.Fatalf("want pass with the arm64 image (skopeo: %s in the index, %s staged): %s", inIndex, staged, describe(res))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64", "platform: linux/arm64")), registrytest.Env(c, nil))
+		if res.Status != gates.StatusPass || gatetest.Output(res, "digest") != inIndex || inIndex != staged {
+			t.Fatalf("want pass with the arm64 image (skopeo: %s in the index, %s staged): %s", inIndex, staged, gatetest.Describe(res))
 		}
 		c.Check(t, map[string]int{"GET /v2/team/api/manifests/multi": 1, "GET /v2/team/api/manifests/staging-arm64": 1}, registrytest.Manifests)
 	})
 
 	t.Run("index against its image", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/team/api:multi", host+"/team/api:staging-arm64")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail {
-			t.Fatalf("want fail: %s", describe(res))
+			t.Fatalf("want fail: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "finding", res.Findings[0].Message, "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
 	})
 
 	t.Run("staging tag missing", func(t *testing.T) {
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:never")), registrytest.Env(c, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/team/api:candidate", host+"/team/api:never")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleStagingMissing {
-			t.Fatalf("want staging-missing: %s", describe(res))
+			t.Fatalf("want staging-missing: %s", gatetest.Describe(res))
 		}
 		c.Check(t, map[string]int{"HEAD /v2/team/api/manifests/candidate": 1, "HEAD /v2/team/api/manifests/never": 1}, registrytest.Manifests)
 	})
 
 	t.Run("plain HTTP needs insecure", func(t *testing.T) {
-		res := run(t, gateFor(t, "image: "+host+"/team/api:candidate\nstaging: "+host+"/team/api:staging"), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, "image: "+host+"/team/api:candidate\nstaging: "+host+"/team/api:staging"), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "insecure: true")
 	})

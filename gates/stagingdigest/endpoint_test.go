@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -48,9 +50,9 @@ func TestEndpointPass(t *testing.T) {
 
 	for _, value := range []string{d, host + "/app@" + d, "registry.staging.internal/app:candidate@" + d} {
 		url, _ := stagingService(t, versionJSON(value))
-		res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusPass {
-			t.Fatalf("%s: want pass: %s", value, describe(res))
+			t.Fatalf("%s: want pass: %s", value, gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "summary", res.Summary, "staging validated and runs")
 		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "staging-endpoint attempt 1", "staging runs the candidate")
@@ -64,15 +66,15 @@ func TestEndpointMismatch(t *testing.T) {
 	old := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:previous")).String()
 	url, calls := stagingService(t, versionJSON(old))
 
-	res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != "staging-not-running" {
-		t.Fatalf("want staging-not-running: %s", describe(res))
+		t.Fatalf("want staging-not-running: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message, url, "reports "+old, registrytest.Digest(t, img).String(), "add wait:")
 	if calls.Load() != 1 {
 		t.Errorf("without wait the endpoint is read once, not %d times", calls.Load())
 	}
-	if output(res, "pinned-image") != "" {
+	if gatetest.Output(res, "pinned-image") != "" {
 		t.Errorf("no pinned image when staging runs something else")
 	}
 }
@@ -94,9 +96,9 @@ func TestEndpointWaitRollout(t *testing.T) {
 			versionJSON(d)(n, w)
 		}
 	})
-	res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 5ms, timeout: 10s}")), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 5ms, timeout: 10s}")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass: %s", describe(res))
+		t.Fatalf("want pass: %s", gatetest.Describe(res))
 	}
 	notes := strings.Join(res.Notes, "\n")
 	testenv.MustContain(t, "notes", notes, "attempt 1", old+", not the candidate", "attempt 2", "502 Bad Gateway", "attempt 3", "staging runs the candidate")
@@ -113,9 +115,9 @@ func TestEndpointWaitTimeout(t *testing.T) {
 
 	t.Run("still the old image", func(t *testing.T) {
 		url, calls := stagingService(t, versionJSON(old))
-		res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 30ms}")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 30ms}")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != "staging-not-running" {
-			t.Fatalf("want staging-not-running: %s", describe(res))
+			t.Fatalf("want staging-not-running: %s", gatetest.Describe(res))
 		}
 		n := int(calls.Load())
 		testenv.MustContain(t, "finding", res.Findings[0].Message, fmt.Sprintf("last of %d attempts over", n))
@@ -125,9 +127,9 @@ func TestEndpointWaitTimeout(t *testing.T) {
 	})
 	t.Run("endpoint failing", func(t *testing.T) {
 		url, _ := stagingService(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusServiceUnavailable) })
-		res := run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 20ms}")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 2ms, timeout: 20ms}")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
-			t.Fatalf("a failing endpoint cannot prove anything: %s", describe(res))
+			t.Fatalf("a failing endpoint cannot prove anything: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "reading staging-endpoint: GET "+url+": 503 Service Unavailable (last of")
 	})
@@ -158,25 +160,25 @@ func TestEndpointFaults(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url, _ := stagingService(t, tt.answer)
-			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+			res := gatetest.Run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 			if res.Status != gates.StatusError {
-				t.Fatalf("want error: %s", describe(res))
+				t.Fatalf("want error: %s", gatetest.Describe(res))
 			}
 			testenv.MustContain(t, "error", res.Err, append([]string{"reading staging-endpoint: GET " + url}, tt.want...)...)
 		})
 	}
 	t.Run("unreachable", func(t *testing.T) {
-		res := run(t, gateFor(t, endpointConfig(host, "http://127.0.0.1:1/version")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, endpointConfig(host, "http://127.0.0.1:1/version")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "GET http://127.0.0.1:1/version: dial tcp 127.0.0.1:1")
 	})
 	t.Run("query string kept out of messages", func(t *testing.T) {
 		url, _ := stagingService(t, func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusForbidden) })
-		res := run(t, gateFor(t, endpointConfig(host, url+"?token=hunter2hunter2")), registrytest.Env(nil, nil))
-		if res.Status != gates.StatusError || strings.Contains(describe(res), "hunter2") {
-			t.Fatalf("want an error without the query: %s", describe(res))
+		res := gatetest.Run(t, gateFor(t, endpointConfig(host, url+"?token=hunter2hunter2")), registrytest.Env(nil, nil))
+		if res.Status != gates.StatusError || strings.Contains(gatetest.Describe(res), "hunter2") {
+			t.Fatalf("want an error without the query: %s", gatetest.Describe(res))
 		}
 	})
 }
@@ -198,13 +200,13 @@ func TestEndpointHang(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 
 	g := gateFor(t, endpointConfig(host, srv.URL, "wait: {interval: 5ms, timeout: 100ms}"), withEndpointTimeout(20*time.Millisecond))
-	res := run(t, g, registrytest.Env(nil, nil))
+	res := gatetest.Run(t, g, registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "GET "+srv.URL+": no answer within 20ms", "last of")
 	if len(res.Notes) < 3 {
-		t.Errorf("each timed-out attempt is noted: %s", describe(res))
+		t.Errorf("each timed-out attempt is noted: %s", gatetest.Describe(res))
 	}
 
 	g = gateFor(t, endpointConfig(host, srv.URL, "wait: {interval: 5ms, timeout: 1h}"))
@@ -265,13 +267,13 @@ func TestEndpointAnswerSecretsHidden(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			url, _ := stagingService(t, tt.answer)
-			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+			res := gatetest.Run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 			if res.Status != gates.StatusError {
-				t.Fatalf("want error: %s", describe(res))
+				t.Fatalf("want error: %s", gatetest.Describe(res))
 			}
 			// Not even the part of it that fits in the quote.
-			if strings.Contains(describe(res), tt.secret[:12]) {
-				t.Errorf("the secret reached the result: %s", describe(res))
+			if strings.Contains(gatetest.Describe(res), tt.secret[:12]) {
+				t.Errorf("the secret reached the result: %s", gatetest.Describe(res))
 			}
 		})
 	}

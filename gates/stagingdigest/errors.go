@@ -35,7 +35,7 @@ func explain(role string, ref name.Reference, err error) error {
 // joinErrors combines the two references' errors, once when they are the
 // same failure of the same registry.
 func joinErrors(cand, stag error) error {
-	if cand == stag { // one reference, resolved once
+	if cand == stag { //nolint:errorlint // identity: the very same error value, resolved once
 		return cand
 	}
 	var ce, se *explained

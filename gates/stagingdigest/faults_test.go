@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/registry"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
@@ -34,9 +36,9 @@ func sameRef(host string, extra ...string) string {
 func TestAuthAnonymousRefused(t *testing.T) {
 	host := seedRegistry(t, registrytest.RequireBasic("u", "p"))
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(c, map[string]string{"HOME": t.TempDir()}))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(c, map[string]string{"HOME": t.TempDir()}))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "registry "+host+" requires credentials", "401 Unauthorized", "none were found",
 		"username-env/password-env are not set", "no docker config at ", "staging-digest section of the README")
@@ -51,9 +53,9 @@ func TestAuthEnvCredentials(t *testing.T) {
 
 	t.Run("accepted", func(t *testing.T) {
 		m := &gates.Masker{}
-		res := runMasked(t, gateFor(t, body), registrytest.Env(nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), m)
+		res := gatetest.Run(t, gateFor(t, body), registrytest.Env(nil, map[string]string{"REG_USER": "deployer", "REG_PASS": pass}), gatetest.Options{Masker: m})
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "credentials: username-env/password-env (REG_USER, REG_PASS)")
 		if m.Redact("x"+pass+"x") != "x***x" {
@@ -64,21 +66,21 @@ func TestAuthEnvCredentials(t *testing.T) {
 		wrong := "wrong-" + strings.Repeat("y", 12)
 		c := registrytest.NewCounter(nil)
 		env := registrytest.Env(c, map[string]string{"REG_USER": "deployer", "REG_PASS": wrong})
-		res := run(t, gateFor(t, body), env)
+		res := gatetest.Run(t, gateFor(t, body), env)
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (REG_USER, REG_PASS)", "401")
-		if strings.Contains(describe(res), wrong) {
-			t.Errorf("the password leaked: %s", describe(res))
+		if strings.Contains(gatetest.Describe(res), wrong) {
+			t.Errorf("the password leaked: %s", gatetest.Describe(res))
 		}
 		c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 	})
 	t.Run("variable empty", func(t *testing.T) {
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, body), registrytest.Env(c, map[string]string{"REG_USER": "deployer"}))
+		res := gatetest.Run(t, gateFor(t, body), registrytest.Env(c, map[string]string{"REG_USER": "deployer"}))
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "password-env names REG_PASS, which is empty or not set")
 		if len(c.Requests()) != 0 {
@@ -97,9 +99,9 @@ func TestAuthDockerConfig(t *testing.T) {
 		dir := t.TempDir()
 		path := registrytest.WriteDockerConfig(t, dir, cfg)
 		m := &gates.Masker{}
-		res := runMasked(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir, "HOME": "/nonexistent"}), m)
+		res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir, "HOME": "/nonexistent"}), gatetest.Options{Masker: m})
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "docker config "+path+` (auths entry "https://`+host+`/v1/")`)
 		if m.Redact(pass) != "***" || m.Redact(auth) != "***" {
@@ -109,17 +111,17 @@ func TestAuthDockerConfig(t *testing.T) {
 	t.Run("HOME", func(t *testing.T) {
 		home := t.TempDir()
 		registrytest.WriteDockerConfig(t, filepath.Join(home, ".docker"), cfg)
-		res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"HOME": home}))
+		res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"HOME": home}))
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
 	})
 	t.Run("no entry for the registry", func(t *testing.T) {
 		dir := t.TempDir()
 		path := registrytest.WriteDockerConfig(t, dir, `{"auths": {"other.example.com": {"auth": "eDp5"}}}`)
-		res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir}))
+		res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, map[string]string{"DOCKER_CONFIG": dir}))
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "docker config "+path+" has no entry for "+host)
 	})
@@ -127,9 +129,9 @@ func TestAuthDockerConfig(t *testing.T) {
 		dir := t.TempDir()
 		path := registrytest.WriteDockerConfig(t, dir, `{"auths": `)
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, map[string]string{"DOCKER_CONFIG": dir}))
+		res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(c, map[string]string{"DOCKER_CONFIG": dir}))
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "reading docker config "+path+": not valid JSON")
 		c.Check(t, map[string]int{}, registrytest.Manifests)
@@ -150,9 +152,9 @@ func TestAuthDockerConfigForbidden(t *testing.T) {
 	dir := t.TempDir()
 	path := registrytest.WriteDockerConfig(t, dir, `{"auths": {"`+host+`": {"username": "robot", "password": "`+pass+`"}}}`)
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, map[string]string{"DOCKER_CONFIG": dir}))
+	res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(c, map[string]string{"DOCKER_CONFIG": dir}))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "registry "+host+" denied access with the credentials from docker config "+path, "403 Forbidden", "may not pull")
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
@@ -188,15 +190,15 @@ func TestAuthBearerToken(t *testing.T) {
 	body := refs(host+"/app:v1", host+"/app:v1", "username-env: U", "password-env: P")
 
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, body), registrytest.Env(c, map[string]string{"U": "robot", "P": pass}))
+	res := gatetest.Run(t, gateFor(t, body), registrytest.Env(c, map[string]string{"U": "robot", "P": pass}))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass: %s", describe(res))
+		t.Fatalf("want pass: %s", gatetest.Describe(res))
 	}
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 
-	res = run(t, gateFor(t, body), registrytest.Env(nil, map[string]string{"U": "robot", "P": "wrong-password-here"}))
+	res = gatetest.Run(t, gateFor(t, body), registrytest.Env(nil, map[string]string{"U": "robot", "P": "wrong-password-here"}))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "refused the credentials from username-env/password-env (U, P)", "/token: 401 Unauthorized", "UNAUTHORIZED: bad credentials")
 }
@@ -214,9 +216,9 @@ func TestRetryThenPass(t *testing.T) {
 		})
 	})
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, nil))
+	res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass after retries: %s", describe(res))
+		t.Fatalf("want pass after retries: %s", gatetest.Describe(res))
 	}
 	notes := strings.Join(res.Notes, "\n")
 	testenv.MustContain(t, "notes", notes, "attempt 1 failed (HEAD http://"+host+"/v2/app/manifests/v1: 429 Too Many Requests); retrying in 10ms", "attempt 2 failed")
@@ -234,9 +236,9 @@ func TestRetryGivesUp(t *testing.T) {
 		})
 	})
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(c, nil))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "registry "+host+" keeps failing", "503 Service Unavailable (after 3 attempts)", "try again later")
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 3, "HEAD /v2/app/manifests/staging": 3}, registrytest.Manifests)
@@ -255,9 +257,9 @@ func TestRetryPing(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass after a retried ping: %s", describe(res))
+		t.Fatalf("want pass after a retried ping: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "GET http://"+host+"/v2/: 503 Service Unavailable")
 }
@@ -311,9 +313,9 @@ func TestGETFallback(t *testing.T) {
 				})
 			})
 			c := registrytest.NewCounter(nil)
-			res := run(t, gateFor(t, sameRef(host)), registrytest.Env(c, nil))
+			res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(c, nil))
 			if res.Status != gates.StatusPass {
-				t.Fatalf("want pass: %s", describe(res))
+				t.Fatalf("want pass: %s", gatetest.Describe(res))
 			}
 			testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "asked with GET instead", "(GET, anonymous)")
 			c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1, "GET /v2/app/manifests/v1": 1}, registrytest.Manifests)
@@ -325,9 +327,9 @@ func TestNotARegistry(t *testing.T) {
 	host := seedRegistry(t, func(next http.Handler) http.Handler {
 		return http.NotFoundHandler()
 	})
-	res := run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, sameRef(host)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("a 404 for /v2/ is not a missing image: %s", describe(res))
+		t.Fatalf("a 404 for /v2/ is not a missing image: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "registry "+host+" answered GET http://"+host+"/v2/: 404 Not Found")
 }
@@ -343,18 +345,18 @@ func TestGarbageIndex(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	res := run(t, gateFor(t, sameRef(host, "platform: linux/amd64")), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, sameRef(host, "platform: linux/amd64")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "reading the index")
 }
 
 func TestUnreachable(t *testing.T) {
 	host := registrytest.Start(t, nil)
-	res := run(t, gateFor(t, refs("127.0.0.1:1/app:v1", host+"/app:v1")), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, refs("127.0.0.1:1/app:v1", host+"/app:v1")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "cannot reach registry 127.0.0.1:1", "connection refused")
 }
@@ -379,10 +381,9 @@ func TestHang(t *testing.T) {
 		t.Errorf("want the context's deadline, got %v", err)
 	}
 
-	r := gates.Runner{}
-	res := r.Run(context.Background(), registrytest.Env(nil, nil), []gates.Job{{Gate: g, Timeout: 200 * time.Millisecond}})[0]
+	res := gatetest.Run(t, g, registrytest.Env(nil, nil), gatetest.Options{Timeout: 200 * time.Millisecond})
 	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
-		t.Errorf("want a timeout error: %s", describe(res))
+		t.Errorf("want a timeout error: %s", gatetest.Describe(res))
 	}
 }
 
@@ -399,12 +400,12 @@ func TestLoginPageIsNotAManifest(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	})
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/app:v1", host+"/app:staging")), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "is not an image manifest")
-	if output(res, "pinned-image") != "" || output(res, "digest") != "" {
-		t.Errorf("no digest from a login page: %s", describe(res))
+	if gatetest.Output(res, "pinned-image") != "" || gatetest.Output(res, "digest") != "" {
+		t.Errorf("no digest from a login page: %s", gatetest.Describe(res))
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/release-gate/release-gate/gates"
@@ -28,13 +30,13 @@ func TestPassSameImage(t *testing.T) {
 	want := registrytest.Digest(t, img)
 
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), registrytest.Env(c, nil))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass: %s", describe(res))
+		t.Fatalf("want pass: %s", gatetest.Describe(res))
 	}
 	pinned := host + "/app@" + want.String()
-	if output(res, "digest") != want.String() || output(res, "pinned-image") != pinned {
-		t.Errorf("outputs: %s", describe(res))
+	if gatetest.Output(res, "digest") != want.String() || gatetest.Output(res, "pinned-image") != pinned {
+		t.Errorf("outputs: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "summary", res.Summary, pinned, host+"/app:staging")
 	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "pinned image: "+pinned, "HEAD", "anonymous")
@@ -48,9 +50,9 @@ func TestPassCandidateByDigest(t *testing.T) {
 	d := registrytest.Digest(t, img)
 
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/team/app@"+d.String(), host+"/team/app:staging")), registrytest.Env(c, nil))
-	if res.Status != gates.StatusPass || output(res, "pinned-image") != host+"/team/app@"+d.String() {
-		t.Fatalf("want pass with the pinned digest: %s", describe(res))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/team/app@"+d.String(), host+"/team/app:staging")), registrytest.Env(c, nil))
+	if res.Status != gates.StatusPass || gatetest.Output(res, "pinned-image") != host+"/team/app@"+d.String() {
+		t.Fatalf("want pass with the pinned digest: %s", gatetest.Describe(res))
 	}
 	c.Check(t, map[string]int{"HEAD /v2/team/app/manifests/" + d.String(): 1, "HEAD /v2/team/app/manifests/staging": 1}, registrytest.Manifests)
 }
@@ -59,9 +61,9 @@ func TestSameReferenceResolvedOnce(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	registrytest.PushImage(t, host+"/app:v1")
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:v1", host+"/app:v1")), registrytest.Env(c, nil))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/app:v1", host+"/app:v1")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass: %s", describe(res))
+		t.Fatalf("want pass: %s", gatetest.Describe(res))
 	}
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/v1": 1}, registrytest.Manifests)
 }
@@ -72,16 +74,16 @@ func TestFailDigestsDiffer(t *testing.T) {
 	stag := registrytest.Digest(t, registrytest.PushImage(t, host+"/app:staging"))
 
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), registrytest.Env(c, nil))
+	res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging")), registrytest.Env(c, nil))
 	if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleDigestMismatch {
-		t.Fatalf("want one digest-mismatch finding: %s", describe(res))
+		t.Fatalf("want one digest-mismatch finding: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:candidate", cand.String(), host+"/app:staging", stag.String())
-	if output(res, "pinned-image") != "" {
-		t.Errorf("a failing gate must not offer a pinned image: %s", describe(res))
+	if gatetest.Output(res, "pinned-image") != "" {
+		t.Errorf("a failing gate must not offer a pinned image: %s", gatetest.Describe(res))
 	}
-	if output(res, "digest") != cand.String() {
-		t.Errorf("the candidate's digest is known and reported: %s", describe(res))
+	if gatetest.Output(res, "digest") != cand.String() {
+		t.Errorf("the candidate's digest is known and reported: %s", gatetest.Describe(res))
 	}
 	c.Check(t, map[string]int{"HEAD /v2/app/manifests/candidate": 1, "HEAD /v2/app/manifests/staging": 1}, registrytest.Manifests)
 }
@@ -93,9 +95,9 @@ func TestFailMissing(t *testing.T) {
 
 	t.Run("staging", func(t *testing.T) {
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:never-validated")), registrytest.Env(c, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:never-validated")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleStagingMissing {
-			t.Fatalf("want one staging-missing finding: %s", describe(res))
+			t.Fatalf("want one staging-missing finding: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:never-validated", "staging never validated it", "404")
 		// No GET after a 404.
@@ -103,20 +105,20 @@ func TestFailMissing(t *testing.T) {
 	})
 	t.Run("candidate", func(t *testing.T) {
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/app:not-pushed", host+"/app:other")), registrytest.Env(c, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:not-pushed", host+"/app:other")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusFail || len(res.Findings) != 1 || res.Findings[0].Rule != ruleCandidateMissing {
-			t.Fatalf("want one candidate-missing finding: %s", describe(res))
+			t.Fatalf("want one candidate-missing finding: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:not-pushed", "does not exist")
-		if output(res, "digest") != "" {
-			t.Errorf("no digest output for a missing candidate: %s", describe(res))
+		if gatetest.Output(res, "digest") != "" {
+			t.Errorf("no digest output for a missing candidate: %s", gatetest.Describe(res))
 		}
 		c.Check(t, map[string]int{"HEAD /v2/app/manifests/not-pushed": 1, "HEAD /v2/app/manifests/other": 1}, registrytest.Manifests)
 	})
 	t.Run("unknown repository", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/nope:v1", host+"/app:other")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/nope:v1", host+"/app:other")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleCandidateMissing {
-			t.Fatalf("want candidate-missing: %s", describe(res))
+			t.Fatalf("want candidate-missing: %s", gatetest.Describe(res))
 		}
 	})
 }
@@ -139,9 +141,9 @@ func TestFailIndexAgainstItsChild(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := registrytest.NewCounter(nil)
-			res := run(t, gateFor(t, refs(tt.cand, tt.stag)), registrytest.Env(c, nil))
+			res := gatetest.Run(t, gateFor(t, refs(tt.cand, tt.stag)), registrytest.Env(c, nil))
 			if res.Status != gates.StatusFail || len(res.Findings) != 1 {
-				t.Fatalf("want one finding: %s", describe(res))
+				t.Fatalf("want one finding: %s", gatetest.Describe(res))
 			}
 			testenv.MustContain(t, "finding", res.Findings[0].Message, registrytest.Digest(t, idx).String(), arm.String(),
 				tt.idxRole+" is a multi-arch index", "its linux/arm64/v8 image", "set platform: linux/arm64/v8")
@@ -169,40 +171,40 @@ func TestPlatform(t *testing.T) {
 
 	t.Run("index against its image", func(t *testing.T) {
 		c := registrytest.NewCounter(nil)
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/amd64")), registrytest.Env(c, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/amd64")), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
-		if output(res, "digest") != amd.String() || output(res, "pinned-image") != host+"/app@"+amd.String() {
-			t.Errorf("outputs are the platform's image: %s", describe(res))
+		if gatetest.Output(res, "digest") != amd.String() || gatetest.Output(res, "pinned-image") != host+"/app@"+amd.String() {
+			t.Errorf("outputs are the platform's image: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), registrytest.Digest(t, idx).String(), "its linux/amd64 image is "+amd.String())
 		// One GET per reference, no HEAD.
 		c.Check(t, map[string]int{"GET /v2/app/manifests/candidate": 1, "GET /v2/app/manifests/staging-amd64": 1}, registrytest.Manifests)
 	})
 	t.Run("two indexes sharing the platform's image", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/amd64")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/amd64")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
 	})
 	t.Run("two indexes differing for the platform", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/arm64")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-index", "platform: linux/arm64")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != ruleDigestMismatch {
-			t.Fatalf("want a mismatch: %s", describe(res))
+			t.Fatalf("want a mismatch: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "finding", res.Findings[0].Message, "for linux/arm64",
 			childDigest(t, idx, "linux/arm64/v8").String(), childDigest(t, other, "linux/arm64/v8").String(),
 			"in index "+registrytest.Digest(t, idx).String())
 	})
 	t.Run("platform missing", func(t *testing.T) {
-		res := run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/s390x")), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:candidate", host+"/app:staging-amd64", "platform: linux/s390x")), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusFail || res.Findings[0].Rule != rulePlatformMissing {
-			t.Fatalf("want platform-missing: %s", describe(res))
+			t.Fatalf("want platform-missing: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "finding", res.Findings[0].Message, "without a linux/s390x image", "linux/amd64, linux/arm64/v8")
-		if output(res, "digest") != "" {
-			t.Errorf("no digest for a platform the index lacks: %s", describe(res))
+		if gatetest.Output(res, "digest") != "" {
+			t.Errorf("no digest for a platform the index lacks: %s", gatetest.Describe(res))
 		}
 	})
 }
@@ -213,9 +215,9 @@ func TestPlainHTTPNeedsInsecure(t *testing.T) {
 	host := registrytest.Start(t, nil)
 	registrytest.PushImage(t, host+"/app:v1")
 	c := registrytest.NewCounter(nil)
-	res := run(t, gateFor(t, "image: "+host+"/app:v1\nstaging: "+host+"/app:v1"), registrytest.Env(c, nil))
+	res := gatetest.Run(t, gateFor(t, "image: "+host+"/app:v1\nstaging: "+host+"/app:v1"), registrytest.Env(c, nil))
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "registry "+host+" did not answer over HTTPS", "insecure: true")
 	for r := range c.Counted(registrytest.Manifests) {
@@ -236,15 +238,15 @@ func TestTLSRegistry(t *testing.T) {
 	body := "image: " + host + "/app:v1\nstaging: " + host + "/app:v1"
 	t.Run("trusted", func(t *testing.T) {
 		c := registrytest.NewCounter(trusted)
-		res := run(t, gateFor(t, body), registrytest.Env(c, nil))
+		res := gatetest.Run(t, gateFor(t, body), registrytest.Env(c, nil))
 		if res.Status != gates.StatusPass {
-			t.Fatalf("want pass: %s", describe(res))
+			t.Fatalf("want pass: %s", gatetest.Describe(res))
 		}
 	})
 	t.Run("unknown authority", func(t *testing.T) {
-		res := run(t, gateFor(t, body), registrytest.Env(nil, nil))
+		res := gatetest.Run(t, gateFor(t, body), registrytest.Env(nil, nil))
 		if res.Status != gates.StatusError {
-			t.Fatalf("want error: %s", describe(res))
+			t.Fatalf("want error: %s", gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "TLS with registry "+host+" failed", "certificate", "SSL_CERT_FILE")
 	})

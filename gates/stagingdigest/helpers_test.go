@@ -1,15 +1,11 @@
 package stagingdigest
 
 import (
-	"context"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/registry"
 )
@@ -26,45 +22,6 @@ func gateFor(t testing.TB, body string, opts ...option) *Gate {
 		t.Fatalf("New: %v", err)
 	}
 	return g
-}
-
-// run runs the gate the way release-gate does and returns what users see.
-func run(t testing.TB, g gates.Gate, env gates.Env) gates.Result {
-	t.Helper()
-	return runMasked(t, g, env, &gates.Masker{})
-}
-
-func runMasked(t testing.TB, g gates.Gate, env gates.Env, m *gates.Masker) gates.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	r := gates.Runner{Masker: m}
-	return r.Run(ctx, env, []gates.Job{{Gate: g}})[0]
-}
-
-func output(r gates.Result, name string) string {
-	for _, o := range r.Outputs {
-		if o.Name == name {
-			return o.Value
-		}
-	}
-	return ""
-}
-
-// describe prints a result for failure messages.
-func describe(r gates.Result) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "status %s, summary %q, err %q", r.Status, r.Summary, r.Err)
-	for _, f := range r.Findings {
-		fmt.Fprintf(&b, "\n  finding %s: %s", f.Rule, f.Message)
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "\n  note: %s", n)
-	}
-	for _, o := range r.Outputs {
-		fmt.Fprintf(&b, "\n  output %s=%s", o.Name, o.Value)
-	}
-	return b.String()
 }
 
 // childDigest is the digest of the index's image for platform p.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/registry/registrytest"
@@ -45,9 +47,9 @@ func TestEndpointRedirectKeepsCredentialsHome(t *testing.T) {
 	pw := "pw-" + testenv.Random(t, "abcdefghijklmnop", 12)
 	tok := "tok-" + testenv.Random(t, "abcdefghijklmnop", 12)
 	url := strings.Replace(front.URL, "http://", "http://staging:"+pw+"@", 1) + "/version?token=" + tok
-	res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+	res := gatetest.Run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 	if res.Status != gates.StatusPass {
-		t.Fatalf("want pass: %s", describe(res))
+		t.Fatalf("want pass: %s", gatetest.Describe(res))
 	}
 	mu.Lock()
 	got := append([]string(nil), seen...)
@@ -64,9 +66,9 @@ func TestEndpointRedirectKeepsCredentialsHome(t *testing.T) {
 	tlsFront := httptest.NewTLSServer(http.HandlerFunc(moved))
 	defer tlsFront.Close()
 	env := registrytest.Env(tlsFront.Client().Transport, nil)
-	res = run(t, gateFor(t, endpointConfig(host, tlsFront.URL+"/version")), env)
+	res = gatetest.Run(t, gateFor(t, endpointConfig(host, tlsFront.URL+"/version")), env)
 	if res.Status != gates.StatusError {
-		t.Fatalf("want error: %s", describe(res))
+		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "error", res.Err, "refused to follow the redirect from "+tlsFront.URL+"/version to "+elsewhere.URL+"/version", "plain HTTP")
 }
@@ -127,11 +129,11 @@ func TestOutputsAreOnlyImageReferences(t *testing.T) {
 		body := fmt.Sprintf("image: %s/org/api:candidate\nstaging: %s/org/api:staging\ninsecure: true\n", reg, reg)
 		g, err := newGate(configtest.Section(t, Name, body, nil), withRetry(fastRetry))
 		if err == nil {
-			res := run(t, g, registrytest.Env(proxy, nil))
-			if out := output(res, "pinned-image"); out != "" && !reference.MatchString(out) {
+			res := gatetest.Run(t, g, registrytest.Env(proxy, nil))
+			if out := gatetest.Output(res, "pinned-image"); out != "" && !reference.MatchString(out) {
 				t.Errorf("registry %q: pinned-image is %q", reg, out)
 			} else {
-				t.Errorf("registry %q was accepted: %s", reg, describe(res))
+				t.Errorf("registry %q was accepted: %s", reg, gatetest.Describe(res))
 			}
 			continue
 		}
@@ -159,11 +161,11 @@ func TestEndpointEchoesItsCredentials(t *testing.T) {
 			}))
 			defer srv.Close()
 			url := strings.Replace(srv.URL, "http://", "http://staging:"+pw+"@", 1) + "/version?token=" + tok
-			res := run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
+			res := gatetest.Run(t, gateFor(t, endpointConfig(host, url)), registrytest.Env(nil, nil))
 			if res.Status != gates.StatusError {
-				t.Fatalf("want error: %s", describe(res))
+				t.Fatalf("want error: %s", gatetest.Describe(res))
 			}
-			all := describe(res)
+			all := gatetest.Describe(res)
 			for _, part := range []string{pw[:6], pw[26:], tok[:6], tok[26:]} {
 				if strings.Contains(all, part) {
 					t.Errorf("part of a credential (%s) is shown:\n%s", part, all)

@@ -30,7 +30,7 @@ func newResolver(env *gates.Env, g *Gate) (*resolver, error) {
 		registry.WithLoginHelp("the staging-digest section of the README"),
 	}
 	if g.cfg.UsernameEnv != "" {
-		opts = append(opts, registry.WithCredentialsFrom(g.cfg.UsernameEnv, g.cfg.PasswordEnv))
+		opts = append(opts, registry.WithCredentialsFrom(string(g.cfg.UsernameEnv), string(g.cfg.PasswordEnv)))
 	}
 	c, err := registry.New(env, opts...)
 	if err != nil {

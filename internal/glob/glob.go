@@ -1,7 +1,10 @@
 // Package glob matches slash-separated paths against patterns: within a
 // segment *, ? and [a-z] work as path.Match has them (never crossing a
 // slash), and a segment that is exactly ** matches any number of
-// segments, none included.
+// segments, none included. Matching is doublestar's, whose backtracking
+// is bounded (no pattern makes it exponential); braces and [! stay
+// literal, as path.Match has them, rather than doublestar's {a,b}
+// alternatives and [!a] negation.
 package glob
 
 import (
@@ -14,33 +17,52 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
+
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
-// Match reports whether name (forward slashes) matches pattern.
+// Match reports whether name (forward slashes) matches pattern. A
+// malformed pattern matches nothing (Check reports it).
 func Match(pattern, name string) bool {
-	return matchSegments(strings.Split(pattern, "/"), strings.Split(name, "/"))
+	return doublestar.MatchUnvalidated(literalBraces(pattern), name)
 }
 
-func matchSegments(pat, name []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			for i := 0; i <= len(name); i++ {
-				if matchSegments(pat[1:], name[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(name) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], name[0]); !ok {
-			return false
-		}
-		pat, name = pat[1:], name[1:]
+// literalBraces escapes what doublestar reads differently from
+// path.Match: { and } outside a class (doublestar's alternatives), and !
+// opening a class (doublestar's negation; path.Match negates with ^ only).
+func literalBraces(pattern string) string {
+	if !strings.ContainsAny(pattern, "{}!") {
+		return pattern
 	}
-	return len(name) == 0
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		switch {
+		case c == '\\':
+			b.WriteByte(c)
+			if i+1 < len(pattern) {
+				i++
+				b.WriteByte(pattern[i])
+			}
+			continue
+		case inClass && c == ']':
+			inClass = false
+		case !inClass && c == '[':
+			inClass = true
+			b.WriteByte(c)
+			if i+1 < len(pattern) && pattern[i+1] == '!' {
+				b.WriteString(`\!`)
+				i++
+			}
+			continue
+		case !inClass && (c == '{' || c == '}'):
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // Check reports a malformed pattern (a bad [class], a trailing \).
@@ -48,10 +70,15 @@ func Check(pattern string) error {
 	if pattern == "" {
 		return fmt.Errorf("empty pattern")
 	}
+	// path.Match's syntax, segment by segment, so that every pattern
+	// accepted means what it meant with path.Match.
 	for _, seg := range strings.Split(pattern, "/") {
 		if _, err := path.Match(seg, ""); err != nil {
 			return fmt.Errorf("%q is not a valid pattern: %w", pattern, err)
 		}
+	}
+	if !doublestar.ValidatePattern(literalBraces(pattern)) {
+		return fmt.Errorf("%q is not a valid pattern", pattern)
 	}
 	return nil
 }
@@ -115,7 +142,7 @@ func Files(ctx context.Context, root, pattern string) ([]string, error) {
 			}
 			return nil
 		}
-		if !matchSegments(segs, strings.Split(p, "/")) {
+		if !Match(pattern, p) {
 			return nil
 		}
 		if !d.Type().IsRegular() {
@@ -124,7 +151,7 @@ func Files(ctx context.Context, root, pattern string) ([]string, error) {
 				return serr
 			}
 			if serr != nil || !fi.Mode().IsRegular() {
-				return nil
+				return nil //nolint:nilerr // a dangling link or a special file is no file to read
 			}
 		}
 		out = append(out, p)

@@ -73,7 +73,7 @@ func loadDockerConfig(path string) (cfg *dockerConfig, found bool, err error) {
 	if err != nil {
 		return nil, true, fmt.Errorf("reading docker config %s: %w", path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	data, err := io.ReadAll(io.LimitReader(f, maxDockerConfig+1))
 	if err != nil {
 		return nil, true, fmt.Errorf("reading docker config %s: %w", path, err)

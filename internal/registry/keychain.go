@@ -16,6 +16,19 @@ import (
 // works as a password.
 const ghcrRegistry = "ghcr.io"
 
+// Why not authn.DefaultKeychain (go-containerregistry v0.22.1, docker/cli
+// v29 underneath), read rather than assumed: it reads DOCKER_CONFIG,
+// XDG_CONFIG_HOME, XDG_RUNTIME_DIR and REGISTRY_AUTH_FILE with os.Getenv,
+// not through the gate's Env, so neither tests nor the CLI decide where the
+// config comes from; it runs "docker-credential-"+credsStore/credHelpers
+// value as given (docker/cli's NewShellProgramFunc), so a config that
+// DOCKER_CONFIG points into the workspace can name a path to run; it reads
+// the file with no size bound and opens a FIFO as readily as a file; and
+// it masks nothing. Ours checks helper names, bounds and types the file,
+// masks every secret as read, and names the source whose credentials a
+// registry refused. The authn types (Keychain, AuthConfig, Anonymous)
+// are go-containerregistry's.
+//
 // credentials finds registry credentials the way each ecosystem expects, in
 // this order: username-env/password-env, the GitHub token for ghcr.io, the
 // docker config (DOCKER_CONFIG, else $HOME/.docker/config.json, with its

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/gatetest"
+
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 
@@ -45,9 +47,9 @@ func resolveAuth(t *testing.T, env gates.Env, cfg envVars, repo string) (*authn.
 		ac, err = authn.Authorization(ctx, a)
 		return nil, err
 	})
-	res := runMasked(t, g, env, m)
+	res := gatetest.Run(t, g, env, gatetest.Options{Masker: m})
 	if res.Status != gates.StatusPass {
-		t.Fatalf("resolving credentials: %s", describe(res))
+		t.Fatalf("resolving credentials: %s", gatetest.Describe(res))
 	}
 	return ac, creds, m
 }
@@ -236,7 +238,7 @@ func TestCredentialHelperNameIsNotAPath(t *testing.T) {
 			}
 			return nil, nil
 		})
-		runMasked(t, g, env, &gates.Masker{})
+		gatetest.Run(t, g, env)
 		if _, serr := os.Stat(marker); serr == nil {
 			t.Fatalf("helper %q: a program outside PATH ran", helper)
 		}
@@ -269,11 +271,9 @@ func TestDockerConfigBounded(t *testing.T) {
 			_, err = authn.Resolve(ctx, creds.keychain(), r)
 			return nil, err
 		})
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		res := (&gates.Runner{}).Run(ctx, env, []gates.Job{{Gate: g, Timeout: 2 * time.Second}})[0]
-		cancel()
+		res := gatetest.Run(t, g, env, gatetest.Options{Timeout: 2 * time.Second})
 		if res.Status != gates.StatusError {
-			t.Fatalf("%s: %s", want, describe(res))
+			t.Fatalf("%s: %s", want, gatetest.Describe(res))
 		}
 		testenv.MustContain(t, "error", res.Err, "docker config", want)
 	}

@@ -18,7 +18,9 @@ func FreeAddr(t testing.TB) string {
 		t.Fatalf("finding a free port: %v", err)
 	}
 	addr := l.Addr().String()
-	l.Close()
+	if err := l.Close(); err != nil {
+		t.Fatalf("freeing port %s: %v", addr, err)
+	}
 	return addr
 }
 

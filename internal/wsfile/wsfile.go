@@ -112,7 +112,7 @@ func (w *Root) ReadFile(name string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, explain(name, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	return readRegular(name, f, max)
 }
 
@@ -146,7 +146,7 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: nothing to lose
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))

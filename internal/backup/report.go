@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"github.com/release-gate/release-gate/config"
 )
 
-// Rules of the findings this gate reports.
+// Rules of the findings Check reports.
 const (
 	RuleNoBackup         = "no-backup"
 	RuleStale            = "stale"
@@ -20,6 +20,11 @@ const (
 	RuleStanzaStatus     = "stanza-status"
 	RuleBackupError      = "backup-error"
 )
+
+// Rules lists every rule Check reports, in the order the docs list them.
+func Rules() []string {
+	return []string{RuleNoBackup, RuleStale, RuleTooSmall, RuleShrunk, RuleChecksumMissing, RuleChecksumMismatch, RuleTruncated, RuleCorrupt, RuleStanzaStatus, RuleBackupError}
+}
 
 // Problem is something Check proved wrong with a set.
 type Problem struct {

@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"encoding/hex"

@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"bufio"
@@ -162,7 +162,7 @@ func Verify(ctx context.Context, r io.Reader, opts VerifyOptions) (VerifyResult,
 		if opts.Progress != nil {
 			opts.Progress(res.Read)
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"bytes"
@@ -201,7 +201,7 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		if err != nil {
 			return nil, "", fmt.Errorf("reading pgBackRest info file %s: %w", pb.InfoFile, err)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // read only: nothing to lose
 		data, err := io.ReadAll(io.LimitReader(f, maxInfoSize+1))
 		if err != nil {
 			return nil, "", fmt.Errorf("reading pgBackRest info file %s: %w", pb.InfoFile, err)
@@ -265,7 +265,7 @@ func programSuppliedByChange(ctx context.Context, workspace, prog string) error 
 	default:
 		found, err := exec.LookPath(prog)
 		if err != nil || !filepath.IsAbs(found) {
-			return nil // not found, or refused by exec itself: running it says so
+			return nil //nolint:nilerr // not found, or refused by exec itself: running it says so
 		}
 		p = found
 	}

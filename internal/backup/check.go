@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"context"
@@ -175,7 +175,7 @@ func verifyObject(ctx context.Context, env *gates.Env, rep *Report, set Set, sto
 		Progress: func(read int64) {
 			if now := env.Now(); now.Sub(last) >= progressEvery {
 				last = now
-				env.Progressf("%sverifying %s: %s of %s read", set.label(), where, formatSize(read), formatSize(obj.Size))
+				env.Progressf("%sverifying %s: %s of %s read", set.Label(), where, formatSize(read), formatSize(obj.Size))
 			}
 		},
 	}

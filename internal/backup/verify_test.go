@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import (
 	"bytes"
@@ -8,21 +8,23 @@ import (
 	"io"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
+
 	"github.com/klauspost/compress/zstd"
 )
 
 func TestVerifyGoodArchives(t *testing.T) {
-	data := payload(5<<20+123, 1) // several pipeline chunks
+	data := backuptest.Payload(5<<20+123, 1) // several pipeline chunks
 	for _, tt := range []struct {
 		name   string
 		body   []byte
 		format Format
 	}{
-		{"gzip", gzipped(t, data), FormatGzip},
-		{"zstd", zstded(t, data), FormatZstd},
-		{"gzip sniffed", gzipped(t, data), FormatUnknown},
-		{"zstd sniffed", zstded(t, data), FormatUnknown},
-		{"gzip multi-member (pigz, cat a.gz b.gz)", append(gzipped(t, data[:1000]), gzipped(t, data[1000:])...), FormatGzip},
+		{"gzip", backuptest.Gzip(t, data), FormatGzip},
+		{"zstd", backuptest.Zstd(t, data), FormatZstd},
+		{"gzip sniffed", backuptest.Gzip(t, data), FormatUnknown},
+		{"zstd sniffed", backuptest.Zstd(t, data), FormatUnknown},
+		{"gzip multi-member (pigz, cat a.gz b.gz)", append(backuptest.Gzip(t, data[:1000]), backuptest.Gzip(t, data[1000:])...), FormatGzip},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := Verify(context.Background(), bytes.NewReader(tt.body),
@@ -48,8 +50,8 @@ func TestVerifyGoodArchives(t *testing.T) {
 }
 
 func TestVerifyBadArchives(t *testing.T) {
-	data := payload(3<<20, 2)
-	gz, zs := gzipped(t, data), zstded(t, data)
+	data := backuptest.Payload(3<<20, 2)
+	gz, zs := backuptest.Gzip(t, data), backuptest.Zstd(t, data)
 	flip := func(b []byte, at int) []byte {
 		c := bytes.Clone(b)
 		c[at] ^= 0xff
@@ -95,7 +97,7 @@ func TestVerifyBadArchives(t *testing.T) {
 }
 
 func TestVerifyStopsAtTheCap(t *testing.T) {
-	gz := gzipped(t, payload(4<<20, 3))
+	gz := backuptest.Gzip(t, backuptest.Payload(4<<20, 3))
 	_, err := Verify(context.Background(), bytes.NewReader(gz), VerifyOptions{Decompress: true, MaxDecompressed: 1 << 20, Size: int64(len(gz))})
 	var tl *TooLargeError
 	if !errors.As(err, &tl) || tl.Limit != 1<<20 {
@@ -112,7 +114,7 @@ func TestVerifyRefusesAHugeZstdWindow(t *testing.T) {
 	// is unknown: stream it.
 	var b bytes.Buffer
 	w.Reset(&b)
-	w.Write(payload(1<<20, 4))
+	w.Write(backuptest.Payload(1<<20, 4))
 	w.Close()
 	_, err = Verify(context.Background(), bytes.NewReader(b.Bytes()), VerifyOptions{Decompress: true, Size: int64(b.Len())})
 	if !errors.Is(err, zstd.ErrWindowSizeExceeded) {
@@ -142,7 +144,7 @@ func (f *failingReader) Read(p []byte) (int, error) {
 }
 
 func TestVerifyReadErrorIsNotCorruption(t *testing.T) {
-	gz := gzipped(t, payload(3<<20, 5))
+	gz := backuptest.Gzip(t, backuptest.Payload(3<<20, 5))
 	for _, cut := range []error{io.ErrUnexpectedEOF, errors.New("connection reset by peer")} {
 		r := &failingReader{r: bytes.NewReader(gz[:len(gz)/2]), err: cut}
 		res, err := Verify(context.Background(), r, VerifyOptions{Hash: true, Decompress: true, Format: FormatGzip, Size: int64(len(gz))})
@@ -153,7 +155,7 @@ func TestVerifyReadErrorIsNotCorruption(t *testing.T) {
 }
 
 func TestVerifyNoticesAChangedObject(t *testing.T) {
-	gz := gzipped(t, payload(1<<20, 6))
+	gz := backuptest.Gzip(t, backuptest.Payload(1<<20, 6))
 	for _, size := range []int64{int64(len(gz)) - 10, int64(len(gz)) + 10} {
 		_, err := Verify(context.Background(), bytes.NewReader(gz), VerifyOptions{Hash: true, Decompress: true, Size: size})
 		if err == nil {
@@ -163,7 +165,7 @@ func TestVerifyNoticesAChangedObject(t *testing.T) {
 }
 
 func TestVerifyHonoursContext(t *testing.T) {
-	gz := gzipped(t, payload(12<<20, 7)) // several chunks
+	gz := backuptest.Gzip(t, backuptest.Payload(12<<20, 7)) // several chunks
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &cancelAfter{r: bytes.NewReader(gz), after: len(gz) / 2, cancel: cancel}
 	_, err := Verify(ctx, r, VerifyOptions{Hash: true, Decompress: true, Size: int64(len(gz))})
@@ -188,8 +190,8 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 }
 
 func BenchmarkVerifyGzip(b *testing.B) {
-	data := payload(64<<20, 8)
-	gz := gzipped(b, data)
+	data := backuptest.Payload(64<<20, 8)
+	gz := backuptest.Gzip(b, data)
 	b.SetBytes(int64(len(gz)))
 	for b.Loop() {
 		res, err := Verify(context.Background(), bytes.NewReader(gz), VerifyOptions{Hash: true, Decompress: true, Size: int64(len(gz))})

@@ -1,4 +1,4 @@
-package backupfreshness
+package backup
 
 import "time"
 
@@ -37,9 +37,9 @@ type Set struct {
 	MaxDecompressed int64
 }
 
-// label is the set's name for messages and notes, with a separator, or ""
+// Label is the set's name for messages and notes, with a separator, or ""
 // for an unnamed set.
-func (s Set) label() string {
+func (s Set) Label() string {
 	if s.Name == "" {
 		return ""
 	}
