@@ -219,7 +219,7 @@ func (t *Text) printf(format string, args ...any) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.liveShown {
-		io.WriteString(t.w, ansiClearUp)
+		fmt.Fprint(t.w, ansiClearUp) // like the line below: the terminal is the only reader
 		t.liveShown = false
 	}
 	fmt.Fprintf(t.w, format, args...)
