@@ -36,7 +36,10 @@ type leak struct {
 	description string
 	file        string // relative to the workspace
 	line, col   int
-	commit      string // empty for a working-tree finding
+	// endLine and endCol are where the match ends: with line and col they
+	// tell apart two secrets on one line, as gitleaks' report does.
+	endLine, endCol int
+	commit          string // empty for a working-tree finding
 }
 
 // detector finds secrets; it is the gate's only view of gitleaks, kept small
@@ -536,10 +539,18 @@ func contentFragments(ctx context.Context, r io.Reader, buf []byte, scan func(ra
 		if err != nil {
 			return err
 		}
-		keep := min(fragmentOverlap, end)
-		line += bytes.Count(buf[:end-keep], []byte{'\n'})
-		copy(buf, buf[end-keep:end])
-		carry = keep
+		// The next fragment starts at the start of a line when one starts
+		// up to fragmentOverlap bytes before the overlap: a secret found in
+		// both fragments then has the same line and column in both, and is
+		// reported once.
+		start := end - min(fragmentOverlap, end)
+		from := max(0, start-fragmentOverlap)
+		if i := bytes.LastIndexByte(buf[from:start], '\n'); i >= 0 {
+			start = from + i + 1
+		}
+		line += bytes.Count(buf[:start], []byte{'\n'})
+		copy(buf, buf[start:end])
+		carry = end - start
 	}
 }
 
@@ -594,6 +605,8 @@ func (g *gitleaksDetector) leaks(findings []report.Finding) []leak {
 			file:        strings.TrimPrefix(f.File, g.pathPrefix),
 			line:        f.StartLine,
 			col:         f.StartColumn,
+			endLine:     f.EndLine,
+			endCol:      f.EndColumn,
 			commit:      f.Commit,
 		})
 	}

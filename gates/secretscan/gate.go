@@ -1,6 +1,7 @@
 package secretscan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -513,31 +514,62 @@ func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string,
 	return out, nil
 }
 
-// dedupe keeps one leak per file, line and rule, preferring the one that
-// names the commit (the same secret is found in the change and the tree).
+// dedupe drops the leaks that are the same finding twice, and returns
+// the rest in a deterministic order (see sortLeaks). A finding is its
+// commit, file, rule and the span of its match, as in gitleaks' report:
+// two secrets on one line, or one line given another secret by a later
+// commit, or one secret added again by another commit, are as many
+// findings. The same match is found twice where fragments overlap (see
+// contentFragments) or when text is also scanned without its NUL bytes. A
+// working-tree leak (no commit) is dropped when a commit's leak has its
+// file, rule and span: the tree scan found what the change added, and the
+// commit says where it came from.
 func dedupe(leaks []leak) []leak {
-	type key struct {
-		file, rule string
-		line       int
-		commit     string // for a commit's own text, which names no file
+	type span struct {
+		file, rule                 string
+		line, col, endLine, endCol int
 	}
-	best := map[key]int{}
+	type key struct {
+		span
+		commit string
+	}
+	inCommits := map[span]bool{}
+	for _, l := range leaks {
+		if l.commit != "" {
+			inCommits[span{l.file, l.rule, l.line, l.col, l.endLine, l.endCol}] = true
+		}
+	}
+	seen := map[key]bool{}
 	var out []leak
 	for _, l := range leaks {
-		k := key{file: l.file, rule: l.rule, line: l.line}
-		if l.file == "" {
-			k.commit = l.commit
-		}
-		if i, ok := best[k]; ok {
-			if out[i].commit == "" && l.commit != "" {
-				out[i] = l
-			}
+		sp := span{l.file, l.rule, l.line, l.col, l.endLine, l.endCol}
+		k := key{sp, l.commit}
+		if seen[k] || (l.commit == "" && inCommits[sp]) {
 			continue
 		}
-		best[k] = len(out)
+		seen[k] = true
 		out = append(out, l)
 	}
+	sortLeaks(out)
 	return out
+}
+
+// sortLeaks orders leaks by file, position, rule and commit: the same
+// leaks are reported in the same order whatever order the concurrent
+// scans found them in.
+func sortLeaks(leaks []leak) {
+	slices.SortFunc(leaks, func(a, b leak) int {
+		return cmp.Or(
+			cmp.Compare(a.file, b.file),
+			cmp.Compare(a.line, b.line),
+			cmp.Compare(a.col, b.col),
+			cmp.Compare(a.endLine, b.endLine),
+			cmp.Compare(a.endCol, b.endCol),
+			cmp.Compare(a.rule, b.rule),
+			cmp.Compare(a.commit, b.commit),
+			cmp.Compare(a.description, b.description),
+		)
+	})
 }
 
 func leakFindings(leaks []leak) []gates.Finding {
@@ -589,13 +621,20 @@ func forbiddenFinding(file, pattern, commit string) gates.Finding {
 	}
 }
 
+// sortFindings orders findings completely (file, position, rule, commit,
+// then the rest), so that a report lists the same findings in the same
+// order on every run.
 func sortFindings(fs []gates.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i].Pos, fs[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Line < b.Line
+	slices.SortStableFunc(fs, func(a, b gates.Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Pos.File, b.Pos.File),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Col, b.Pos.Col),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Commit, b.Commit),
+			cmp.Compare(a.Severity, b.Severity),
+			cmp.Compare(a.Message, b.Message),
+		)
 	})
 }
 
