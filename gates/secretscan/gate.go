@@ -354,7 +354,8 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	}
 	var (
 		files      []trackedFile
-		forbid     []gates.Finding
+		cands      []forbidCandidate
+		candIndex  = map[string]int{}
 		modules    []unscanned
 		notChecked int
 		index      = map[string]int{}
@@ -362,10 +363,14 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	for _, f := range tracked {
 		if i, ok := index[f.Path]; ok { // another stage of a merge conflict
 			files[i].objects = append(files[i].objects, f.Object)
+			if c, ok := candIndex[f.Path]; ok {
+				cands[c].objects = append(cands[c].objects, f.Object)
+			}
 			continue
 		}
 		if pattern := forbidden(f.Path, g.forbid, g.allow); pattern != "" {
-			forbid = append(forbid, forbiddenFinding(f.Path, pattern, ""))
+			cands = append(cands, forbidCandidate{path: f.Path, pattern: pattern, mode: f.Mode, objects: []string{f.Object}})
+			candIndex[f.Path] = len(cands) - 1
 		}
 		switch f.Mode {
 		case "100644", "100755", "120000":
@@ -383,6 +388,10 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	}
 	if notChecked > 0 {
 		env.Notef("%s not checked out, so not part of this work tree", plural.Count(notChecked, "submodule"))
+	}
+	forbid, err := judgeForbidden(ctx, r.Repo, cands)
+	if err != nil {
+		return scopeResult{}, err
 	}
 	if len(files) > 2000 {
 		env.Progressf("scanning %d tracked files", len(files))
@@ -456,10 +465,14 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 		if err != nil {
 			return scopeResult{}, fmt.Errorf("listing files the change adds: %w", err)
 		}
+		var cands []forbidCandidate
 		for _, f := range added {
-			if pattern := forbidden(f, g.forbid, g.allow); pattern != "" {
-				out.forbid = append(out.forbid, forbiddenFinding(f, pattern, rng.head))
+			if pattern := forbidden(f.Path, g.forbid, g.allow); pattern != "" {
+				cands = append(cands, forbidCandidate{path: f.Path, pattern: pattern, mode: f.Mode, objects: []string{f.Object}, commit: rng.head})
 			}
+		}
+		if out.forbid, err = judgeForbidden(ctx, r.Repo, cands); err != nil {
+			return scopeResult{}, err
 		}
 	}
 	return out, nil
@@ -608,17 +621,6 @@ func leakFindings(leaks []leak) []gates.Finding {
 		})
 	}
 	return out
-}
-
-func forbiddenFinding(file, pattern, commit string) gates.Finding {
-	return gates.Finding{
-		Rule:     "forbidden-file",
-		Severity: gates.SeverityError,
-		Pos:      gates.Pos{File: file},
-		Commit:   commit,
-		Message: fmt.Sprintf("%s is tracked, and files matching %q hold secrets: remove it from git (git rm --cached) and ignore it, or list it under allow-files if it holds none",
-			filepath.Base(file), pattern),
-	}
 }
 
 // sortFindings orders findings completely (file, position, rule, commit,
