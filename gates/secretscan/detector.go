@@ -542,14 +542,17 @@ func contentFragments(ctx context.Context, r io.Reader, buf []byte, scan func(ra
 		if err != nil {
 			return err
 		}
-		// The next fragment starts at the start of a line when one starts
-		// up to fragmentOverlap bytes before the overlap: a secret found in
-		// both fragments then has the same line and column in both, and is
-		// reported once.
+		// The next fragment starts with the newline that ends a line, when
+		// one is up to fragmentOverlap bytes before the overlap: a secret
+		// found in both fragments then has the same line and column in
+		// both, and is reported once. (gitleaks counts the columns of a
+		// fragment's first line from 1 and those of the others from the
+		// newline before them, one more: the newline keeps the line the
+		// secret is on from being the first.)
 		start := end - min(fragmentOverlap, end)
 		from := max(0, start-fragmentOverlap)
 		if i := bytes.LastIndexByte(buf[from:start], '\n'); i >= 0 {
-			start = from + i + 1
+			start = from + i
 		}
 		line += bytes.Count(buf[:start], []byte{'\n'})
 		copy(buf, buf[start:end])

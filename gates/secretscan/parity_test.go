@@ -276,3 +276,33 @@ func TestDiffAndTreeKeepBothSecretsOfALine(t *testing.T) {
 		assertNoSecret(t, res, k1, k2)
 	}
 }
+
+// Fragments of a large file overlap, so a key inside the overlap is found
+// twice; on a long line that starts before the overlap, the two matches
+// had different columns and were reported as two secrets. Each secret is
+// one finding, at the column of its line.
+func TestKeyInFragmentOverlapIsOneFinding(t *testing.T) {
+	r := newRepo(t)
+	key := testenv.AWSKey(t)
+	// Lines of 50 bytes up to 99,000, then one line of 3,000 bytes with the
+	// key at about 101,000 (inside the first fragment and the second), then
+	// more lines.
+	filler := strings.Repeat(strings.Repeat("x", 49)+"\n", 99_000/50)
+	long := strings.Repeat("y", 2_000) + " aws = " + key + " " + strings.Repeat("z", 1_000) + "\n"
+	r.commit("big", map[string]string{"big.txt": filler + long + filler})
+	if start := len(filler) + 2_000; start <= fragmentSize || start+len(key) >= fragmentSize+fragmentOverlap {
+		t.Fatalf("the key at %d is not inside the overlap", start)
+	}
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	var got []string
+	for _, f := range res.Findings {
+		got = append(got, fmt.Sprintf("%s:%d:%d %s", f.Pos.File, f.Pos.Line, f.Pos.Col, f.Rule))
+	}
+	// gitleaks counts the columns of a line after a fragment's first from
+	// the newline before it: one more than the byte's 1-based column.
+	want := []string{fmt.Sprintf("big.txt:%d:%d aws-access-token", 99_000/50+1, 2_000+len(" aws = ")+2)}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %v, want %v", got, want)
+	}
+	assertNoSecret(t, res, key)
+}
