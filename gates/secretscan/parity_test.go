@@ -22,17 +22,19 @@ import (
 
 const gitleaksModule = "github.com/zricethezav/gitleaks/v8"
 
+// gitleaksCLIDir holds the gitleaks CLI once built; TestMain removes it.
+var gitleaksCLIDir string
+
 var gitleaksCLI = sync.OnceValues(func() (string, error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gitleaksModule).Output()
 	if err != nil {
 		return "", fmt.Errorf("locating %s in the module cache: %w", gitleaksModule, err)
 	}
 	dir := strings.TrimSpace(string(out))
-	bin, err := os.MkdirTemp("", "gitleaks-cli-")
-	if err != nil {
+	if gitleaksCLIDir, err = os.MkdirTemp("", "gitleaks-cli-"); err != nil {
 		return "", err
 	}
-	exe := filepath.Join(bin, "gitleaks")
+	exe := filepath.Join(gitleaksCLIDir, "gitleaks")
 	// Built inside its own module, with its own go.sum, as released.
 	cmd := exec.Command("go", "build", "-o", exe, ".")
 	cmd.Dir = dir
@@ -42,6 +44,14 @@ var gitleaksCLI = sync.OnceValues(func() (string, error) {
 	}
 	return exe, nil
 })
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if gitleaksCLIDir != "" {
+		_ = os.RemoveAll(gitleaksCLIDir)
+	}
+	os.Exit(code)
+}
 
 // gitleaksDir is where the module cache holds gitleaks' source.
 func gitleaksDir(t *testing.T) string {
