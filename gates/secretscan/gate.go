@@ -533,10 +533,15 @@ func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string,
 // two secrets on one line, or one line given another secret by a later
 // commit, or one secret added again by another commit, are as many
 // findings. The same match is found twice where fragments overlap (see
-// contentFragments) or when text is also scanned without its NUL bytes. A
-// working-tree leak (no commit) is dropped when a commit's leak has its
-// file, rule and span: the tree scan found what the change added, and the
-// commit says where it came from.
+// contentFragments) or when text is also scanned without its NUL bytes.
+//
+// A working-tree leak (no commit) is dropped when a commit's leak is the
+// same match: the tree scan found what the change added, and the commit
+// says where it came from. gitleaks counts the columns of a fragment's
+// first line one lower than those of its other lines, and the line a
+// commit adds is often the first of its hunk while it is not the first of
+// the file, so the columns may differ by one; two distinct matches of one
+// rule cannot both start and end within one column of each other.
 func dedupe(leaks []leak) []leak {
 	type span struct {
 		file, rule                 string
@@ -546,18 +551,30 @@ func dedupe(leaks []leak) []leak {
 		span
 		commit string
 	}
-	inCommits := map[span]bool{}
+	type place struct {
+		file, rule    string
+		line, endLine int
+	}
+	inCommits := map[place][]leak{}
 	for _, l := range leaks {
 		if l.commit != "" {
-			inCommits[span{l.file, l.rule, l.line, l.col, l.endLine, l.endCol}] = true
+			p := place{l.file, l.rule, l.line, l.endLine}
+			inCommits[p] = append(inCommits[p], l)
 		}
+	}
+	sameMatch := func(l leak) bool {
+		for _, c := range inCommits[place{l.file, l.rule, l.line, l.endLine}] {
+			if abs(c.col-l.col) <= 1 && abs(c.endCol-l.endCol) <= 1 {
+				return true
+			}
+		}
+		return false
 	}
 	seen := map[key]bool{}
 	var out []leak
 	for _, l := range leaks {
-		sp := span{l.file, l.rule, l.line, l.col, l.endLine, l.endCol}
-		k := key{sp, l.commit}
-		if seen[k] || (l.commit == "" && inCommits[sp]) {
+		k := key{span{l.file, l.rule, l.line, l.col, l.endLine, l.endCol}, l.commit}
+		if seen[k] || (l.commit == "" && sameMatch(l)) {
 			continue
 		}
 		seen[k] = true
@@ -565,6 +582,13 @@ func dedupe(leaks []leak) []leak {
 	}
 	sortLeaks(out)
 	return out
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // sortLeaks orders leaks by file, position, rule and commit: the same

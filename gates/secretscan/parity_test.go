@@ -316,3 +316,19 @@ func TestKeyInFragmentOverlapIsOneFinding(t *testing.T) {
 	}
 	assertNoSecret(t, res, key)
 }
+
+// gitleaks counts the columns of a fragment's first line one lower than
+// those of its other lines: the line a change adds to a file is the first
+// of its hunk, the same line in the tree scan is not. The secret is still
+// one finding, at the commit that added it.
+func TestDiffAndTreeReportASecretOnce(t *testing.T) {
+	r := newRepo(t)
+	base := r.commit("init", map[string]string{"config.txt": "a = 1\nb = 2\n"})
+	key := testenv.AWSKey(t)
+	head := r.commit("key", map[string]string{"config.txt": "a = 1\nb = 2\naws = " + key + "\n"})
+	res := scan(t, r.dir, "", gates.Event{Base: base, Head: head})
+	wantStatus(t, res, gates.StatusFail)
+	if got := where(res.Findings); !slices.Equal(got, []string{"config.txt:3 aws-access-token " + shortSHA(head)}) {
+		t.Errorf("findings %v, want the one at %s", got, shortSHA(head))
+	}
+}
