@@ -11,8 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	detectsecrets "github.com/release-gate/release-gate/internal/secrets"
 )
 
 // maxResponse bounds an API answer read into memory (a large Prometheus
@@ -163,7 +163,7 @@ func (c *apiClient) hint(status int, p string) string {
 // secret is no longer recognised.
 func bodyExcerpt(ctx context.Context, b []byte, secrets []string) string {
 	const max = 200
-	s, err := secretscan.RedactString(ctx, httpsafe.CutSecrets(string(b[:min(len(b), 20*max)]), secrets...))
+	s, err := detectsecrets.RedactString(ctx, httpsafe.CutSecrets(string(b[:min(len(b), 20*max)]), secrets...))
 	if err != nil {
 		return "(not shown: " + err.Error() + ")"
 	}

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/secretscan"
+	"github.com/release-gate/release-gate/internal/secrets"
 )
 
 // envEntry is one environment variable as a compose file writes it.
@@ -48,7 +48,7 @@ func environmentSecrets(ctx context.Context, loaded []*loadedProject, sev gates.
 				continue
 			}
 			done[e.node] = true
-			leaks, err := secretscan.DetectString(ctx, e.text)
+			leaks, err := secrets.DetectString(ctx, e.text)
 			if err != nil {
 				return nil, fmt.Errorf("scanning the environment of service %s in %s: %w", e.service, f.rel, err)
 			}

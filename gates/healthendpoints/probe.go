@@ -15,8 +15,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	detectsecrets "github.com/release-gate/release-gate/internal/secrets"
 )
 
 // maxExcerpt bounds the body excerpt shown for an unhealthy answer.
@@ -95,7 +95,7 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 		// Secrets are cut out of the whole body before it is cut short:
 		// half a secret is no longer recognised, and would be shown.
 		text := httpsafe.CutSecrets(string(body), secrets...)
-		if red, rerr := secretscan.RedactString(parent, text); rerr == nil {
+		if red, rerr := detectsecrets.RedactString(parent, text); rerr == nil {
 			a.excerpt = excerpt([]byte(red))
 		} else {
 			a.excerpt = "(the body is not shown: " + rerr.Error() + ")"
@@ -108,7 +108,7 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	// excerpt goes into reports, so secrets are cut out first.
 	a.text = httpsafe.CutSecrets(a.text, secrets...)
 	a.excerpt = httpsafe.CutSecrets(a.excerpt, secrets...)
-	if red, rerr := secretscan.RedactString(parent, a.excerpt); rerr == nil {
+	if red, rerr := detectsecrets.RedactString(parent, a.excerpt); rerr == nil {
 		a.excerpt = red
 	} else {
 		a.excerpt = "(the body is not shown: " + rerr.Error() + ")"

@@ -23,11 +23,11 @@ import (
 
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
-	"github.com/zricethezav/gitleaks/v8/logging"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
 
 	"github.com/release-gate/release-gate/internal/gitrepo"
+	"github.com/release-gate/release-gate/internal/secrets"
 )
 
 // leak is a secret found in the repository. It carries no secret value.
@@ -36,7 +36,10 @@ type leak struct {
 	description string
 	file        string // relative to the workspace
 	line, col   int
-	commit      string // empty for a working-tree finding
+	// endLine and endCol are where the match ends: with line and col they
+	// tell apart two secrets on one line, as gitleaks' report does.
+	endLine, endCol int
+	commit          string // empty for a working-tree finding
 }
 
 // detector finds secrets; it is the gate's only view of gitleaks, kept small
@@ -131,19 +134,12 @@ func (g *gitleaksDetector) close() error {
 	return g.copies.remove()
 }
 
-// maxDecodeDepth is how many layers of encoding (base64, hex, percent,
-// unicode escapes) are decoded to find secrets inside: the gitleaks CLI's
-// default (the library's is 0).
-const maxDecodeDepth = 5
-
 // newDetector makes a gitleaks detector with our settings. Every call makes
 // a fresh one: a gitleaks detector accumulates findings.
 func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, error) {
-	d := detect.NewDetectorContext(ctx, g.rules.config)
-	d.MaxDecodeDepth = maxDecodeDepth
 	// Findings leave gitleaks with the secret replaced by REDACTED, so no
 	// secret can reach a report however the code around it changes.
-	d.Redact = 100
+	d := secrets.NewDetector(ctx, g.rules.config, false)
 	if g.ignore != nil {
 		if err := d.AddGitleaksIgnore(g.ignorePath); err != nil {
 			return nil, fmt.Errorf("reading %s: %s", g.ignore.name, strings.ReplaceAll(err.Error(), g.ignorePath, g.ignore.name))
@@ -180,7 +176,14 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tw := &treeWorker{d: d, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
+			scratch, err := g.newDetector(ctx)
+			if err != nil {
+				mu.Lock()
+				readErr = append(readErr, err.Error())
+				mu.Unlock()
+				return
+			}
+			tw := &treeWorker{d: d, scratch: scratch, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
 			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
@@ -220,11 +223,14 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 // treeWorker scans tracked files one at a time, with its own buffer and,
 // when it needs git's copy of a file, its own git cat-file process.
 type treeWorker struct {
-	d     *detect.Detector
-	repo  *gitrepo.Repo
-	root  string
-	buf   []byte
-	blobs *gitrepo.Blobs
+	d *detect.Detector // where the findings that stand are recorded
+	// scratch is the worker's own detector, which finds them: a gitleaks
+	// detector scans one fragment at a time (see secrets.Detect).
+	scratch *detect.Detector
+	repo    *gitrepo.Repo
+	root    string
+	buf     []byte
+	blobs   *gitrepo.Blobs
 }
 
 func (w *treeWorker) close() {
@@ -361,13 +367,13 @@ func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (
 func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) ([]report.Finding, error) {
 	var found []report.Finding
 	err := contentFragments(ctx, r, w.buf, func(raw string, line int) {
-		found = append(found, w.d.DetectContext(ctx, detect.Fragment{Raw: raw, FilePath: rel, StartLine: line})...)
+		found = append(found, secrets.Detect(ctx, w.scratch, sources.Fragment{Raw: raw, FilePath: rel, StartLine: line})...)
 	})
 	return found, err
 }
 
 func (w *treeWorker) detectString(ctx context.Context, rel, content string) []report.Finding {
-	return w.d.DetectContext(ctx, detect.Fragment{Raw: content, FilePath: rel, StartLine: 1})
+	return secrets.Detect(ctx, w.scratch, sources.Fragment{Raw: content, FilePath: rel, StartLine: 1})
 }
 
 // blobHasher hashes content as git hashes a blob of a known size, keeping
@@ -536,10 +542,21 @@ func contentFragments(ctx context.Context, r io.Reader, buf []byte, scan func(ra
 		if err != nil {
 			return err
 		}
-		keep := min(fragmentOverlap, end)
-		line += bytes.Count(buf[:end-keep], []byte{'\n'})
-		copy(buf, buf[end-keep:end])
-		carry = keep
+		// The next fragment starts with the newline that ends a line, when
+		// one is up to fragmentOverlap bytes before the overlap: a secret
+		// found in both fragments then has the same line and column in
+		// both, and is reported once. (gitleaks counts the columns of a
+		// fragment's first line from 1 and those of the others from the
+		// newline before them, one more: the newline keeps the line the
+		// secret is on from being the first.)
+		start := end - min(fragmentOverlap, end)
+		from := max(0, start-fragmentOverlap)
+		if i := bytes.LastIndexByte(buf[from:start], '\n'); i >= 0 {
+			start = from + i
+		}
+		line += bytes.Count(buf[:start], []byte{'\n'})
+		copy(buf, buf[start:end])
+		carry = end - start
 	}
 }
 
@@ -548,24 +565,13 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	if err != nil {
 		return nil, nil, err
 	}
-	// As gitleaks' DetectSource, with each fragment also handed to the
-	// strict scan when it needs it: one pass over git log for both.
-	err = src.Fragments(ctx, func(fr sources.Fragment, err error) error {
-		if err != nil {
-			logging.Error().Err(err).Str("path", fr.FilePath).Send()
-			return nil
-		}
-		if len(fr.Raw) == 0 && len(fr.FilePath) == 0 {
-			return nil
-		}
-		for _, f := range d.DetectContext(ctx, detect.Fragment(fr)) {
-			d.AddFinding(f)
-		}
-		if strict != nil {
-			strict.scan(ctx, fr)
-		}
-		return nil
-	})
+	// One pass over git log for both: each fragment is also handed to the
+	// strict scan when it needs it.
+	var source sources.Source = src
+	if strict != nil {
+		source = teeSource{src, func(fr sources.Fragment) { strict.scan(ctx, fr) }}
+	}
+	found, err := d.DetectSource(ctx, source)
 	if err != nil {
 		return nil, nil, fmt.Errorf("scanning commits: %w", err)
 	}
@@ -575,12 +581,28 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	if strict != nil && strict.err != nil {
 		return nil, nil, strict.err
 	}
-	found := d.Findings()
 	var only []strictLeak
 	if strict != nil {
 		only = strict.only(found, g.pathPrefix)
 	}
 	return g.leaks(found), only, nil
+}
+
+// teeSource is a source that hands each fragment of its source to also
+// before yielding it.
+type teeSource struct {
+	sources.Source
+	also func(sources.Fragment)
+}
+
+// Fragments implements sources.Source.
+func (t teeSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	return t.Source.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err == nil {
+			t.also(fr)
+		}
+		return yield(fr, err)
+	})
 }
 
 // leaks converts gitleaks findings, dropping everything that could hold the
@@ -594,6 +616,8 @@ func (g *gitleaksDetector) leaks(findings []report.Finding) []leak {
 			file:        strings.TrimPrefix(f.File, g.pathPrefix),
 			line:        f.StartLine,
 			col:         f.StartColumn,
+			endLine:     f.EndLine,
+			endCol:      f.EndColumn,
 			commit:      f.Commit,
 		})
 	}

@@ -1,6 +1,7 @@
 package secretscan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -353,7 +354,8 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	}
 	var (
 		files      []trackedFile
-		forbid     []gates.Finding
+		cands      []forbidCandidate
+		candIndex  = map[string]int{}
 		modules    []unscanned
 		notChecked int
 		index      = map[string]int{}
@@ -361,10 +363,14 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	for _, f := range tracked {
 		if i, ok := index[f.Path]; ok { // another stage of a merge conflict
 			files[i].objects = append(files[i].objects, f.Object)
+			if c, ok := candIndex[f.Path]; ok {
+				cands[c].objects = append(cands[c].objects, f.Object)
+			}
 			continue
 		}
 		if pattern := forbidden(f.Path, g.forbid, g.allow); pattern != "" {
-			forbid = append(forbid, forbiddenFinding(f.Path, pattern, ""))
+			cands = append(cands, forbidCandidate{path: f.Path, pattern: pattern, mode: f.Mode, objects: []string{f.Object}})
+			candIndex[f.Path] = len(cands) - 1
 		}
 		switch f.Mode {
 		case "100644", "100755", "120000":
@@ -382,6 +388,10 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 	}
 	if notChecked > 0 {
 		env.Notef("%s not checked out, so not part of this work tree", plural.Count(notChecked, "submodule"))
+	}
+	forbid, err := judgeForbidden(ctx, r.Repo, cands)
+	if err != nil {
+		return scopeResult{}, err
 	}
 	if len(files) > 2000 {
 		env.Progressf("scanning %d tracked files", len(files))
@@ -455,10 +465,14 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 		if err != nil {
 			return scopeResult{}, fmt.Errorf("listing files the change adds: %w", err)
 		}
+		var cands []forbidCandidate
 		for _, f := range added {
-			if pattern := forbidden(f, g.forbid, g.allow); pattern != "" {
-				out.forbid = append(out.forbid, forbiddenFinding(f, pattern, rng.head))
+			if pattern := forbidden(f.Path, g.forbid, g.allow); pattern != "" {
+				cands = append(cands, forbidCandidate{path: f.Path, pattern: pattern, mode: f.Mode, objects: []string{f.Object}, commit: rng.head})
 			}
+		}
+		if out.forbid, err = judgeForbidden(ctx, r.Repo, cands); err != nil {
+			return scopeResult{}, err
 		}
 	}
 	return out, nil
@@ -513,31 +527,86 @@ func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string,
 	return out, nil
 }
 
-// dedupe keeps one leak per file, line and rule, preferring the one that
-// names the commit (the same secret is found in the change and the tree).
+// dedupe drops the leaks that are the same finding twice, and returns
+// the rest in a deterministic order (see sortLeaks). A finding is its
+// commit, file, rule and the span of its match, as in gitleaks' report:
+// two secrets on one line, or one line given another secret by a later
+// commit, or one secret added again by another commit, are as many
+// findings. The same match is found twice where fragments overlap (see
+// contentFragments) or when text is also scanned without its NUL bytes.
+//
+// A working-tree leak (no commit) is dropped when a commit's leak is the
+// same match: the tree scan found what the change added, and the commit
+// says where it came from. gitleaks counts the columns of a fragment's
+// first line one lower than those of its other lines, and the line a
+// commit adds is often the first of its hunk while it is not the first of
+// the file, so the columns may differ by one; two distinct matches of one
+// rule cannot both start and end within one column of each other.
 func dedupe(leaks []leak) []leak {
-	type key struct {
-		file, rule string
-		line       int
-		commit     string // for a commit's own text, which names no file
+	type span struct {
+		file, rule                 string
+		line, col, endLine, endCol int
 	}
-	best := map[key]int{}
+	type key struct {
+		span
+		commit string
+	}
+	type place struct {
+		file, rule    string
+		line, endLine int
+	}
+	inCommits := map[place][]leak{}
+	for _, l := range leaks {
+		if l.commit != "" {
+			p := place{l.file, l.rule, l.line, l.endLine}
+			inCommits[p] = append(inCommits[p], l)
+		}
+	}
+	sameMatch := func(l leak) bool {
+		for _, c := range inCommits[place{l.file, l.rule, l.line, l.endLine}] {
+			if abs(c.col-l.col) <= 1 && abs(c.endCol-l.endCol) <= 1 {
+				return true
+			}
+		}
+		return false
+	}
+	seen := map[key]bool{}
 	var out []leak
 	for _, l := range leaks {
-		k := key{file: l.file, rule: l.rule, line: l.line}
-		if l.file == "" {
-			k.commit = l.commit
-		}
-		if i, ok := best[k]; ok {
-			if out[i].commit == "" && l.commit != "" {
-				out[i] = l
-			}
+		k := key{span{l.file, l.rule, l.line, l.col, l.endLine, l.endCol}, l.commit}
+		if seen[k] || (l.commit == "" && sameMatch(l)) {
 			continue
 		}
-		best[k] = len(out)
+		seen[k] = true
 		out = append(out, l)
 	}
+	sortLeaks(out)
 	return out
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// sortLeaks orders leaks by file, position, rule and commit: the same
+// leaks are reported in the same order whatever order the concurrent
+// scans found them in.
+func sortLeaks(leaks []leak) {
+	slices.SortFunc(leaks, func(a, b leak) int {
+		return cmp.Or(
+			cmp.Compare(a.file, b.file),
+			cmp.Compare(a.line, b.line),
+			cmp.Compare(a.col, b.col),
+			cmp.Compare(a.endLine, b.endLine),
+			cmp.Compare(a.endCol, b.endCol),
+			cmp.Compare(a.rule, b.rule),
+			cmp.Compare(a.commit, b.commit),
+			cmp.Compare(a.description, b.description),
+		)
+	})
 }
 
 func leakFindings(leaks []leak) []gates.Finding {
@@ -578,24 +647,20 @@ func leakFindings(leaks []leak) []gates.Finding {
 	return out
 }
 
-func forbiddenFinding(file, pattern, commit string) gates.Finding {
-	return gates.Finding{
-		Rule:     "forbidden-file",
-		Severity: gates.SeverityError,
-		Pos:      gates.Pos{File: file},
-		Commit:   commit,
-		Message: fmt.Sprintf("%s is tracked, and files matching %q hold secrets: remove it from git (git rm --cached) and ignore it, or list it under allow-files if it holds none",
-			filepath.Base(file), pattern),
-	}
-}
-
+// sortFindings orders findings completely (file, position, rule, commit,
+// then the rest), so that a report lists the same findings in the same
+// order on every run.
 func sortFindings(fs []gates.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i].Pos, fs[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		return a.Line < b.Line
+	slices.SortStableFunc(fs, func(a, b gates.Finding) int {
+		return cmp.Or(
+			cmp.Compare(a.Pos.File, b.Pos.File),
+			cmp.Compare(a.Pos.Line, b.Pos.Line),
+			cmp.Compare(a.Pos.Col, b.Pos.Col),
+			cmp.Compare(a.Rule, b.Rule),
+			cmp.Compare(a.Commit, b.Commit),
+			cmp.Compare(a.Severity, b.Severity),
+			cmp.Compare(a.Message, b.Message),
+		)
 	})
 }
 

@@ -1,6 +1,7 @@
 package secretscan
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,9 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/sources"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/secrets"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -318,13 +320,12 @@ func TestGitleaksIgnoreAndBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := detect.NewDetector(rs.config)
-	d.MaxDecodeDepth, d.Redact = maxDecodeDepth, 100
+	d := secrets.NewDetector(context.Background(), rs.config, false)
 	content, err := os.ReadFile(filepath.Join(r.dir, "b.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted := d.Detect(detect.Fragment{Raw: string(content), FilePath: "b.txt", StartLine: 1})
+	accepted := secrets.Detect(context.Background(), d, sources.Fragment{Raw: string(content), FilePath: "b.txt", StartLine: 1})
 	if len(accepted) != 1 {
 		t.Fatalf("gitleaks found %d findings in b.txt", len(accepted))
 	}

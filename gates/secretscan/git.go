@@ -76,9 +76,10 @@ func (r repo) changeRevs(ctx context.Context, base, head string) ([]string, erro
 
 // addedFiles lists the files the change adds (renames and copies count as
 // additions): those present at head but not where head left base, under
-// the workspace (prefix: its path in the repository) and relative to it.
-func (r repo) addedFiles(ctx context.Context, base, head, prefix string) ([]string, error) {
-	args := []string{"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--name-only", "-z", "--no-renames", "--diff-filter=A"}
+// the workspace (prefix: its path in the repository) and relative to it,
+// with their mode and object at head.
+func (r repo) addedFiles(ctx context.Context, base, head, prefix string) ([]gitrepo.File, error) {
+	args := []string{"diff", "--no-color", "--no-ext-diff", "--no-textconv", "--raw", "--no-abbrev", "-z", "--no-renames", "--diff-filter=A"}
 	if prefix != "" {
 		args = append(args, "--relative="+prefix)
 	} else {
@@ -92,11 +93,16 @@ func (r repo) addedFiles(ctx context.Context, base, head, prefix string) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	var files []string
-	for _, p := range bytes.Split(out, []byte{0}) {
-		if len(p) > 0 {
-			files = append(files, string(p))
+	// Each file is ":<old mode> <new mode> <old object> <new object> A",
+	// NUL, its path, NUL.
+	fields := bytes.Split(out, []byte{0})
+	var files []gitrepo.File
+	for i := 0; i+1 < len(fields); i += 2 {
+		meta := strings.Fields(strings.TrimPrefix(string(fields[i]), ":"))
+		if len(meta) != 5 || meta[4] != "A" || !commitID.MatchString(meta[3]) {
+			return nil, fmt.Errorf("git diff listed %q, which is not an added file", fields[i])
 		}
+		files = append(files, gitrepo.File{Path: string(fields[i+1]), Mode: meta[1], Object: meta[3]})
 	}
 	return files, nil
 }

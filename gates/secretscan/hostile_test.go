@@ -178,14 +178,14 @@ func TestHistoryAsStoredIsScanned(t *testing.T) {
 // hides the commits behind it: an error, never a pass.
 func TestShallowBoundaryInsideRangeFailsClosed(t *testing.T) {
 	r := newRepo(t)
-	base := r.commit("main 1", map[string]string{"README.md": "hello\n"})
+	r.commit("main 1", map[string]string{"README.md": "hello\n"})
 	r.git("checkout", "-q", "-b", "feature")
 	key := testenv.AWSKey(t)
 	r.commit("leak", map[string]string{"creds.txt": "aws = " + key + "\n"})
 	r.commit("remove", map[string]string{"creds.txt": ""})
 	r.commit("more", map[string]string{"a.txt": "a\n"})
 	r.git("checkout", "-q", "main")
-	base = r.commit("main 2", map[string]string{"b.txt": "b\n"})
+	base := r.commit("main 2", map[string]string{"b.txt": "b\n"})
 	r.git("checkout", "-q", "feature")
 	r.git("merge", "-q", "--no-ff", "-m", "merge main", "main") // the pull request is up to date with its base
 	head := r.git("rev-parse", "HEAD")

@@ -6,6 +6,9 @@ import (
 
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
+	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/release-gate/release-gate/internal/secrets"
 )
 
 // gitleaks scans what files hold, never their names. A key given as the
@@ -62,15 +65,15 @@ func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...
 				}
 				chunk := kept[:n]
 				kept = kept[n:]
-				for _, f := range d.DetectContext(ctx, detect.Fragment{Raw: strings.Join(chunk, "\n"), CommitSHA: c}) {
+				for _, f := range secrets.Detect(ctx, d, sources.Fragment{Raw: strings.Join(chunk, "\n"), CommitSHA: c}) {
 					// A bare fragment's lines count from 0.
 					if f.StartLine < 0 || f.StartLine >= len(chunk) {
 						continue
 					}
 					path := chunk[f.StartLine]
-					secrets := secretsInName(ctx, d, path)
-					masks = append(masks, secrets...)
-					k := key{strings.Join(secrets, "\x00"), f.RuleID, c}
+					inName := secretsInName(ctx, d, path)
+					masks = append(masks, inName...)
+					k := key{strings.Join(inName, "\x00"), f.RuleID, c}
 					if seen[k] {
 						continue
 					}
@@ -87,8 +90,7 @@ func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...
 // findings (to mask them) and honours no gitleaks:allow: a name holds no
 // comment.
 func revealing(ctx context.Context, p *gitleaksDetector) *detect.Detector {
-	d := detect.NewDetectorContext(ctx, p.rules.config)
-	d.MaxDecodeDepth = maxDecodeDepth
+	d := secrets.NewDetector(ctx, p.rules.config, true)
 	d.IgnoreGitleaksAllow = true
 	return d
 }
@@ -104,7 +106,7 @@ func secretsInName(ctx context.Context, d *detect.Detector, name string) []strin
 			whole = append(whole, part)
 		}
 	}
-	findings := d.DetectContext(ctx, detect.Fragment{Raw: name})
+	findings := secrets.Detect(ctx, d, sources.Fragment{Raw: name})
 	if len(findings) == 0 {
 		return whole
 	}

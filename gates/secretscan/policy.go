@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/release-gate/release-gate/internal/secrets"
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
@@ -140,7 +141,7 @@ func readingError(key string, err error) error {
 // compile) cut out.
 func hideSecrets(ctx context.Context, err error) error {
 	msg := err.Error()
-	hidden, rerr := RedactString(ctx, msg)
+	hidden, rerr := secrets.RedactString(ctx, msg)
 	if rerr != nil {
 		return errors.New("the gitleaks configuration could not be loaded, and its error could not be checked for secrets to show it")
 	}

@@ -1,13 +1,12 @@
 package secretscan
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"slices"
 
-	"github.com/spf13/viper"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/release-gate/release-gate/internal/secrets"
 )
 
 // ruleSet is a loaded gitleaks configuration and how it was put together.
@@ -35,11 +34,10 @@ const maxExtendDepth = 2
 // load in one process; [extend] path is resolved against the directory of
 // the file that names it, not the process's working directory.
 func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet, error) {
-	def, err := parseViper("gitleaks default rules", []byte(glconfig.DefaultConfig))
+	def, err := secrets.DefaultConfig()
 	if err != nil {
 		return nil, err
 	}
-	anchorDefaultAllowlist(&def)
 	if cfg == nil {
 		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil)
 	}
@@ -63,53 +61,12 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 	return translate(vc, cfg.name, origin, read)
 }
 
-// anchoredPaths replaces patterns of gitleaks' default global allowlist
-// that are not anchored, so exclude far more than the files they name:
-// "gitleaks\.toml" excluded a directory gitleaks.toml/ and every file
-// under it, "go\.(?:mod|sum…)$" excluded cargo.mod. A change could pick
-// such a path for its secret.
-var anchoredPaths = map[string]string{
-	`gitleaks\.toml`:                  `(?:^|/)\.?gitleaks\.toml$`,
-	`go\.(?:mod|sum|work(?:\.sum)?)$`: `(?:^|/)go\.(?:mod|sum|work(?:\.sum)?)$`,
-	`verification-metadata\.xml`:      `(?:^|/)verification-metadata\.xml$`,
-	`Database.refactorlog`:            `(?:^|/)Database\.refactorlog$`,
-}
-
-// anchoredRegexes does the same for the default global allowlist's
-// regular expressions on secrets: "(?i)^true|false|null$", meant for those
-// three values, let pass every secret starting with "true", holding
-// "false" or ending with "null".
-var anchoredRegexes = map[string]string{
-	`(?i)^true|false|null$`: `(?i)^(?:true|false|null)$`,
-}
-
-// anchorDefaultAllowlist anchors the default global allowlist's patterns
-// (see anchoredPaths and anchoredRegexes).
-func anchorDefaultAllowlist(def *glconfig.ViperConfig) {
-	lists := def.Allowlists
-	if def.AllowList != nil {
-		lists = append(slices.Clone(lists), def.AllowList)
-	}
-	for _, a := range lists {
-		for _, field := range []struct {
-			patterns []string
-			fixed    map[string]string
-		}{{a.Paths, anchoredPaths}, {a.Regexes, anchoredRegexes}} {
-			for i, p := range field.patterns {
-				if anchored, ok := field.fixed[p]; ok {
-					field.patterns[i] = anchored
-				}
-			}
-		}
-	}
-}
-
 // readViperFile parses a gitleaks TOML file and, recursively, the file its
 // [extend] path names, appending each file read to read.
 func readViperFile(files policyFiles, f *policyFile, depth int, read *[]*policyFile) (glconfig.ViperConfig, error) {
 	*read = append(*read, f)
 	name := f.name
-	vc, err := parseViper(name, f.data)
+	vc, err := secrets.ParseConfig(name, f.data)
 	if err != nil {
 		return vc, err
 	}
@@ -139,21 +96,6 @@ func readViperFile(files policyFiles, f *policyFile, depth int, read *[]*policyF
 	return merge(vc, withoutRules(base, disabled)), nil
 }
 
-// parseViper parses gitleaks TOML with a viper of its own (never the global
-// one gitleaks uses).
-func parseViper(name string, data []byte) (glconfig.ViperConfig, error) {
-	v := viper.New()
-	v.SetConfigType("toml")
-	var vc glconfig.ViperConfig
-	if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
-		return vc, fmt.Errorf("gitleaks config %s: %w", name, err)
-	}
-	if err := v.Unmarshal(&vc); err != nil {
-		return vc, fmt.Errorf("gitleaks config %s: %w", name, err)
-	}
-	return vc, nil
-}
-
 // withoutRules drops the rules whose ids are listed (extend.disabledRules).
 func withoutRules(vc glconfig.ViperConfig, ids []string) glconfig.ViperConfig {
 	if len(ids) == 0 {
@@ -178,12 +120,10 @@ func merge(top, base glconfig.ViperConfig) glconfig.ViperConfig {
 	out.Rules = nil
 	index := map[string]int{}
 	for _, r := range base.Rules {
-		normalizeRuleAllowlist(&r.AllowList, &r.Allowlists)
 		index[r.ID] = len(out.Rules)
 		out.Rules = append(out.Rules, r)
 	}
 	for _, r := range top.Rules {
-		normalizeRuleAllowlist(&r.AllowList, &r.Allowlists)
 		i, ok := index[r.ID]
 		if !ok {
 			index[r.ID] = len(out.Rules)
@@ -211,46 +151,21 @@ func merge(top, base glconfig.ViperConfig) glconfig.ViperConfig {
 		b.Allowlists = append(slices.Clone(b.Allowlists), r.Allowlists...)
 		b.Required = append(slices.Clone(b.Required), r.Required...)
 	}
-	// Global allowlists: the deprecated single [allowlist] joins the list, as
-	// gitleaks refuses a file holding both forms.
-	out.Allowlists = nil
-	for _, vc := range []glconfig.ViperConfig{top, base} {
-		if vc.AllowList != nil {
-			out.Allowlists = append(out.Allowlists, vc.AllowList)
-		}
-		out.Allowlists = append(out.Allowlists, vc.Allowlists...)
-	}
-	out.AllowList = nil
+	// Global allowlists are concatenated (secrets.ParseConfig made a
+	// single [allowlist] one of the list).
+	out.Allowlists = append(slices.Clone(top.Allowlists), base.Allowlists...)
 	return out
 }
 
-// normalizeRuleAllowlist moves a rule's deprecated single allowlist into its
-// list, so two merged rules never hold both forms.
-func normalizeRuleAllowlist[T any](single **T, list *[]*T) {
-	if *single != nil {
-		*list = append(slices.Clone(*list), *single)
-		*single = nil
-	}
-}
-
-// translate compiles the rules. gitleaks panics on an invalid regular
-// expression; that becomes an error naming the file.
-func translate(vc glconfig.ViperConfig, path, origin string, files []*policyFile) (rs *ruleSet, err error) {
+// translate compiles the rules (see secrets.Compile).
+func translate(vc glconfig.ViperConfig, path, origin string, files []*policyFile) (*ruleSet, error) {
 	name := path
 	if name == "" {
 		name = "gitleaks default rules"
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			rs, err = nil, fmt.Errorf("gitleaks config %s: %v", name, p)
-		}
-	}()
-	cfg, err := vc.Translate()
+	cfg, err := secrets.Compile(vc, name)
 	if err != nil {
-		return nil, fmt.Errorf("gitleaks config %s: %w", name, err)
-	}
-	if len(cfg.Rules) == 0 {
-		return nil, errors.New("gitleaks config " + name + " yields no rules: nothing would be scanned for; add rules or [extend] useDefault = true")
+		return nil, err
 	}
 	cfg.Path = path
 	return &ruleSet{config: cfg, origin: origin, files: files}, nil

@@ -21,6 +21,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/gitrepo"
+	"github.com/release-gate/release-gate/internal/secrets"
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
@@ -76,36 +77,79 @@ type strictScan struct {
 	skip string
 
 	once     sync.Once
-	d        *detect.Detector
+	newD     func() (*detect.Detector, error) // a detector of the policy
+	mu       sync.Mutex
+	free     []*detect.Detector // made and not in use
+	made     []*detect.Detector // every one made, to collect their findings
 	baseline []report.Finding
-	err      error
+	startErr error // from start
+	err      error // from start or a scan, under mu
 }
 
 // start makes the detector. Its findings keep their secrets, to be
 // compared with base's copy of the file; they never leave this file.
 func (s *strictScan) start(ctx context.Context) error {
 	s.once.Do(func() {
-		d := detect.NewDetectorContext(ctx, s.det.rules.config)
-		d.MaxDecodeDepth = maxDecodeDepth
-		d.IgnoreGitleaksAllow = true
-		if s.det.ignore != nil {
-			if err := d.AddGitleaksIgnore(s.det.ignorePath); err != nil {
-				s.err = fmt.Errorf("reading %s as it is at base: %s", s.det.ignore.name, strings.ReplaceAll(err.Error(), s.det.ignorePath, s.det.ignore.name))
-				return
-			}
-		}
 		if s.det.baseline != nil {
 			// gitleaks compares a baseline with findings redacted or not;
 			// these are not, so the comparison is made here, as for
 			// redacted findings (see only).
 			if err := json.Unmarshal(s.det.baseline.data, &s.baseline); err != nil {
-				s.err = fmt.Errorf("reading baseline %s as it is at base: the format of the file is not supported (%v)", s.det.baseline.name, err)
+				s.startErr = fmt.Errorf("reading baseline %s as it is at base: the format of the file is not supported (%v)", s.det.baseline.name, err)
 				return
 			}
 		}
-		s.d = d
+		s.newD = func() (*detect.Detector, error) {
+			d := secrets.NewDetector(ctx, s.det.rules.config, true)
+			d.IgnoreGitleaksAllow = true
+			if s.det.ignore != nil {
+				if err := d.AddGitleaksIgnore(s.det.ignorePath); err != nil {
+					return nil, fmt.Errorf("reading %s as it is at base: %s", s.det.ignore.name, strings.ReplaceAll(err.Error(), s.det.ignorePath, s.det.ignore.name))
+				}
+			}
+			return d, nil
+		}
+		// The first one now, so that a policy that cannot be read fails
+		// here.
+		d, err := s.newD()
+		if err != nil {
+			s.startErr = err
+			return
+		}
+		s.made, s.free = []*detect.Detector{d}, []*detect.Detector{d}
 	})
-	return s.err
+	if s.startErr != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = s.startErr
+		}
+		s.mu.Unlock()
+	}
+	return s.startErr
+}
+
+// detector lends a detector no other goroutine uses; give it back with
+// release.
+func (s *strictScan) detector() (*detect.Detector, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.free); n > 0 {
+		d := s.free[n-1]
+		s.free = s.free[:n-1]
+		return d, nil
+	}
+	d, err := s.newD()
+	if err != nil {
+		return nil, err
+	}
+	s.made = append(s.made, d)
+	return d, nil
+}
+
+func (s *strictScan) release(d *detect.Detector) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.free = append(s.free, d)
 }
 
 // scan scans one fragment, when it may find what the change's policy does
@@ -121,9 +165,17 @@ func (s *strictScan) scan(ctx context.Context, fr sources.Fragment) {
 	if s.start(ctx) != nil {
 		return
 	}
-	for _, f := range s.d.DetectContext(ctx, detect.Fragment(fr)) {
-		s.d.AddFinding(f)
+	d, err := s.detector()
+	if err != nil {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = err
+		}
+		s.mu.Unlock()
+		return
 	}
+	secrets.Detect(ctx, d, fr) // recorded in d: see only
+	s.release(d)
 }
 
 // strictLeak is a secret the strict scan found and the change's policy let
@@ -137,7 +189,7 @@ type strictLeak struct {
 // only returns the strict scan's findings on lines where found (the
 // change's own policy) has none.
 func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
-	if s.d == nil {
+	if len(s.made) == 0 {
 		return nil
 	}
 	type at struct {
@@ -149,7 +201,11 @@ func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
 		reported[at{f.Commit, f.File, f.StartLine}] = true
 	}
 	var out []strictLeak
-	for _, f := range s.d.Findings() {
+	var all []report.Finding
+	for _, d := range s.made {
+		all = append(all, d.Findings()...)
+	}
+	for _, f := range all {
 		if reported[at{f.Commit, f.File, f.StartLine}] {
 			continue
 		}

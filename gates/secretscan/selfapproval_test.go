@@ -10,11 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/zricethezav/gitleaks/v8/detect"
-
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
 	"github.com/release-gate/release-gate/internal/gitrepo"
+	"github.com/release-gate/release-gate/internal/secrets"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -215,8 +214,7 @@ func reportOf(t *testing.T, r *testRepo, base, head string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := detect.NewDetector(rs.config)
-	d.MaxDecodeDepth, d.Redact = maxDecodeDepth, 100
+	d := secrets.NewDetector(ctx, rs.config, false)
 	found, err := d.DetectSource(ctx, &gitLog{repo: gr, args: []string{base + ".." + head}, remerge: true})
 	if err != nil || len(found) != 1 {
 		t.Fatalf("%d findings, %v", len(found), err)

@@ -16,8 +16,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
-	"github.com/release-gate/release-gate/gates/secretscan"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/secrets"
 )
 
 // defaultEndpointTimeout bounds one read of the staging endpoint.
@@ -219,7 +219,7 @@ func snippet(s string) string { return truncate(strings.TrimSpace(s), 60) }
 // It is redacted whole, before any cut: a secret cut in half is no longer
 // recognised, and its half would be shown.
 func redacted(ctx context.Context, text string) string {
-	out, err := secretscan.RedactString(ctx, text)
+	out, err := secrets.RedactString(ctx, text)
 	if err != nil {
 		return "(not shown: " + err.Error() + ")"
 	}

@@ -1,4 +1,4 @@
-package secretscan
+package secrets
 
 import (
 	"context"
@@ -55,8 +55,8 @@ func TestDetectStringCancelled(t *testing.T) {
 	}
 }
 
-// The rules are loaded once and the detector shared; concurrent scans must
-// each find their own secret (run with -race).
+// The rules are loaded once and shared; concurrent scans must each find
+// their own secret (run with -race).
 func TestDetectStringConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan string, 16)

@@ -1,4 +1,4 @@
-package secretscan
+package secrets
 
 import (
 	"context"
@@ -8,8 +8,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/zricethezav/gitleaks/v8/detect"
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/report"
+	"github.com/zricethezav/gitleaks/v8/sources"
 )
 
 // Leak is a secret found in a string by DetectString: the rule that matched
@@ -23,21 +24,39 @@ type Leak struct {
 	Line, Col int
 }
 
-// defaultDetector is a gitleaks detector with the default rules and this
-// package's settings, built on first use and shared: loading gitleaks rules
-// more than once per process is both slow and unsafe (see FACTS.md), and
-// Detector.DetectContext only reads the detector, so concurrent scans may
-// share it.
-var defaultDetector = sync.OnceValues(func() (*detect.Detector, error) {
-	rs, err := loadRules(nil, nil, true)
+// defaultRules are gitleaks' default rules, compiled on first use and
+// shared: loading gitleaks rules more than once per process is both slow
+// and unsafe (gitleaks keeps global state while loading), and compiled
+// rules are only read.
+var defaultRules = sync.OnceValues(func() (glconfig.Config, error) {
+	vc, err := DefaultConfig()
 	if err != nil {
-		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
+		return glconfig.Config{}, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}
-	d := detect.NewDetector(rs.config)
-	d.MaxDecodeDepth = maxDecodeDepth
-	d.Redact = 100 // findings leave gitleaks without the secret
-	return d, nil
+	cfg, err := Compile(vc, "gitleaks default rules")
+	if err != nil {
+		return glconfig.Config{}, fmt.Errorf("loading the gitleaks default rules: %w", err)
+	}
+	return cfg, nil
 })
+
+// scanString scans text with the default rules, with a detector of its
+// own (a detector accumulates findings, so none is shared).
+func scanString(ctx context.Context, text string, reveal bool) ([]report.Finding, error) {
+	cfg, err := defaultRules()
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	findings := Detect(ctx, NewDetector(ctx, cfg, reveal), sources.Fragment{Raw: text})
+	// gitleaks stops at a cancelled context and returns what it had.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("scanning for secrets: %w", err)
+	}
+	return findings, nil
+}
 
 // DetectString scans text with gitleaks' default rules and returns what it
 // finds, without the secrets. It is for text that is not a file of the
@@ -47,17 +66,9 @@ var defaultDetector = sync.OnceValues(func() (*detect.Detector, error) {
 //
 // An interrupted scan is an error, never a partial answer.
 func DetectString(ctx context.Context, text string) ([]Leak, error) {
-	d, err := defaultDetector()
+	findings, err := scanString(ctx, text, false)
 	if err != nil {
 		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	findings := d.DetectContext(ctx, detect.Fragment{Raw: text})
-	// gitleaks stops at a cancelled context and returns what it had.
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("scanning for secrets: %w", err)
 	}
 	leaks := make([]Leak, 0, len(findings))
 	for _, f := range findings {
@@ -72,19 +83,6 @@ func DetectString(ctx context.Context, text string) ([]Leak, error) {
 	return leaks, nil
 }
 
-// revealingDetector is like defaultDetector but leaves the secrets in its
-// findings, for RedactString to cut them out. Its findings never leave this
-// file.
-var revealingDetector = sync.OnceValues(func() (*detect.Detector, error) {
-	rs, err := loadRules(nil, nil, true)
-	if err != nil {
-		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
-	}
-	d := detect.NewDetector(rs.config)
-	d.MaxDecodeDepth = maxDecodeDepth
-	return d, nil
-})
-
 // urlPassword matches the password in a URL's user information
 // (postgres://app:hunter2@db/...), which no gitleaks rule covers.
 var urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@`)
@@ -93,14 +91,11 @@ var urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\
 // in it, and every password in a URL, replaced by ***: for showing text a
 // server sent (an error page, a health answer) in a report.
 func RedactString(ctx context.Context, text string) (string, error) {
-	d, err := revealingDetector()
+	text = urlPassword.ReplaceAllString(text, "${1}***@")
+	// The findings hold the secrets: they never leave this function.
+	findings, err := scanString(ctx, text, true)
 	if err != nil {
 		return "", err
-	}
-	text = urlPassword.ReplaceAllString(text, "${1}***@")
-	findings := d.DetectContext(ctx, detect.Fragment{Raw: text})
-	if err := ctx.Err(); err != nil {
-		return "", fmt.Errorf("scanning for secrets: %w", err)
 	}
 	text = cutEncoded(text, findings)
 	for _, f := range findings {
