@@ -19,7 +19,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -339,11 +338,11 @@ func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (
 	}
 	// Never follow a link nor wait on a pipe: what is there is judged by
 	// its hash only.
-	file, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	file, err := openNoFollow(full)
 	if err != nil {
 		return nil, nil, false, nil
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }() // only read
 	st, err := file.Stat()
 	if err != nil || !st.Mode().IsRegular() {
 		return nil, nil, false, nil
@@ -417,11 +416,11 @@ func lfsInWorkTree(full string, pointer []byte) bool {
 	if !ok {
 		return false
 	}
-	file, err := os.OpenFile(full, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	file, err := openNoFollow(full)
 	if err != nil {
 		return false
 	}
-	defer file.Close()
+	defer func() { _ = file.Close() }() // only read
 	st, err := file.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() != size {
 		return false

@@ -72,7 +72,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if err != nil {
 		return nil, err
 	}
-	defer det.close()
+	defer func() { _ = det.close() }() // removes temporary copies; nothing to report
 	env.Notef("rules: %s", det.rules.origin)
 
 	var (
@@ -447,7 +447,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 		return scopeResult{}, err
 	}
 	if strict.det != det {
-		defer strict.det.close()
+		defer func() { _ = strict.det.close() }()
 	}
 	out, err := g.scanLog(ctx, r, det, args, prefix, strict)
 	if err != nil {
