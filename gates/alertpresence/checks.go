@@ -206,16 +206,21 @@ func (r *run) coverage(s *source, c int, name string) {
 	cov := s.covering[c]
 	if len(cov) > 0 {
 		names := make([]string, 0, len(cov))
+		bit := r.cl.bit(name)
 		for _, i := range cov {
 			d := s.rules[i].describe()
 			if s.an.facts[i].overridden {
 				d += " [" + overrideLabel + "]"
+			} else if ev := s.an.facts[i].evidence[bit]; ev != "" {
+				d += " [" + ev + "]"
 			}
 			names = append(names, d)
 		}
 		r.env.Notef("%s — %s: %s", name, s.name, listNames(names))
+		r.notIgnored(s, name)
 		return
 	}
+	r.notIgnored(s, name)
 	cat := r.cl.cats[r.cl.byName[name]]
 	looked := strings.Join(cat.lookedFor, ", or ")
 	r.env.Notef("%s — %s: none; looked for %s", name, s.name, looked)
@@ -235,6 +240,18 @@ func (r *run) coverage(s *source, c int, name string) {
 	r.report(gates.Finding{Rule: ruleCategoryMissing, Severity: gates.SeverityError,
 		Message: fmt.Sprintf("no %s alert%s in %s: looked for an alerting rule reading %s%s. Add one, or label an existing alerting rule %s: %s",
 			name, r.scopeText(), s.name, looked, scope, overrideLabel, name)}, "")
+}
+
+// notIgnored notes the rules in scope that read the category but do not
+// count for it, and why (under-utilisation, a state gauge).
+func (r *run) notIgnored(s *source, name string) {
+	bit := r.cl.bit(name)
+	for _, i := range s.scope {
+		f := &s.an.facts[i]
+		if why := f.ignored[bit]; why != "" && f.cats&bit == 0 {
+			r.env.Notef("%s — %s: %s does not count: %s", name, s.name, s.rules[i].describe(), why)
+		}
+	}
 }
 
 // checkLive checks that every covering rule is healthy and was evaluated

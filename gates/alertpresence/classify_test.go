@@ -69,7 +69,7 @@ func TestClassify(t *testing.T) {
 		{"ksm quota cpu", `kube_resourcequota{type="used", resource="requests.cpu"} / ignoring(type) kube_resourcequota{type="hard"} > 0.9`, nil, "cpu"},
 		{"ksm crashloop", `increase(kube_pod_container_status_restarts_total[15m]) > 3`, nil, ""},
 		{"ksm hpa", `kube_horizontalpodautoscaler_status_current_replicas == kube_horizontalpodautoscaler_spec_max_replicas`, nil, ""},
-		{"kubelet oom pressure", `kube_node_status_condition{condition="MemoryPressure",status="true"} == 1`, nil, ""},
+		{"kubelet memory pressure", `kube_node_status_condition{condition="MemoryPressure",status="true"} == 1`, nil, "memory"},
 
 		// HTTP servers and proxies
 		{"generic 5xx ratio", `sum(rate(http_requests_total{job="api",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="api"}[5m])) > 0.05`, nil, "error-rate"},
@@ -136,7 +136,7 @@ func TestClassify(t *testing.T) {
 			}, "error-rate"},
 		{"pyrra chain of two", `http_requests:burnrate5m{job="api"} > 14 * 0.001`,
 			[]string{
-				`http_requests:burnrate5m = sum(job:http_errors:rate5m) / sum(job:http_requests:rate5m)`,
+				`http_requests:burnrate5m = sum by (job) (job:http_errors:rate5m) / sum by (job) (job:http_requests:rate5m)`,
 				`job:http_errors:rate5m = sum by (job) (rate(http_requests_total{code=~"5.."}[5m]))`,
 				`job:http_requests:rate5m = sum by (job) (rate(http_requests_total[5m]))`,
 			}, "error-rate"},
