@@ -59,6 +59,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			return nil, err
 		}
 	}
+	r.decide()
 	r.summarise()
 	return r.findings, nil
 }
