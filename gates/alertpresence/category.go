@@ -126,9 +126,8 @@ func resourceMatcher(word string) func(labelMatcher, *regexCache) bool {
 // cortex_ingester_memory_users) measures load, not memory, and does not
 // count unless it is in bytes.
 func isMemoryMetric(n string) bool {
-	words := metricWords(n)
 	memory, bytes, objects := false, false, false
-	for _, w := range words {
+	forEachWord(n, func(w string) bool {
 		switch {
 		case w == "memory" || w == "mem" || w == "ram" || w == "heap" || w == "memstats" || w == "rss" ||
 			strings.HasPrefix(w, "oom"):
@@ -138,7 +137,8 @@ func isMemoryMetric(n string) bool {
 		case objectWords[w]:
 			objects = true
 		}
-	}
+		return true
+	})
 	return memory && (bytes || !objects)
 }
 
@@ -148,35 +148,45 @@ var objectWords = map[string]bool{
 	"objects": true, "items": true, "entries": true, "keys": true, "sessions": true,
 }
 
-// metricWords splits a metric name into lower-case words at _, :, . and
-// camelCase boundaries: "jvmMemoryUsed" and "jvm_memory_used" both give
-// jvm, memory, used; "node_memory_MemAvailable_bytes" gives node, memory,
-// mem, available, bytes.
-func metricWords(n string) []string {
-	var words []string
+// forEachWord calls f with each lower-case word of a metric name, split at
+// _, :, . and camelCase boundaries, until f returns false:
+// "jvmMemoryUsed" and "jvm_memory_used" both give jvm, memory, used;
+// "node_memory_MemAvailable_bytes" gives node, memory, mem, available,
+// bytes.
+func forEachWord(n string, f func(w string) bool) {
 	start := 0
-	flush := func(end int) {
-		if end > start {
-			words = append(words, strings.ToLower(n[start:end]))
-		}
-	}
-	for i := 0; i < len(n); i++ {
-		c := n[i]
-		switch {
-		case c == '_' || c == ':' || c == '.' || c == '-':
-			flush(i)
-			start = i + 1
-		case c >= 'A' && c <= 'Z' && i > start:
-			prev := n[i-1]
-			nextLower := i+1 < len(n) && n[i+1] >= 'a' && n[i+1] <= 'z'
-			if (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9') || (prev >= 'A' && prev <= 'Z' && nextLower) {
-				flush(i)
-				start = i
+	for i := 0; i <= len(n); i++ {
+		end := i == len(n)
+		split := false
+		next := i
+		if !end {
+			c := n[i]
+			switch {
+			case c == '_' || c == ':' || c == '.' || c == '-':
+				split, next = true, i+1
+			case c >= 'A' && c <= 'Z' && i > start:
+				prev := n[i-1]
+				nextLower := i+1 < len(n) && n[i+1] >= 'a' && n[i+1] <= 'z'
+				split = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9') || (prev >= 'A' && prev <= 'Z' && nextLower)
 			}
 		}
+		if !end && !split {
+			continue
+		}
+		if i > start {
+			w := n[start:i]
+			if hasUpper(w) {
+				w = strings.ToLower(w)
+			}
+			if !f(w) {
+				return
+			}
+		}
+		start = next
+		if !end && next == i {
+			start = i
+		}
 	}
-	flush(len(n))
-	return words
 }
 
 // errorWords are the words of metric names that count failures: a ratio
@@ -186,12 +196,12 @@ var errorWords = map[string]bool{"error": true, "errors": true, "failed": true, 
 
 // isErrorCounterName reports whether a metric name counts failures.
 func isErrorCounterName(n string) bool {
-	for _, w := range metricWords(n) {
-		if errorWords[w] {
-			return true
-		}
-	}
-	return false
+	found := false
+	forEachWord(n, func(w string) bool {
+		found = errorWords[w]
+		return !found
+	})
+	return found
 }
 
 // statusLabel describes the values of one family of status-like labels.

@@ -158,7 +158,7 @@ func (a *analyzer) resolve(i int) {
 	f := &a.facts[i]
 	r := a.rules[i]
 	if e := a.exprs[i]; e != nil {
-		w := exprWalker{}
+		w := exprWalker{rc: &a.rc}
 		w.walk(e, useCtx{sign: 1})
 		f.constant = len(w.uses) == 0
 		for _, u := range w.uses {

@@ -76,6 +76,7 @@ type useCtx struct {
 // exprWalker collects the selectors of a parsed expression.
 type exprWalker struct {
 	uses []selUse
+	rc   *regexCache
 }
 
 // counterFuncs read a counter's increase.
@@ -164,10 +165,23 @@ func (w *exprWalker) binary(e *parser.BinaryExpr, c useCtx) {
 
 // isConstant reports whether an expression reads no series (0.9,
 // 14.4 * 0.001, scalar(vector(1))).
-func isConstant(e parser.Expr) bool {
+func isConstant(e parser.Node) bool {
+	switch n := e.(type) {
+	case *parser.VectorSelector, *parser.MatrixSelector:
+		return false
+	case *parser.NumberLiteral, *parser.StringLiteral:
+		return true
+	case *parser.ParenExpr:
+		return isConstant(n.Expr)
+	case *parser.UnaryExpr:
+		return isConstant(n.Expr)
+	case *parser.BinaryExpr:
+		return isConstant(n.LHS) && isConstant(n.RHS)
+	}
 	found := false
 	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
-		if _, ok := n.(*parser.VectorSelector); ok {
+		switch n.(type) {
+		case *parser.VectorSelector, *parser.MatrixSelector:
 			found = true
 		}
 		return nil
@@ -187,7 +201,7 @@ func (w *exprWalker) selector(e *parser.VectorSelector, c useCtx) {
 		sel.Matchers = append(sel.Matchers, labelMatcher{Name: m.Name, Op: promOp(m.Type), Value: m.Value})
 	}
 	sign := c.sign
-	if !c.inCount && measuresWhatIsLeft(sel) {
+	if !c.inCount && measuresWhatIsLeft(sel, w.rc) {
 		sign = -sign
 	}
 	w.uses = append(w.uses, selUse{
@@ -230,19 +244,21 @@ func isCounterName(n string) bool {
 
 // measuresWhatIsLeft reports whether a selector measures what remains of a
 // resource (free or available memory, idle CPU): it falls as usage rises.
-func measuresWhatIsLeft(sel vectorSelector) bool {
-	for _, w := range metricWords(sel.Metric) {
+func measuresWhatIsLeft(sel vectorSelector, rc *regexCache) bool {
+	left := false
+	forEachWord(sel.Metric, func(w string) bool {
 		switch w {
 		case "free", "available", "avail", "idle":
-			return true
+			left = true
 		}
+		return !left
+	})
+	if left {
+		return true
 	}
 	for _, m := range sel.Matchers {
-		if (m.Name == "mode" || m.Name == "state") && m.Op.positive() {
-			var rc regexCache
-			if matcherAccepts(m, "idle", &rc) {
-				return true
-			}
+		if (m.Name == "mode" || m.Name == "state") && m.Op.positive() && matcherAccepts(m, "idle", rc) {
+			return true
 		}
 	}
 	return false

@@ -235,3 +235,25 @@ func TestEvidenceShown(t *testing.T) {
 		t.Errorf("the under-utilisation alert is not explained\n%s", dump(res))
 	}
 }
+
+func TestMetricWords(t *testing.T) {
+	for name, want := range map[string]string{
+		"jvm_memory_used_bytes":          "jvm memory used bytes",
+		"jvmMemoryUsedBytes":             "jvm memory used bytes",
+		"node_memory_MemAvailable_bytes": "node memory mem available bytes",
+		"CPUUtilization":                 "cpu utilization",
+		"slo:sli_error:ratio_rate5m":     "slo sli error ratio rate5m",
+		"http.server.request.duration":   "http server request duration",
+		"_x__y_":                         "x y",
+		"":                               "",
+	} {
+		var words []string
+		forEachWord(name, func(w string) bool {
+			words = append(words, w)
+			return true
+		})
+		if got := strings.Join(words, " "); got != want {
+			t.Errorf("%q: got %q, want %q", name, got, want)
+		}
+	}
+}
