@@ -273,6 +273,41 @@ func selectsServerErrors(m labelMatcher, rc *regexCache) bool {
 	}
 }
 
+// selectsSuccess reports whether m, on a status-like label, selects the
+// successful requests: code=~"2..", code!~"5..", grpc_code="OK",
+// outcome="SUCCESS". A ratio of those to all requests falling below a
+// threshold is an availability alert, the error rate seen from the other
+// side (Sloth's 1 - good/total).
+func selectsSuccess(m labelMatcher, rc *regexCache) bool {
+	name := strings.ToLower(m.Name)
+	var kind *statusLabel
+	switch {
+	case strings.Contains(name, "grpc"):
+		kind = &grpcStatus
+	case strings.Contains(name, "code") || strings.Contains(name, "status") ||
+		name == "outcome" || name == "classification" || name == "result":
+		kind = &httpStatus
+	default:
+		return false
+	}
+	keepsSuccess := false
+	for _, ok := range kind.oks {
+		if matcherAccepts(m, ok, rc) {
+			keepsSuccess = true
+			break
+		}
+	}
+	if !keepsSuccess {
+		return false
+	}
+	for _, e := range kind.typical {
+		if matcherAccepts(m, e, rc) {
+			return false
+		}
+	}
+	return true
+}
+
 // isError reports whether an exact label value is a server error.
 func (k *statusLabel) isError(v string) bool {
 	if k.fivexx && len(v) >= 1 && len(v) <= 3 && v[0] == '5' {

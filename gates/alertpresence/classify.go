@@ -244,6 +244,20 @@ func (a *analyzer) classify(i int) {
 			if !ok && cat.name == catErrorRate && u.sel.Metric != "" && !strings.Contains(u.sel.Metric, ":") && u.numerator && u.counter && isErrorCounterName(u.sel.Metric) {
 				why, ok = "metric "+u.sel.Metric+" as the numerator of a ratio", true
 			}
+			if !ok && cat.name == catErrorRate && u.numerator && u.counter && !u.divisor && u.direction() < 0 {
+				for _, m := range u.sel.Matchers {
+					if selectsSuccess(m, &a.rc) {
+						why, ok = u.sel.Metric+"{"+m.String()+"} as the share of successful requests falling below a threshold"+u.via, true
+						break
+					}
+				}
+				if ok {
+					if plain == "" {
+						plain = why
+					}
+					continue
+				}
+			}
 			if !ok {
 				continue
 			}
