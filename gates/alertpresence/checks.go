@@ -359,6 +359,7 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 		r.env.Notef("Alertmanager %s: %s, %s that may inhibit", r.st.alertmanager.Redacted(),
 			plural.Count(len(rt.inhibits), "inhibit rule"), plural.Count(len(firing), "firing or always-firing alert"))
 	}
+	sources := sourcesOf(rt.inhibits, firing)
 	// A rule with the same name and labels in two sources (a file and the
 	// server that loaded it) is checked once; both get the verdict.
 	checked := map[string][]gates.Finding{}
@@ -398,8 +399,8 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 							rule.describe(), describeSilence(sl, now))}, rule.Name)
 				}
 			}
-			for _, ir := range rt.inhibits {
-				verdict, by := inhibition(ir, known, likely, s.an.facts[i].constant, firing)
+			for k, ir := range rt.inhibits {
+				verdict, by := inhibition(ir, known, likely, s.an.facts[i].constant, sources[k])
 				switch verdict {
 				case silenceWhole:
 					r.block(rule, gates.Finding{Rule: ruleInhibited, Severity: gates.SeverityError, Pos: rule.Pos,

@@ -36,7 +36,11 @@ func fetchAlerts(ctx context.Context, c *apiClient) ([]firingAlert, error) {
 	out := make([]firingAlert, 0, len(raw))
 	for _, a := range raw {
 		name := a.Labels["alertname"]
-		out = append(out, firingAlert{labels: a.Labels, what: fmt.Sprintf("alert %s%s firing now", name, formatLabels(a.Labels, "alertname"))})
+		what := "alert " + name + formatLabels(a.Labels, "alertname")
+		if len(what) > maxAlertText {
+			what = strings.ToValidUTF8(what[:maxAlertText], "") + "…"
+		}
+		out = append(out, firingAlert{labels: a.Labels, what: what + " firing now"})
 	}
 	return out, nil
 }
@@ -81,7 +85,10 @@ func matchesLabels(ms labels.Matchers, ls map[string]string) bool {
 // exact says the rule's alerts carry the known labels and no other (its
 // expression reads no series, as vector(1)): a label it does not set is
 // empty.
-func inhibition(ir inhibitRule, known, likely map[string]string, exact bool, firing []firingAlert) (silenceVerdict, *firingAlert) {
+//
+// firing holds the alerts that match the rule's source matchers (see
+// sourcesOf).
+func inhibition(ir inhibitRule, known, likely map[string]string, exact bool, firing []*firingAlert) (silenceVerdict, *firingAlert) {
 	target := silenceWhole
 	if len(ir.target) > 0 {
 		target = matchersApply(ir.target, known, likely)
@@ -92,11 +99,7 @@ func inhibition(ir inhibitRule, known, likely map[string]string, exact bool, fir
 	twoSided := len(ir.source) == 0 || matchersApply(ir.source, known, likely) == silenceWhole
 	best := silenceNone
 	var by *firingAlert
-	for i := range firing {
-		src := &firing[i]
-		if !matchesLabels(ir.source, src.labels) {
-			continue
-		}
+	for _, src := range firing {
 		if twoSided && matchesLabels(ir.target, src.labels) {
 			continue
 		}
@@ -136,6 +139,23 @@ func inhibition(ir inhibitRule, known, likely map[string]string, exact bool, fir
 	}
 	return best, by
 }
+
+// sourcesOf returns, per inhibit rule, the firing alerts that match its
+// source matchers: computed once, however many rules are checked.
+func sourcesOf(irs []inhibitRule, firing []firingAlert) [][]*firingAlert {
+	out := make([][]*firingAlert, len(irs))
+	for i, ir := range irs {
+		for j := range firing {
+			if matchesLabels(ir.source, firing[j].labels) {
+				out[i] = append(out[i], &firing[j])
+			}
+		}
+	}
+	return out
+}
+
+// maxAlertText bounds how much of an alert's labels a message quotes.
+const maxAlertText = 200
 
 // describeInhibit names an inhibit rule in messages.
 func describeInhibit(ir inhibitRule) string {
