@@ -175,6 +175,13 @@ func TestClassifyWhatIsMeasured(t *testing.T) {
 			want: "", why: "usage ratio below a threshold: requests are too high, nothing runs out"},
 		{name: "ContainerCpuLow", expr: `sum(rate(container_cpu_usage_seconds_total[5m])) by (pod) < 0.01`,
 			want: "", why: "CPU usage below a threshold"},
+		// Capacity alerts on what is left, over recording rules the
+		// source does not hold (cluster overcommit mixins).
+		{name: "ClusterLowCPUAvailable", expr: `100 * sum(node:cpu_cores_for_pod_available:cores{node!~"master.*"}) / sum(node:node_num_cpu:sum{node!~"master.*"}) < 10`,
+			want: "cpu", why: "available CPU below a threshold is usage above it"},
+		// Memory filling up between two thresholds (warning band).
+		{name: "NodesMemoryFillingUp", expr: `((sum(node_memory_MemTotal_bytes) - sum(node_memory_MemAvailable_bytes)) / sum(node_memory_MemTotal_bytes) * 100) > 80 and ((sum(node_memory_MemTotal_bytes) - sum(node_memory_MemAvailable_bytes)) / sum(node_memory_MemTotal_bytes) * 100) <= 90`,
+			want: "memory", why: "used = total - available above a threshold; the upper bound is a condition"},
 		// kubernetes-mixin KubeNodePressure / kube-state-metrics.
 		{name: "KubeNodeMemoryPressure", expr: `kube_node_status_condition{condition="MemoryPressure",status="true"} == 1`,
 			want: "memory", why: "the kubelet's memory-pressure condition"},

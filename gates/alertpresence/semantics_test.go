@@ -117,8 +117,9 @@ func TestAlwaysFiringInhibitor(t *testing.T) {
     target_matchers: ['severity="info"']
     equal: [namespace]
   - source_matchers: ['severity="critical"']
-    target_matchers: ['severity="warning"']
+    target_matchers: ['severity=~"warning|info"']
     equal: [namespace, alertname]
+  - target_matchers: ['alertname="InfoInhibitor"']
 `, gates.StatusPass, 0},
 		{"old-style match", `inhibit_rules:
   - source_match: {severity: none}
