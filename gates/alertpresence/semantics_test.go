@@ -244,3 +244,36 @@ inhibit_rules:
 		t.Errorf("every label is known, nothing is partly inhibited\n%s", dump(res))
 	}
 }
+
+// TestInhibitFaults: with inhibit rules, the gate must read the alerts
+// the Alertmanager holds; when it cannot, it has no verdict. A hostile
+// alert's labels are quoted only in part.
+func TestInhibitFaults(t *testing.T) {
+	ws := workspace(t, map[string]string{"r.yml": apiRulesFile})
+	cfg := "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs: [{url: 'http://x'}]\ninhibit_rules:\n  - source_matchers: [alertname=\"Storm\"]\n    target_matchers: [team=\"api\"]\n"
+	body, _ := json.Marshal(map[string]any{"config": map[string]any{"original": cfg}})
+	status := answer(200, "application/json", string(body))
+	silences := answer(200, "application/json", `[]`)
+
+	url := fakeServer(t, map[string]http.HandlerFunc{"/api/v2/silences": silences, "/api/v2/status": status,
+		"/api/v2/alerts": answer(500, "text/plain", "broken")})
+	res := runGate(t, "files: r.yml\nrequire: cpu\nalertmanager: "+url, testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusError)
+	if !strings.Contains(res.Err, "/api/v2/alerts: 500 Internal Server Error: broken") {
+		t.Errorf("error %q does not name the alerts endpoint", res.Err)
+	}
+
+	huge := strings.Repeat("x", 100000)
+	alerts, _ := json.Marshal([]map[string]any{{"labels": map[string]string{"alertname": "Storm", "noise": huge}, "status": map[string]any{"state": "active"}}})
+	url = fakeServer(t, map[string]http.HandlerFunc{"/api/v2/silences": silences, "/api/v2/status": status,
+		"/api/v2/alerts": answer(200, "application/json", string(alerts))})
+	res = runGate(t, "files: r.yml\nrequire: cpu\nalertmanager: "+url, testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusFail)
+	fs := findingsOf(res, ruleInhibited)
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "alert Storm{noise=\"xxx") {
+		t.Fatalf("want ApiHighCPU inhibited by the Storm alert\n%s", dump(res))
+	}
+	if len(fs[0].Message) > 1000 {
+		t.Errorf("the finding quotes %d bytes of a server's alert", len(fs[0].Message))
+	}
+}
