@@ -53,7 +53,6 @@ func (u selUse) through(ju selUse, name string) selUse {
 	out.sign = u.sign * ju.sign
 	out.divisor = u.divisor || ju.divisor
 	out.numerator = ju.numerator || (u.numerator && !ju.divisor)
-	out.counter = true
 	out.absent = u.absent || ju.absent
 	out.via = " via recording rule " + name + ju.via
 	out.prom = nil

@@ -149,6 +149,8 @@ func TestRecordingRuleOutputLabels(t *testing.T) {
 		{name: "ByCode", expr: `job:http_errors:rate5m{code="500"} > 1`, want: "", why: "code is aggregated away by by (job)"},
 		{name: "NotCode", expr: `job:http_errors:rate5m{code!="500"} > 1`, want: "error-rate", why: "a missing code is not 500"},
 		{name: "instance:cpu:ratio", record: true, expr: `1 - avg without (cpu, mode) (rate(node_cpu_seconds_total{mode="idle"}[5m]))`},
+		{name: "job:batch_failed:count", record: true, expr: `sum by (job) (batch_job_status{status="ERROR"})`},
+		{name: "BatchFailedViaRecord", expr: `job:batch_failed:count > 0`, want: "", why: "the recording counts jobs in a state: a gauge, not a rate, whatever the alert's name"},
 		{name: "CPUByInstance", expr: `instance:cpu:ratio{instance="a"} > 0.9`, want: "cpu", why: "without keeps instance, whose value the series bring"},
 		{name: "CPUByMode", expr: `instance:cpu:ratio{mode="user"} > 0.9`, want: "", why: "mode is dropped by without (cpu, mode)"},
 	}
