@@ -266,3 +266,32 @@ func TestMetricWords(t *testing.T) {
 		}
 	}
 }
+
+// TestLongExpressionNotRead: an expression longer than the parser is given
+// is reported unread, and its rule counts for nothing, rather than stalling
+// the gate.
+func TestLongExpressionNotRead(t *testing.T) {
+	long := strings.Repeat("node_memory_MemTotal_bytes + ", maxExprBytes/28+1) + "1 > 0"
+	got, an, _ := classifyRulesQuiet([]patternRule{{name: "Long", expr: long}})
+	if got["Long"] != "" || an.facts[0].exprErr == nil || !strings.Contains(an.facts[0].exprErr.Error(), "more than the 32768 read") {
+		t.Errorf("categories [%s], error %v", got["Long"], an.facts[0].exprErr)
+	}
+	got, _, _ = classifyRulesQuiet([]patternRule{{name: "Short", expr: long[len(long)-2000:]}})
+	if got["Short"] != "memory" {
+		t.Errorf("a 2 KB expression: [%s]", got["Short"])
+	}
+}
+
+func classifyRulesQuiet(rs []patternRule) (map[string]string, *analysis, []*Rule) {
+	var rules []*Rule
+	for _, p := range rs {
+		rules = append(rules, &Rule{Name: p.name, Alert: !p.record, Expr: p.expr, Labels: p.labels})
+	}
+	cl := newClassifier(builtinCategories())
+	an := analyze(rules, cl)
+	got := map[string]string{}
+	for i, r := range rules {
+		got[r.Name] = strings.Join(cl.names(an.facts[i].cats), ",")
+	}
+	return got, an, rules
+}
