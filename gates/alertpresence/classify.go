@@ -284,7 +284,7 @@ func (a *analyzer) classify(i int) {
 				}
 			case u.direction() < 0:
 				if low == "" {
-					low = why + " below a threshold: under-utilisation, not a shortage"
+					low = why + " below a threshold: the alert fires when this falls (under-utilisation), not when it runs high"
 				}
 			case plain == "":
 				if u.direction() > 0 {
