@@ -85,6 +85,7 @@ func TestPrometheusTestdataRuleFiles(t *testing.T) {
 			checked++
 		}
 	}
+	t.Logf("%d valid rule files in Prometheus' test data loaded and classified", checked)
 	if checked < 5 {
 		t.Errorf("only %d valid rule files found in Prometheus' test data: the test checks nothing", checked)
 	}
@@ -136,6 +137,7 @@ func TestAlertmanagerTestdataConfigs(t *testing.T) {
 			routed++
 		}
 	}
+	t.Logf("%d configurations load, %d are refused, %d label sets routed alike", good, bad, routed)
 	if good < 5 || bad < 5 || routed < 20 {
 		t.Errorf("%d valid and %d invalid configurations, %d label sets routed: the test checks too little", good, bad, routed)
 	}
