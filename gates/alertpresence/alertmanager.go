@@ -166,8 +166,14 @@ func silenceApplies(s silence, known, likely map[string]string) silenceVerdict {
 	if len(s.Matchers) == 0 {
 		return silenceWhole // Alertmanager mutes everything with it
 	}
+	return matchersApply(s.Matchers, known, likely)
+}
+
+// matchersApply decides whether matchers hold for a rule's alerts, as
+// silenceApplies explains.
+func matchersApply(ms labels.Matchers, known, likely map[string]string) silenceVerdict {
 	sure, hits := true, 0
-	for _, m := range s.Matchers {
+	for _, m := range ms {
 		if v, ok := known[m.Name]; ok {
 			if !m.Matches(v) {
 				return silenceNone

@@ -56,7 +56,7 @@ func benchRules(n int) []*Rule {
 	return rules[:n]
 }
 
-// BenchmarkClassify10k classifies 10,000 rules (tokenizing, resolving
+// BenchmarkClassify10k classifies 10,000 rules (parsing, resolving
 // recording rules, classifying, and matching the selector): the issue's
 // budget is 100 ms.
 func BenchmarkClassify10k(b *testing.B) {

@@ -32,12 +32,15 @@ type category struct {
 	matcher []func(m labelMatcher, rc *regexCache) bool
 }
 
-// selects reports whether the selector belongs to the category.
-func (c *category) selects(sel vectorSelector, rc *regexCache) bool {
+// evidence says why the selector belongs to the category: the metric name
+// or the matcher that made it count, and whether it was a label matcher
+// (which, for error rate, counts only on counters: a state gauge such as
+// job_status{status="ERROR"} is no rate). ok is false when it does not.
+func (c *category) evidence(sel vectorSelector, rc *regexCache) (why string, byMatcher, ok bool) {
 	if sel.Metric != "" {
 		for _, t := range c.metric {
 			if t(sel.Metric) {
-				return true
+				return "metric " + sel.Metric, false, true
 			}
 		}
 	}
@@ -46,7 +49,7 @@ func (c *category) selects(sel vectorSelector, rc *regexCache) bool {
 			if m.Op.positive() {
 				for _, t := range c.metric {
 					if t(m.Value) {
-						return true
+						return m.String(), false, true
 					}
 				}
 			}
@@ -54,11 +57,20 @@ func (c *category) selects(sel vectorSelector, rc *regexCache) bool {
 		}
 		for _, t := range c.matcher {
 			if t(m, rc) {
-				return true
+				if sel.Metric != "" {
+					return sel.Metric + "{" + m.String() + "}", true, true
+				}
+				return "{" + m.String() + "}", true, true
 			}
 		}
 	}
-	return false
+	return "", false, false
+}
+
+// selects reports whether the selector belongs to the category.
+func (c *category) selects(sel vectorSelector, rc *regexCache) bool {
+	_, _, ok := c.evidence(sel, rc)
+	return ok
 }
 
 // builtinCategories returns fresh definitions of cpu, memory and error-rate.
@@ -72,12 +84,16 @@ func builtinCategories() []*category {
 		},
 		{
 			name: catMemory,
-			lookedFor: []string{`a metric whose name contains "memory", "mem", "heap" or "oom"`,
-				`resource="memory"`, `reason="OOMKilled"`},
+			lookedFor: []string{`a metric whose name has the word "memory", "mem", "ram", "heap", "rss" or "oom" (snake_case or camelCase) and measures bytes or usage, not a count of objects`,
+				`resource="memory"`, `reason="OOMKilled"`, `condition="MemoryPressure"`},
 			metric: []func(string) bool{isMemoryMetric},
 			matcher: []func(labelMatcher, *regexCache) bool{resourceMatcher("memory"),
 				func(m labelMatcher, _ *regexCache) bool {
 					return m.Name == "reason" && m.Op.positive() && containsFold(m.Value, "oom")
+				},
+				func(m labelMatcher, rc *regexCache) bool {
+					// kube_node_status_condition{condition="MemoryPressure",status="true"}
+					return m.Name == "condition" && m.Op.positive() && matcherAccepts(m, "MemoryPressure", rc)
 				}},
 		},
 		{
@@ -103,38 +119,89 @@ func resourceMatcher(word string) func(labelMatcher, *regexCache) bool {
 
 // isMemoryMetric recognises memory metrics across exporters: node_memory_*,
 // container_memory_*, jvm_memory_*, process_resident_memory_bytes,
-// go_memstats_*, mem_used_percent, nodejs_heap_*, container_oom_events_total.
+// go_memstats_*, mem_used_percent, nodejs_heap_*, container_oom_events_total,
+// camelCase names (jvmMemoryUsed, processRamBytes) and "ram" as a word
+// (system_ram_used_percent). A count of objects held in memory
+// (cortex_ingester_memory_series, loki_ingester_memory_chunks,
+// cortex_ingester_memory_users) measures load, not memory, and does not
+// count unless it is in bytes.
 func isMemoryMetric(n string) bool {
-	l := n
-	if hasUpper(n) {
-		l = strings.ToLower(n)
-	}
-	if strings.Contains(l, "memory") || strings.Contains(l, "heap") || strings.Contains(l, "memstats") {
+	memory, bytes, objects := false, false, false
+	forEachWord(n, func(w string) bool {
+		switch {
+		case w == "memory" || w == "mem" || w == "ram" || w == "heap" || w == "memstats" || w == "rss" ||
+			strings.HasPrefix(w, "oom"):
+			memory = true
+		case w == "bytes" || w == "percent" || w == "ratio" || w == "utilization" || w == "utilisation" || w == "usage":
+			bytes = true
+		case objectWords[w]:
+			objects = true
+		}
 		return true
-	}
-	// "mem" as a word (mem_used_percent, node_mem_free), "oom" starting
-	// a word (node_vmstat_oom_kill, container_oom_events_total) but not
-	// inside one (loki_bloom_*).
-	return hasWord(l, "mem", true) || hasWord(l, "oom", false)
+	})
+	return memory && (bytes || !objects)
 }
 
-// hasWord reports whether w occurs in the metric name n at the start of a
-// word (after the start, _ or :) and, when whole, also at a word's end.
-func hasWord(n, w string, whole bool) bool {
-	for off := 0; ; {
-		i := strings.Index(n[off:], w)
-		if i < 0 {
-			return false
+// objectWords are the words of metrics that count things kept in memory.
+var objectWords = map[string]bool{
+	"series": true, "users": true, "tenants": true, "chunks": true, "streams": true,
+	"objects": true, "items": true, "entries": true, "keys": true, "sessions": true,
+}
+
+// forEachWord calls f with each lower-case word of a metric name, split at
+// _, :, . and camelCase boundaries, until f returns false:
+// "jvmMemoryUsed" and "jvm_memory_used" both give jvm, memory, used;
+// "node_memory_MemAvailable_bytes" gives node, memory, mem, available,
+// bytes.
+func forEachWord(n string, f func(w string) bool) {
+	start := 0
+	for i := 0; i <= len(n); i++ {
+		end := i == len(n)
+		split := false
+		next := i
+		if !end {
+			c := n[i]
+			switch {
+			case c == '_' || c == ':' || c == '.' || c == '-':
+				split, next = true, i+1
+			case c >= 'A' && c <= 'Z' && i > start:
+				prev := n[i-1]
+				nextLower := i+1 < len(n) && n[i+1] >= 'a' && n[i+1] <= 'z'
+				split = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9') || (prev >= 'A' && prev <= 'Z' && nextLower)
+			}
 		}
-		i += off
-		end := i + len(w)
-		before := i == 0 || n[i-1] == '_' || n[i-1] == ':'
-		after := !whole || end == len(n) || n[end] == '_' || n[end] == ':'
-		if before && after {
-			return true
+		if !end && !split {
+			continue
 		}
-		off = end
+		if i > start {
+			w := n[start:i]
+			if hasUpper(w) {
+				w = strings.ToLower(w)
+			}
+			if !f(w) {
+				return
+			}
+		}
+		start = next
+		if !end && next == i {
+			start = i
+		}
 	}
+}
+
+// errorWords are the words of metric names that count failures: a ratio
+// of such a counter to the total (app_requests_failed_total / ...,
+// http_errors / http_requests) is an error rate.
+var errorWords = map[string]bool{"error": true, "errors": true, "failed": true, "failure": true, "failures": true, "fail": true, "fails": true}
+
+// isErrorCounterName reports whether a metric name counts failures.
+func isErrorCounterName(n string) bool {
+	found := false
+	forEachWord(n, func(w string) bool {
+		found = errorWords[w]
+		return !found
+	})
+	return found
 }
 
 // statusLabel describes the values of one family of status-like labels.
@@ -152,7 +219,7 @@ type statusLabel struct {
 var (
 	httpStatus = statusLabel{
 		errs: []string{"500", "502", "503", "504", "5xx", "5XX", "5",
-			"error", "Error", "ERROR", "server_error", "SERVER_ERROR", "failure", "FAILURE", "failed", "fail"},
+			"error", "Error", "ERROR", "err", "server_error", "SERVER_ERROR", "failure", "FAILURE", "failed", "fail"},
 		oks:     []string{"200", "201", "204", "2xx", "2XX", "2", "ok", "OK", "success", "SUCCESS"},
 		typical: []string{"500", "503"},
 		fivexx:  true,
@@ -204,6 +271,41 @@ func selectsServerErrors(m labelMatcher, rc *regexCache) bool {
 		}
 		return excludesAny(m, kind.oks, rc)
 	}
+}
+
+// selectsSuccess reports whether m, on a status-like label, selects the
+// successful requests: code=~"2..", code!~"5..", grpc_code="OK",
+// outcome="SUCCESS". A ratio of those to all requests falling below a
+// threshold is an availability alert, the error rate seen from the other
+// side (Sloth's 1 - good/total).
+func selectsSuccess(m labelMatcher, rc *regexCache) bool {
+	name := strings.ToLower(m.Name)
+	var kind *statusLabel
+	switch {
+	case strings.Contains(name, "grpc"):
+		kind = &grpcStatus
+	case strings.Contains(name, "code") || strings.Contains(name, "status") ||
+		name == "outcome" || name == "classification" || name == "result":
+		kind = &httpStatus
+	default:
+		return false
+	}
+	keepsSuccess := false
+	for _, ok := range kind.oks {
+		if matcherAccepts(m, ok, rc) {
+			keepsSuccess = true
+			break
+		}
+	}
+	if !keepsSuccess {
+		return false
+	}
+	for _, e := range kind.typical {
+		if matcherAccepts(m, e, rc) {
+			return false
+		}
+	}
+	return true
 }
 
 // isError reports whether an exact label value is a server error.

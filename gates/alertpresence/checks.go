@@ -19,6 +19,8 @@ const (
 	ruleNotEvaluated    = "rule-not-evaluated"
 	ruleNoAlertmanager  = "no-alertmanager"
 	ruleSilenced        = "silenced"
+	ruleInhibited       = "inhibited"
+	rulePartlyInhibited = "partly-inhibited"
 	rulePartlySilenced  = "partly-silenced"
 	ruleSilencePending  = "silence-pending"
 	ruleRouteBlackhole  = "route-blackhole"
@@ -53,6 +55,10 @@ type run struct {
 	// summary), and problemOrder the checks in the order they failed.
 	subjects     map[string][]string
 	problemOrder []string
+	// blocking holds, per covering rule, what keeps it from notifying
+	// anyone (unhealthy, silenced, inhibited, routed nowhere). Whether
+	// that fails the gate depends on the rule's categories: see decide.
+	blocking map[*Rule][]gates.Finding
 }
 
 // source is one place rules come from, analysed.
@@ -65,8 +71,10 @@ type source struct {
 	alerts int
 	scope  []int
 	// covering holds, per required category (in st.require order), the
-	// alerting rules in scope that cover it.
-	covering [][]int
+	// alerting rules in scope that cover it, and effective those of them
+	// nothing keeps from notifying someone.
+	covering  [][]int
+	effective [][]int
 }
 
 // collect loads every configured source: the rule files, then the rules
@@ -206,16 +214,21 @@ func (r *run) coverage(s *source, c int, name string) {
 	cov := s.covering[c]
 	if len(cov) > 0 {
 		names := make([]string, 0, len(cov))
+		bit := r.cl.bit(name)
 		for _, i := range cov {
 			d := s.rules[i].describe()
 			if s.an.facts[i].overridden {
 				d += " [" + overrideLabel + "]"
+			} else if ev := s.an.facts[i].evidence[bit]; ev != "" {
+				d += " [" + ev + "]"
 			}
 			names = append(names, d)
 		}
 		r.env.Notef("%s — %s: %s", name, s.name, listNames(names))
+		r.notIgnored(s, name)
 		return
 	}
+	r.notIgnored(s, name)
 	cat := r.cl.cats[r.cl.byName[name]]
 	looked := strings.Join(cat.lookedFor, ", or ")
 	r.env.Notef("%s — %s: none; looked for %s", name, s.name, looked)
@@ -237,6 +250,18 @@ func (r *run) coverage(s *source, c int, name string) {
 			name, r.scopeText(), s.name, looked, scope, overrideLabel, name)}, "")
 }
 
+// notIgnored notes the rules in scope that read the category but do not
+// count for it, and why (under-utilisation, a state gauge).
+func (r *run) notIgnored(s *source, name string) {
+	bit := r.cl.bit(name)
+	for _, i := range s.scope {
+		f := &s.an.facts[i]
+		if why := f.ignored[bit]; why != "" && f.cats&bit == 0 {
+			r.env.Notef("%s — %s: %s does not count: %s", name, s.name, s.rules[i].describe(), why)
+		}
+	}
+}
+
 // checkLive checks that every covering rule is healthy and was evaluated
 // recently. A rule evaluated later than this machine's clock allows is an
 // error: its age, and so its health, is unknown.
@@ -250,26 +275,26 @@ func (r *run) checkLive(s *source) error {
 		}
 		switch {
 		case rule.Health == "err":
-			r.report(gates.Finding{Rule: ruleUnhealthy, Severity: gates.SeverityError,
+			r.block(rule, gates.Finding{Rule: ruleUnhealthy, Severity: gates.SeverityError,
 				Message: fmt.Sprintf("%s in %s fails to evaluate (health err): %s; it can never fire: fix the expression",
-					rule.describe(), s.name, firstLineOf(rule.LastError))}, rule.Name)
+					rule.describe(), s.name, firstLineOf(rule.LastError))})
 		case rule.Health != "ok" || rule.LastEval.IsZero():
 			health := rule.Health
 			if health == "" {
 				health = "not reported"
 			}
-			r.report(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
+			r.block(rule, gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
 				Message: fmt.Sprintf("%s in %s has not been evaluated yet (health %s); wait for its first evaluation, or check the rule group is running",
-					rule.describe(), s.name, health)}, rule.Name)
+					rule.describe(), s.name, health)})
 		default:
 			limit := r.st.maxEvalAge
 			if limit == 0 {
 				limit = max(minEvalAge, evalIntervalsAllowed*rule.Interval)
 			}
 			if age := now.Sub(rule.LastEval); age > limit {
-				r.report(gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
+				r.block(rule, gates.Finding{Rule: ruleNotEvaluated, Severity: gates.SeverityError,
 					Message: fmt.Sprintf("%s in %s was last evaluated %s ago (at %s), more than %s: its rule group is stuck or the server stopped evaluating",
-						rule.describe(), s.name, age.Round(time.Second), rule.LastEval.UTC().Format(time.RFC3339), limit)}, rule.Name)
+						rule.describe(), s.name, age.Round(time.Second), rule.LastEval.UTC().Format(time.RFC3339), limit)})
 			}
 		}
 	}
@@ -316,14 +341,38 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 		}
 	}
 	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(active, "active silence"))
-	checked := map[string]bool{}
+	var firing []firingAlert
+	if len(rt.inhibits) > 0 {
+		live, err := fetchAlerts(ctx, c)
+		if err != nil {
+			return err
+		}
+		firing = append(firing, live...)
+		for _, s := range r.sources {
+			for i, rule := range s.rules {
+				if rule.Alert && s.an.facts[i].constant && s.an.facts[i].exprErr == nil {
+					firing = append(firing, firingAlert{labels: rule.alertLabels(),
+						what: fmt.Sprintf("alerting rule %s, which fires always (%s)", rule.describe(), firstLineOf(rule.Expr))})
+				}
+			}
+		}
+		r.env.Notef("Alertmanager %s: %s, %s that may inhibit", r.st.alertmanager.Redacted(),
+			plural.Count(len(rt.inhibits), "inhibit rule"), plural.Count(len(firing), "firing or always-firing alert"))
+	}
+	sources := sourcesOf(rt.inhibits, firing)
+	// A rule with the same name and labels in two sources (a file and the
+	// server that loaded it) is checked once; both get the verdict.
+	checked := map[string][]gates.Finding{}
 	for _, s := range r.sources {
 		for _, i := range coveringRules(s) {
 			rule := s.rules[i]
-			if checked[rule.labelKey()] {
+			if prev, ok := checked[rule.labelKey()]; ok {
+				for _, f := range prev {
+					r.block(rule, f)
+				}
 				continue
 			}
-			checked[rule.labelKey()] = true
+			before := len(r.blocking[rule])
 			known := rule.alertLabels()
 			likely := likelyLabels(s.an.facts[i].matchers)
 			for _, sl := range silences {
@@ -341,19 +390,100 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 						Message: fmt.Sprintf("%s will be silenced from %s by %s", rule.describe(), sl.StartsAt.UTC().Format(time.RFC3339), describeSilence(sl, now))}, rule.Name)
 				case !mutes:
 				case verdict == silenceWhole:
-					r.report(gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
+					r.block(rule, gates.Finding{Rule: ruleSilenced, Severity: gates.SeverityError, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is silenced by %s: it notifies nobody until the silence ends; expire the silence (amtool silence expire %s) or release after it ends",
-							rule.describe(), describeSilence(sl, now), sl.ID)}, rule.Name)
+							rule.describe(), describeSilence(sl, now), sl.ID)})
 				default:
 					r.report(gates.Finding{Rule: rulePartlySilenced, Severity: gates.SeverityWarning, Pos: rule.Pos,
 						Message: fmt.Sprintf("%s is partly silenced by %s: its alerts for matching series notify nobody",
 							rule.describe(), describeSilence(sl, now))}, rule.Name)
 				}
 			}
+			for k, ir := range rt.inhibits {
+				verdict, by := inhibition(ir, known, likely, s.an.facts[i].constant, sources[k])
+				switch verdict {
+				case silenceWhole:
+					r.block(rule, gates.Finding{Rule: ruleInhibited, Severity: gates.SeverityError, Pos: rule.Pos,
+						Message: fmt.Sprintf("%s is muted by %s while %s fires: it notifies nobody; narrow the inhibit rule's source or equal labels, or stop the source alert",
+							rule.describe(), describeInhibit(ir), by.what)})
+				case silencePartly:
+					r.report(gates.Finding{Rule: rulePartlyInhibited, Severity: gates.SeverityWarning, Pos: rule.Pos,
+						Message: fmt.Sprintf("%s may be muted by %s while %s fires, depending on labels only the firing series carry",
+							rule.describe(), describeInhibit(ir), by.what)}, rule.Name)
+				}
+			}
 			r.checkRoute(rt, rule, known)
+			checked[rule.labelKey()] = append([]gates.Finding(nil), r.blocking[rule][before:]...)
 		}
 	}
 	return nil
+}
+
+// block records what keeps a covering rule from notifying anyone.
+func (r *run) block(rule *Rule, f gates.Finding) {
+	if r.blocking == nil {
+		r.blocking = map[*Rule][]gates.Finding{}
+	}
+	r.blocking[rule] = append(r.blocking[rule], f)
+}
+
+// decide turns what blocks covering rules into findings. A category is
+// covered when at least one of its rules (for this service, in this
+// source) has nothing blocking it: that rule notifies someone. The
+// problems of the other rules of a covered category are warnings that
+// name the rule that covers it; a rule that leaves a category uncovered
+// fails the gate.
+func (r *run) decide() {
+	for _, s := range r.sources {
+		s.effective = make([][]int, len(r.st.require))
+		for c := range r.st.require {
+			for _, i := range s.covering[c] {
+				if len(r.blocking[s.rules[i]]) == 0 {
+					s.effective[c] = append(s.effective[c], i)
+				}
+			}
+		}
+		for _, i := range coveringRules(s) {
+			rule := s.rules[i]
+			fs := r.blocking[rule]
+			if len(fs) == 0 {
+				continue
+			}
+			var uncovered, covered []string
+			for c, name := range r.st.require {
+				if !containsInt(s.covering[c], i) {
+					continue
+				}
+				if len(s.effective[c]) == 0 {
+					uncovered = append(uncovered, name)
+				} else {
+					names := make([]string, 0, len(s.effective[c]))
+					for _, j := range s.effective[c] {
+						names = append(names, s.rules[j].describe())
+					}
+					covered = append(covered, fmt.Sprintf("%s stays covered by %s", name, listNames(names)))
+				}
+			}
+			for _, f := range fs {
+				if len(uncovered) == 0 {
+					f.Severity = gates.SeverityWarning
+					f.Message += "; not blocking: " + strings.Join(covered, "; ")
+				} else {
+					f.Message += fmt.Sprintf("; no other rule covers %s", strings.Join(uncovered, ", "))
+				}
+				r.report(f, rule.Name)
+			}
+		}
+	}
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // checkRoute routes a rule's alerts through the tree and reports receivers
@@ -370,9 +500,9 @@ func (r *run) checkRoute(rt *routing, rule *Rule, known map[string]string) {
 	}
 	switch {
 	case len(loud) == 0:
-		r.report(gates.Finding{Rule: ruleRouteBlackhole, Severity: gates.SeverityError, Pos: rule.Pos,
+		r.block(rule, gates.Finding{Rule: ruleRouteBlackhole, Severity: gates.SeverityError, Pos: rule.Pos,
 			Message: fmt.Sprintf("%s is routed to %s, which has no integrations (no *_configs): nobody is notified; route it to a receiver with email_configs, slack_configs, pagerduty_configs, webhook_configs or the like",
-				rule.describe(), receiverList(silent))}, rule.Name)
+				rule.describe(), receiverList(silent))})
 	case len(silent) > 0:
 		var assumed []string
 		for _, o := range silent {

@@ -69,7 +69,7 @@ func TestClassify(t *testing.T) {
 		{"ksm quota cpu", `kube_resourcequota{type="used", resource="requests.cpu"} / ignoring(type) kube_resourcequota{type="hard"} > 0.9`, nil, "cpu"},
 		{"ksm crashloop", `increase(kube_pod_container_status_restarts_total[15m]) > 3`, nil, ""},
 		{"ksm hpa", `kube_horizontalpodautoscaler_status_current_replicas == kube_horizontalpodautoscaler_spec_max_replicas`, nil, ""},
-		{"kubelet oom pressure", `kube_node_status_condition{condition="MemoryPressure",status="true"} == 1`, nil, ""},
+		{"kubelet memory pressure", `kube_node_status_condition{condition="MemoryPressure",status="true"} == 1`, nil, "memory"},
 
 		// HTTP servers and proxies
 		{"generic 5xx ratio", `sum(rate(http_requests_total{job="api",code=~"5.."}[5m])) / sum(rate(http_requests_total{job="api"}[5m])) > 0.05`, nil, "error-rate"},
@@ -84,7 +84,10 @@ func TestClassify(t *testing.T) {
 		{"4xx only is not error rate", `rate(http_requests_total{code=~"4.."}[5m]) > 10`, nil, ""},
 		{"all codes is not error rate", `rate(http_requests_total{code=~".*"}[5m]) > 10`, nil, ""},
 		{"excluding 5xx is not error rate", `rate(http_requests_total{code!~"5.."}[5m]) < 1`, nil, ""},
-		{"success ratio is not counted", `sum(rate(http_requests_total{code=~"2.."}[5m])) / sum(rate(http_requests_total[5m])) < 0.99`, nil, ""},
+		{"success ratio below a threshold is availability", `sum(rate(http_requests_total{code=~"2.."}[5m])) / sum(rate(http_requests_total[5m])) < 0.99`, nil, "error-rate"},
+		{"success ratio above a threshold is not", `sum(rate(http_requests_total{code=~"2.."}[5m])) / sum(rate(http_requests_total[5m])) > 0.5`, nil, ""},
+		{"sloth one minus good over total", `slo:sli_error:ratio_rate5m > 14.4 * 0.001`, []string{`slo:sli_error:ratio_rate5m = 1 - (sum(rate(http_request_duration_seconds_count{job="api",code!~"(5..|429)"}[5m])) / sum(rate(http_request_duration_seconds_count{job="api"}[5m])))`}, "error-rate"},
+		{"success total alone is traffic", `sum(rate(http_requests_total{code=~"2.."}[5m])) < 1`, nil, ""},
 		{"latency is not error rate", `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket[5m]))) > 1`, nil, ""},
 		{"nginx ingress", `sum(rate(nginx_ingress_controller_requests{status=~"5.+"}[5m])) by (ingress) / sum(rate(nginx_ingress_controller_requests[5m])) by (ingress) > 0.05`, nil, "error-rate"},
 		{"nginx vts", `sum(rate(nginx_vts_server_requests_total{code="5xx"}[5m])) > 1`, nil, "error-rate"},
@@ -136,7 +139,7 @@ func TestClassify(t *testing.T) {
 			}, "error-rate"},
 		{"pyrra chain of two", `http_requests:burnrate5m{job="api"} > 14 * 0.001`,
 			[]string{
-				`http_requests:burnrate5m = sum(job:http_errors:rate5m) / sum(job:http_requests:rate5m)`,
+				`http_requests:burnrate5m = sum by (job) (job:http_errors:rate5m) / sum by (job) (job:http_requests:rate5m)`,
 				`job:http_errors:rate5m = sum by (job) (rate(http_requests_total{code=~"5.."}[5m]))`,
 				`job:http_requests:rate5m = sum by (job) (rate(http_requests_total[5m]))`,
 			}, "error-rate"},

@@ -130,10 +130,10 @@ func TestAlertmanagerFaults(t *testing.T) {
 		"status 401":       {okSilences, answer(401, "text/plain", "who are you"), "/api/v2/status: 401 Unauthorized: who are you"},
 		"no config":        {okSilences, answer(200, "application/json", `{"uptime":"x"}`), "the answer has no config.original"},
 		"bad yaml":         {okSilences, answer(200, "application/json", `{"config":{"original":"route: [\n"}}`), "reading the configuration from GET"},
-		"no route":         {okSilences, answer(200, "application/json", `{"config":{"original":"receivers: []\n"}}`), "it has no route"},
-		"bad matcher":      {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - matchers: ['team']\n"}}`), `route to "a": matchers "team": bad matcher format: team`},
-		"bad regex":        {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - match_re: {team: '(a'}\n"}}`), "match_re team"},
-		"no root receiver": {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  group_by: [a]\n"}}`), "the root route has no receiver"},
+		"no route":         {okSilences, answer(200, "application/json", `{"config":{"original":"receivers: []\n"}}`), "no routes provided"},
+		"bad matcher":      {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - matchers: ['team']\n"}}`), `bad matcher format: team`},
+		"bad regex":        {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  receiver: a\n  routes:\n    - match_re: {team: '(a'}\n"}}`), "error parsing regexp: missing closing )"},
+		"no root receiver": {okSilences, answer(200, "application/json", `{"config":{"original":"route:\n  group_by: [a]\n"}}`), "root route must specify a default receiver"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			url := fakeServer(t, map[string]http.HandlerFunc{"/api/v2/silences": tc.silences, "/api/v2/status": tc.status})

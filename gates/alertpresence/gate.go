@@ -22,7 +22,7 @@ func Definition() gates.Definition {
 	return gates.Definition{
 		Name:      Name,
 		Checklist: "Observability: CPU, memory and error-rate alerts are active",
-		Rules:     []string{ruleCategoryMissing, ruleUnhealthy, ruleNotEvaluated, ruleNoAlertmanager, ruleSilenced, ruleRouteBlackhole, ruleInvalidRule, rulePartlySilenced, ruleSilencePending, ruleRouteUncertain, ruleUnreadableExpr, ruleUnknownCategory},
+		Rules:     []string{ruleCategoryMissing, ruleUnhealthy, ruleNotEvaluated, ruleNoAlertmanager, ruleSilenced, ruleRouteBlackhole, ruleInhibited, ruleInvalidRule, rulePartlySilenced, rulePartlyInhibited, ruleSilencePending, ruleRouteUncertain, ruleUnreadableExpr, ruleUnknownCategory},
 		New: func(s *config.Section) (gates.Gate, error) {
 			return New(s)
 		},
@@ -60,6 +60,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			return nil, err
 		}
 	}
+	r.decide()
 	r.summarise()
 	return r.findings, nil
 }

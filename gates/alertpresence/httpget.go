@@ -34,7 +34,7 @@ func answerLimit(p string) int64 {
 	switch p {
 	case "/api/v2/status":
 		return maxStatusResponse
-	case "/api/v2/silences":
+	case "/api/v2/silences", "/api/v2/alerts":
 		return maxSilencesResponse
 	case "/api/v1/alertmanagers":
 		return maxListResponse

@@ -44,123 +44,9 @@ type vectorSelector struct {
 	Matchers []labelMatcher
 }
 
-// Words that are not metric names wherever they appear outside braces.
-var promqlKeywords = map[string]bool{
-	"by": true, "without": true, "on": true, "ignoring": true,
-	"group_left": true, "group_right": true,
-	"bool": true, "and": true, "or": true, "unless": true, "atan2": true,
-	"offset": true, "inf": true, "nan": true,
-}
-
-// Keywords followed by a parenthesised list of label names.
-var labelListKeywords = map[string]bool{
-	"by": true, "without": true, "on": true, "ignoring": true,
-	"group_left": true, "group_right": true,
-}
-
-// Aggregation operators: they may be followed by by/without before their
-// parenthesis (sum by (job) (x)).
-var aggregators = map[string]bool{
-	"sum": true, "min": true, "max": true, "avg": true, "group": true,
-	"stddev": true, "stdvar": true, "count": true, "count_values": true,
-	"bottomk": true, "topk": true, "quantile": true,
-	"limitk": true, "limit_ratio": true,
-}
-
-// parseSelectors returns the series selectors a PromQL expression reads.
-//
-// It is a tokenizer, not a parser: it skips strings, comments, ranges and
-// label lists of by/on/ignoring/group_*, takes an identifier followed by "("
-// as a function or aggregation, any other identifier as a metric name, and
-// reads the matchers inside braces. That is all classification needs, and it
-// never fails on valid PromQL; it reports unbalanced strings, braces and
-// brackets so a broken expression is not silently read as reading nothing.
-func parseSelectors(expr string) ([]vectorSelector, error) {
-	p := exprScanner{s: expr}
-	var sels []vectorSelector
-	depth := 0
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case isSpace(c):
-			p.i++
-		case c == '#':
-			p.skipComment()
-		case c == '"' || c == '\'' || c == '`':
-			if _, err := p.readString(); err != nil {
-				return nil, err
-			}
-		case c == '{':
-			sel, err := p.readMatchers("")
-			if err != nil {
-				return nil, err
-			}
-			sels = append(sels, sel)
-		case c == '}':
-			return nil, p.errorf("unexpected }")
-		case c == '[':
-			end := strings.IndexByte(p.s[p.i:], ']')
-			if end < 0 {
-				return nil, p.errorf("unclosed [")
-			}
-			p.i += end + 1
-		case c == ']':
-			return nil, p.errorf("unexpected ]")
-		case c == '(':
-			depth++
-			p.i++
-		case c == ')':
-			depth--
-			if depth < 0 {
-				return nil, p.errorf("unexpected )")
-			}
-			p.i++
-		case isDigit(c) || (c == '.' && p.i+1 < len(p.s) && isDigit(p.s[p.i+1])):
-			p.skipNumber()
-		case isIdentStart(c):
-			word := p.readIdent()
-			k := p.peekNonSpace()
-			next := byte(0)
-			if k < len(p.s) {
-				next = p.s[k]
-			}
-			lower := word
-			if hasUpper(word) {
-				lower = strings.ToLower(word)
-			}
-			switch {
-			case labelListKeywords[word] && next == '(':
-				p.i = k
-				if err := p.skipParens(); err != nil {
-					return nil, err
-				}
-			case promqlKeywords[word] || lower == "inf" || lower == "nan":
-			case next == '(':
-				// A function or an aggregation: its arguments follow.
-			case aggregators[word] && (p.wordAt(k, "by") || p.wordAt(k, "without")):
-			default:
-				if next == '{' {
-					p.i = k
-					sel, err := p.readMatchers(word)
-					if err != nil {
-						return nil, err
-					}
-					sels = append(sels, sel)
-				} else {
-					sels = append(sels, vectorSelector{Metric: word})
-				}
-			}
-		default:
-			p.i++
-		}
-	}
-	if depth != 0 {
-		return nil, fmt.Errorf("unclosed ( in expression")
-	}
-	return sels, nil
-}
-
-// exprScanner walks an expression byte by byte.
+// exprScanner reads the label matcher lists of the configuration
+// (selector, category matchers) byte by byte; expressions are read with
+// the PromQL parser.
 type exprScanner struct {
 	s string
 	i int
@@ -192,73 +78,12 @@ func (p *exprScanner) skipSpace() {
 	}
 }
 
-// peekNonSpace returns the offset of the next byte that is not space or a
-// comment, without moving.
-func (p *exprScanner) peekNonSpace() int {
-	save := p.i
-	p.skipSpace()
-	k := p.i
-	p.i = save
-	return k
-}
-
-// wordAt reports whether the identifier at offset k is w.
-func (p *exprScanner) wordAt(k int, w string) bool {
-	if !strings.HasPrefix(p.s[k:], w) {
-		return false
-	}
-	end := k + len(w)
-	return end == len(p.s) || !isIdentChar(p.s[end])
-}
-
 func (p *exprScanner) readIdent() string {
 	start := p.i
 	for p.i < len(p.s) && isIdentChar(p.s[p.i]) {
 		p.i++
 	}
 	return p.s[start:p.i]
-}
-
-// skipNumber skips a number or duration (1, 0.5, 1e-3, 0x1F, 5m, 1h30m).
-func (p *exprScanner) skipNumber() {
-	start := p.i
-	hex := strings.HasPrefix(p.s[p.i:], "0x") || strings.HasPrefix(p.s[p.i:], "0X")
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case isIdentChar(c) || c == '.':
-			p.i++
-		case (c == '+' || c == '-') && !hex && p.i > start &&
-			(p.s[p.i-1] == 'e' || p.s[p.i-1] == 'E') && p.i+1 < len(p.s) && isDigit(p.s[p.i+1]):
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-// skipParens skips a balanced parenthesised group starting at p.i.
-func (p *exprScanner) skipParens() error {
-	depth := 0
-	for p.i < len(p.s) {
-		switch c := p.s[p.i]; c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				p.i++
-				return nil
-			}
-		case '"', '\'', '`':
-			if _, err := p.readString(); err != nil {
-				return err
-			}
-			continue
-		}
-		p.i++
-	}
-	return p.errorf("unclosed (")
 }
 
 // readString reads a quoted string at p.i and returns its value.

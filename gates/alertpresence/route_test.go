@@ -64,6 +64,10 @@ func routingOf(t *testing.T, cfg string, labels map[string]string) string {
 }
 
 const routeTree = `
+global:
+  smtp_smarthost: localhost:25
+  smtp_from: am@example.com
+  slack_api_url: http://slack.example.com/hook
 route:
   receiver: default
   routes:

@@ -325,18 +325,54 @@ func isNullNode(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
-// mapEntry returns the key and value nodes of key in mapping n.
+// mapEntry returns the key and value nodes of key in mapping n. A key
+// written in the mapping wins over one brought by a merge key (<<: *rule),
+// as YAML (and so Prometheus) reads it.
 func mapEntry(n *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+	return mapEntryDepth(n, key, 0)
+}
+
+// maxMergeDepth bounds merges of merges.
+const maxMergeDepth = 16
+
+func mapEntryDepth(n *yaml.Node, key string, depth int) (*yaml.Node, *yaml.Node) {
 	n = deref(n)
-	if n == nil || n.Kind != yaml.MappingNode {
+	if n == nil || n.Kind != yaml.MappingNode || depth > maxMergeDepth {
 		return nil, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
+		if n.Content[i].Value == key && !isMergeKey(n.Content[i]) {
 			return n.Content[i], deref(n.Content[i+1])
 		}
 	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if !isMergeKey(n.Content[i]) {
+			continue
+		}
+		for _, m := range mergedMaps(n.Content[i+1]) {
+			if k, v := mapEntryDepth(m, key, depth+1); k != nil {
+				return k, v
+			}
+		}
+	}
 	return nil, nil
+}
+
+func isMergeKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && (k.Tag == "!!merge" || (k.Value == "<<" && k.Style == 0 && k.Tag != "!!str"))
+}
+
+// mergedMaps lists the mappings a merge key brings: one, or a sequence
+// of them (the first wins).
+func mergedMaps(v *yaml.Node) []*yaml.Node {
+	v = deref(v)
+	if v == nil {
+		return nil
+	}
+	if v.Kind == yaml.SequenceNode {
+		return v.Content
+	}
+	return []*yaml.Node{v}
 }
 
 func mapValue(n *yaml.Node, key string) *yaml.Node {
@@ -361,12 +397,28 @@ func stringMap(n *yaml.Node) (map[string]string, bool) {
 		return nil, false
 	}
 	m := make(map[string]string, len(n.Content)/2)
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
+		if isMergeKey(n.Content[i]) {
+			merges = append(merges, mergedMaps(n.Content[i+1])...)
+			continue
+		}
 		v := deref(n.Content[i+1])
 		if v.Kind != yaml.ScalarNode {
 			return nil, false
 		}
 		m[n.Content[i].Value] = v.Value
+	}
+	for _, mn := range merges {
+		mm, ok := stringMap(deref(mn))
+		if !ok {
+			return nil, false
+		}
+		for k, v := range mm {
+			if _, set := m[k]; !set {
+				m[k] = v
+			}
+		}
 	}
 	return m, true
 }

@@ -89,6 +89,8 @@ func problemText(id string, subjects []string) string {
 		return "Prometheus has no active Alertmanager"
 	case ruleSilenced:
 		return plural.Count(n, "rule") + " silenced" + who
+	case ruleInhibited:
+		return plural.Count(n, "rule") + " muted by an inhibit rule" + who
 	case ruleRouteBlackhole:
 		return plural.Count(n, "rule") + " routed to a receiver that notifies nobody" + who
 	case ruleInvalidRule:
