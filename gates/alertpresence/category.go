@@ -67,12 +67,6 @@ func (c *category) evidence(sel vectorSelector, rc *regexCache) (why string, byM
 	return "", false, false
 }
 
-// selects reports whether the selector belongs to the category.
-func (c *category) selects(sel vectorSelector, rc *regexCache) bool {
-	_, _, ok := c.evidence(sel, rc)
-	return ok
-}
-
 // builtinCategories returns fresh definitions of cpu, memory and error-rate.
 func builtinCategories() []*category {
 	return []*category{

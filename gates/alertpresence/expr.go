@@ -3,6 +3,7 @@ package alertpresence
 import (
 	"strings"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -191,7 +192,7 @@ func isConstant(e parser.Node) bool {
 func (w *exprWalker) selector(e *parser.VectorSelector, c useCtx) {
 	sel := vectorSelector{Metric: e.Name}
 	for _, m := range e.LabelMatchers {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual {
+		if m.Name == model.MetricNameLabel && m.Type == labels.MatchEqual {
 			if sel.Metric == "" {
 				sel.Metric = m.Value
 			}
@@ -303,7 +304,7 @@ func (o *outLabels) drop(k string) {
 // value, as Prometheus compares a missing label.
 func (o outLabels) compatible(ms []*labels.Matcher) bool {
 	for _, m := range ms {
-		if m.Name == labels.MetricName {
+		if m.Name == model.MetricNameLabel {
 			continue
 		}
 		if v, ok := o.fixed[m.Name]; ok {
@@ -329,7 +330,7 @@ func outputLabels(e parser.Expr) outLabels {
 	case *parser.VectorSelector:
 		o := outLabels{}
 		for _, m := range n.LabelMatchers {
-			if m.Type == labels.MatchEqual && m.Name != labels.MetricName {
+			if m.Type == labels.MatchEqual && m.Name != model.MetricNameLabel {
 				o.set(m.Name, m.Value)
 			}
 		}

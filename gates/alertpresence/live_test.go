@@ -255,7 +255,7 @@ func TestLive(t *testing.T) {
 		var mu sync.Mutex
 		var seen []http.Header
 		target, _ := url.Parse(prom.URL)
-		proxy := httputil.NewSingleHostReverseProxy(target)
+		proxy := &httputil.ReverseProxy{}
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mu.Lock()
 			seen = append(seen, r.Header.Clone())
@@ -269,9 +269,10 @@ func TestLive(t *testing.T) {
 		defer srv.Close()
 		section := fmt.Sprintf("prometheus: %s/prometheus/api/v1/rules\ntenant: team-a\ntoken-env: PROM_TOKEN\nselector: {service: api}", srv.URL)
 		// The base URL keeps its path: a proxy under /prometheus strips it.
-		proxy.Director = func(r *http.Request) {
-			r.URL.Scheme, r.URL.Host = target.Scheme, target.Host
-			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/prometheus")
+		proxy.Rewrite = func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, "/prometheus")
+			pr.Out.URL.RawPath = ""
 		}
 		res := runGate(t, section, testEnv("", map[string]string{"PROM_TOKEN": token}))
 		wantStatus(t, res, gates.StatusPass)
