@@ -152,6 +152,17 @@ func (r *run) checkSources() error {
 	}
 	for _, s := range r.sources {
 		s.an = analyze(s.rules, r.cl)
+		// Prometheus refuses to load a rule file with an expression it
+		// cannot parse: none of that file's rules would run, so none
+		// covers a category. (Live, the rules are what Prometheus loaded.)
+		refused := map[string]bool{}
+		if !s.live {
+			for i, rule := range s.rules {
+				if s.an.facts[i].exprErr != nil {
+					refused[rule.File] = true
+				}
+			}
+		}
 		for i, rule := range s.rules {
 			f := &s.an.facts[i]
 			if rule.Alert {
@@ -159,8 +170,14 @@ func (r *run) checkSources() error {
 			}
 			inScope := rule.Alert && r.st.selector.matches(rule.Labels, f.matchers, &r.rc)
 			if f.exprErr != nil && (inScope || !s.live) {
-				r.report(gates.Finding{Rule: ruleUnreadableExpr, Severity: gates.SeverityWarning, Pos: exprPos(rule),
-					Message: fmt.Sprintf("%s: could not read the expression (%v); it counts for no category unless labelled %s", rule.describe(), f.exprErr, overrideLabel)}, rule.Name)
+				msg := fmt.Sprintf("%s: could not read the expression (%v); it counts for no category unless labelled %s", rule.describe(), f.exprErr, overrideLabel)
+				if !s.live {
+					msg = fmt.Sprintf("%s: could not read the expression (%v); Prometheus refuses to load a rule file with an expression its parser cannot read, so no rule of %s counts for any category", rule.describe(), f.exprErr, rule.File)
+				}
+				r.report(gates.Finding{Rule: ruleUnreadableExpr, Severity: gates.SeverityWarning, Pos: exprPos(rule), Message: msg}, rule.Name)
+			}
+			if refused[rule.File] {
+				continue
 			}
 			if !inScope {
 				continue

@@ -306,3 +306,34 @@ func TestRuleFilesBounded(t *testing.T) {
 		})
 	}
 }
+
+// Prometheus refuses to load a rule file with an expression its parser
+// cannot read, so the file's other rules never run: they cover nothing,
+// however well written. The same rule in a file of its own covers.
+func TestFileWithAnUnreadableExpressionCoversNothing(t *testing.T) {
+	const good = `      - alert: HighCPU
+        expr: sum by (instance) (rate(node_cpu_seconds_total{mode!="idle"}[5m])) > 0.9
+        labels: {severity: page}
+`
+	const broken = `      - alert: Broken
+        expr: rate(node_cpu_seconds_total{mode="idle"[5m])
+`
+	head := "groups:\n  - name: g\n    rules:\n"
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  gates.Status
+	}{
+		{"one file", map[string]string{"r.yml": head + good + broken}, gates.StatusFail},
+		{"two files", map[string]string{"r.yml": head + good, "s.yml": head + broken}, gates.StatusPass},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res := runGate(t, "files: '*.yml'\nrequire: [cpu]", testEnv(workspace(t, c.files), nil))
+			wantStatus(t, res, c.want)
+			if got := findingsOf(res, ruleUnreadableExpr); len(got) != 1 || !strings.Contains(got[0].Message, "Prometheus refuses to load a rule file") {
+				t.Errorf("unreadable-expr findings %v\n%s", got, dump(res))
+			}
+		})
+	}
+}
