@@ -61,7 +61,7 @@ func (g *Gate) checkScriptFile(ctx context.Context, env *gates.Env) partResult {
 	}
 	if !info.Mode().IsRegular() {
 		return partResult{findings: []gates.Finding{finding(RuleRestoreScriptNotAFile, pos,
-			"restore script %s%s is %s, not a script file: point restore-script at the script itself", script, link, describeMode(info.Mode()))}}
+			"restore script %s%s is %s, not a script file: point restore-script at the script itself", script, link, wsfile.Kind(info.Mode()))}}
 	}
 	diskExec := info.Mode().Perm()&0o111 != 0
 
@@ -157,20 +157,6 @@ func (g *Gate) gitState(ctx context.Context, env *gates.Env, script string, syml
 	return gitFacts{inRepo: true, path: target, mode: mode, note: " for the link's target " + target}, nil
 }
 
-func describeMode(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
-}
-
 // checkRunbook proves that the runbook exists and names the restore
 // script, by its path from the repository's root or from the runbook's
 // directory.
@@ -189,7 +175,7 @@ func (g *Gate) checkRunbook(env *gates.Env) partResult {
 	}
 	if !info.Mode().IsRegular() {
 		return partResult{findings: []gates.Finding{finding(RuleRunbookMissing, pos,
-			"runbook %s is %s, not a document: point runbook at the file", g.runbook, describeMode(info.Mode()))}}
+			"runbook %s is %s, not a document: point runbook at the file", g.runbook, wsfile.Kind(info.Mode()))}}
 	}
 	// A runbook the change links out of the workspace is not the
 	// repository's runbook.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
 // PgBackRest reads a set from pgBackRest's info --output=json.
@@ -195,7 +195,7 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 			return nil, "", fmt.Errorf("reading pgBackRest info file %s: %w", pb.InfoFile, err)
 		}
 		if !info.Mode().IsRegular() {
-			return nil, "", fmt.Errorf("reading pgBackRest info file %s: it is %s, not a regular file; point info-file at the saved output of pgbackrest info --output=json", pb.InfoFile, fileKind(info.Mode()))
+			return nil, "", fmt.Errorf("reading pgBackRest info file %s: it is %s, not a regular file; point info-file at the saved output of pgbackrest info --output=json", pb.InfoFile, wsfile.Kind(info.Mode()))
 		}
 		f, err := os.Open(p)
 		if err != nil {
@@ -271,21 +271,6 @@ func programSuppliedByChange(ctx context.Context, workspace, prog string) error 
 	}
 	return suppliedByChange(ctx, workspace, filepath.Clean(p), "pgBackRest command "+prog,
 		"release-gate does not run a program the change supplies: install pgBackRest on the runner, or save its output in the job (pgbackrest --output=json info > FILE) and point info-file at it")
-}
-
-// fileKind names what a file that is not a regular file is.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
 
 // pickStanza finds the named stanza, or the only one. A nil stanza with a

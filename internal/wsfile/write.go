@@ -41,7 +41,7 @@ func WriteFile(root, path string, data []byte) error {
 		return err
 	case !fi.Mode().IsRegular():
 		if Inside(root, path) {
-			return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kind(fi.Mode()))
+			return fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Kind(fi.Mode()))
 		}
 		// The workflow's own device or pipe: write to it as it is.
 		return writeThrough(target, os.O_WRONLY, data)

@@ -160,7 +160,7 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // regular refuses what is not a regular file of at most max bytes.
 func regular(name string, fi fs.FileInfo, max int64) error {
 	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, kind(fi.Mode()))
+		return fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, Kind(fi.Mode()))
 	}
 	if fi.Size() > max {
 		return fmt.Errorf("%s: %w (%d bytes; at most %d)", name, ErrTooLarge, fi.Size(), max)
@@ -215,16 +215,19 @@ func unwrapPath(err error) error {
 	return err
 }
 
-func kind(m fs.FileMode) string {
+// Kind names what a file that is not a regular file is, for messages:
+// "a directory", "a named pipe", "a socket", "a device", else "not a
+// regular file".
+func Kind(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
 	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
+		return "a named pipe"
 	case m&fs.ModeSocket != 0:
 		return "a socket"
 	case m&fs.ModeDevice != 0:
 		return "a device"
 	}
-	return m.Type().String()
+	return "not a regular file"
 }
