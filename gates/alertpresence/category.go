@@ -227,21 +227,30 @@ var (
 	}
 )
 
+// statusKind returns the status codes a status-like label holds: gRPC's
+// for a label naming grpc, HTTP's (and outcome/result words) for one
+// naming a code, a status, an outcome, a classification or a result; nil
+// for any other label.
+func statusKind(label string) *statusLabel {
+	name := strings.ToLower(label)
+	switch {
+	case strings.Contains(name, "grpc"):
+		return &grpcStatus
+	case strings.Contains(name, "code") || strings.Contains(name, "status") ||
+		name == "outcome" || name == "classification" || name == "result":
+		return &httpStatus
+	}
+	return nil
+}
+
 // selectsServerErrors reports whether m, on a status-like label, selects
 // server errors: code=~"5..", status="503", code="5xx",
 // envoy_response_code_class="5", http_response_status_code=~"5..",
 // code!~"2..", grpc_code!="OK", outcome="SERVER_ERROR",
 // classification="failure" (Linkerd).
 func selectsServerErrors(m labelMatcher, rc *regexCache) bool {
-	name := strings.ToLower(m.Name)
-	var kind *statusLabel
-	switch {
-	case strings.Contains(name, "grpc"):
-		kind = &grpcStatus
-	case strings.Contains(name, "code") || strings.Contains(name, "status") ||
-		name == "outcome" || name == "classification" || name == "result":
-		kind = &httpStatus
-	default:
+	kind := statusKind(m.Name)
+	if kind == nil {
 		return false
 	}
 	acceptsAny := func(samples []string) bool {
@@ -273,15 +282,8 @@ func selectsServerErrors(m labelMatcher, rc *regexCache) bool {
 // threshold is an availability alert, the error rate seen from the other
 // side (Sloth's 1 - good/total).
 func selectsSuccess(m labelMatcher, rc *regexCache) bool {
-	name := strings.ToLower(m.Name)
-	var kind *statusLabel
-	switch {
-	case strings.Contains(name, "grpc"):
-		kind = &grpcStatus
-	case strings.Contains(name, "code") || strings.Contains(name, "status") ||
-		name == "outcome" || name == "classification" || name == "result":
-		kind = &httpStatus
-	default:
+	kind := statusKind(m.Name)
+	if kind == nil {
 		return false
 	}
 	keepsSuccess := false
