@@ -248,7 +248,7 @@ func (o *outcome) firstOf(v verdict) *measurement {
 }
 
 func seriesName(m *measurement) string {
-	if m.labels == "scalar" || m.labels == "{}" {
+	if m.nSeries <= 1 {
 		return "the result"
 	}
 	return "series " + m.labels
@@ -272,7 +272,7 @@ func (r *run) report(o *outcome) {
 		mode += " every " + q.interval.String()
 	}
 	if q.window > 0 {
-		mode = fmt.Sprintf("window %s, step %s (%d points)", q.window, q.step, o.planned)
+		mode = fmt.Sprintf("window %s, step %s, %d points", q.window, q.step, o.planned)
 	}
 	r.env.Notef("%s: %s (%s): %d successful, %d failed, %d inconclusive, %d unreadable of %d made",
 		q.name, cond, mode, o.countOf(successful), o.countOf(failed), o.countOf(inconclusive), o.countOf(unreadable), len(o.ms))

@@ -84,7 +84,16 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		msg := fmt.Sprintf("GET %s: %s", shown, httpsafe.CutSecrets(resp.Status, c.secrets...))
-		if ex := excerpt(body, c.secrets); ex != "" {
+		var apiErr struct {
+			Status    string `json:"status"`
+			ErrorType string `json:"errorType"`
+			Error     string `json:"error"`
+		}
+		if json.Unmarshal(body, &apiErr) == nil && apiErr.Status == "error" && apiErr.Error != "" {
+			// The query API's own error: say what the server refused.
+			msg = fmt.Sprintf("%s refused the query (GET %s: %s): %s: %s", c.server, shown, httpsafe.CutSecrets(resp.Status, c.secrets...),
+				clip(httpsafe.CutSecrets(apiErr.ErrorType, c.secrets...), 40), clip(httpsafe.CutSecrets(apiErr.Error, c.secrets...), 300))
+		} else if ex := excerpt(body, c.secrets); ex != "" {
 			msg += ": " + ex
 		}
 		switch resp.StatusCode {

@@ -124,6 +124,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		}
 		out := make([]series, 0, len(list))
 		for _, as := range list {
+			delete(as.Metric, "__name__") // the query names it
 			s := series{labels: formatLabels(as.Metric)}
 			raw := as.Values
 			if !isRange {
