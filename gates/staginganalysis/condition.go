@@ -29,12 +29,12 @@ func compileCondition(text string) (*vm.Program, error) {
 	}
 	p, err := expr.Compile(text, opts...)
 	if err != nil {
-		msg := strings.TrimSpace(err.Error())
+		msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n") // the rest draws the column
 		hint := "; a condition reads result, the value of one series (a number), such as 'result < 0.01'"
 		if strings.Contains(text, "result[") {
 			hint = "; result is one number, not a list: each series of the answer is checked on its own (write 'result >= 0.95')"
 		}
-		return nil, fmt.Errorf("condition %q does not compile: %s%s", text, oneLine(msg), hint)
+		return nil, fmt.Errorf("condition %q does not compile: %s%s", text, msg, hint)
 	}
 	return p, nil
 }
@@ -50,10 +50,4 @@ func evalCondition(p *vm.Program, v float64) (bool, error) {
 		return false, fmt.Errorf("the condition gave %T, not true or false", out)
 	}
 	return b, nil
-}
-
-// oneLine joins the lines of s (expr's errors point at the column on a
-// second line).
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " | ")), " ")
 }

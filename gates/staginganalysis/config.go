@@ -177,7 +177,7 @@ func parseSettings(s *config.Section) (*settings, error) {
 	st.deployedAtText = strings.TrimSpace(c.DeployedAt)
 	if a := c.NoFiringAlerts; a != nil {
 		if len(a.Selector) == 0 {
-			bad("no-firing-alerts.selector", "set the labels that make an alert this service's, such as {service: api}")
+			bad("no-firing-alerts", "set the labels that make an alert this service's, such as {service: api}")
 		}
 		for k := range a.Selector {
 			if !labelNameOK(k) {
@@ -269,7 +269,7 @@ func parseQuery(s *config.Section, i int, qc QueryConfig) (*query, []error) {
 			bad("count", "want 1 to %d evaluations", maxCount)
 		}
 		if q.count > 1 && q.interval <= 0 {
-			bad("interval", "set the time between the %d evaluations, such as 1m", q.count)
+			bad("count", "set interval, the time between the %d evaluations, such as 1m", q.count)
 		}
 		if q.count == 1 && q.interval != 0 {
 			bad("interval", "is only used with a count above 1")
