@@ -28,8 +28,8 @@ func TestConditionErrors(t *testing.T) {
 		{`env.HOME != ""`, []string{"unknown name env"}},
 		{"now().Year() > 2000", []string{"does not compile"}},
 		{`getenv("HOME") != ""`, []string{"does not compile"}},
-		{"result + 1", []string{"does not compile"}},                // not a bool
-		{`trim("a") == "a"`, []string{"does not compile"}},         // builtins are off
+		{"result + 1", []string{"does not compile"}},       // not a bool
+		{`trim("a") == "a"`, []string{"does not compile"}}, // builtins are off
 		{strings.Repeat("result < 1 && ", 100) + "true", []string{"characters long"}},
 	} {
 		err := parse(t, head+"    success: '"+tc.cond+"'\n")
