@@ -54,6 +54,9 @@ func (r *run) analyse(ctx context.Context, q *query) *outcome {
 	o := &outcome{q: q, planned: q.count}
 	for k := 0; k < q.count; k++ {
 		if k > 0 {
+			if q.interval >= 5*time.Second {
+				r.env.Progressf("%s: evaluation %d of %d in %s", q.name, k+1, q.count, q.interval)
+			}
 			if err := r.g.sleep(ctx, q.interval); err != nil {
 				o.err = fmt.Errorf("waiting %s before evaluation %d of %d: %w", q.interval, k+1, q.count, err)
 				return o
@@ -115,8 +118,10 @@ func (r *run) analyseWindow(ctx context.Context, q *query) *outcome {
 			err: fmt.Errorf("no data: the query returned no series from %s to %s (a wrong metric or label, or no traffic?)", start.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))})
 		return o
 	}
-	byTime := make([]map[string]float64, n)
-	for _, s := range list {
+	// byTime[k] holds each series' value at step k, by the series' index:
+	// two series an answer labels alike are still two series.
+	byTime := make([]map[int]float64, n)
+	for si, s := range list {
 		for _, p := range s.points {
 			off := p.t.Sub(start)
 			k := int(off / q.step)
@@ -126,9 +131,14 @@ func (r *run) analyseWindow(ctx context.Context, q *query) *outcome {
 				return o
 			}
 			if byTime[k] == nil {
-				byTime[k] = map[string]float64{}
+				byTime[k] = map[int]float64{}
 			}
-			byTime[k][s.labels] = p.v
+			if _, dup := byTime[k][si]; dup {
+				o.ms = append(o.ms, measurement{at: p.t, verdict: unreadable,
+					err: fmt.Errorf("series %s has two points at %s: is this a Prometheus query API?", s.labels, p.t.Format(time.RFC3339))})
+				return o
+			}
+			byTime[k][si] = p.v
 		}
 	}
 	for k := range n {
@@ -139,8 +149,8 @@ func (r *run) analyseWindow(ctx context.Context, q *query) *outcome {
 			continue
 		}
 		var vals []labelled
-		for _, s := range list { // in answer order
-			if v, ok := byTime[k][s.labels]; ok {
+		for si, s := range list { // in answer order
+			if v, ok := byTime[k][si]; ok {
 				vals = append(vals, labelled{s.labels, v})
 			}
 		}

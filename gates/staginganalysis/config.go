@@ -271,6 +271,9 @@ func parseQuery(s *config.Section, i int, qc QueryConfig) (*query, []error) {
 		if q.count > 1 && q.interval <= 0 {
 			bad("count", "set interval, the time between the %d evaluations, such as 1m", q.count)
 		}
+		if wait := time.Duration(q.count-1) * q.interval; s.Timeout > 0 && q.count > 1 && wait >= s.Timeout {
+			bad("interval", "the evaluations take (count - 1) × interval = %s, not less than the gate's timeout (%s)", wait, s.Timeout)
+		}
 		if q.count == 1 && q.interval != 0 {
 			bad("interval", "is only used with a count above 1")
 		}

@@ -59,6 +59,7 @@ func TestConfigErrors(t *testing.T) {
 		{"token itself", head + "    success: result == 1\ntoken-env: 'glpat-abc'\n", "release-gate.yml:8:16", []string{"name of an environment variable"}},
 		{"selector", "prometheus: https://p\nno-firing-alerts: {ignore: [Watchdog]}\n", "release-gate.yml:5:23", []string{"set the labels"}},
 		{"alertmanager alone", head + "    success: result == 1\nalertmanager: https://am\n", "release-gate.yml:8:19", []string{"only used with no-firing-alerts"}},
+		{"waits beyond the timeout", "timeout: 2m\n" + head + "    success: result == 1\n    count: 3\n    interval: 1m\n", "release-gate.yml:10:19", []string{"(count - 1) × interval = 2m0s, not less than the gate's timeout (2m0s)"}},
 		{"unknown key", head + "    sucess: result == 1\n", "release-gate.yml:7:9", []string{"unknown key", "success"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -167,3 +167,39 @@ func TestHostileAlertmanager(t *testing.T) {
 		})
 	}
 }
+
+// A window whose answer has two series labelled alike (they differed only
+// in __name__): both are judged, the failing one is not overwritten by the
+// healthy one. A point off the window's steps is refused.
+func TestHostileWindow(t *testing.T) {
+	pts := func(v string) string {
+		return fmt.Sprintf(`[[1699999880,%q],[1699999940,%q],[1700000000,%q]]`, v, v, v)
+	}
+	for _, tc := range []struct {
+		name, result string
+		want         gates.Status
+		wants        []string
+	}{
+		{"alike labels", `[{"metric":{"__name__":"a","pod":"x"},"values":` + pts("0.9") + `},{"metric":{"__name__":"b","pod":"x"},"values":` + pts("0.001") + `}]`,
+			gates.StatusFail, []string{"3 of 3 evaluations failed", `series {pod="x"} was 0.9`}},
+		{"off the steps", `[{"metric":{},"values":[[1699999881,"0.001"]]}]`, gates.StatusError, []string{"not a step of the window"}},
+		{"a gap", `[{"metric":{},"values":[[1699999880,"0.001"],[1700000000,"0.001"]]}]`, gates.StatusError, []string{"no data at 2023-11-14T22:12:20Z"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, `{"status":"success","data":{"resultType":"matrix","result":`+tc.result+`}}`)
+			}))
+			defer srv.Close()
+			clk := &fakeClock{now: time.Unix(1700000000, 0)}
+			res := runGate(t, "prometheus: "+srv.URL+"\nqueries:\n  - query: up\n    success: result < 0.01\n    window: 2m\n", clk, nil)
+			gatetest.Want(t, res, tc.want, nilIfPass(tc.want), tc.wants...)
+		})
+	}
+}
+
+func nilIfPass(s gates.Status) []string {
+	if s == gates.StatusFail {
+		return []string{ruleAnalysisFailed}
+	}
+	return nil
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,11 +19,6 @@ type staging struct {
 	url string
 	t0  time.Time
 }
-
-var (
-	stagingOnce sync.Once
-	stagingData *staging
-)
 
 // startStaging backfills (promtool) and starts one Prometheus for the tests
 // of this file. The hour lies a few hours back: inside the retention, and
@@ -54,8 +48,6 @@ func startStaging(t *testing.T) *staging {
 		omSeries(&b, "app_latency_seconds", fmt.Sprintf(`route="r%d",service="api"`, i), t0, n, constant("0.1"))
 	}
 	b.WriteString("# EOF\n")
-	// One Prometheus per test binary run; a Cleanup of the first test would
-	// stop it, so each test that needs it starts its own when that one ran.
 	url := startPrometheus(t, b.String(), "")
 	return &staging{url: url, t0: t0}
 }
