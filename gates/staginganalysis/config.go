@@ -35,6 +35,9 @@ type Config struct {
 	// DeployedAt is when staging started running the candidate (RFC 3339):
 	// no evaluation reads data from before it.
 	DeployedAt string `yaml:"deployed-at"`
+	// SinceDigest finds when staging started running the candidate from
+	// a metric that names the running image's digest.
+	SinceDigest *SinceDigestConfig `yaml:"since-digest"`
 	// RequestTimeout bounds one request.
 	RequestTimeout config.Duration `yaml:"request-timeout"`
 }
@@ -70,6 +73,23 @@ type QueryConfig struct {
 	// selector); with deployed-at, no evaluation starts before
 	// deployed-at + lookback. Default 5m, Prometheus's lookback delta.
 	Lookback config.Duration `yaml:"lookback"`
+}
+
+// SinceDigestConfig reads, from staging's metrics, since when staging has
+// run only the candidate digest.
+type SinceDigestConfig struct {
+	// Digest is the candidate's digest (sha256:...).
+	Digest string `yaml:"digest"`
+	// Query returns one series per running image (or pod), with the
+	// image's digest in Label.
+	Query string `yaml:"query"`
+	// Label is the label holding the digest or an image reference ending
+	// in @sha256:... (default digest).
+	Label string `yaml:"label"`
+	// Search is how far back to look (default 24h).
+	Search config.Duration `yaml:"search"`
+	// Step is the resolution of the search (default 1m).
+	Step config.Duration `yaml:"step"`
 }
 
 // AlertsConfig is the no-firing-alerts check.
@@ -125,6 +145,15 @@ type settings struct {
 	// a ${VAR} set by the deploy job.
 	deployedAtText string
 	requestTimeout time.Duration
+	since          *sinceDigest
+}
+
+// sinceDigest is a validated since-digest.
+type sinceDigest struct {
+	digest string // read when the gate runs: usually ${VAR}
+	q      *query
+	label  string
+	search time.Duration
 }
 
 // parseSettings decodes and validates a section, reporting every mistake at
@@ -190,6 +219,35 @@ func parseSettings(s *config.Section) (*settings, error) {
 		st.ignore = defaultIgnore
 		if a.Ignore != nil {
 			st.ignore = a.Ignore
+		}
+	}
+	if sd := c.SinceDigest; sd != nil {
+		st.since = &sinceDigest{digest: strings.TrimSpace(sd.Digest), label: sd.Label, search: time.Duration(sd.Search),
+			q: &query{name: "since-digest", promql: strings.TrimSpace(sd.Query), step: time.Duration(sd.Step), maxSeries: defaultMaxSeries}}
+		if c.Prometheus == "" {
+			bad("since-digest", "needs prometheus, where staging's metrics are")
+		}
+		if st.since.digest == "" {
+			bad("since-digest", "set digest, the candidate's digest (sha256:...)")
+		}
+		if st.since.q.promql == "" {
+			bad("since-digest", "set query, which returns a series per running image with its digest in a label (such as kube_pod_container_info{namespace=\"staging\",container=\"api\"})")
+		}
+		if st.since.label == "" {
+			st.since.label = "digest"
+		} else if !labelNameOK(st.since.label) {
+			bad("since-digest.label", "%q is not a label name", st.since.label)
+		}
+		if st.since.search == 0 {
+			st.since.search = 24 * time.Hour
+		}
+		if st.since.q.step == 0 {
+			st.since.q.step = defaultStep
+		}
+		if st.since.search < 0 || st.since.q.step < time.Second {
+			bad("since-digest", "search must be positive and step at least 1s")
+		} else if st.since.search/st.since.q.step > 5*maxPoints {
+			bad("since-digest.step", "search/step is %d points; at most %d", st.since.search/st.since.q.step, 5*maxPoints)
 		}
 	}
 	if len(c.Queries) > maxQueries {

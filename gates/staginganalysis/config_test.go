@@ -60,6 +60,8 @@ func TestConfigErrors(t *testing.T) {
 		{"selector", "prometheus: https://p\nno-firing-alerts: {ignore: [Watchdog]}\n", "release-gate.yml:5:23", []string{"set the labels"}},
 		{"alertmanager alone", head + "    success: result == 1\nalertmanager: https://am\n", "release-gate.yml:8:19", []string{"only used with no-firing-alerts"}},
 		{"waits beyond the timeout", "timeout: 2m\n" + head + "    success: result == 1\n    count: 3\n    interval: 1m\n", "release-gate.yml:10:19", []string{"(count - 1) × interval = 2m0s, not less than the gate's timeout (2m0s)"}},
+		{"since-digest without a query", head + "    success: result == 1\nsince-digest: {digest: x}\n", "release-gate.yml:8:19", []string{"set query, which returns a series per running image"}},
+		{"since-digest label", head + "    success: result == 1\nsince-digest: {digest: x, query: up, label: 'image-id'}\n", "release-gate.yml:8:49", []string{`"image-id" is not a label name`}},
 		{"unknown key", head + "    sucess: result == 1\n", "release-gate.yml:7:9", []string{"unknown key", "success"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

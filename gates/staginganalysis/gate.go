@@ -127,6 +127,15 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if !r.deployedAt.IsZero() && r.deployedAt.After(env.Now()) {
 		return nil, fmt.Errorf("deployed-at %s is in the future (now %s): check the input that sets it", r.deployedAt.Format(time.RFC3339), env.Now().UTC().Format(time.RFC3339))
 	}
+	if g.st.since != nil {
+		since, err := r.sinceDigest(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if since.After(r.deployedAt) {
+			r.deployedAt = since
+		}
+	}
 
 	outcomes := make([]*outcome, len(g.st.queries))
 	var wg sync.WaitGroup

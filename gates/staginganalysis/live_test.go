@@ -47,10 +47,20 @@ func startStaging(t *testing.T) *staging {
 	for i := range 10 {
 		omSeries(&b, "app_latency_seconds", fmt.Sprintf(`route="r%d",service="api"`, i), t0, n, constant("0.1"))
 	}
+	// The image staging runs: old until 19:45, new from 18:00 (a rolling
+	// update), as kube-state-metrics reports it.
+	b.WriteString("# HELP kube_pod_container_info Running containers.\n# TYPE kube_pod_container_info gauge\n")
+	omSeries(&b, "kube_pod_container_info", `container="api",image_id="docker-pullable://ghcr.io/org/api@`+oldDigest+`",pod="api-1"`, t0, 80, constant("1"))
+	omSeries(&b, "kube_pod_container_info", `container="api",image_id="docker-pullable://ghcr.io/org/api@`+newDigest+`",pod="api-2"`, t0.Add(18*time.Minute), 168, constant("1"))
 	b.WriteString("# EOF\n")
 	url := startPrometheus(t, b.String(), "")
 	return &staging{url: url, t0: t0}
 }
+
+var (
+	oldDigest = "sha256:" + strings.Repeat("a1", 32)
+	newDigest = "sha256:" + strings.Repeat("b2", 32)
+)
 
 func analysis(url, service, extra string) string {
 	return fmt.Sprintf("prometheus: %s\nqueries:\n  - name: errors\n    query: app_error_ratio{service=%q}\n%s", url, service, extra)
@@ -213,4 +223,37 @@ func TestLivePrometheusAlerts(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // until the rule has been evaluated
 	}
 	gatetest.Want(t, res, gates.StatusFail, []string{ruleAlertFiring}, `alert ApiDown is firing in staging's Prometheus: {alertname="ApiDown", service="api"}`)
+}
+
+// since-digest reads from staging's own metrics since when it has run only
+// the candidate, and the analysis reads nothing older.
+func TestLiveSinceDigest(t *testing.T) {
+	s := startStaging(t)
+	since := func(digest string) string {
+		return "since-digest:\n  digest: " + digest + "\n  query: kube_pod_container_info{container=\"api\"}\n  label: image_id\n  search: 2h\n"
+	}
+	window := "    success: result < 0.01\n    window: 30m\n"
+	for _, tc := range []struct {
+		name   string
+		now    time.Duration // after t0
+		digest string
+		status gates.Status
+		wants  []string
+	}{
+		// The old image's last sample (19:45) is seen until 24:45: the
+		// candidate alone from 25:00, and the window from 30:00 (lookback).
+		{"candidate", 40 * time.Minute, newDigest, gates.StatusPass, []string{
+			"since-digest: staging has run only " + newDigest + " since " + s.t0.Add(25*time.Minute).Format(time.RFC3339),
+			"window 30m0s, step 1m0s, 11 points): 11 successful"}},
+		{"the old image", 40 * time.Minute, oldDigest, gates.StatusError, []string{"staging does not run only " + oldDigest + " now (only other images at "}},
+		{"mid-rollout", 22 * time.Minute, newDigest, gates.StatusError, []string{"(another image too at " + s.t0.Add(22*time.Minute).Format(time.RFC3339)}},
+		{"too soon", 27 * time.Minute, newDigest, gates.StatusError, []string{"less than lookback (5m0s)"}},
+		{"not a digest", 40 * time.Minute, "latest", gates.StatusError, []string{`digest "latest" is not a sha256:<64 hex> digest`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &fakeClock{now: s.t0.Add(tc.now)}
+			res := runGate(t, analysis(s.url, "api", window)+since(tc.digest), clk, nil)
+			gatetest.Want(t, res, tc.status, nil, tc.wants...)
+		})
+	}
 }

@@ -46,6 +46,7 @@ type point struct {
 // series is one series of an answer, read and checked.
 type series struct {
 	labels string
+	metric map[string]string
 	points []point
 }
 
@@ -125,7 +126,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		out := make([]series, 0, len(list))
 		for _, as := range list {
 			delete(as.Metric, "__name__") // the query names it
-			s := series{labels: formatLabels(as.Metric)}
+			s := series{labels: formatLabels(as.Metric), metric: as.Metric}
 			raw := as.Values
 			if !isRange {
 				if as.Value == nil {
