@@ -174,7 +174,7 @@ func judge(q *query, at time.Time, vals []labelled) measurement {
 		v, err := judgeOne(q, lv.v)
 		if err != nil {
 			return measurement{at: at, verdict: unreadable, nSeries: len(vals), value: lv.v, labels: lv.labels,
-				err: fmt.Errorf("evaluating the condition on series %s: %v", lv.labels, err)}
+				err: fmt.Errorf("evaluating the condition on series %s: %s", lv.labels, strings.SplitN(err.Error(), "\n", 2)[0])}
 		}
 		if v > m.verdict {
 			m.verdict, m.value, m.labels = v, lv.v, lv.labels

@@ -203,3 +203,20 @@ func nilIfPass(s gates.Status) []string {
 	}
 	return nil
 }
+
+// A condition that fails when it runs (an index out of range, a memory
+// budget) cannot decide.
+func TestConditionRuntimeError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"status":"success","data":{"resultType":"scalar","result":[1700000000,"2"]}}`)
+	}))
+	defer srv.Close()
+	clk := &fakeClock{now: time.Unix(1700000000, 0)}
+	for cond, want := range map[string]string{
+		"[1, 2][5] < result":                     "index out of range: 5 (array length is 2)",
+		"(1..100000000000) == nil || result > 0": "memory budget exceeded",
+	} {
+		res := runGate(t, "prometheus: "+srv.URL+"\nqueries:\n  - query: up\n    success: '"+cond+"'\n", clk, nil)
+		gatetest.Want(t, res, gates.StatusError, nil, "evaluating the condition on series", want)
+	}
+}
