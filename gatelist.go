@@ -8,6 +8,7 @@ import (
 	"github.com/release-gate/release-gate/gates/healthendpoints"
 	"github.com/release-gate/release-gate/gates/rollbackreadiness"
 	"github.com/release-gate/release-gate/gates/secretscan"
+	"github.com/release-gate/release-gate/gates/staginganalysis"
 	"github.com/release-gate/release-gate/gates/stagingdigest"
 )
 
@@ -17,6 +18,7 @@ func gateList() []gates.Definition {
 	return []gates.Definition{
 		secretscan.Definition(),
 		stagingdigest.Definition(),
+		staginganalysis.Definition(),
 		alertpresence.Definition(),
 		backupfreshness.Definition(),
 		compose.Definition(),

@@ -1,0 +1,206 @@
+package staginganalysis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// apiAnswer is the envelope of every Prometheus query API answer.
+type apiAnswer struct {
+	Status    string          `json:"status"`
+	ErrorType string          `json:"errorType"`
+	Error     string          `json:"error"`
+	Warnings  []string        `json:"warnings"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// queryData is data of a query answer.
+type queryData struct {
+	ResultType string          `json:"resultType"`
+	Result     json.RawMessage `json:"result"`
+}
+
+// sample is one [time, "value"] pair as the API writes it.
+type sample [2]json.RawMessage
+
+// apiSeries is one series of a vector or matrix answer.
+type apiSeries struct {
+	Metric map[string]string `json:"metric"`
+	Value  *sample           `json:"value"`
+	Values []sample          `json:"values"`
+}
+
+// point is one value of a series at one time.
+type point struct {
+	t time.Time
+	v float64
+}
+
+// series is one series of an answer, read and checked.
+type series struct {
+	labels string
+	metric map[string]string
+	points []point
+}
+
+// instant runs an instant query at t and returns its series (a scalar is
+// one series with no labels).
+func (r *run) instant(ctx context.Context, q *query, at time.Time) ([]series, error) {
+	params := url.Values{"query": {q.promql}, "time": {formatTime(at)}}
+	return r.queryAPI(ctx, q, "/api/v1/query", params, false)
+}
+
+// rangeQuery runs a range query and returns its series.
+func (r *run) rangeQuery(ctx context.Context, q *query, start, end time.Time) ([]series, error) {
+	params := url.Values{"query": {q.promql}, "start": {formatTime(start)}, "end": {formatTime(end)},
+		"step": {strconv.FormatFloat(q.step.Seconds(), 'f', -1, 64)}}
+	return r.queryAPI(ctx, q, "/api/v1/query_range", params, true)
+}
+
+func formatTime(t time.Time) string {
+	return strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)
+}
+
+// queryAPI sends one query and reads its answer strictly: an error status,
+// warnings (a partial answer), an unexpected result type, too many series,
+// and a value that is not a finite number are all errors.
+func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Values, isRange bool) ([]series, error) {
+	r.count(1)
+	body, err := r.prom.get(ctx, p, params)
+	if err != nil {
+		return nil, err
+	}
+	var a apiAnswer
+	if err := r.prom.decode(p, body, &a); err != nil {
+		return nil, err
+	}
+	if a.Status != "success" {
+		if a.Status == "error" {
+			return nil, fmt.Errorf("%s refused the query: %s: %s", r.prom.server, clip(a.ErrorType, 40), clip(a.Error, 300))
+		}
+		return nil, fmt.Errorf("%s: the answer's status is %q, not success; is this a Prometheus query API?", p, clip(a.Status, 40))
+	}
+	if len(a.Warnings) > 0 {
+		return nil, fmt.Errorf("the answer carries %d warning(s), so it may be partial: %s", len(a.Warnings), clip(a.Warnings[0], 300))
+	}
+	var d queryData
+	if err := r.prom.decode(p, a.Data, &d); err != nil {
+		return nil, err
+	}
+	want := "vector or scalar"
+	if isRange {
+		want = "matrix"
+	}
+	switch d.ResultType {
+	case "scalar":
+		if isRange {
+			break
+		}
+		var s sample
+		if err := r.prom.decode(p, d.Result, &s); err != nil {
+			return nil, err
+		}
+		pt, err := readSample(s)
+		if err != nil {
+			return nil, err
+		}
+		return []series{{labels: "scalar", points: []point{pt}}}, nil
+	case "vector", "matrix":
+		if (d.ResultType == "matrix") != isRange {
+			break
+		}
+		var list []apiSeries
+		if err := r.prom.decode(p, d.Result, &list); err != nil {
+			return nil, err
+		}
+		if len(list) > q.maxSeries {
+			return nil, fmt.Errorf("the answer has %d series, more than max-series (%d); aggregate the query (sum by, max) so that it answers the series you mean", len(list), q.maxSeries)
+		}
+		out := make([]series, 0, len(list))
+		for _, as := range list {
+			delete(as.Metric, "__name__") // the query names it
+			s := series{labels: formatLabels(as.Metric), metric: as.Metric}
+			raw := as.Values
+			if !isRange {
+				if as.Value == nil {
+					return nil, fmt.Errorf("series %s has no value", s.labels)
+				}
+				raw = []sample{*as.Value}
+			}
+			for _, smp := range raw {
+				pt, err := readSample(smp)
+				if err != nil {
+					return nil, fmt.Errorf("series %s: %w", s.labels, err)
+				}
+				s.points = append(s.points, pt)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("the answer is a %s, want a %s: %s", clip(d.ResultType, 20), want, queryShapeHint(isRange))
+}
+
+func queryShapeHint(isRange bool) string {
+	if isRange {
+		return "a window evaluates an instant expression at every step"
+	}
+	return "write an instant expression (no [range] at the end), or use window for a range"
+}
+
+// readSample reads a [time, "value"] pair; a value that is not a finite
+// number (NaN, ±Inf: a division by zero when there is no traffic) is an
+// error, as no condition can judge it.
+func readSample(s sample) (point, error) {
+	var ts float64
+	var vs string
+	if err := json.Unmarshal(s[0], &ts); err != nil {
+		return point{}, fmt.Errorf("a sample's time is not a number")
+	}
+	if err := json.Unmarshal(s[1], &vs); err != nil {
+		return point{}, fmt.Errorf("a sample's value is not a string")
+	}
+	v, err := strconv.ParseFloat(vs, 64)
+	if err != nil {
+		return point{}, fmt.Errorf("value %q is not a number", clip(vs, 40))
+	}
+	t := time.UnixMilli(int64(math.Round(ts * 1000))).UTC()
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return point{}, fmt.Errorf("the value at %s is %s, not a finite number (a division by zero when there is no traffic?); no condition can judge it", t.Format(time.RFC3339), vs)
+	}
+	return point{t: t, v: v}, nil
+}
+
+// formatLabels writes labels as PromQL does: {a="1", b="2"}, sorted.
+func formatLabels(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = clip(k, 60) + "=" + strconv.Quote(clip(m[k], 100))
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// clip shortens s to n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8Valid(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}
