@@ -159,7 +159,7 @@ func (o *Override) UnmarshalConfig(n *yaml.Node) error {
 		}
 	}
 	if o.Env == "" && o.Label == "" {
-		return config.ErrorAt(n, "override: say how to override: env (such as RELEASE_GATE_OVERRIDE, holding the reason) and/or label (such as deploy-during-freeze)")
+		return config.ErrorAt(n, "say how to override: env (such as RELEASE_GATE_OVERRIDE, holding the reason) and/or label (such as deploy-during-freeze)")
 	}
 	return nil
 }
