@@ -27,8 +27,11 @@ const maxCalendarBytes = 8 << 20
 
 // maxOccurrences bounds how many occurrences of one recurring event are
 // expanded: a rule that repeats every minute for years is refused rather
-// than walked.
-const maxOccurrences = 100000
+// than walked. maxTotalOccurrences bounds them over the whole calendar.
+const (
+	maxOccurrences      = 100000
+	maxTotalOccurrences = 1000000
+)
 
 // fetchTimeout bounds fetching a calendar URL, within the gate's timeout.
 const fetchTimeout = 30 * time.Second
@@ -121,7 +124,7 @@ func fetchCalendar(ctx context.Context, client *http.Client, url string) ([]byte
 // of floating times and all-day dates when the calendar names none
 // (X-WR-TIMEZONE). Anything it cannot read is an error, never an empty
 // calendar.
-func parseCalendar(data []byte, name string, def *time.Location, from, until time.Time, ov *Override) ([]freeze, error) {
+func parseCalendar(ctx context.Context, data []byte, name string, def *time.Location, from, until time.Time, ov *Override) ([]freeze, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("calendar %s is empty; an iCalendar file starts with BEGIN:VCALENDAR", name)
 	}
@@ -158,12 +161,16 @@ func parseCalendar(data []byte, name string, def *time.Location, from, until tim
 		replaced[uid] = append(replaced[uid], t)
 	}
 	var out []freeze
+	budget := maxTotalOccurrences
 	for _, ev := range events {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		status, _ := ev.Props.Text(ical.PropStatus)
 		if strings.EqualFold(status, "CANCELLED") {
 			continue
 		}
-		fs, err := eventFreezes(ev, loc, from, until, replaced)
+		fs, err := eventFreezes(ev, loc, from, until, replaced, &budget)
 		if err != nil {
 			return nil, fmt.Errorf("calendar %s: event %q: %w", name, summary(ev), err)
 		}
@@ -197,7 +204,7 @@ func summary(ev ical.Event) string {
 
 // eventFreezes expands one event into its occurrences overlapping
 // [from, until).
-func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, replaced map[string][]time.Time) ([]freeze, error) {
+func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, replaced map[string][]time.Time, budget *int) ([]freeze, error) {
 	startProp := ev.Props.Get(ical.PropDateTimeStart)
 	if startProp == nil {
 		return nil, errors.New("it has no DTSTART")
@@ -300,6 +307,9 @@ func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, repl
 		}
 		if n >= maxOccurrences {
 			return nil, fmt.Errorf("RRULE repeats more than %d times before %s; a freeze calendar needs no such rule", maxOccurrences, until.UTC().Format("2006-01-02"))
+		}
+		if *budget--; *budget < 0 {
+			return nil, fmt.Errorf("the calendar's rules repeat more than %d times in all before %s; a freeze calendar needs no such rules", maxTotalOccurrences, until.UTC().Format("2006-01-02"))
 		}
 		if e := endOf(s); e.After(from) {
 			out = append(out, mk(s, e))

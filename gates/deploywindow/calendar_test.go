@@ -244,6 +244,7 @@ func TestBadCalendarsAreErrors(t *testing.T) {
 		{"bad date", strings.Replace(googleCalendar, "DTSTART;VALUE=DATE:20261224", "DTSTART;VALUE=DATE:2026-12-24", 1), "is not an iCalendar date"},
 		{"bad RRULE", strings.Replace(googleCalendar, "RRULE:FREQ=WEEKLY;BYDAY=FR", "RRULE:FREQ=FORTNIGHTLY", 1), "RRULE"},
 		{"runaway RRULE", crlf("\nBEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VEVENT\nUID:1\nDTSTART:20000101T000000Z\nDTEND:20000101T000001Z\nRRULE:FREQ=MINUTELY\nSUMMARY:noise\nEND:VEVENT\nEND:VCALENDAR\n"), "repeats more than 100000 times"},
+		{"many runaway RRULEs", crlf("\nBEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\n" + strings.Repeat("BEGIN:VEVENT\nUID:1\nDTSTART:20000101T000000Z\nDTEND:20000101T000001Z\nRRULE:FREQ=MINUTELY;COUNT=99999\nSUMMARY:noise\nEND:VEVENT\n", 12) + "END:VCALENDAR\n"), "repeat more than 1000000 times in all"},
 		{"ends before it starts", crlf("\nBEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\nBEGIN:VEVENT\nUID:1\nDTSTART:20261201T000000Z\nDTEND:20261101T000000Z\nSUMMARY:x\nEND:VEVENT\nEND:VCALENDAR\n"), "ends before it starts"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
