@@ -277,6 +277,9 @@ func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, repl
 	}
 	set := &rrule.Set{}
 	set.RRule(rule)
+	// DTSTART is always the first occurrence (RFC 5545, 3.8.5.3), even
+	// when the rule would not produce it.
+	set.RDate(start)
 	for _, p := range ev.Props.Values(ical.PropExceptionDates) {
 		ts, err := propTimes(&p, loc)
 		if err != nil {
