@@ -195,12 +195,22 @@ func TestGoogleCalendar(t *testing.T) {
 				gatetest.Want(t, r, gates.StatusPass, nil, "no freeze now")
 				return
 			}
-			gatetest.Want(t, r, gates.StatusFail, []string{RuleFrozen}, c.frozen, "an event of calendar .github/freezes.ics")
+			gatetest.Want(t, r, gates.StatusFail, []string{RuleFrozen}, c.frozen, "an event of calendar .github/freezes.ics", "deploys reopen")
 			if r.Findings[0].Pos.File != ".github/freezes.ics" {
 				t.Errorf("finding at %q; want the calendar file", r.Findings[0].Pos)
 			}
 		})
 	}
+}
+
+// The summary says when deploys reopen, in the freeze's zone and UTC.
+func TestCalendarReopening(t *testing.T) {
+	r := runCalendar(t, "calendar: .github/freezes.ics\n", googleCalendar, "2026-11-20T13:00:00Z")
+	gatetest.Want(t, r, gates.StatusFail, []string{RuleFrozen}, "summary: deploys are closed; deploys reopen Sat 2026-11-21 00:00 CET (Fri 23:00 UTC)")
+	// With windows, the next window after the freeze: the Friday freeze
+	// runs to midnight, the weekend has no window.
+	r = runCalendar(t, "windows: [\"mon-fri 09:00-18:00 Europe/Berlin\"]\ncalendar: .github/freezes.ics\n", googleCalendar, "2026-11-20T13:00:00Z")
+	gatetest.Want(t, r, gates.StatusFail, []string{RuleFrozen}, "the next window opens Mon 2026-11-23 09:00 CET (08:00 UTC)")
 }
 
 func TestOutlookCalendar(t *testing.T) {

@@ -259,11 +259,15 @@ func who(by string) string {
 func (g *Gate) nextOpen(now time.Time, freezes []freeze) string {
 	t := now
 	limit := now.Add(horizon)
+	show := g.displayZone()
 	for step := 0; step < 10000 && !t.After(limit); step++ {
 		moved := false
 		for _, f := range freezes {
 			if f.covers(t) {
 				t, moved = f.to, true
+				if g.zone == nil && f.loc != nil {
+					show = f.loc
+				}
 			}
 		}
 		if moved {
@@ -273,7 +277,7 @@ func (g *Gate) nextOpen(now time.Time, freezes []freeze) string {
 			if t.Equal(now) {
 				return "deploys are open now"
 			}
-			return "deploys reopen " + formatAt(t, g.displayZone())
+			return "deploys reopen " + formatAt(t, show)
 		}
 		var best time.Time
 		var bestW *window
