@@ -7,6 +7,7 @@ package deploywindow
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -135,11 +136,7 @@ func New(s *config.Section) (gates.Gate, error) {
 }
 
 func asConfigError(err error, out **config.Error) bool {
-	e, ok := err.(*config.Error)
-	if ok {
-		*out = e
-	}
-	return ok
+	return errors.As(err, out)
 }
 
 // Name implements gates.Gate.
