@@ -46,6 +46,12 @@ func TestWindowsAcrossZonesAndDST(t *testing.T) {
 		{"midnight window closed at 04:00 CEST", nightly, "2026-03-29T02:00:00Z", false, []string{"Sat 2026-04-04 22:00 CEST (20:00 UTC)"}},
 		{"midnight window not open on Saturday before 22:00", nightly, "2026-03-28T20:59:00Z", false, nil},
 		{"midnight window not open Sunday night", nightly, "2026-03-29T21:30:00Z", false, nil},
+		// A time the fall-back night repeats is the second one (CET).
+		{"repeated hour, first pass", "windows: [\"sun 02:30-03:30 Europe/Berlin\"]", "2026-10-25T00:45:00Z", false, nil},
+		{"repeated hour, second pass", "windows: [\"sun 02:30-03:30 Europe/Berlin\"]", "2026-10-25T01:45:00Z", true, nil},
+		// A window inside the skipped hour moves an hour later that night.
+		{"skipped hour", "windows: [\"sun 02:00-02:59 Europe/Berlin\"]", "2026-03-29T01:00:00Z", true, []string{"until Sun 2026-03-29 03:59 CEST (01:59 UTC)"}},
+		{"skipped hour, before", "windows: [\"sun 02:00-02:59 Europe/Berlin\"]", "2026-03-29T00:59:00Z", false, nil},
 		// New York against UTC.
 		{"New York 09:30 EST", ny, "2026-11-27T14:30:00Z", true, []string{"EST"}},
 		{"New York 08:30 EST", ny, "2026-11-27T13:30:00Z", false, []string{"Fri 2026-11-27 09:00 EST (14:00 UTC)"}},
