@@ -5,6 +5,7 @@ import (
 	"github.com/release-gate/release-gate/gates/alertpresence"
 	"github.com/release-gate/release-gate/gates/backupfreshness"
 	"github.com/release-gate/release-gate/gates/compose"
+	"github.com/release-gate/release-gate/gates/deploywindow"
 	"github.com/release-gate/release-gate/gates/healthendpoints"
 	"github.com/release-gate/release-gate/gates/rollbackreadiness"
 	"github.com/release-gate/release-gate/gates/secretscan"
@@ -24,5 +25,6 @@ func gateList() []gates.Definition {
 		compose.Definition(),
 		healthendpoints.Definition(),
 		rollbackreadiness.Definition(),
+		deploywindow.Definition(),
 	}
 }

@@ -14,6 +14,7 @@ require (
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/creack/pty v1.1.24
 	github.com/docker/go-units v0.5.0
+	github.com/emersion/go-ical v0.0.0-20250329121855-f41e73efc392
 	github.com/expr-lang/expr v1.17.8
 	github.com/gitleaks/go-gitdiff v0.9.1
 	github.com/google/go-cmp v0.7.0
@@ -28,6 +29,7 @@ require (
 	github.com/sethvargo/go-githubactions v1.3.1
 	github.com/sirupsen/logrus v1.10.1
 	github.com/spf13/viper v1.19.0
+	github.com/teambition/rrule-go v1.8.2
 	github.com/wasilibs/go-re2 v1.13.0
 	github.com/zricethezav/gitleaks/v8 v8.30.1
 	gopkg.in/yaml.v3 v3.0.1

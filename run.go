@@ -250,12 +250,15 @@ var secretEnv = []string{
 type options struct {
 	configPath string // absolute; "" for discovery
 	configRef  string // a commit to read the configuration from; "" for the workspace
-	workspace  string // absolute
-	gates      []string
-	jsonPath   string
-	sarifPath  string
-	format     string
-	inputs     inputs
+	// configCommit is the full id configRef resolved to, once the
+	// configuration was read from it; gates read the files it names there.
+	configCommit string
+	workspace    string // absolute
+	gates        []string
+	jsonPath     string
+	sarifPath    string
+	format       string
+	inputs       inputs
 }
 
 // inputs are the action's inputs (INPUT_*) that override the configuration.
@@ -597,6 +600,7 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 	case 2:
 		return nil, fmt.Errorf("both %s and its .yaml twin exist at %s: keep one, so it is clear which configures the release", config.DefaultPath, o.configRef)
 	}
+	o.configCommit = got[0].commit
 	return config.Parse(got[0].name, got[0].data, config.Options{Getenv: getenv, Gates: known})
 }
 
@@ -698,6 +702,7 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 		Getenv:     getenv,
 		Event:      event,
 		Token:      token,
+		ConfigRef:  o.configCommit,
 	}
 
 	text.Start(p.configName, p.configured())

@@ -86,6 +86,11 @@ type Env struct {
 	// Token is the GitHub token handed to the action (the token input, else
 	// GITHUB_TOKEN); empty when none.
 	Token string
+	// ConfigRef is the full id of the commit the configuration was read
+	// from (--config-ref); empty when it was read from the workspace.
+	// Files the configuration names (a deploy-window calendar) are read
+	// from that commit too, so the change under test cannot edit them.
+	ConfigRef string
 
 	rec *recorder
 }
