@@ -2,28 +2,20 @@ package attest_test
 
 import (
 	"bytes"
-	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	vsa "github.com/in-toto/attestation/go/predicates/vsa/v1"
-	ita "github.com/in-toto/attestation/go/v1"
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/secure-systems-lab/go-securesystemslib/dsse"
-	"github.com/secure-systems-lab/go-securesystemslib/signerverifier"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/attest"
+	"github.com/release-gate/release-gate/internal/attest/attesttest"
 )
 
 const digest = "3b4f3b1c2a6f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d"
@@ -48,71 +40,12 @@ func passingRun() attest.Run {
 	}
 }
 
-// schemas compiles the in-toto Statement v1 and SLSA VSA v1 schemas
-// written from the specifications (testdata/*.schema.json), asserting
-// formats (uri, date-time) as well.
-func schemas(t *testing.T) (statement, vsaSchema *jsonschema.Schema) {
-	t.Helper()
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	for _, f := range []string{"statement-v1.schema.json", "vsa-v1.schema.json"} {
-		data, err := os.ReadFile(filepath.Join("testdata", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if err := c.AddResource("https://github.com/release-gate/release-gate/internal/attest/testdata/"+f, doc); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var err error
-	if statement, err = c.Compile("https://github.com/release-gate/release-gate/internal/attest/testdata/statement-v1.schema.json"); err != nil {
-		t.Fatal(err)
-	}
-	if vsaSchema, err = c.Compile("https://github.com/release-gate/release-gate/internal/attest/testdata/vsa-v1.schema.json"); err != nil {
-		t.Fatal(err)
-	}
-	return statement, vsaSchema
-}
-
-// ValidateStatement checks data against both schemas and the in-toto
-// library's own Validate, and returns the decoded statement.
-func validateStatement(t *testing.T, data []byte) (*ita.Statement, map[string]any) {
-	t.Helper()
-	stSchema, vsaSchema := schemas(t)
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stSchema.Validate(doc); err != nil {
-		t.Errorf("not an in-toto Statement v1: %v", err)
-	}
-	if err := vsaSchema.Validate(doc); err != nil {
-		t.Errorf("not a SLSA VSA v1: %v", err)
-	}
-	var st ita.Statement
-	if err := protojson.Unmarshal(data, &st); err != nil {
-		t.Fatalf("in-toto's Statement type refuses it: %v", err)
-	}
-	if err := st.Validate(); err != nil {
-		t.Errorf("in-toto's Validate: %v", err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	return &st, m
-}
-
 func TestStatementOfAPassingRun(t *testing.T) {
 	data, err := attest.Statement(passingRun())
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, m := validateStatement(t, data)
+	st, m := attesttest.Validate(t, data)
 	if st.GetPredicateType() != attest.PredicateType {
 		t.Errorf("predicateType %q", st.GetPredicateType())
 	}
@@ -219,29 +152,12 @@ func TestSignAndVerifyOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, pub := sign(t, data)
-	verifier, err := signerverifier.NewED25519SignerVerifierFromSSLibKey(&signerverifier.SSLibKey{
-		KeyType: signerverifier.ED25519KeyType, Scheme: signerverifier.ED25519KeyType, KeyIDHashAlgorithms: signerverifier.KeyIDHashAlgorithms,
-		KeyVal: signerverifier.KeyVal{Public: hex.EncodeToString(pub)},
-	})
+	env, pub := attesttest.Sign(t, data)
+	payload, err := attesttest.Verify(t, env, pub)
 	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := dsse.NewEnvelopeVerifier(verifier)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ev.Verify(context.Background(), env); err != nil {
 		t.Fatalf("verifying: %v", err)
 	}
-	if env.PayloadType != attest.PayloadType {
-		t.Errorf("payload type %q", env.PayloadType)
-	}
-	payload, err := env.DecodeB64Payload()
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, _ := validateStatement(t, payload)
+	st, _ := attesttest.Validate(t, payload)
 	if st.GetSubject()[0].GetDigest()["sha256"] != digest {
 		t.Errorf("signed subject %v", st.GetSubject())
 	}
@@ -249,39 +165,56 @@ func TestSignAndVerifyOffline(t *testing.T) {
 	// A statement changed after signing does not verify: the subject
 	// swapped for another image.
 	forged := *env
-	forged.Payload = encodeB64(bytes.ReplaceAll(payload, []byte(digest), []byte(strings.Repeat("0", 64))))
-	if _, err := ev.Verify(context.Background(), &forged); err == nil {
+	forged.Payload = base64.StdEncoding.EncodeToString(bytes.ReplaceAll(payload, []byte(digest), []byte(strings.Repeat("0", 64))))
+	if _, err := attesttest.Verify(t, &forged, pub); err == nil {
 		t.Error("a statement whose subject was swapped after signing verified")
 	}
 	// Nor does one signed by another key.
-	other, _ := sign(t, data)
-	if _, err := ev.Verify(context.Background(), other); err == nil {
+	other, _ := attesttest.Sign(t, data)
+	if _, err := attesttest.Verify(t, other, pub); err == nil {
 		t.Error("a statement signed by another key verified")
 	}
 }
 
-func sign(t *testing.T, payload []byte) (*dsse.Envelope, ed25519.PublicKey) {
-	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+// Each rule of the VSA schema refuses a statement that breaks it: the
+// schema check can fail.
+func TestSchemaRefusesBrokenStatements(t *testing.T) {
+	good, err := attest.Statement(passingRun())
 	if err != nil {
 		t.Fatal(err)
 	}
-	sv, err := signerverifier.NewED25519SignerVerifierFromSSLibKey(&signerverifier.SSLibKey{
-		KeyType: signerverifier.ED25519KeyType, Scheme: signerverifier.ED25519KeyType, KeyIDHashAlgorithms: signerverifier.KeyIDHashAlgorithms,
-		KeyVal: signerverifier.KeyVal{Public: hex.EncodeToString(pub), Private: hex.EncodeToString(priv)},
-	})
-	if err != nil {
-		t.Fatal(err)
+	_, vsaSchema := attesttest.Schemas(t)
+	breaks := map[string]func(m map[string]any){
+		"result not PASSED or FAILED": func(m map[string]any) { pred(m)["verificationResult"] = "OK" },
+		"no verifiedLevels":           func(m map[string]any) { delete(pred(m), "verifiedLevels") },
+		"a custom level named SLSA_":  func(m map[string]any) { pred(m)["verifiedLevels"] = []any{"SLSA_RELEASE_GATE"} },
+		"time not in UTC":             func(m map[string]any) { pred(m)["timeVerified"] = "2026-11-27T16:00:00+01:00" },
+		"policy without uri":          func(m map[string]any) { delete(pred(m)["policy"].(map[string]any), "uri") },
+		"extension field not a URI":   func(m map[string]any) { pred(m)["gates"] = []any{} },
+		"resourceUri host upper case": func(m map[string]any) { pred(m)["resourceUri"] = "oci://GHCR.io/octo-org/api" },
+		"verifier id not a URI":       func(m map[string]any) { pred(m)["verifier"].(map[string]any)["id"] = "release-gate" },
+		"abbreviated subject digest": func(m map[string]any) {
+			m["subject"].([]any)[0].(map[string]any)["digest"] = map[string]any{"sha256": digest[:12] + "..."}
+		},
+		"another predicate type": func(m map[string]any) { m["predicateType"] = "https://slsa.dev/provenance/v1" },
 	}
-	es, err := dsse.NewEnvelopeSigner(sv)
-	if err != nil {
-		t.Fatal(err)
+	for name, mutate := range breaks {
+		t.Run(name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal(good, &m); err != nil {
+				t.Fatal(err)
+			}
+			mutate(m)
+			data, _ := json.Marshal(m)
+			doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := vsaSchema.Validate(doc); err == nil {
+				t.Errorf("the VSA schema accepts %s", data)
+			}
+		})
 	}
-	env, err := es.SignPayload(context.Background(), attest.PayloadType, payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env, pub
 }
 
-func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+func pred(m map[string]any) map[string]any { return m["predicate"].(map[string]any) }
