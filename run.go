@@ -72,6 +72,11 @@ Flags:
   --json PATH       write the JSON report to PATH (- for stdout)
   --sarif PATH      write findings with a location as SARIF 2.1.0 to PATH
                     (- for stdout)
+  --attestation PATH
+                    when the run passes and staging-digest pinned an image,
+                    write an in-toto SLSA verification summary of it to PATH
+                    (default on GitHub Actions:
+                    release-gate-attestation.intoto.json)
   --format F        text or github (default: github when GITHUB_ACTIONS=true)
   -C DIR            run as if started in DIR (as git -C). Without it, the
                     repository holding the current directory is checked,
@@ -259,6 +264,10 @@ type options struct {
 	sarifPath    string
 	format       string
 	inputs       inputs
+	// configSHA256 is the hex SHA-256 of the configuration bytes read and
+	// configFile where they were read from; both "" for the built-in default.
+	configSHA256, configFile string
+	attestationPath          string
 }
 
 // inputs are the action's inputs (INPUT_*) that override the configuration.
@@ -279,6 +288,7 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 		fs.StringVar(&o.jsonPath, "json", "", "")
 		fs.StringVar(&o.sarifPath, "sarif", "", "")
 		fs.StringVar(&o.format, "format", "", "")
+		fs.StringVar(&o.attestationPath, "attestation", "", "")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, flagError(err, fs)
@@ -293,7 +303,7 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	}
 
 	input := func(name string) string { return strings.TrimSpace(getenv("INPUT_" + strings.ToUpper(name))) }
-	configFromInput, sarifFromInput := false, false
+	configFromInput, sarifFromInput, attestationFromInput := false, false, false
 	if o.configPath == "" {
 		o.configPath = input("config")
 		configFromInput = o.configPath != ""
@@ -307,6 +317,10 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	if o.sarifPath == "" {
 		o.sarifPath = input("sarif")
 		sarifFromInput = o.sarifPath != ""
+	}
+	if o.attestationPath == "" && cmd == "check" {
+		o.attestationPath = input("attestation")
+		attestationFromInput = o.attestationPath != ""
 	}
 	o.inputs = inputs{base: input("base"), head: input("head"), image: input("image"), stagingImage: input("staging-image")}
 	o.gates = splitList(gatesFlag)
@@ -357,6 +371,7 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	o.configPath = resolve(o.configPath, base, configFromInput, o.workspace)
 	o.sarifPath = resolve(o.sarifPath, base, sarifFromInput, o.workspace)
 	o.jsonPath = resolve(o.jsonPath, base, false, o.workspace)
+	o.attestationPath = resolve(o.attestationPath, base, attestationFromInput, o.workspace)
 	return &o, nil
 }
 
@@ -413,6 +428,8 @@ type plan struct {
 	configName string // for messages: a workspace-relative path or "built-in default"
 	timeout    time.Duration
 	jobs       []gates.Job
+	// deselected are the configured gates --gates left out.
+	deselected []string
 }
 
 func (p *plan) configured() []string {
@@ -478,6 +495,9 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 		selected := len(o.gates) == 0 || slices.Contains(o.gates, def.Name)
 		switch {
 		case !selected:
+			if sec != nil {
+				p.deselected = append(p.deselected, def.Name)
+			}
 			p.jobs = append(p.jobs, gates.Job{Gate: namedGate(def.Name), Skip: "not selected (--gates)"})
 			continue
 		case sec == nil && len(o.gates) > 0:
@@ -547,6 +567,7 @@ func loadConfig(o *options, known []string, getenv func(string) string) (*config
 		}
 		return nil, fmt.Errorf("reading config file %s: %s", name, strings.TrimPrefix(err.Error(), path+": "))
 	}
+	o.configSHA256, o.configFile = sha256Hex(data), name
 	return config.Parse(name, data, config.Options{Getenv: getenv, Gates: known})
 }
 
@@ -578,6 +599,7 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 		name   string
 		data   []byte
 		commit string
+		rel    string
 	}
 	var got []found
 	for _, rel := range candidates {
@@ -592,7 +614,7 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 		case err != nil:
 			return nil, fmt.Errorf("reading the configuration at %s: %w", o.configRef, err)
 		}
-		got = append(got, found{rel + "@" + commit[:min(len(commit), 7)], data, commit})
+		got = append(got, found{rel + "@" + commit[:min(len(commit), 7)], data, commit, filepath.ToSlash(inRepo)})
 	}
 	switch len(got) {
 	case 0:
@@ -601,6 +623,7 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 		return nil, fmt.Errorf("both %s and its .yaml twin exist at %s: keep one, so it is clear which configures the release", config.DefaultPath, o.configRef)
 	}
 	o.configCommit = got[0].commit
+	o.configSHA256, o.configFile = sha256Hex(got[0].data), got[0].rel
 	return config.Parse(got[0].name, got[0].data, config.Options{Getenv: getenv, Gates: known})
 }
 
@@ -775,12 +798,13 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 			fail("the SARIF report", err)
 		}
 	}
+	attestationOutput := writeAttestation(ctx, o, p, rep, exit, gh != nil, masker, getenv, stdout, stderr, fail)
 	if gh != nil {
 		omitted := gh.WriteAnnotations(rep)
 		if err := gh.WriteSummary(rep, omitted); err != nil {
 			fail("the job summary", err)
 		}
-		if err := gh.WriteOutputs(rep.Outputs(jsonPath)); err != nil {
+		if err := gh.WriteOutputs(append(rep.Outputs(jsonPath), attestationOutput...)); err != nil {
 			fail("the step outputs", err)
 		}
 	}

@@ -280,3 +280,39 @@ func gatesAny(list []Gate) []any {
 	}
 	return out
 }
+
+// Parts are what actions/attest needs to sign a statement's content with
+// the workflow's identity: it builds the statement itself from a subject
+// name and digest, a predicate type and the predicate.
+type Parts struct {
+	// SubjectName is the image repository; SubjectDigest is sha256:<hex>.
+	SubjectName, SubjectDigest string
+	// Predicate is the statement's predicate, as indented JSON.
+	Predicate []byte
+}
+
+// Split reads back a statement Statement wrote and returns its parts, so
+// that what is signed is exactly what was written.
+func Split(statement []byte) (*Parts, error) {
+	var st ita.Statement
+	if err := protojson.Unmarshal(statement, &st); err != nil {
+		return nil, fmt.Errorf("reading the statement: %w", err)
+	}
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("reading the statement: %w", err)
+	}
+	if len(st.GetSubject()) != 1 || st.GetSubject()[0].GetDigest()["sha256"] == "" || st.GetPredicateType() != PredicateType {
+		return nil, errors.New("reading the statement: not a verification summary of one image")
+	}
+	raw, err := protojson.Marshal(st.GetPredicate())
+	if err != nil {
+		return nil, fmt.Errorf("encoding the predicate: %w", err)
+	}
+	var pred bytes.Buffer
+	if err := json.Indent(&pred, raw, "", "  "); err != nil {
+		return nil, fmt.Errorf("encoding the predicate: %w", err)
+	}
+	pred.WriteByte('\n')
+	sub := st.GetSubject()[0]
+	return &Parts{SubjectName: sub.GetName(), SubjectDigest: "sha256:" + sub.GetDigest()["sha256"], Predicate: pred.Bytes()}, nil
+}

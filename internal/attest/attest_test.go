@@ -218,3 +218,34 @@ func TestSchemaRefusesBrokenStatements(t *testing.T) {
 }
 
 func pred(m map[string]any) map[string]any { return m["predicate"].(map[string]any) }
+
+// Split returns what actions/attest signs: the subject and the predicate,
+// as the statement holds them.
+func TestSplit(t *testing.T) {
+	data, err := attest.Statement(passingRun())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := attest.Split(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts.SubjectName != "ghcr.io/octo-org/api" || parts.SubjectDigest != "sha256:"+digest {
+		t.Errorf("subject %s %s", parts.SubjectName, parts.SubjectDigest)
+	}
+	var st, alone map[string]any
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(parts.Predicate, &alone); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := json.Marshal(alone)
+	b, _ := json.Marshal(st["predicate"])
+	if string(a) != string(b) {
+		t.Errorf("predicate\n%s\nwant\n%s", a, b)
+	}
+	if _, err := attest.Split([]byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"` + digest + `"}}],"predicateType":"https://slsa.dev/provenance/v1","predicate":{}}`)); err == nil {
+		t.Error("Split accepts a statement that is not a verification summary")
+	}
+}
