@@ -36,7 +36,7 @@ type Waiver struct {
 	Rule string
 	// Path is a glob (internal/glob: *, **, ?, [...], {a,b}) matched
 	// against the finding's workspace-relative file.
-	Path string
+	Path string // braces and [! are literal, as path.Match has them
 	// Fingerprint matches secret-scan's commit:file:rule:line, or
 	// file:rule:line for a finding on any commit or in the tree.
 	Fingerprint string
@@ -129,15 +129,10 @@ func (s *waiverState) apply(gate string, findings []Finding) ([]Finding, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.decided[gate] = true
-	if len(s.list) == 0 || len(findings) == 0 {
-		return findings, 0
-	}
 	out := slices.Clone(findings)
 	n := 0
 	for i := range out {
-		if out[i].Waived != nil {
-			out[i].Waived = nil // only the runner waives
-		}
+		out[i].Waived = nil // only the runner waives
 		for j := range s.list {
 			w := &s.list[j]
 			if !s.active[j] || !w.matches(gate, out[i]) {
