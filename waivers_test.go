@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -259,4 +260,89 @@ func TestWaiverConfigErrorsAreValidated(t *testing.T) {
 		".github/release-gate.yml:14:5: waivers[2]: missing required key \"expires\"",
 		".github/release-gate.yml:21:14: waivers[3].expires: want a date",
 	)
+}
+
+// TestDocsWaiversFileExample: the configuration that names a waivers file
+// and the waivers file docs/waivers.md shows pass release-gate validate
+// together, in a repository that holds both where the example says.
+func TestDocsWaiversFileExample(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("docs", "waivers.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg, waivers string
+	for _, b := range codeBlocks("docs/waivers.md", data) {
+		switch {
+		case b.lang != "yaml":
+		case strings.HasPrefix(b.text, "waivers:"):
+			waivers = b.text
+		case strings.Contains(b.text, "\nwaivers: .github/"):
+			cfg = b.text
+		}
+	}
+	if cfg == "" || waivers == "" {
+		t.Fatal("docs/waivers.md shows no configuration naming a waivers file, or no waivers file")
+	}
+	if _, err := config.ParseWaivers("example", []byte(waivers), config.Options{Gates: gateNames()}); err != nil {
+		t.Fatal(err)
+	}
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg, ".github/release-gate-waivers.yml": waivers})
+	if r := runIn(t, nil, "validate", "-C", dir); r.code != 0 {
+		t.Fatalf("validate: exit %d\n%s", r.code, r.stderr)
+	}
+	// And the file is read: a broken one is reported.
+	dir = repo(t, map[string]string{".github/release-gate.yml": cfg, ".github/release-gate-waivers.yml": strings.Replace(waivers, "owner:", "ownr:", 1)})
+	if r := runIn(t, nil, "validate", "-C", dir); r.code != 2 || !strings.Contains(r.stderr, ".github/release-gate-waivers.yml:") {
+		t.Fatalf("validate of a broken waivers file: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func gateNames() []string {
+	var names []string
+	for _, d := range gateList() {
+		names = append(names, d.Name)
+	}
+	return names
+}
+
+// TestWaiverOfAComposeAndAnAlertFinding: real findings of two more gates,
+// a compose file without a healthcheck and alert rules without a memory
+// alert, each waived by rule (and path), through run() as the CLI runs.
+func TestWaiverOfAComposeAndAnAlertFinding(t *testing.T) {
+	compose := "services:\n  batch:\n    image: ghcr.io/org/batch:1.0\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: \"3\"}\n"
+	rules := "groups:\n  - name: api\n    rules:\n      - alert: HighCPU\n        expr: rate(process_cpu_seconds_total{job=\"api\"}[5m]) > 0.9\n        for: 10m\n        labels: {severity: page}\n"
+	gatesYAML := "version: 1\ngates:\n  compose:\n    files: [deploy/batch/compose.yaml]\n  alert-presence:\n    files: [monitoring/*.rules.yml]\n    require: [cpu, memory]\n"
+	files := map[string]string{"deploy/batch/compose.yaml": compose, "monitoring/api.rules.yml": rules}
+
+	// Without waivers, both gates fail: the findings are real.
+	files[".github/release-gate.yml"] = gatesYAML
+	dir := repo(t, files)
+	r := runIn(t, nil, "check", "-C", dir, "--gates", "compose,alert-presence")
+	if r.code != 1 {
+		t.Fatalf("without waivers: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	testenv.MustContain(t, "text report", r.stderr, "[healthcheck]", "[category-missing]")
+
+	files[".github/release-gate.yml"] = gatesYAML + "waivers:\n" +
+		"  - gate: compose\n    rule: healthcheck\n    path: \"deploy/batch/**\"\n    owner: \"@data-platform\"\n    reason: health endpoint comes with the scheduler migration\n    expires: " + day(14) + "\n" +
+		"  - gate: alert-presence\n    rule: category-missing\n    owner: \"@payments-oncall\"\n    reason: memory alert may be missing until the migration\n    ticket: OPS-123\n    expires: " + day(18) + "\n"
+	dir = repo(t, files)
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	r = runIn(t, nil, "check", "-C", dir, "--gates", "compose,alert-presence", "--json", jsonPath)
+	if r.code != 0 {
+		t.Fatalf("with waivers: exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	rep := readJSONReport(t, jsonPath)
+	for gate, owner := range map[string]string{"compose": "@data-platform", "alert-presence": "@payments-oncall"} {
+		g := gateOf(t, rep, gate)
+		waived := 0
+		for _, f := range g["findings"].([]any) {
+			if w, ok := f.(map[string]any)["waiver"].(map[string]any); ok && w["owner"] == owner {
+				waived++
+			}
+		}
+		if g["status"] != "pass" || waived == 0 {
+			t.Errorf("%s: status %v with %d waived findings, want pass with some", gate, g["status"], waived)
+		}
+	}
 }
