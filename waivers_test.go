@@ -346,3 +346,35 @@ func TestWaiverOfAComposeAndAnAlertFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestWaiverByFingerprintOnARealCommit: the fingerprint gitleaks would
+// write for a key in history (commit:file:rule:line) waives exactly that
+// finding: the same key committed again elsewhere still fails.
+func TestWaiverByFingerprintOnARealCommit(t *testing.T) {
+	dir := repo(t, map[string]string{"README.md": "hi\n"})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gitIn(t, dir, "add", "-A")
+		gitIn(t, dir, "commit", "-q", "-m", "add "+name)
+	}
+	write("deploy.sh", "# deploy\nexport AWS="+testenv.AWSKey(t)+"\n")
+	first := gitIn(t, dir, "rev-parse", "HEAD")
+	cfgPath := filepath.Join(t.TempDir(), "release-gate.yml")
+	cfg := "version: 1\ngates:\n  secret-scan:\n    scope: [diff]\nwaivers:\n  - gate: secret-scan\n    fingerprint: " + first + ":deploy.sh:aws-access-token:2\n    owner: sec\n    reason: revoked\n    expires: " + day(3) + "\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}
+	if r := runIn(t, env, "check", "-C", dir, "--config", cfgPath); r.code != 0 {
+		t.Fatalf("exit %d, want 0: the one key is waived by its fingerprint\n%s", r.code, r.stderr)
+	}
+	write("other.sh", "# other\nexport AWS="+testenv.AWSKey(t)+"\n")
+	r := runIn(t, env, "check", "-C", dir, "--config", cfgPath)
+	if r.code != 1 || !strings.Contains(r.stderr, "other.sh:2") || !strings.Contains(r.stderr, "waived by sec") {
+		t.Fatalf("exit %d, want 1 for the second key only\n%s", r.code, r.stderr)
+	}
+}

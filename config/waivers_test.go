@@ -1,6 +1,10 @@
 package config
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +92,46 @@ func TestParseWaiversFile(t *testing.T) {
 		_, err := ParseWaivers("ops/w.yml", []byte(src), Options{Gates: []string{"compose"}})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+}
+
+// TestWaiverFingerprintsGitleaksWrites: every fingerprint in the ignore
+// file gitleaks ships (its own, read from the module cache) is a valid
+// waiver fingerprint, and turning its commit into a non-hex word is not.
+func TestWaiverFingerprintsGitleaksWrites(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/zricethezav/gitleaks/v8").Output()
+	if err != nil {
+		t.Fatalf("finding gitleaks in the module cache: %v", err)
+	}
+	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), ".gitleaksignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("waivers:\n")
+	n := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		n++
+		fmt.Fprintf(&b, "  - {gate: secret-scan, fingerprint: %q, owner: o, reason: r, expires: 2026-12-15}\n", line)
+	}
+	if n < 100 {
+		t.Fatalf("%d fingerprints in gitleaks' ignore file; it has hundreds", n)
+	}
+	f, err := Parse("c.yml", []byte(b.String()), Options{Gates: testGates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Waivers) != n {
+		t.Fatalf("%d waivers of %d fingerprints", len(f.Waivers), n)
+	}
+	for _, fp := range []string{"no-line-number", "file:rule:", "file:rule:3x", ":rule:3"} {
+		if fingerprintForm.MatchString(fp) {
+			t.Errorf("fingerprint %q accepted", fp)
 		}
 	}
 }
