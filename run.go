@@ -474,7 +474,7 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 	}
 
 	p := &plan{configName: file.Path, timeout: file.Timeout, maxWaiverDays: file.MaxWaiverDays}
-	if p.waivers, p.configFiles, err = loadWaivers(ctx, o, file, names, getenv); err != nil {
+	if p.waivers, p.configFiles, err = loadWaivers(ctx, o, file, names, getenv, masker); err != nil {
 		errs = append(errs, asConfigErrors(err, file.Path)...)
 	}
 	if p.timeout == 0 {

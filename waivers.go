@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/release-gate/release-gate/config"
@@ -20,7 +21,7 @@ import (
 // it there), else the workspace. It also lists, for a gate that reports
 // edits to the files that configure the run, the workspace files the
 // configuration came from when they are not at the default path.
-func loadWaivers(ctx context.Context, o *options, file *config.File, known []string, getenv func(string) string) (waivers []gates.Waiver, configFiles []string, err error) {
+func loadWaivers(ctx context.Context, o *options, file *config.File, known []string, getenv func(string) string, masker *gates.Masker) (waivers []gates.Waiver, configFiles []string, err error) {
 	list := file.Waivers
 	if o.configRef == "" && o.configPath != "" && wsfile.Inside(o.workspace, o.configPath) {
 		configFiles = append(configFiles, displayPath(o.workspace, o.configPath))
@@ -35,11 +36,17 @@ func loadWaivers(ctx context.Context, o *options, file *config.File, known []str
 		if o.configRef == "" {
 			configFiles = append(configFiles, display)
 		}
-		more, err := config.ParseWaivers(display, data, config.Options{Getenv: getenv, Gates: known})
+		wf, err := config.ParseWaivers(display, data, config.Options{Getenv: getenv, Gates: known})
+		if wf != nil {
+			// What ${VAR}s brought in is masked before any error is shown.
+			for _, secret := range wf.Secrets(getenv) {
+				masker.Add(secret)
+			}
+		}
 		if err != nil {
 			return nil, nil, err
 		}
-		list = append(list, more...)
+		list = append(slices.Clone(list), wf.Waivers...)
 	}
 	for _, w := range list {
 		waivers = append(waivers, gates.Waiver{

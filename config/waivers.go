@@ -169,18 +169,21 @@ func parseMaxWaiverDays(n *yaml.Node, errs *errorList) int {
 
 // ParseWaivers parses a waivers file: a mapping with the one key waivers,
 // a list of waivers as the configuration writes them. name is used in
-// messages and kept as each waiver's File.
-func ParseWaivers(name string, data []byte, opts Options) ([]Waiver, error) {
+// messages and kept as each waiver's File. The File it returns holds only
+// Path and Waivers; its Secrets are what ${VAR}s brought into it, to be
+// masked as the configuration's are. It is not nil when err is nil.
+func ParseWaivers(name string, data []byte, opts Options) (*File, error) {
 	if err := checkSize(name, data); err != nil {
 		return nil, err
 	}
 	src := &source{file: name}
 	errs := &errorList{src: src}
+	f := &File{Path: name, src: src}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := decodeYAML(dec, &doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, nil
+			return f, nil
 		}
 		return nil, yamlSyntaxError(name, err)
 	}
@@ -194,7 +197,7 @@ func ParseWaivers(name string, data []byte, opts Options) ([]Waiver, error) {
 		root = root.Content[0]
 	}
 	if isNull(root) {
-		return nil, nil
+		return f, nil
 	}
 	if root.Kind != yaml.MappingNode {
 		errs.at(root, "a waivers file must be a mapping with the key waivers")
@@ -205,16 +208,16 @@ func ParseWaivers(name string, data []byte, opts Options) ([]Waiver, error) {
 		getenv = func(string) string { return "" }
 	}
 	expandNode(root, getenv, errs)
+	f.credentialEnv, f.urlSecrets = collectSecrets(root)
 	if !checkLimits(root, errs) {
-		return nil, errs.err()
+		return f, errs.err()
 	}
-	var list []Waiver
 	for _, kv := range mappingPairs(root, errs, "waivers file") {
 		if kv.key.Value != "waivers" {
 			errs.at(kv.key, "unknown key %q; a waivers file has the one key waivers", truncate(oneLine(kv.key.Value), 64))
 			continue
 		}
-		list, _ = parseWaivers(kv.value, opts.Gates, errs, false)
+		f.Waivers, _ = parseWaivers(kv.value, opts.Gates, errs, false)
 	}
-	return list, errs.err()
+	return f, errs.err()
 }

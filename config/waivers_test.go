@@ -79,9 +79,9 @@ func TestWaiversKey(t *testing.T) {
 
 // TestParseWaiversFile: the file's one key, positions in the file's name.
 func TestParseWaiversFile(t *testing.T) {
-	list, err := ParseWaivers("ops/w.yml@abc1234", []byte("# waivers\nwaivers:\n  - gate: compose\n    rule: healthcheck\n    owner: o\n    reason: r\n    expires: 2026-12-15\n"), Options{Gates: []string{"compose"}})
-	if err != nil || len(list) != 1 || list[0].File != "ops/w.yml@abc1234" || list[0].Line != 3 {
-		t.Fatalf("list %+v, err %v", list, err)
+	wf, err := ParseWaivers("ops/w.yml@abc1234", []byte("# waivers\nwaivers:\n  - gate: compose\n    rule: healthcheck\n    owner: o\n    reason: r\n    expires: 2026-12-15\n"), Options{Gates: []string{"compose"}})
+	if err != nil || len(wf.Waivers) != 1 || wf.Waivers[0].File != "ops/w.yml@abc1234" || wf.Waivers[0].Line != 3 {
+		t.Fatalf("file %+v, err %v", wf, err)
 	}
 	for src, want := range map[string]string{
 		"gates: {}\n":                     "ops/w.yml:1:1: unknown key \"gates\"; a waivers file has the one key waivers",
@@ -133,5 +133,18 @@ func TestWaiverFingerprintsGitleaksWrites(t *testing.T) {
 		if fingerprintForm.MatchString(fp) {
 			t.Errorf("fingerprint %q accepted", fp)
 		}
+	}
+}
+
+// TestWaiversFileSecrets: a secret a ${VAR} brings into a waivers file is
+// listed for masking, as in the configuration.
+func TestWaiversFileSecrets(t *testing.T) {
+	src := "waivers:\n  - gate: compose\n    owner: o\n    reason: ${DEPLOY_TOKEN}\n    expires: 2026-12-15\n"
+	wf, err := ParseWaivers("w.yml", []byte(src), Options{Gates: []string{"compose"}, Getenv: env(map[string]string{"DEPLOY_TOKEN": "s3cr3t-value"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := wf.Secrets(nil); len(got) != 1 || got[0] != "s3cr3t-value" {
+		t.Errorf("secrets %q, want the token's value", got)
 	}
 }
