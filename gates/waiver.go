@@ -123,8 +123,10 @@ func newWaiverState(list []Waiver, now time.Time, maxDays int) *waiverState {
 }
 
 // apply marks the findings of gate that an active waiver matches; the
-// first waiver in file order that matches is the one named. It returns a
-// copy of findings and how many it waived.
+// first waiver in file order that matches is the one named. Only findings
+// that would fail the gate are waived: a warning (such as secret-scan's
+// report that the change edits the waivers) stays a warning, whatever a
+// waiver says. It returns a copy of findings and how many it waived.
 func (s *waiverState) apply(gate string, findings []Finding) ([]Finding, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,6 +135,9 @@ func (s *waiverState) apply(gate string, findings []Finding) ([]Finding, int) {
 	n := 0
 	for i := range out {
 		out[i].Waived = nil // only the runner waives
+		if !blocks(out[i]) {
+			continue
+		}
 		for j := range s.list {
 			w := &s.list[j]
 			if !s.active[j] || !w.matches(gate, out[i]) {

@@ -179,3 +179,20 @@ func TestGateCannotWaiveItself(t *testing.T) {
 		t.Errorf("%d results, want no waivers result without waivers", len(res))
 	}
 }
+
+// TestWaiverLeavesWarningsAlone: a waiver that matches a whole gate waives
+// its errors, not its warnings: a warning that the change edits the
+// waivers stays a warning.
+func TestWaiverLeavesWarningsAlone(t *testing.T) {
+	edited := Finding{Rule: "scan-policy-edited", Severity: SeverityWarning, Pos: Pos{File: ".github/release-gate.yml"}, Message: "edited"}
+	res := runWaived(t, []Waiver{waiver("secret-scan", at(5))}, Job{Gate: gate("secret-scan", findings(secretFinding, edited))})
+	if res[0].Findings[0].Waived == nil || res[0].Findings[1].Waived != nil || res[0].Status != StatusPass {
+		t.Fatalf("findings %+v, want the error waived and the warning not", res[0].Findings)
+	}
+	only := waiver("secret-scan", at(5))
+	only.Rule = "scan-policy-edited"
+	res = runWaived(t, []Waiver{only}, Job{Gate: gate("secret-scan", findings(edited))})
+	if res[0].Findings[0].Waived != nil || res[1].Findings[0].Rule != RuleWaiverUnused {
+		t.Errorf("a waiver of a warning applied: %+v / %+v", res[0], res[1])
+	}
+}
