@@ -119,7 +119,7 @@ func parseWaivers(n *yaml.Node, known []string, errs *errorList, allowFile bool)
 			}
 			errs.at(node, "%s.%s: %s", path, key, fmt.Sprintf(format, args...))
 		}
-		if k.Gate != "" && !slices.Contains(known, k.Gate) {
+		if lookup(item, "gate") != nil && !slices.Contains(known, k.Gate) {
 			at("gate", "unknown gate %q%s; known gates: %s", k.Gate, suggest(k.Gate, known), strings.Join(known, ", "))
 			ok = false
 		}
