@@ -31,7 +31,7 @@ func loadWaivers(ctx context.Context, o *options, file *config.File, known []str
 		var display string
 		data, display, err = readWaiversFile(ctx, o, name)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, file.WaiversFileErrorf("%s", err.Error())
 		}
 		if o.configRef == "" {
 			configFiles = append(configFiles, display)
@@ -62,11 +62,11 @@ func loadWaivers(ctx context.Context, o *options, file *config.File, known []str
 // and returns it with the name messages give it.
 func readWaiversFile(ctx context.Context, o *options, name string) ([]byte, string, error) {
 	if filepath.IsAbs(name) {
-		return nil, "", fmt.Errorf("waivers: %s is not relative to the workspace; the waivers file is a file of the repository, read as the configuration is", name)
+		return nil, "", fmt.Errorf("%s is not relative to the workspace; the waivers file is a file of the repository, read as the configuration is", name)
 	}
 	abs := filepath.Join(o.workspace, filepath.FromSlash(name))
 	if !wsfile.Inside(o.workspace, abs) {
-		return nil, "", fmt.Errorf("waivers: %s is outside the workspace", name)
+		return nil, "", fmt.Errorf("%s is outside the workspace", name)
 	}
 	rel := displayPath(o.workspace, abs)
 	if o.configRef == "" {
@@ -90,7 +90,7 @@ func readWaiversFile(ctx context.Context, o *options, name string) ([]byte, stri
 	}
 	inRepo, err := filepath.Rel(repo.Top(), filepath.Join(ws, filepath.FromSlash(rel)))
 	if err != nil || strings.HasPrefix(inRepo, "..") {
-		return nil, "", fmt.Errorf("waivers: %s is outside the repository", rel)
+		return nil, "", fmt.Errorf("%s is outside the repository", rel)
 	}
 	// The commit the configuration was read from, not the ref again: a
 	// branch that moves in between must not bring other waivers.

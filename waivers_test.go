@@ -380,3 +380,29 @@ func TestWaiverByFingerprintOnARealCommit(t *testing.T) {
 		t.Fatalf("exit %d, want 1 for the second key only\n%s", r.code, r.stderr)
 	}
 }
+
+// TestWaiversFileMustBeTheRepositorys: a waivers file outside the
+// workspace, or a link that leads out of it, is refused before it is read.
+func TestWaiversFileMustBeTheRepositorys(t *testing.T) {
+	outside := filepath.Join(t.TempDir(), "waivers.yml")
+	if err := os.WriteFile(outside, []byte("waivers: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{"relative": "../waivers.yml", "absolute": outside, "link": "ops/waivers.yml"} {
+		t.Run(name, func(t *testing.T) {
+			dir := repo(t, map[string]string{".github/release-gate.yml": "version: 1\ngates:\n  secret-scan: {}\nwaivers: " + value + "\n"})
+			if name == "link" {
+				if err := os.MkdirAll(filepath.Join(dir, "ops"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(outside, filepath.Join(dir, "ops", "waivers.yml")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := runIn(t, nil, "validate", "-C", dir)
+			if r.code != 2 || !strings.Contains(r.stderr, ".github/release-gate.yml:4:10: waivers: ") {
+				t.Fatalf("exit %d, want 2 refusing the file\n%s", r.code, r.stderr)
+			}
+		})
+	}
+}

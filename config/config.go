@@ -37,9 +37,10 @@ type File struct {
 	// MaxWaiverDays is how far ahead a waiver may expire, in days.
 	MaxWaiverDays int
 
-	src           *source  // what ${VAR} expansion put into the file
-	credentialEnv []string // variables named by -env keys
-	urlSecrets    []string // URL passwords written in values
+	waiversNode   *yaml.Node // the value of waivers when it names a file
+	src           *source    // what ${VAR} expansion put into the file
+	credentialEnv []string   // variables named by -env keys
+	urlSecrets    []string   // URL passwords written in values
 }
 
 // Section returns the configuration of the named gate, or nil.
@@ -258,6 +259,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 			f.Sections = parseGates(kv.value, opts.Gates, errs)
 		case "waivers":
 			f.Waivers, f.WaiversFile = parseWaivers(kv.value, opts.Gates, errs, true)
+			f.waiversNode = kv.value
 		case "max-waiver-days":
 			if days := parseMaxWaiverDays(kv.value, errs); days > 0 {
 				f.MaxWaiverDays = days

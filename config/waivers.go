@@ -221,3 +221,9 @@ func ParseWaivers(name string, data []byte, opts Options) (*File, error) {
 	}
 	return f, errs.err()
 }
+
+// WaiversFileErrorf returns an error about the waivers file the
+// configuration names, positioned at the name.
+func (f *File) WaiversFileErrorf(format string, args ...any) error {
+	return f.src.newError(f.waiversNode, "waivers: "+fmt.Sprintf(format, args...))
+}
