@@ -138,11 +138,23 @@ func TestWaiverThatCannotApplyFails(t *testing.T) {
 			cfg := waiverYAML("  - gate: secret-scan\n    path: \"" + c.path + "\"\n    owner: ops\n    reason: migration\n    expires: " + c.expires + "\n")
 			dir := repo(t, map[string]string{"cfg/app.env.txt": "AWS=" + key + "\n", ".github/release-gate.yml": cfg})
 			jsonPath := filepath.Join(t.TempDir(), "r.json")
-			r := runIn(t, nil, "check", "-C", dir, "--json", jsonPath)
+			env, files := actionEnv(t, dir, nil)
+			r := runIn(t, env, "check", "--json", jsonPath)
 			if r.code != 1 {
 				t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 			}
+			checkLog(t, r)
 			testenv.MustContain(t, "text report", r.stderr, ".github/release-gate.yml:6", c.want, "["+c.rule+"]")
+			// The waiver is annotated on the line that writes it.
+			level := map[bool]string{true: "warning", false: "error"}[c.rule == "waiver-unused"]
+			testenv.MustContain(t, "annotations", r.stdout, "::"+level+" file=.github/release-gate.yml,line=6,title=release-gate%3A waivers ("+c.rule+")")
+			wantFailed := "secret-scan,waivers"
+			if c.rule == "waiver-unused" {
+				wantFailed = "secret-scan"
+			}
+			if got := outputs(t, filepath.Join(files, "output"))["failed-gates"]; got != wantFailed {
+				t.Errorf("failed-gates %q, want %q", got, wantFailed)
+			}
 			rep := readJSONReport(t, jsonPath)
 			if g := gateOf(t, rep, "secret-scan"); g["status"] != "fail" {
 				t.Errorf("secret-scan %v, want fail: the waiver must not apply", g["status"])
