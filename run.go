@@ -430,6 +430,10 @@ type plan struct {
 	jobs       []gates.Job
 	// deselected are the configured gates --gates left out.
 	deselected []string
+	// waivers and what caps them; configFiles are for Env.ConfigFiles.
+	waivers       []gates.Waiver
+	maxWaiverDays int
+	configFiles   []string
 }
 
 func (p *plan) configured() []string {
@@ -486,7 +490,10 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 		return nil, err
 	}
 
-	p := &plan{configName: file.Path, timeout: file.Timeout}
+	p := &plan{configName: file.Path, timeout: file.Timeout, maxWaiverDays: file.MaxWaiverDays}
+	if p.waivers, p.configFiles, err = loadWaivers(ctx, o, file, names, getenv, masker); err != nil {
+		errs = append(errs, asConfigErrors(err, file.Path)...)
+	}
 	if p.timeout == 0 {
 		p.timeout = defaultRunTimeout
 	}
@@ -726,6 +733,8 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 		Event:      event,
 		Token:      token,
 		ConfigRef:  o.configCommit,
+		// Files that configure the run, for secret-scan's report of edits.
+		ConfigFiles: p.configFiles,
 	}
 
 	text.Start(p.configName, p.configured())
@@ -740,6 +749,9 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 		Masker:     masker,
 		OnDone:     text.GateDone,
 		OnProgress: text.Progress,
+		Waivers:    p.waivers,
+		// The cap comes from the same file as the waivers.
+		MaxWaiverDays: p.maxWaiverDays,
 	}
 	results := runner.Run(ctx, env, p.jobs)
 	// The last redaction: a gate may have learned a secret after another

@@ -28,10 +28,19 @@ type File struct {
 	Timeout time.Duration
 	// Sections are the configured gates, in file order.
 	Sections []*Section
+	// Waivers are the waivers the file lists (see docs/waivers.md).
+	Waivers []Waiver
+	// WaiversFile is the file that holds the waivers, when the waivers key
+	// names one instead of listing them: as written, relative to the
+	// workspace. The caller reads it from where it read this file.
+	WaiversFile string
+	// MaxWaiverDays is how far ahead a waiver may expire, in days.
+	MaxWaiverDays int
 
-	src           *source  // what ${VAR} expansion put into the file
-	credentialEnv []string // variables named by -env keys
-	urlSecrets    []string // URL passwords written in values
+	waiversNode   *yaml.Node // the value of waivers when it names a file
+	src           *source    // what ${VAR} expansion put into the file
+	credentialEnv []string   // variables named by -env keys
+	urlSecrets    []string   // URL passwords written in values
 }
 
 // Section returns the configuration of the named gate, or nil.
@@ -186,7 +195,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 	}
 	src := &source{file: name}
 	errs := &errorList{src: src}
-	f := &File{Path: name, Version: CurrentVersion, src: src}
+	f := &File{Path: name, Version: CurrentVersion, MaxWaiverDays: DefaultMaxWaiverDays, src: src}
 
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -230,7 +239,7 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 	}
 
 	d := decoder{errs: errs}
-	known := []string{"version", "timeout", "gates"}
+	known := []string{"version", "timeout", "gates", "waivers", "max-waiver-days"}
 	for _, kv := range mappingPairs(root, errs, "config") {
 		switch kv.key.Value {
 		case "version":
@@ -248,6 +257,13 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 			}
 		case "gates":
 			f.Sections = parseGates(kv.value, opts.Gates, errs)
+		case "waivers":
+			f.Waivers, f.WaiversFile = parseWaivers(kv.value, opts.Gates, errs, true)
+			f.waiversNode = kv.value
+		case "max-waiver-days":
+			if days := parseMaxWaiverDays(kv.value, errs); days > 0 {
+				f.MaxWaiverDays = days
+			}
 		default:
 			errs.at(kv.key, "unknown key %q%s; known keys: %s", kv.key.Value, suggest(kv.key.Value, known), strings.Join(known, ", "))
 		}

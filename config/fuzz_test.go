@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,15 @@ func FuzzParse(f *testing.F) {
 		}
 		if p.err == nil && p.f == nil {
 			t.Fatal("no error and no File")
+		}
+		if p.f != nil {
+			// A waiver that is kept is a whole one: a known gate, someone
+			// who answers for it, a reason and a date.
+			for _, w := range p.f.Waivers {
+				if !slices.Contains(testGates, w.Gate) || strings.TrimSpace(w.Owner) == "" || strings.TrimSpace(w.Reason) == "" || w.Expires.IsZero() || w.File != "rg.yml" || w.Line < 1 {
+					t.Errorf("waiver kept incomplete: %+v", w)
+				}
+			}
 		}
 		for _, err := range append([]error{p.err}, p.errs...) {
 			if err == nil {

@@ -60,6 +60,9 @@ type Finding struct {
 	Pos      Pos
 	Commit   string // full commit SHA, when the finding comes from history
 	Message  string
+	// Waived is set by the runner when a waiver lets the finding pass; a
+	// gate never sets it.
+	Waived *Waived
 }
 
 // Event is what the CI system says about the change being released: the
@@ -91,6 +94,11 @@ type Env struct {
 	// Files the configuration names (a deploy-window calendar) are read
 	// from that commit too, so the change under test cannot edit them.
 	ConfigRef string
+	// ConfigFiles are the workspace-relative paths of the files that
+	// configure the run besides .github/release-gate.yml (a --config file
+	// elsewhere, a waivers file), so that a gate can tell a reviewer when
+	// the change under test edits them.
+	ConfigFiles []string
 
 	rec *recorder
 }

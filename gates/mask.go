@@ -106,6 +106,12 @@ func (m *Masker) RedactResult(r Result) Result {
 			f.Rule = m.Redact(f.Rule)
 			f.Message = m.Redact(f.Message)
 			f.Pos.File = m.Redact(f.Pos.File)
+			if f.Waived != nil {
+				w := *f.Waived
+				w.Owner, w.Reason, w.Ticket = m.Redact(w.Owner), m.Redact(w.Reason), m.Redact(w.Ticket)
+				w.Source.File = m.Redact(w.Source.File)
+				f.Waived = &w
+			}
 			fs[i] = f
 		}
 		r.Findings = fs

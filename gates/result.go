@@ -96,11 +96,17 @@ func statusOf(findings []Finding, err error) Status {
 		return StatusError
 	}
 	for _, f := range findings {
-		if f.Severity == SeverityError || f.Severity == "" {
+		if blocks(f) {
 			return StatusFail
 		}
 	}
 	return StatusPass
+}
+
+// blocks reports whether a finding fails its gate: an error no waiver lets
+// pass.
+func blocks(f Finding) bool {
+	return (f.Severity == SeverityError || f.Severity == "") && f.Waived == nil
 }
 
 // defaultSummary is the one-line reason when the gate did not set one.
@@ -111,7 +117,7 @@ func defaultSummary(status Status, findings []Finding, err error) string {
 	case StatusFail:
 		var errs []Finding
 		for _, f := range findings {
-			if f.Severity == SeverityError || f.Severity == "" {
+			if blocks(f) {
 				errs = append(errs, f)
 			}
 		}

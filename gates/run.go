@@ -33,9 +33,16 @@ type Runner struct {
 	OnDone func(Result)
 	// OnProgress receives progress lines from gates.
 	OnProgress func(gate, line string)
+	// Waivers let findings pass until they expire (see Waiver); when there
+	// are any, Run adds a result named WaiversResult after the jobs'.
+	Waivers []Waiver
+	// MaxWaiverDays caps how far ahead a waiver may expire; 0 means
+	// DefaultMaxWaiverDays. The clock is the Env's.
+	MaxWaiverDays int
 }
 
-// Run runs every job and returns one Result per job, in the jobs' order.
+// Run runs every job and returns one Result per job, in the jobs' order,
+// then, when there are waivers, the WaiversResult.
 // A gate that panics is reported as error; a gate that ignores its context is
 // abandoned at its deadline and reported as error.
 func (r *Runner) Run(ctx context.Context, base Env, jobs []Job) []Result {
@@ -49,6 +56,7 @@ func (r *Runner) Run(ctx context.Context, base Env, jobs []Job) []Result {
 		masker = &Masker{}
 	}
 	fillDefaults(&base)
+	waivers := newWaiverState(r.Waivers, base.Now(), r.MaxWaiverDays)
 
 	results := make([]Result, len(jobs))
 	var wg sync.WaitGroup
@@ -69,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, base Env, jobs []Job) []Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res := r.runOne(ctx, base, job, mode, masker)
+			res := r.runOne(ctx, base, job, mode, masker, waivers)
 			results[i] = masker.RedactResult(res)
 			if r.OnDone != nil {
 				doneMu.Lock()
@@ -87,13 +95,20 @@ func (r *Runner) Run(ctx context.Context, base Env, jobs []Job) []Result {
 			}
 		}
 	}
+	if len(r.Waivers) > 0 {
+		res := masker.RedactResult(waivers.result())
+		results = append(results, res)
+		if r.OnDone != nil {
+			r.OnDone(res)
+		}
+	}
 	return results
 }
 
 // errAbandoned marks a gate that did not return by its deadline.
 var errAbandoned = errors.New("abandoned")
 
-func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, masker *Masker) Result {
+func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, masker *Masker, waivers *waiverState) Result {
 	name := job.Gate.Name()
 	rec := &recorder{masker: masker}
 	if r.OnProgress != nil {
@@ -150,6 +165,12 @@ func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, maske
 	if cerr := gctx.Err(); cerr != nil {
 		out.err = deadlineError(ctx, job.Timeout, r.Timeout, cerr)
 	}
+	// Waivers apply to what a gate proved, never to a gate that could not
+	// decide: its error stays an error, whatever a waiver matches.
+	waived := 0
+	if out.err == nil {
+		out.findings, waived = waivers.apply(name, out.findings)
+	}
 	res.Status = statusOf(out.findings, out.err)
 	res.Findings = out.findings
 	res.Notes, res.Outputs, res.Summary = rec.snapshot()
@@ -159,6 +180,9 @@ func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, maske
 		res.Summary = defaultSummary(res.Status, out.findings, out.err)
 	case res.Summary == "":
 		res.Summary = defaultSummary(res.Status, out.findings, nil)
+	}
+	if waived > 0 {
+		res.Summary += fmt.Sprintf(" (%d finding(s) waived)", waived)
 	}
 	return res
 }

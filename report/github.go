@@ -94,6 +94,9 @@ func annotations(run Run) []annotation {
 			if f.Commit != "" {
 				msg += " (commit " + shortSHA(f.Commit) + ")"
 			}
+			if f.Waived != nil {
+				msg += " — " + waiverText(f.Waived)
+			}
 			out = append(out, annotation{level: severityOf(r, f), pos: f.Pos, title: title, message: msg})
 		}
 	}

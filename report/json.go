@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"time"
+
 	"github.com/release-gate/release-gate/internal/sanitize"
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
@@ -39,6 +41,20 @@ type JSONFinding struct {
 	Line     int    `json:"line,omitempty"`
 	Column   int    `json:"column,omitempty"`
 	Commit   string `json:"commit,omitempty"`
+	// Waiver is set when a waiver lets the finding pass; Severity is then
+	// notice.
+	Waiver *JSONWaiver `json:"waiver,omitempty"`
+}
+
+// JSONWaiver is the waiver that lets a finding pass.
+type JSONWaiver struct {
+	Owner    string `json:"owner"`
+	Reason   string `json:"reason"`
+	Ticket   string `json:"ticket,omitempty"`
+	Expires  string `json:"expires"` // RFC 3339, UTC
+	DaysLeft int    `json:"days_left"`
+	File     string `json:"file,omitempty"` // where the waiver is written
+	Line     int    `json:"line,omitempty"`
 }
 
 // NewJSONReport builds the JSON report of a run. Every string in it is one
@@ -60,10 +76,15 @@ func NewJSONReport(run Run) JSONReport {
 			g.Notes = append(g.Notes, t(n))
 		}
 		for _, f := range r.Findings {
-			g.Findings = append(g.Findings, JSONFinding{
+			jf := JSONFinding{
 				Rule: t(f.Rule), Severity: string(severityOf(r, f)), Message: t(f.Message),
 				File: t(f.Pos.File), Line: f.Pos.Line, Column: f.Pos.Col, Commit: t(f.Commit),
-			})
+			}
+			if w := f.Waived; w != nil {
+				jf.Waiver = &JSONWaiver{Owner: t(w.Owner), Reason: t(w.Reason), Ticket: t(w.Ticket),
+					Expires: w.Expires.UTC().Format(time.RFC3339), DaysLeft: w.DaysLeft, File: t(w.Source.File), Line: w.Source.Line}
+			}
+			g.Findings = append(g.Findings, jf)
 		}
 		if len(r.Outputs) > 0 {
 			g.Outputs = map[string]string{}

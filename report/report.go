@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/plural"
 )
 
 // Run is a finished run, as the reporters see it.
@@ -84,6 +85,21 @@ func findingText(f gates.Finding) string {
 	if f.Commit != "" {
 		s += " (commit " + shortSHA(f.Commit) + ")"
 	}
+	if f.Waived != nil {
+		s += " — " + waiverText(f.Waived)
+	}
+	return s
+}
+
+// waiverText says who waived a finding, why and until when.
+func waiverText(w *gates.Waived) string {
+	s := fmt.Sprintf("waived by %s until %s (%s): %s", w.Owner, w.Expires.UTC().Format(time.DateOnly), plural.Count(w.DaysLeft, "day")+" left", w.Reason)
+	if w.Ticket != "" {
+		s += " [" + w.Ticket + "]"
+	}
+	if p := w.Source.String(); p != "" {
+		s += " (waiver at " + p + ")"
+	}
 	return s
 }
 
@@ -103,7 +119,12 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // severityOf is the level a finding is reported at: a warn-mode gate's
 // problems are warnings, whatever the gate said.
+//
+// A waived finding is a notice: it is shown, and blocks nothing.
 func severityOf(r gates.Result, f gates.Finding) gates.Severity {
+	if f.Waived != nil {
+		return gates.SeverityNotice
+	}
 	sev := f.Severity
 	if sev == "" {
 		sev = gates.SeverityError

@@ -55,11 +55,20 @@ type sarifMessage struct {
 }
 
 type sarifResult struct {
-	RuleID              string            `json:"ruleId"`
-	Level               string            `json:"level"`
-	Message             sarifMessage      `json:"message"`
-	Locations           []sarifLocation   `json:"locations"`
-	PartialFingerprints map[string]string `json:"partialFingerprints,omitempty"`
+	RuleID              string             `json:"ruleId"`
+	Level               string             `json:"level"`
+	Message             sarifMessage       `json:"message"`
+	Locations           []sarifLocation    `json:"locations"`
+	PartialFingerprints map[string]string  `json:"partialFingerprints,omitempty"`
+	Suppressions        []sarifSuppression `json:"suppressions,omitempty"`
+}
+
+// sarifSuppression is SARIF's record of a result someone accepted: a
+// waiver, kept in the configuration (external to the source).
+type sarifSuppression struct {
+	Kind          string `json:"kind"`
+	Status        string `json:"status"`
+	Justification string `json:"justification"`
 }
 
 type sarifLocation struct {
@@ -129,6 +138,9 @@ func NewSARIF(run Run) any {
 			}
 			if f.Commit != "" {
 				res.PartialFingerprints = map[string]string{"commitSha": sanitize.Text(f.Commit)}
+			}
+			if f.Waived != nil {
+				res.Suppressions = []sarifSuppression{{Kind: "external", Status: "accepted", Justification: sanitize.Text(waiverText(f.Waived))}}
 			}
 			results = append(results, res)
 		}

@@ -124,7 +124,12 @@ func (t *Text) GateDone(r gates.Result) {
 	if r.Status == gates.StatusSkipped {
 		return
 	}
-	t.printf("  %s: %s (%s)\n", r.Name, t.paint(label(r), label(r)), duration(r.Duration))
+	if d := duration(r.Duration); d != "" {
+		t.printf("  %s: %s (%s)\n", r.Name, t.paint(label(r), label(r)), d)
+		return
+	}
+	// The waivers' result takes no time of its own.
+	t.printf("  %s: %s\n", r.Name, t.paint(label(r), label(r)))
 }
 
 // Final prints every gate's result with its details (gates that did not

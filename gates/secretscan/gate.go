@@ -457,7 +457,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 	if out.suppressed, err = g.selfSuppressed(ctx, r, rng.base, det, out.only); err != nil {
 		return scopeResult{}, fmt.Errorf("checking the change's own suppressions: %w", err)
 	}
-	if out.edits, err = g.policyEdits(ctx, r, rng, prefix, det); err != nil {
+	if out.edits, err = g.policyEdits(ctx, r, rng, prefix, det, env.ConfigFiles); err != nil {
 		return scopeResult{}, err
 	}
 	if checkAdded {

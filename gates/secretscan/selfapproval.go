@@ -695,8 +695,10 @@ func (b *baseLines) allowed(f report.Finding) (bool, error) {
 }
 
 // policyEdits reports each file that decides what the scan lets pass and
-// that the change's commits edit (base...head), as a warning.
-func (g *Gate) policyEdits(ctx context.Context, r repo, rng *commitRange, prefix string, det *gitleaksDetector) ([]gates.Finding, error) {
+// that the change's commits edit (base...head), as a warning. configFiles
+// are the other files that configure the run (Env.ConfigFiles: a waivers
+// file, a configuration elsewhere than the default path).
+func (g *Gate) policyEdits(ctx context.Context, r repo, rng *commitRange, prefix string, det *gitleaksDetector, configFiles []string) ([]gates.Finding, error) {
 	kinds := map[string]string{}
 	var paths []string
 	add := func(rel, what string) {
@@ -715,7 +717,8 @@ func (g *Gate) policyEdits(ctx context.Context, r repo, rng *commitRange, prefix
 		}
 		add(c.rel, what)
 	}
-	for _, p := range releaseGateConfigs {
+	runConfigs := append(slices.Clone(releaseGateConfigs), configFiles...)
+	for _, p := range runConfigs {
 		add(p, "the release-gate configuration")
 	}
 	// What the change's commits edit: from where head left base. With
@@ -738,7 +741,7 @@ func (g *Gate) policyEdits(ctx context.Context, r repo, rng *commitRange, prefix
 		}
 		msg := fmt.Sprintf("This change edits %s (%s), which decides what secret-scan lets pass: review the edit.", rel, what)
 		switch {
-		case slices.Contains(releaseGateConfigs, rel):
+		case slices.Contains(runConfigs, rel):
 			msg = fmt.Sprintf("This change edits %s (%s), which decides what this gate checks: review the edit. The gate reads its configuration from the change, so the edit applies to the change itself.", rel, what)
 		case g.selfSuppression == SelfSuppressionFail:
 			msg += " Suppressions it adds do not apply to the change's own commits."
