@@ -82,7 +82,7 @@ func TestAttestationOfAPinnedImage(t *testing.T) {
 	if pred["resourceUri"] != "oci://"+host+"/shop/api@"+want {
 		t.Errorf("resourceUri %v", pred["resourceUri"])
 	}
-	if got, _ := json.Marshal(pred[attest.GatesField]); string(got) != `[{"mode":"enforce","name":"staging-digest","verdict":"PASSED"}]` {
+	if got, _ := json.Marshal(pred[attest.GatesField]); string(got) != `[{"mode":"enforce","name":"staging-digest","verdict":"PASSED","waived":0}]` {
 		t.Errorf("gates %s", got)
 	}
 	// Outside Actions the policy is named by a file: URI.
@@ -283,7 +283,7 @@ func TestAttestationRecordsAWarnModeFailure(t *testing.T) {
 	sum := sha256.Sum256([]byte(cfg))
 	pred := checkStatement(t, out, host+"/shop/api", registrytest.Digest(t, img).String(), hex.EncodeToString(sum[:]))
 	gotGates, _ := json.Marshal(pred[attest.GatesField])
-	if !strings.Contains(string(gotGates), `{"mode":"warn","name":"secret-scan","verdict":"FAILED"}`) {
+	if !strings.Contains(string(gotGates), `{"mode":"warn","name":"secret-scan","verdict":"FAILED","waived":0}`) {
 		t.Errorf("gates %s", gotGates)
 	}
 	levels, _ := json.Marshal(pred["verifiedLevels"])

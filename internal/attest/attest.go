@@ -97,6 +97,8 @@ type Gate struct {
 	Name    string `json:"name"`
 	Mode    string `json:"mode"`
 	Verdict string `json:"verdict"`
+	// Waived counts the findings a waiver let pass.
+	Waived int `json:"waived"`
 }
 
 // Level is the custom SlsaResult recorded in predicate.verifiedLevels for a
@@ -105,6 +107,14 @@ type Gate struct {
 // SLSA_.
 func Level(gate string) string {
 	return "RELEASE_GATE_" + strings.ToUpper(strings.ReplaceAll(gate, "-", "_")) + "_PASSED"
+}
+
+// WaivedLevel is the custom SlsaResult recorded instead of Level for a gate
+// that passed only because waivers let some of its findings pass:
+// RELEASE_GATE_<NAME>_PASSED_WITH_WAIVERS. A verifier that requires Level
+// refuses it; one that accepts waivers names both.
+func WaivedLevel(gate string) string {
+	return Level(gate) + "_WITH_WAIVERS"
 }
 
 // Statement builds the statement for r, as indented JSON. It refuses (a
@@ -154,13 +164,21 @@ func build(r Run) (*ita.Statement, error) {
 	var pinned string
 	var staged bool
 	for _, res := range r.Results {
-		switch res.Status {
-		case gates.StatusSkipped:
+		waived := 0
+		for _, f := range res.Findings {
+			if f.Waived != nil {
+				waived++
+			}
+		}
+		switch {
+		case res.Status == gates.StatusSkipped:
 			continue
-		case gates.StatusPass:
+		case res.Status == gates.StatusPass && waived > 0:
+			levels = append(levels, WaivedLevel(res.Name))
+		case res.Status == gates.StatusPass:
 			levels = append(levels, Level(res.Name))
 		}
-		ran = append(ran, Gate{Name: res.Name, Mode: string(modeOf(res)), Verdict: verdictOf(res.Status)})
+		ran = append(ran, Gate{Name: res.Name, Mode: string(modeOf(res)), Verdict: verdictOf(res.Status), Waived: waived})
 		if res.Name != stagingDigest {
 			continue
 		}
@@ -276,7 +294,7 @@ func toAny(list []string) []any {
 func gatesAny(list []Gate) []any {
 	out := make([]any, len(list))
 	for i, g := range list {
-		out[i] = map[string]any{"name": g.Name, "mode": g.Mode, "verdict": g.Verdict}
+		out[i] = map[string]any{"name": g.Name, "mode": g.Mode, "verdict": g.Verdict, "waived": g.Waived}
 	}
 	return out
 }

@@ -84,13 +84,35 @@ func TestStatementOfAPassingRun(t *testing.T) {
 	// Exactly the gates that ran, with their verdicts; the skipped one
 	// is not there.
 	gotGates, _ := json.Marshal(pred[attest.GatesField])
-	wantGates := `[{"mode":"enforce","name":"secret-scan","verdict":"PASSED"},{"mode":"enforce","name":"staging-digest","verdict":"PASSED"},{"mode":"warn","name":"alert-presence","verdict":"FAILED"}]`
+	wantGates := `[{"mode":"enforce","name":"secret-scan","verdict":"PASSED","waived":0},{"mode":"enforce","name":"staging-digest","verdict":"PASSED","waived":0},{"mode":"warn","name":"alert-presence","verdict":"FAILED","waived":0}]`
 	if string(gotGates) != wantGates {
 		t.Errorf("gates\n got %s\nwant %s", gotGates, wantGates)
 	}
 	ann, _ := json.Marshal(pred["policy"].(map[string]any)["annotations"])
 	if string(ann) != `{"gates":["secret-scan","staging-digest","alert-presence"]}` {
 		t.Errorf("policy annotations %s", ann)
+	}
+}
+
+// A gate that passed only because a waiver let a finding pass is recorded
+// as such: a verifier that requires RELEASE_GATE_<NAME>_PASSED refuses it.
+func TestWaivedPassIsItsOwnLevel(t *testing.T) {
+	r := passingRun()
+	r.Results[1].Findings = []gates.Finding{{Rule: "aws-access-token", Severity: gates.SeverityError,
+		Waived: &gates.Waived{Owner: "@payments-oncall", Reason: "rotated", Expires: time.Date(2026, 12, 15, 0, 0, 0, 0, time.UTC)}}}
+	data, err := attest.Statement(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, m := attesttest.Validate(t, data)
+	pred := m["predicate"].(map[string]any)
+	levels, _ := json.Marshal(pred["verifiedLevels"])
+	if string(levels) != `["RELEASE_GATE_SECRET_SCAN_PASSED_WITH_WAIVERS","RELEASE_GATE_STAGING_DIGEST_PASSED"]` {
+		t.Errorf("verifiedLevels %s", levels)
+	}
+	gotGates, _ := json.Marshal(pred[attest.GatesField])
+	if !strings.Contains(string(gotGates), `{"mode":"enforce","name":"secret-scan","verdict":"PASSED","waived":1}`) {
+		t.Errorf("gates %s", gotGates)
 	}
 }
 
