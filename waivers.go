@@ -50,7 +50,7 @@ func loadWaivers(ctx context.Context, o *options, file *config.File, known []str
 	}
 	for _, w := range list {
 		waivers = append(waivers, gates.Waiver{
-			Gate: w.Gate, Rule: w.Rule, Path: w.Path, Fingerprint: w.Fingerprint,
+			Gate: w.Gate, Rule: w.Rule, Path: w.Path, Fingerprint: w.Fingerprint, Image: w.Image, Labels: w.Labels,
 			Owner: w.Owner, Reason: w.Reason, Ticket: w.Ticket, Expires: w.Expires,
 			Source: gates.Pos{File: w.File, Line: w.Line},
 		})

@@ -29,8 +29,10 @@ const maxMaxWaiverDays = 366
 type Waiver struct {
 	Gate        string
 	Rule        string
-	Path        string // a glob (internal/glob) over the finding's file
-	Fingerprint string // secret-scan's commit:file:rule:line or file:rule:line
+	Path        string            // a glob (internal/glob) over the finding's file
+	Fingerprint string            // secret-scan's commit:file:rule:line or file:rule:line
+	Image       string            // the finding's image label, exactly
+	Labels      map[string]string // each must be one of the finding's labels
 	Owner       string
 	Reason      string
 	Ticket      string
@@ -42,14 +44,16 @@ type Waiver struct {
 
 // waiverKeys is a waiver as written.
 type waiverKeys struct {
-	Gate        string `yaml:"gate,required"`
-	Rule        string `yaml:"rule"`
-	Path        string `yaml:"path"`
-	Fingerprint string `yaml:"fingerprint"`
-	Owner       string `yaml:"owner,required"`
-	Reason      string `yaml:"reason,required"`
-	Ticket      string `yaml:"ticket"`
-	Expires     Expiry `yaml:"expires,required"`
+	Gate        string            `yaml:"gate,required"`
+	Rule        string            `yaml:"rule"`
+	Path        string            `yaml:"path"`
+	Fingerprint string            `yaml:"fingerprint"`
+	Image       string            `yaml:"image"`
+	Labels      map[string]string `yaml:"labels"`
+	Owner       string            `yaml:"owner,required"`
+	Reason      string            `yaml:"reason,required"`
+	Ticket      string            `yaml:"ticket"`
+	Expires     Expiry            `yaml:"expires,required"`
 }
 
 // Expiry is the instant a waiver stops applying, written as a date
@@ -139,11 +143,19 @@ func parseWaivers(n *yaml.Node, known []string, errs *errorList, allowFile bool)
 			at("fingerprint", "want secret-scan's fingerprint, commit:file:rule:line or file:rule:line")
 			ok = false
 		}
+		if lookup(item, "labels") != nil && len(k.Labels) == 0 {
+			at("labels", "names no label; leave it out, or write labels: {alertname: HighCPU}")
+			ok = false
+		}
+		if lookup(item, "image") != nil && strings.TrimSpace(k.Image) == "" {
+			at("image", "must not be empty: write the image reference as the finding names it")
+			ok = false
+		}
 		if !ok {
 			continue
 		}
 		list = append(list, Waiver{
-			Gate: k.Gate, Rule: k.Rule, Path: k.Path, Fingerprint: k.Fingerprint,
+			Gate: k.Gate, Rule: k.Rule, Path: k.Path, Fingerprint: k.Fingerprint, Image: k.Image, Labels: k.Labels,
 			Owner: k.Owner, Reason: k.Reason, Ticket: k.Ticket, Expires: time.Time(k.Expires),
 			File: errs.src.file, Line: item.Line,
 		})

@@ -63,7 +63,9 @@ func TestWaiversKey(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		"waivers: {gate: secret-scan}\n": "c.yml:1:10: waivers: want a list of waivers or the path of a file that holds them, got a mapping",
-		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    image: x\n":                 "c.yml:6:5: waivers[0]: unknown key \"image\"",
+		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    images: x\n":                "c.yml:6:5: waivers[0]: unknown key \"images\"",
+		"waivers:\n  - gate: alert-presence\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    labels: {}\n":            "c.yml:6:13: waivers[0].labels: names no label",
+		"waivers:\n  - gate: staging-digest\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    image: \"\"\n":           "c.yml:6:12: waivers[0].image: must not be empty",
 		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    fingerprint: just-a-name\n": "c.yml:6:18: waivers[0].fingerprint: want secret-scan's fingerprint",
 		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: \"  \"\n    expires: 2026-12-15\n":                          "c.yml:4:13: waivers[0].reason: must not be empty",
 		"max-waiver-days: 0\n":          "c.yml:1:18: max-waiver-days: want a number of days from 1 to 366, got 0",

@@ -60,6 +60,10 @@ type Finding struct {
 	Pos      Pos
 	Commit   string // full commit SHA, when the finding comes from history
 	Message  string
+	// Labels say what the finding is about beyond its file, for waivers
+	// to match: "image" (staging-digest), "alertname" and "category"
+	// (alert-presence). Each gate's page lists the labels it sets.
+	Labels map[string]string
 	// Waived is set by the runner when a waiver lets the finding pass; a
 	// gate never sets it.
 	Waived *Waived

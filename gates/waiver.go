@@ -40,10 +40,16 @@ type Waiver struct {
 	// Fingerprint matches secret-scan's commit:file:rule:line, or
 	// file:rule:line for a finding on any commit or in the tree.
 	Fingerprint string
-	Owner       string
-	Reason      string
-	Ticket      string
-	Expires     time.Time
+	// Image matches the finding's "image" label exactly (the reference as
+	// the configuration or the image input writes it).
+	Image string
+	// Labels match when the finding carries every one of them with the
+	// same value.
+	Labels  map[string]string
+	Owner   string
+	Reason  string
+	Ticket  string
+	Expires time.Time
 	// Source is where the waiver is written.
 	Source Pos
 }
@@ -71,6 +77,14 @@ func (w *Waiver) matches(gate string, f Finding) bool {
 	if w.Path != "" && (f.Pos.File == "" || !glob.Match(w.Path, f.Pos.File)) {
 		return false
 	}
+	if w.Image != "" && f.Labels["image"] != w.Image {
+		return false
+	}
+	for k, v := range w.Labels {
+		if got, ok := f.Labels[k]; !ok || got != v {
+			return false
+		}
+	}
 	if w.Fingerprint != "" {
 		if f.Pos.File == "" || f.Pos.Line == 0 {
 			return false
@@ -94,6 +108,20 @@ func (w *Waiver) label() string {
 	}
 	if w.Fingerprint != "" {
 		parts = append(parts, "fingerprint "+w.Fingerprint)
+	}
+	if w.Image != "" {
+		parts = append(parts, "image "+w.Image)
+	}
+	if len(w.Labels) > 0 {
+		keys := make([]string, 0, len(w.Labels))
+		for k := range w.Labels {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for i, k := range keys {
+			keys[i] = k + "=" + w.Labels[k]
+		}
+		parts = append(parts, "labels "+strings.Join(keys, ","))
 	}
 	return fmt.Sprintf("the waiver at %s (%s, owner %s)", w.Source, strings.Join(parts, ", "), w.Owner)
 }

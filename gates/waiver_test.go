@@ -77,6 +77,39 @@ func TestWaiverMatchers(t *testing.T) {
 	}
 }
 
+// TestWaiverImageAndLabels: image matches the finding's image label
+// exactly; every label a waiver names must be the finding's, with the same
+// value. A finding without labels matches neither.
+func TestWaiverImageAndLabels(t *testing.T) {
+	labelled := Finding{Rule: "route-blackhole", Severity: SeverityError, Message: "nobody is paged",
+		Labels: map[string]string{"alertname": "HighCPU", "category": "cpu", "image": "ghcr.io/o/api:abc"}}
+	for _, c := range []struct {
+		name    string
+		finding Finding
+		edit    func(*Waiver)
+		want    bool
+	}{
+		{"image", labelled, func(w *Waiver) { w.Image = "ghcr.io/o/api:abc" }, true},
+		{"other tag", labelled, func(w *Waiver) { w.Image = "ghcr.io/o/api:def" }, false},
+		{"repository alone is not the image", labelled, func(w *Waiver) { w.Image = "ghcr.io/o/api" }, false},
+		{"one label", labelled, func(w *Waiver) { w.Labels = map[string]string{"alertname": "HighCPU"} }, true},
+		{"two labels", labelled, func(w *Waiver) { w.Labels = map[string]string{"alertname": "HighCPU", "category": "cpu"} }, true},
+		{"one of two differs", labelled, func(w *Waiver) { w.Labels = map[string]string{"alertname": "HighCPU", "category": "memory"} }, false},
+		{"label the finding lacks", labelled, func(w *Waiver) { w.Labels = map[string]string{"team": ""} }, false},
+		{"no labels on the finding", secretFinding, func(w *Waiver) { w.Labels = map[string]string{"alertname": "HighCPU"} }, false},
+		{"no image on the finding", secretFinding, func(w *Waiver) { w.Image = "ghcr.io/o/api:abc" }, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w := waiver("alert-presence", at(3))
+			c.edit(&w)
+			res := runWaived(t, []Waiver{w}, Job{Gate: gate("alert-presence", findings(c.finding))})
+			if got := res[0].Findings[0].Waived != nil; got != c.want {
+				t.Fatalf("waived %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
 // TestWaiverNeverTurnsAnErrorIntoAVerdict: a gate that could not decide
 // stays error, however broadly a waiver matches what it returned, and the
 // waiver is not called unused.

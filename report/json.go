@@ -41,6 +41,9 @@ type JSONFinding struct {
 	Line     int    `json:"line,omitempty"`
 	Column   int    `json:"column,omitempty"`
 	Commit   string `json:"commit,omitempty"`
+	// Labels say what the finding is about (image, alertname, category),
+	// as a waiver's labels and image match them.
+	Labels map[string]string `json:"labels,omitempty"`
 	// Waiver is set when a waiver lets the finding pass; Severity is then
 	// notice.
 	Waiver *JSONWaiver `json:"waiver,omitempty"`
@@ -79,6 +82,12 @@ func NewJSONReport(run Run) JSONReport {
 			jf := JSONFinding{
 				Rule: t(f.Rule), Severity: string(severityOf(r, f)), Message: t(f.Message),
 				File: t(f.Pos.File), Line: f.Pos.Line, Column: f.Pos.Col, Commit: t(f.Commit),
+			}
+			for k, v := range f.Labels {
+				if jf.Labels == nil {
+					jf.Labels = map[string]string{}
+				}
+				jf.Labels[t(k)] = t(v)
 			}
 			if w := f.Waived; w != nil {
 				jf.Waiver = &JSONWaiver{Owner: t(w.Owner), Reason: t(w.Reason), Ticket: t(w.Ticket),

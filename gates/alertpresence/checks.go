@@ -262,7 +262,7 @@ func (r *run) coverage(s *source, c int, name string) {
 	default:
 		scope = "; there are no alerting rules"
 	}
-	r.report(gates.Finding{Rule: ruleCategoryMissing, Severity: gates.SeverityError,
+	r.report(gates.Finding{Rule: ruleCategoryMissing, Severity: gates.SeverityError, Labels: map[string]string{"category": name},
 		Message: fmt.Sprintf("no %s alert%s in %s: looked for an alerting rule reading %s%s. Add one, or label an existing alerting rule %s: %s",
 			name, r.scopeText(), s.name, looked, scope, overrideLabel, name)}, "")
 }

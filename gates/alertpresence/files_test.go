@@ -84,6 +84,14 @@ func TestFilesMissingCategory(t *testing.T) {
 	res := runGate(t, "files: rules/api.yml", testEnv(ws, nil))
 	wantStatus(t, res, gates.StatusFail)
 	wantErrorRules(t, res, ruleCategoryMissing, ruleCategoryMissing)
+	// A waiver can name the missing category.
+	var cats []string
+	for _, f := range findingsOf(res, ruleCategoryMissing) {
+		cats = append(cats, f.Labels["category"])
+	}
+	if strings.Join(cats, " ") != "memory error-rate" {
+		t.Errorf("category labels %q, want memory and error-rate", cats)
+	}
 	if res.Summary != "no memory, error-rate alert" {
 		t.Errorf("summary %q", res.Summary)
 	}

@@ -12,6 +12,11 @@ import (
 // report adds a finding about subject (a rule's name, or "" when it
 // concerns no rule), remembered for the summary.
 func (r *run) report(f gates.Finding, subject string) {
+	// A finding about one alerting rule is labelled with its name, so a
+	// waiver can name the rule.
+	if subject != "" && f.Labels == nil {
+		f.Labels = map[string]string{"alertname": subject}
+	}
 	r.findings = append(r.findings, f)
 	if f.Severity != gates.SeverityError || f.Rule == ruleCategoryMissing {
 		return

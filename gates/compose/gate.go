@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -228,7 +229,7 @@ func sortFindings(fs []gates.Finding) {
 func dedupe(fs []gates.Finding) []gates.Finding {
 	out := fs[:0]
 	for i, f := range fs {
-		if i > 0 && f == fs[i-1] {
+		if i > 0 && reflect.DeepEqual(f, fs[i-1]) {
 			continue
 		}
 		out = append(out, f)

@@ -45,6 +45,15 @@ const (
 
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+	findings, err := g.run(ctx, env)
+	// Every finding is about the candidate image: a waiver can name it.
+	for i := range findings {
+		findings[i].Labels = map[string]string{"image": g.image.String()}
+	}
+	return findings, err
+}
+
+func (g *Gate) run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 	r, err := newResolver(env, g)
 	if err != nil {
 		return nil, err

@@ -79,6 +79,10 @@ func TestFailDigestsDiffer(t *testing.T) {
 		t.Fatalf("want one digest-mismatch finding: %s", gatetest.Describe(res))
 	}
 	testenv.MustContain(t, "finding", res.Findings[0].Message, host+"/app:candidate", cand.String(), host+"/app:staging", stag.String())
+	// A waiver can name the candidate image.
+	if got := res.Findings[0].Labels["image"]; got != host+"/app:candidate" {
+		t.Errorf("image label %q, want %s", got, host+"/app:candidate")
+	}
 	if gatetest.Output(res, "pinned-image") != "" {
 		t.Errorf("a failing gate must not offer a pinned image: %s", gatetest.Describe(res))
 	}
