@@ -116,6 +116,19 @@ func (e *Env) Notef(format string, args ...any) {
 	}
 }
 
+// MaxChartPoints bounds the values of one chart: a chart is to see a
+// trend, and the summary has a size limit.
+const MaxChartPoints = 200
+
+// Chart records a series of values for the job summary to draw, such as
+// an analysis' evaluations. Values that are not finite are left out, and
+// only the last MaxChartPoints are kept.
+func (e *Env) Chart(title string, values []float64) {
+	if e.rec != nil {
+		e.rec.chart(title, values)
+	}
+}
+
 // SetSummary sets the one-line reason shown for the gate when it passes or
 // fails (an error is always summarised by the error itself).
 func (e *Env) SetSummary(format string, args ...any) {

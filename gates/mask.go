@@ -106,6 +106,13 @@ func (m *Masker) RedactResult(r Result) Result {
 			f.Rule = m.Redact(f.Rule)
 			f.Message = m.Redact(f.Message)
 			f.Pos.File = m.Redact(f.Pos.File)
+			if f.Labels != nil {
+				ls := make(map[string]string, len(f.Labels))
+				for k, v := range f.Labels {
+					ls[m.Redact(k)] = m.Redact(v)
+				}
+				f.Labels = ls
+			}
 			if f.Waived != nil {
 				w := *f.Waived
 				w.Owner, w.Reason, w.Ticket = m.Redact(w.Owner), m.Redact(w.Reason), m.Redact(w.Ticket)
@@ -122,6 +129,13 @@ func (m *Masker) RedactResult(r Result) Result {
 			ns[i] = m.Redact(n)
 		}
 		r.Notes = ns
+	}
+	if r.Charts != nil {
+		cs := make([]Chart, len(r.Charts))
+		for i, c := range r.Charts {
+			cs[i] = Chart{Title: m.Redact(c.Title), Values: c.Values}
+		}
+		r.Charts = cs
 	}
 	if r.Outputs != nil {
 		os := make([]Output, len(r.Outputs))

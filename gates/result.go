@@ -46,6 +46,15 @@ type Result struct {
 	// Notes are evidence lines the gate recorded (see Env.Notef).
 	Notes   []string
 	Outputs []Output
+	// Charts are series the gate measured, drawn in the job summary.
+	Charts []Chart
+}
+
+// Chart is a series of values a gate measured, in order (an analysis'
+// evaluations), drawn as a line in the job summary.
+type Chart struct {
+	Title  string
+	Values []float64
 }
 
 // Enforced reports whether this result counts towards the exit code.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"runtime/debug"
@@ -174,6 +175,9 @@ func (r *Runner) runOne(ctx context.Context, base Env, job Job, mode Mode, maske
 	res.Status = statusOf(out.findings, out.err)
 	res.Findings = out.findings
 	res.Notes, res.Outputs, res.Summary = rec.snapshot()
+	rec.mu.Lock()
+	res.Charts = append([]Chart(nil), rec.charts...)
+	rec.mu.Unlock()
 	switch {
 	case res.Status == StatusError:
 		res.Err = out.err.Error()
@@ -216,6 +220,7 @@ func fillDefaults(e *Env) {
 type recorder struct {
 	mu         sync.Mutex
 	notes      []string
+	charts     []Chart
 	outputs    []Output
 	summary    string
 	masker     *Masker
@@ -226,6 +231,22 @@ type recorder struct {
 func (r *recorder) note(s string) {
 	r.mu.Lock()
 	r.notes = append(r.notes, strings.Split(strings.TrimRight(s, "\n"), "\n")...)
+	r.mu.Unlock()
+}
+
+// chart records a chart: finite values only, the last MaxChartPoints.
+func (r *recorder) chart(title string, values []float64) {
+	var vs []float64
+	for _, v := range values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) > MaxChartPoints {
+		vs = vs[len(vs)-MaxChartPoints:]
+	}
+	r.mu.Lock()
+	r.charts = append(r.charts, Chart{Title: title, Values: vs})
 	r.mu.Unlock()
 }
 

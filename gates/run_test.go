@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -200,5 +201,31 @@ func TestDecide(t *testing.T) {
 		if got.Result != tt.want.Result || got.Exit != tt.want.Exit || strings.Join(got.Failed, ",") != strings.Join(tt.want.Failed, ",") {
 			t.Errorf("%s: got %+v, want %+v", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A chart keeps finite values only, the last MaxChartPoints of them, and
+// its title is redacted like every other text.
+func TestChartsAreRecordedFiniteAndBounded(t *testing.T) {
+	var m Masker
+	m.Add("s3cr3t-value")
+	long := make([]float64, MaxChartPoints+5)
+	for i := range long {
+		long[i] = float64(i)
+	}
+	g := gate("staging-analysis", func(_ context.Context, env *Env) ([]Finding, error) {
+		env.Chart("errors s3cr3t-value", []float64{1, math.NaN(), 2, math.Inf(-1), 3})
+		env.Chart("long", long)
+		return nil, nil
+	})
+	res := m.RedactResult((&Runner{}).Run(context.Background(), Env{}, []Job{{Gate: g}})[0])
+	if len(res.Charts) != 2 {
+		t.Fatalf("charts %+v", res.Charts)
+	}
+	if c := res.Charts[0]; strings.Contains(c.Title, "s3cr3t") || len(c.Values) != 3 || c.Values[2] != 3 {
+		t.Errorf("chart %+v: want the title redacted and the values 1, 2, 3", c)
+	}
+	if c := res.Charts[1]; len(c.Values) != MaxChartPoints || c.Values[0] != 5 {
+		t.Errorf("long chart has %d values from %v, want the last %d", len(c.Values), c.Values[0], MaxChartPoints)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,10 +87,39 @@ func hostileRun(file, msg, rule, note string, line int) Run {
 		{Name: "backup-freshness", Status: gates.StatusFail, Mode: gates.ModeWarn, Summary: file,
 			Findings: []gates.Finding{{Rule: rule, Pos: gates.Pos{File: file, Line: 1}, Message: msg}}},
 		{Name: "compose", Status: gates.StatusSkipped, Summary: note},
-		{Name: "alert-presence", Status: gates.StatusPass, Summary: msg, Notes: []string{note}},
+		{Name: "alert-presence", Status: gates.StatusPass, Summary: msg, Notes: []string{note},
+			// A chart's title is a query's name from the configuration.
+			Charts:   []gates.Chart{{Title: note, Values: []float64{float64(line), 0.5, math.NaN(), -1e300}}, {Title: msg + rule, Values: []float64{1, 2}}},
+			Findings: []gates.Finding{{Rule: rule, Severity: gates.SeverityWarning, Message: msg, Labels: map[string]string{note: msg, "image": file}}}},
 	}
 	return Run{Version: rule, Config: file, Results: results, Verdict: gates.Decide(results), Duration: time.Second,
 		Source: NewSource(fuzzServer, fuzzRepo, fuzzCommit), ReportPath: note}
+}
+
+// chartLine is every line a Mermaid chart block may hold: nothing from a
+// hostile title can end the block or say more than its own words.
+var chartLine = regexp.MustCompile(`^(xychart-beta|    title "[A-Za-z0-9 _.,:/()=+…-]*"|    x-axis \[[0-9, ]+\]|    line \[[0-9eE.+, -]+\]|` + "```" + `)$`)
+
+// checkCharts checks each Mermaid block of the summary line by line.
+func checkCharts(t *testing.T, summary string) {
+	t.Helper()
+	in := false
+	for _, l := range strings.Split(summary, "\n") {
+		switch {
+		case l == "```mermaid":
+			in = true
+		case in:
+			if !chartLine.MatchString(l) {
+				t.Fatalf("chart line %q", l)
+			}
+			if l == "```" {
+				in = false
+			}
+		}
+	}
+	if in {
+		t.Fatal("a chart block is not closed")
+	}
 }
 
 // The link base of hostileRun: findings link below it, and nowhere else.
@@ -195,6 +225,7 @@ func FuzzGitHubReport(f *testing.F) {
 		}
 		checkNoCommands(t, "job summary", string(summary))
 		checkLinks(t, string(summary))
+		checkCharts(t, string(summary))
 		// A link base made of hostile values links nowhere, or only to
 		// a plain address.
 		if u := NewSource(note, rule, msg).LineURL(file, line, ""); u != "" {

@@ -2,6 +2,9 @@ package report
 
 import (
 	"fmt"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/release-gate/release-gate/gates"
@@ -192,7 +195,50 @@ func details(r gates.Result, run Run) string {
 		}
 		fmt.Fprintf(&b, "- %s\n", md(truncate(n, maxLineBytes)))
 	}
+	for i, c := range r.Charts {
+		if i == maxChartsShown {
+			break
+		}
+		b.WriteString(chart(c))
+	}
 	b.WriteString("\n</details>\n\n")
+	return b.String()
+}
+
+// maxChartsShown bounds the charts drawn for one gate.
+const maxChartsShown = 10
+
+// chartTitleRE keeps what a Mermaid title may show: the title is untrusted
+// (a query's name from the configuration), and inside a Mermaid block
+// Markdown escaping does not apply, so anything else is dropped.
+var chartTitleRE = regexp.MustCompile(`[^A-Za-z0-9 _.,:/()=+-]`)
+
+// chart draws c as a Mermaid xychart-beta line, which job summaries render;
+// "" for fewer than two finite values.
+func chart(c gates.Chart) string {
+	var vals []string
+	for _, v := range c.Values {
+		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+			vals = append(vals, strconv.FormatFloat(v, 'g', 6, 64))
+		}
+		if len(vals) == gates.MaxChartPoints {
+			break
+		}
+	}
+	if len(vals) < 2 {
+		return ""
+	}
+	title := truncate(strings.Join(strings.Fields(chartTitleRE.ReplaceAllString(c.Title, " ")), " "), 80)
+	xs := make([]string, len(vals))
+	for i := range xs {
+		xs[i] = strconv.Itoa(i + 1)
+	}
+	var b strings.Builder
+	b.WriteString("\n```mermaid\nxychart-beta\n")
+	if title != "" {
+		fmt.Fprintf(&b, "    title \"%s\"\n", title)
+	}
+	fmt.Fprintf(&b, "    x-axis [%s]\n    line [%s]\n```\n", strings.Join(xs, ", "), strings.Join(vals, ", "))
 	return b.String()
 }
 

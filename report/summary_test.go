@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,5 +156,25 @@ func TestNewSourceRefusesHostileValues(t *testing.T) {
 	}
 	if u := good.LineURL("(x)[y]<z>\"'*`!$&+,;=@", 0, ""); !regexp.MustCompile(`^[A-Za-z0-9:/._~%-]+$`).MatchString(u) {
 		t.Errorf("LineURL left syntax unescaped: %q", u)
+	}
+}
+
+// A gate's charts are drawn as Mermaid line charts, which job summaries
+// render; values that are not finite are left out, and a title keeps only
+// plain words.
+func TestSummaryDrawsCharts(t *testing.T) {
+	results := []gates.Result{{Name: "staging-analysis", Status: gates.StatusPass, Mode: gates.ModeEnforce, Summary: "ok",
+		Notes: []string{"errors: 3 successful"},
+		Charts: []gates.Chart{
+			{Title: "errors\"]\n```\n::error::x <b>", Values: []float64{0.001, math.NaN(), 0.2, math.Inf(1), 0.0015}},
+			{Title: "one point", Values: []float64{1}},
+		}}}
+	s := Summary(Run{Version: "v1", Results: results, Verdict: gates.Decide(results)}, 0)
+	want := "```mermaid\nxychart-beta\n    title \"errors ::error::x b\"\n    x-axis [1, 2, 3]\n    line [0.001, 0.2, 0.0015]\n```\n"
+	if !strings.Contains(s, want) {
+		t.Errorf("summary has no chart\n%s\nwant\n%s", s, want)
+	}
+	if strings.Count(s, "```mermaid") != 1 {
+		t.Errorf("a chart of one value is drawn:\n%s", s)
 	}
 }

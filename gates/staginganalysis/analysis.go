@@ -301,6 +301,14 @@ func (r *run) report(o *outcome) {
 	if chart := sparkline(o.ms); chart != "" {
 		r.env.Notef("%s: chart %s", q.name, chart)
 	}
+	// The job summary draws the same values as a line chart.
+	var values []float64
+	for _, m := range o.ms {
+		if m.verdict != unreadable {
+			values = append(values, m.value)
+		}
+	}
+	r.env.Chart(q.name, values)
 }
 
 func describe(n int, m measurement) string {

@@ -130,6 +130,12 @@ func TestLivePrometheus(t *testing.T) {
 			}
 			res := runGate(t, body, clk, tc.vars)
 			gatetest.Want(t, res, tc.status, tc.rules, tc.wants...)
+			// The flapping series is drawn for the job summary as it was read.
+			if tc.name == "flapping beyond the limit" {
+				if len(res.Charts) != 1 || fmt.Sprint(res.Charts[0].Values) != "[0.001 0.2 0.001 0.2]" {
+					t.Errorf("charts %+v, want the four values read", res.Charts)
+				}
+			}
 			if len(clk.slept) != tc.slept {
 				t.Errorf("the gate waited %d times (%v), want %d", len(clk.slept), clk.slept, tc.slept)
 			}
