@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // Config is the alert-presence section of the configuration.
@@ -88,12 +89,12 @@ func parseSettings(s *config.Section) (*settings, error) {
 	}
 	var err error
 	if c.Prometheus != "" {
-		if st.prometheus, err = parseBaseURL(c.Prometheus, "/api/v1/rules", "/api/v1"); err != nil {
+		if st.prometheus, err = httpsafe.ParseBaseURL(c.Prometheus, "/api/v1/rules", "/api/v1"); err != nil {
 			return nil, s.Errorf("prometheus", "%v", err)
 		}
 	}
 	if c.Alertmanager != "" {
-		if st.alertmanager, err = parseBaseURL(c.Alertmanager, "/api/v2/status", "/api/v2/silences", "/api/v2"); err != nil {
+		if st.alertmanager, err = httpsafe.ParseBaseURL(c.Alertmanager, "/api/v2/status", "/api/v2/silences", "/api/v2"); err != nil {
 			return nil, s.Errorf("alertmanager", "%v", err)
 		}
 	}
@@ -177,49 +178,6 @@ func parseSettings(s *config.Section) (*settings, error) {
 var (
 	categoryNameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 )
-
-// parseBaseURL checks a server URL and strips a trailing API path the user
-// may have copied with it.
-func parseBaseURL(raw string, suffixes ...string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		// url.Parse quotes the whole text, password included.
-		return nil, fmt.Errorf("not a URL (not shown, as it may hold a password): check that a user name or password in it is percent-encoded")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("want an http:// or https:// URL, got %q", shownURL(u))
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", shownURL(u))
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("want a base URL without ?query or #fragment, got %q", shownURL(u))
-	}
-	p := strings.TrimRight(u.Path, "/")
-	for _, s := range suffixes {
-		if strings.HasSuffix(p, s) {
-			p = strings.TrimSuffix(p, s)
-			break
-		}
-	}
-	u.Path, u.RawPath = p, ""
-	return u, nil
-}
-
-// shownURL is u for a configuration error: without its password, query
-// string and fragment, where a ${VAR} may have put a credential.
-func shownURL(u *url.URL) string {
-	c := *u
-	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
-	s := c.Redacted()
-	if u.RawQuery != "" || u.ForceQuery {
-		s += "?…"
-	}
-	if u.Fragment != "" {
-		s += "#…"
-	}
-	return s
-}
 
 // checkGlob validates a files: pattern without touching the disk.
 func checkGlob(g string) error {

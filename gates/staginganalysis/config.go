@@ -10,6 +10,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/release-gate/release-gate/config"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // Config is the staging-analysis section of the configuration.
@@ -172,14 +173,14 @@ func parseSettings(s *config.Section) (*settings, error) {
 	}
 	var err error
 	if c.Prometheus != "" {
-		if st.prometheus, err = parseBaseURL(c.Prometheus, "/api/v1/query_range", "/api/v1/query", "/api/v1"); err != nil {
+		if st.prometheus, err = httpsafe.ParseBaseURL(c.Prometheus, "/api/v1/query_range", "/api/v1/query", "/api/v1"); err != nil {
 			bad("prometheus", "%v", err)
 		}
 	} else if len(c.Queries) > 0 {
 		bad("prometheus", "queries need prometheus, the URL of staging's Prometheus-compatible query API")
 	}
 	if c.Alertmanager != "" {
-		if st.alertmanager, err = parseBaseURL(c.Alertmanager, "/api/v2/alerts", "/api/v2"); err != nil {
+		if st.alertmanager, err = httpsafe.ParseBaseURL(c.Alertmanager, "/api/v2/alerts", "/api/v2"); err != nil {
 			bad("alertmanager", "%v", err)
 		}
 		if c.NoFiringAlerts == nil {
@@ -377,41 +378,6 @@ func labelNameOK(s string) bool {
 		}
 	}
 	return true
-}
-
-// parseBaseURL checks a server URL and strips a trailing API path the user
-// may have copied with it.
-func parseBaseURL(raw string, suffixes ...string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return nil, fmt.Errorf("not a URL (not shown, as it may hold a password): check that a user name or password in it is percent-encoded")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("want an http:// or https:// URL, got %q", shownURL(u))
-	}
-	if u.Host == "" {
-		return nil, fmt.Errorf("URL %q has no host", shownURL(u))
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("want a base URL without ?query or #fragment, got %q", shownURL(u))
-	}
-	p := strings.TrimRight(u.Path, "/")
-	for _, s := range suffixes {
-		if strings.HasSuffix(p, s) {
-			p = strings.TrimSuffix(p, s)
-			break
-		}
-	}
-	u.Path, u.RawPath = p, ""
-	return u, nil
-}
-
-// shownURL is u for a configuration error: without its password, query
-// string and fragment.
-func shownURL(u *url.URL) string {
-	c := *u
-	c.User, c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = nil, "", false, "", ""
-	return c.String()
 }
 
 // parseDeployedAt reads deployed-at: an RFC 3339 time or Unix seconds.
