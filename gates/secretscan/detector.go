@@ -169,8 +169,12 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 		wg      sync.WaitGroup
 	)
 	files = largestFirst(root, g.withoutAllowlisted(files))
-	// Twice the cores: while one worker waits for a file, another matches.
-	workers := min(2*runtime.GOMAXPROCS(0), max(len(files), 1))
+	// One worker per core. Twice as many were no faster on Go's source
+	// tree (go-re2 rebuilds its matchers one at a time under a lock after
+	// each garbage collection, so extra workers queue there) and each
+	// holds its own gitleaks detector: 1.13 of gitleaks' peak memory
+	// against 1.01 with one per core, the time the same.
+	workers := min(runtime.GOMAXPROCS(0), max(len(files), 1))
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
