@@ -180,6 +180,33 @@ type Options struct {
 	Gates []string
 }
 
+// readDocument reads the one YAML document of a file (what names it in
+// messages). It returns nil, nil for an empty or null document, and an
+// error for a syntax error or a second document.
+func readDocument(name string, data []byte, errs *errorList, what string) (*yaml.Node, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := decodeYAML(dec, &doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, yamlSyntaxError(name, err)
+	}
+	var extra yaml.Node
+	if err := decodeYAML(dec, &extra); err == nil {
+		errs.at(&extra, "%s holds one YAML document; found another", what)
+		return nil, errs.err()
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if isNull(root) {
+		return nil, nil
+	}
+	return root, nil
+}
+
 // Parse parses a configuration file. name is used in messages. On errors
 // in a well-formed document it returns the errors (Errors) together with a
 // File holding the sections it could read, so a caller can go on checking
@@ -197,25 +224,12 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 	errs := &errorList{src: src}
 	f := &File{Path: name, Version: CurrentVersion, MaxWaiverDays: DefaultMaxWaiverDays, src: src}
 
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := decodeYAML(dec, &doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return f, nil // an empty file configures nothing
-		}
-		return nil, yamlSyntaxError(name, err)
+	root, err := readDocument(name, data, errs, "a configuration file")
+	if err != nil {
+		return nil, err
 	}
-	var extra yaml.Node
-	if err := decodeYAML(dec, &extra); err == nil {
-		errs.at(&extra, "a configuration file holds one YAML document; found another")
-		return nil, errs.err()
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if isNull(root) {
-		return f, nil
+	if root == nil {
+		return f, nil // an empty file configures nothing
 	}
 	if root.Kind != yaml.MappingNode {
 		// Not its text: a file that is not a configuration at all (a

@@ -1,10 +1,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"regexp"
 	"slices"
@@ -191,24 +189,11 @@ func ParseWaivers(name string, data []byte, opts Options) (*File, error) {
 	src := &source{file: name}
 	errs := &errorList{src: src}
 	f := &File{Path: name, src: src}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := decodeYAML(dec, &doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return f, nil
-		}
-		return nil, yamlSyntaxError(name, err)
+	root, err := readDocument(name, data, errs, "a waivers file")
+	if err != nil {
+		return nil, err
 	}
-	var extra yaml.Node
-	if err := decodeYAML(dec, &extra); err == nil {
-		errs.at(&extra, "a waivers file holds one YAML document; found another")
-		return nil, errs.err()
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
-		root = root.Content[0]
-	}
-	if isNull(root) {
+	if root == nil {
 		return f, nil
 	}
 	if root.Kind != yaml.MappingNode {
