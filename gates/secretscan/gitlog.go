@@ -3,11 +3,14 @@ package secretscan
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -42,27 +45,85 @@ type gitLog struct {
 	// be read: every policy scanning the log excludes them by path.
 	skipBinary func(path string) bool
 
+	// parts is how many git logs show the commits, each its own part of
+	// them (see splitLog); 0 for one per core. splitMin is the fewest
+	// commits worth more than one; 0 for logSplitMin.
+	parts, splitMin int
+
 	// What the log showed that could not be scanned, filled by Fragments.
 	mu       sync.Mutex
 	lfs      []unscanned // candidates until confirmed: Git LFS pointers added
 	modules  []unscanned // submodule commits added
 	binaries []binaryFile
 	names    []nameRef // each file name the commits add or change, once
-	named    map[string]bool
+	// named is where each name is in names, and the place in the log of
+	// the commit it names.
+	named map[string]namedAt
+	// rank is each commit's place in git rev-list's order of the log's
+	// commits (see ranks).
+	rank map[string]int
 }
 
-// noteName records the name of a file a commit adds or changes, the first
-// time it is seen.
-func (s *gitLog) noteName(path, commit string) {
+// namedAt is where a name is in names and the rank of its commit.
+type namedAt struct{ index, rank int }
+
+// noteName records the name of a file a commit adds or changes, with the
+// commit that comes first in git rev-list's order of the log (the newest,
+// as git log shows it), whichever git log printed it first and in
+// whatever order: the same commit however the log is shown (see splitLog).
+// Commits of equal rank (none but those outside the list) are ordered by
+// id. after notes a name seen once the log is read, kept only if the log
+// showed it nowhere.
+func (s *gitLog) noteName(path, commit string, after bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.named == nil {
-		s.named = map[string]bool{}
+		s.named = map[string]namedAt{}
 	}
-	if !s.named[path] {
-		s.named[path] = true
+	rank, ok := s.rank[commit]
+	switch {
+	case after:
+		rank = math.MaxInt
+	case !ok:
+		rank = math.MaxInt - 1
+	}
+	at, seen := s.named[path]
+	switch {
+	case !seen:
+		s.named[path] = namedAt{len(s.names), rank}
 		s.names = append(s.names, nameRef{path: path, commit: commit})
+	case rank < at.rank || (rank == at.rank && commit < s.names[at.index].commit):
+		s.named[path] = namedAt{at.index, rank}
+		s.names[at.index].commit = commit
 	}
+}
+
+// sortNames puts the names in a fixed order, by the rank of their commit
+// and then by path, once the log is read: the order they were noted in
+// depends on which git log printed them first.
+func (s *gitLog) sortNames() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	slices.SortFunc(s.names, func(a, b nameRef) int {
+		if c := cmp.Compare(s.named[a.path].rank, s.named[b.path].rank); c != 0 {
+			return c
+		}
+		return strings.Compare(a.path, b.path)
+	})
+	for i, n := range s.names {
+		s.named[n.path] = namedAt{i, s.named[n.path].rank}
+	}
+}
+
+// listCommits lists the log's commits in git rev-list's order, children
+// before parents (--topo-order, as the log shows them).
+func (s *gitLog) listCommits(ctx context.Context) ([]string, error) {
+	revs, _ := s.revisions()
+	out, err := s.repo.Run(ctx, append([]string{"rev-list", "--topo-order"}, revs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("listing commits: %w", err)
+	}
+	return strings.Fields(string(out)), nil
 }
 
 // binaryFile is a file git showed no diff of ("Binary files differ"): its
@@ -72,9 +133,18 @@ type binaryFile struct {
 	object   string
 }
 
-// gitLogWorkers is how many files' fragments are scanned at once, as many
-// as gitleaks' own git source scans.
-const gitLogWorkers = 40
+// logQueue is how many files git log printed may wait for a detection
+// worker: enough that git and the parser keep running while the workers
+// are busy with a large commit, and the other way round, with memory
+// bounded (the parser holds a file's added lines whole either way).
+const logQueue = 512
+
+// logWorkers is how many files' fragments are scanned at once: one per
+// core. More only wait: go-re2 gives each goroutine matching at once a
+// module of its own, made under one lock and dropped at each garbage
+// collection, so 40 workers (as gitleaks' own git source runs) spent a
+// third of the scan waiting on that lock with the cores idle.
+func logWorkers() int { return max(1, runtime.GOMAXPROCS(0)) }
 
 var _ sources.Source = (*gitLog)(nil)
 
@@ -90,31 +160,106 @@ var logFormat = []string{
 	"--no-show-signature", "--no-mailmap", "--no-notes", "--encoding=UTF-8",
 	"--diff-algorithm=myers", "--indent-heuristic", "--find-renames", "--full-index",
 	"--submodule=short", "--ignore-submodules=none", "--root", "--no-follow",
+	// No commit before all its children: git log frees a commit's parents
+	// once it is shown, and --remerge-diff finds a merge's bases through
+	// them, so a merge shown after one of its ancestors (commits of equal
+	// date, in the default order) was remerged without its base and
+	// showed add/add conflicts on files the merge never touched (git 2.39).
+	"--topo-order",
 }
 
 // remergeVersion is the first git that can show what a merge's resolution
 // added (--remerge-diff).
 var remergeVersion = gitrepo.Version{2, 36, 0}
 
-// command is git's arguments.
-func (s *gitLog) command() []string {
+// command is git's arguments to show the commits sel selects.
+func (s *gitLog) command(sel []string) []string {
 	args := append([]string{"log"}, logFormat...)
 	if s.remerge {
 		args = append(args, "--diff-merges=remerge")
 	} else {
 		args = append(args, "--diff-merges=off")
 	}
-	return append(args, s.args...)
+	return append(args, sel...)
 }
 
-// Fragments implements sources.Source.
+// Fragments implements sources.Source. The commits themselves (see
+// scanCommitObjects) are scanned while git log runs, by a reader of their
+// own: neither waits for the other.
 func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
-	args := s.command()
-	var (
-		unread   int64
-		yieldErr error
-	)
-	stderr, err := s.repo.Stream(ctx, args, func(stdout io.Reader) error {
+	octx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	objects := make(chan error, 1)
+	go func() { objects <- s.scanCommitObjects(octx, yield) }()
+	err := s.fragments(ctx, yield)
+	if err != nil {
+		cancel()
+	}
+	if oerr := <-objects; err == nil {
+		err = oerr
+	}
+	return err
+}
+
+// fragments yields what git log prints, then the octopus merges and the
+// binary files it showed. The log is shown by one git per core, each
+// showing its own part of the commits (see splitLog), into one pool of
+// detection workers.
+func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	n, least := s.parts, s.splitMin
+	if n == 0 {
+		n = logWorkers()
+	}
+	if least == 0 {
+		least = logSplitMin
+	}
+	commits, err := s.listCommits(ctx)
+	if err != nil {
+		return err
+	}
+	s.rank = make(map[string]int, len(commits))
+	for i, c := range commits {
+		s.rank[c] = i
+	}
+	parts, err := s.splitLog(ctx, commits, n, least)
+	if err != nil {
+		return err
+	}
+	p := newLogPipeline(s, yield)
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, sel := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.showPart(ctx, sel, p)
+		}()
+	}
+	wg.Wait()
+	yieldErr := p.close()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if yieldErr != nil {
+		return yieldErr
+	}
+	if err := s.scanOctopusMerges(ctx, yield); err != nil {
+		return err
+	}
+	s.sortNames()
+	return s.scanBinaries(ctx, yield)
+}
+
+// showPart runs git log for the commits sel selects and hands the files it
+// prints to p.
+func (s *gitLog) showPart(ctx context.Context, sel []string, p *logPipeline) error {
+	var unread int64
+	stderr, err := s.repo.Stream(ctx, s.command(sel), func(stdout io.Reader) error {
 		out := stdout
 		if s.remerge {
 			out = stripRemergeHeaders(stdout)
@@ -123,7 +268,7 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 		if err != nil {
 			return fmt.Errorf("reading git log: %w", err)
 		}
-		yieldErr = s.scan(ctx, files, yield)
+		p.feed(ctx, files)
 		// The parser stops at a diff it cannot read, silently: whatever git
 		// printed after it was never scanned.
 		unread, _ = io.Copy(io.Discard, out)
@@ -146,16 +291,97 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	if complained := logStderr(strings.NewReader(stderr)); complained {
 		return fmt.Errorf("%s: git reported errors (%s), so the scan may be incomplete", what, oneLine(stderr))
 	}
-	if yieldErr != nil {
-		return yieldErr
+	return nil
+}
+
+// logSplitMin is the fewest commits worth more than one git log.
+const logSplitMin = 256
+
+// splitLog divides the commits the log selects into n parts, each
+// selected by its own arguments for git log, that hold every commit once:
+// picking commits m1…mk of the log, part 0 is the log without the
+// ancestors of any mi, and part i the ancestors of mi that the log selects
+// and no later mj reaches. Each commit's diff is the same whichever git
+// shows it. The parts are checked against git rev-list (every commit of
+// the log in exactly one part); when they do not hold (or the log is
+// small, or history simplification by path could tell another story for
+// a part) or when the log holds fewer than least commits, it is one part,
+// the log as it is.
+func (s *gitLog) splitLog(ctx context.Context, commits []string, n, least int) ([][]string, error) {
+	whole := [][]string{s.args}
+	revs, paths := s.revisions()
+	if n < 2 || (len(paths) > 0 && !slices.Contains(revs, "--full-history")) {
+		// Without --full-history, which commits git log -- path shows
+		// depends on the walk (a merge TREESAME to one parent hides the
+		// other side): a part could show more.
+		return whole, nil
 	}
-	if err := s.scanOctopusMerges(ctx, yield); err != nil {
-		return err
+	var opts, diffOpts []string
+	for _, a := range s.args {
+		if a == "--" {
+			break
+		}
+		switch {
+		case a == "--full-history":
+			opts = append(opts, a)
+		case strings.HasPrefix(a, "--diff-filter="):
+			diffOpts = append(diffOpts, a)
+		case a == "--all":
+		case strings.HasPrefix(a, "-"):
+			return whole, nil // an option this split does not know
+		}
 	}
-	if err := s.scanCommitObjects(ctx, yield); err != nil {
-		return err
+	if len(commits) < max(least, n) {
+		return whole, nil
 	}
-	return s.scanBinaries(ctx, yield)
+	spec, err := s.repo.Run(ctx, append([]string{"rev-parse", "--revs-only", "--no-flags"}, revs...)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the log's revisions: %w", err)
+	}
+	var negatives []string
+	for _, r := range strings.Fields(string(spec)) {
+		if strings.HasPrefix(r, "^") {
+			negatives = append(negatives, r)
+		}
+	}
+	marks := make([]string, 0, n-1)
+	for i := 1; i < n; i++ {
+		marks = append(marks, commits[i*len(commits)/n])
+	}
+	tail := append(slices.Clone(diffOpts), "--")
+	tail = append(tail, paths...)
+	parts := make([][]string, n)
+	for i := range parts {
+		var sel []string
+		if i == 0 {
+			sel = slices.Clone(revs)
+		} else {
+			sel = append(append(slices.Clone(opts), marks[i-1]), negatives...)
+		}
+		for _, m := range marks[i:] {
+			sel = append(sel, "^"+m)
+		}
+		parts[i] = sel
+	}
+	// Every commit of the log in exactly one part, and nothing else.
+	want := slices.Clone(commits)
+	slices.Sort(want)
+	var got []string
+	for _, sel := range parts {
+		out, err := s.repo.Run(ctx, append([]string{"rev-list"}, sel...)...)
+		if err != nil {
+			return nil, fmt.Errorf("listing commits: %w", err)
+		}
+		got = append(got, strings.Fields(string(out))...)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		return whole, nil
+	}
+	for i := range parts {
+		parts[i] = append(parts[i], tail...)
+	}
+	return parts, nil
 }
 
 // scanCommitObjects yields each commit of the log as stored: its author
@@ -286,13 +512,13 @@ func (s *gitLog) scanOctopus(ctx context.Context, merge string, parents, paths [
 		}
 	}
 	for file := range common.lines {
-		s.noteName(file, merge)
+		s.noteName(file, merge, true)
 	}
 	for file := range common.modules {
-		s.noteName(file, merge)
+		s.noteName(file, merge, true)
 	}
 	for file, oid := range common.binaries {
-		s.noteName(file, merge)
+		s.noteName(file, merge, true)
 		if s.skipBinary == nil || !s.skipBinary(file) {
 			s.binaries = append(s.binaries, binaryFile{fragment: sources.Fragment{CommitSHA: merge, FilePath: file}, object: oid})
 		}
@@ -430,17 +656,74 @@ func (s *gitLog) scanBinaries(ctx context.Context, yield sources.FragmentsFunc) 
 	return nil
 }
 
-// scan yields the fragments of the files git log printed.
-func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sources.FragmentsFunc) error {
-	remote := &sources.RemoteInfo{Platform: scm.NoPlatform}
-	var (
-		wg       sync.WaitGroup
-		sem      = make(chan struct{}, gitLogWorkers)
-		errMu    sync.Mutex
-		yieldErr error
-	)
+// logPipeline scans the files git log prints: they wait in a bounded
+// queue for a fixed pool of workers (see logQueue and logWorkers), so that
+// git, the parser and detection run at once, none waiting for another
+// while there is room.
+type logPipeline struct {
+	s      *gitLog
+	yield  sources.FragmentsFunc
+	remote *sources.RemoteInfo
+	jobs   chan logJob
+	wg     sync.WaitGroup
+
+	mu  sync.Mutex
+	err error // the first error, after which files are only drained
+}
+
+// logJob is one file of the log to scan.
+type logJob struct {
+	file *gitdiff.File
+	sha  string
+	info *sources.CommitInfo
+}
+
+func newLogPipeline(s *gitLog, yield sources.FragmentsFunc) *logPipeline {
+	p := &logPipeline{s: s, yield: yield, remote: &sources.RemoteInfo{Platform: scm.NoPlatform}, jobs: make(chan logJob, logQueue)}
+	for range logWorkers() {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for j := range p.jobs {
+				if p.failed() {
+					continue // drain: the parsers must not block
+				}
+				if err := s.yieldFile(j.file, j.sha, j.info, yield); err != nil {
+					p.fail(err)
+				}
+			}
+		}()
+	}
+	return p
+}
+
+func (p *logPipeline) fail(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+func (p *logPipeline) failed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err != nil
+}
+
+// close waits for the workers and returns the first error.
+func (p *logPipeline) close() error {
+	close(p.jobs)
+	p.wg.Wait()
+	return p.err
+}
+
+// feed queues the files one git log printed, noting what cannot be
+// scanned as text, until files ends (or the context or the scan does).
+func (p *logPipeline) feed(ctx context.Context, files <-chan *gitdiff.File) {
+	s := p.s
 	for file := range files {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || p.failed() {
 			break
 		}
 		if file.IsDelete {
@@ -453,14 +736,14 @@ func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sou
 			info = &sources.CommitInfo{
 				Date:    h.AuthorDate.UTC().Format(time.RFC3339),
 				Message: h.Message(),
-				Remote:  remote,
+				Remote:  p.remote,
 				SHA:     sha,
 			}
 			if h.Author != nil {
 				info.AuthorName, info.AuthorEmail = h.Author.Name, h.Author.Email
 			}
 		}
-		s.noteName(file.NewName, sha)
+		s.noteName(file.NewName, sha, false)
 		if file.NewMode == gitlinkMode {
 			s.note(&s.modules, unscanned{path: file.NewName, commit: sha})
 			continue
@@ -468,11 +751,7 @@ func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sou
 		if file.IsBinary {
 			if s.skipBinary == nil || !s.skipBinary(file.NewName) {
 				if !commitID.MatchString(file.NewOIDPrefix) {
-					errMu.Lock()
-					if yieldErr == nil {
-						yieldErr = fmt.Errorf("git log showed the binary file %s at %s without its object id, so it cannot be scanned", file.NewName, shortSHA(sha))
-					}
-					errMu.Unlock()
+					p.fail(fmt.Errorf("git log showed the binary file %s at %s without its object id, so it cannot be scanned", file.NewName, shortSHA(sha)))
 					break
 				}
 				s.mu.Lock()
@@ -487,48 +766,40 @@ func (s *gitLog) scan(ctx context.Context, files <-chan *gitdiff.File, yield sou
 		if mayBeLFSPointer(file) {
 			s.note(&s.lfs, unscanned{path: file.NewName, commit: sha, object: file.NewOIDPrefix})
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			for _, tf := range file.TextFragments {
-				if tf == nil {
-					return
-				}
-				fr := sources.Fragment{
-					CommitSHA:  sha,
-					FilePath:   file.NewName,
-					Raw:        tf.Raw(gitdiff.OpAdd),
-					StartLine:  int(tf.NewPosition),
-					CommitInfo: info,
-				}
-				frs := []sources.Fragment{fr}
-				if strings.IndexByte(fr.Raw, 0) >= 0 {
-					// Text git diffs as text (no NUL in its first 8000
-					// bytes) may still be UTF-16 further on: see
-					// contentFragments.
-					stripped := fr
-					stripped.Raw = strings.ReplaceAll(fr.Raw, "\x00", "")
-					frs = append(frs, stripped)
-				}
-				for _, fr := range frs {
-					if err := yield(fr, nil); err != nil {
-						errMu.Lock()
-						if yieldErr == nil {
-							yieldErr = err
-						}
-						errMu.Unlock()
-						return
-					}
-				}
-			}
-		}()
+		p.jobs <- logJob{file, sha, info}
 	}
 	for range files {
 		// After a break, let the parser finish so that it and git can end.
 	}
-	wg.Wait()
-	return yieldErr
+}
+
+// yieldFile yields the fragments of one file of the log: the lines each
+// hunk adds.
+func (s *gitLog) yieldFile(file *gitdiff.File, sha string, info *sources.CommitInfo, yield sources.FragmentsFunc) error {
+	for _, tf := range file.TextFragments {
+		if tf == nil {
+			return nil
+		}
+		fr := sources.Fragment{
+			CommitSHA:  sha,
+			FilePath:   file.NewName,
+			Raw:        tf.Raw(gitdiff.OpAdd),
+			StartLine:  int(tf.NewPosition),
+			CommitInfo: info,
+		}
+		if err := yield(fr, nil); err != nil {
+			return err
+		}
+		if strings.IndexByte(fr.Raw, 0) >= 0 {
+			// Text git diffs as text (no NUL in its first 8000 bytes) may
+			// still be UTF-16 further on: see contentFragments.
+			fr.Raw = strings.ReplaceAll(fr.Raw, "\x00", "")
+			if err := yield(fr, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *gitLog) note(list *[]unscanned, u unscanned) {
