@@ -166,9 +166,9 @@ func TestLFSPointerTextIsScanned(t *testing.T) {
 }
 
 // git shows nothing of an octopus merge (three parents or more) with
-// --remerge-diff: it prints "Skipping remerge-diff for octopus merges" on
-// stdout. A key such a merge adds, in none of its parents, and a later
-// commit removes, passed.
+// --remerge-diff ("Skipping remerge-diff for octopus merges"), nor does
+// gitleaks of any merge. A key such a merge adds, in none of its parents,
+// and a later commit removes, must still be found.
 func TestEvilOctopusMergeIsScanned(t *testing.T) {
 	r := newRepo(t)
 	base := r.commit("base", map[string]string{"f.txt": "a\nb\nc\nd\ne\n"})

@@ -257,27 +257,7 @@ func (g *Gate) resolveRange(ctx context.Context, r repo, env *gates.Env) (*commi
 		return nil, fmt.Errorf("this clone's history is cut off inside %s at %s, so the change's commits before %s cannot be listed or scanned; check out with fetch-depth: 0 (actions/checkout) so the whole history is present",
 			&rng, strings.Join(firstN(shortSHAs(cut), 3), ", "), map[bool]string{true: "it", false: "them"}[len(cut) == 1])
 	}
-	if err := g.canShowMerges(ctx, r, rng.base+".."+rng.head); err != nil {
-		return nil, err
-	}
 	return &rng, nil
-}
-
-// canShowMerges fails when the commits rev-list selects with args hold a
-// merge and git is too old to show what a merge's resolution added.
-func (g *Gate) canShowMerges(ctx context.Context, r repo, args ...string) error {
-	if r.Version().AtLeast(remergeVersion) {
-		return nil
-	}
-	merges, err := r.countMerges(ctx, args...)
-	if err != nil {
-		return fmt.Errorf("listing merge commits: %w", err)
-	}
-	if merges > 0 {
-		return fmt.Errorf("the commits to scan hold %s, and git %s cannot show what a merge's resolution adds (git %s can: --remerge-diff); install a newer git",
-			plural.Count(merges, "merge"), r.Version(), remergeVersion)
-	}
-	return nil
 }
 
 // intersect returns the elements of a that are in b.
@@ -479,9 +459,6 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 }
 
 func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix string) (scopeResult, error) {
-	if err := g.canShowMerges(ctx, r, "--all"); err != nil {
-		return scopeResult{}, err
-	}
 	args := []string{"--full-history", "--all", "--diff-filter=d"}
 	if prefix != "" {
 		args = append(args, "--", prefix)
@@ -501,7 +478,7 @@ func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string,
 	excluded := func(d detector, path string) bool {
 		return len(d.withoutAllowlistedPaths([]unscanned{{path: path}})) == 0
 	}
-	src := &gitLog{repo: r.Repo, args: args, remerge: r.Version().AtLeast(remergeVersion),
+	src := &gitLog{repo: r.Repo, args: args,
 		skipBinary: func(path string) bool {
 			return excluded(det, path) && (strict == nil || excluded(strict.det, path))
 		}}

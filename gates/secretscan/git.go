@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/release-gate/release-gate/internal/gitrepo"
@@ -49,15 +48,6 @@ func (r repo) listCommits(ctx context.Context, args ...string) ([]string, error)
 		return nil, err
 	}
 	return strings.Fields(string(out)), nil
-}
-
-// countMerges counts the merge commits git rev-list selects with args.
-func (r repo) countMerges(ctx context.Context, args ...string) (int, error) {
-	out, err := r.Run(ctx, append([]string{"rev-list", "--merges", "--count"}, args...)...)
-	if err != nil {
-		return 0, err
-	}
-	return strconv.Atoi(strings.TrimSpace(string(out)))
 }
 
 // changeRevs are git diff's arguments for what head changes since it left

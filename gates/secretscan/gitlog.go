@@ -2,7 +2,6 @@ package secretscan
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -28,8 +27,8 @@ import (
 // the fragments gitleaks' own git source (sources.Git) yields, with these
 // differences: git runs through the hardened runner with every option that
 // shapes its output stated (nothing of any git configuration changes what
-// is parsed); merge commits show what their resolution added beyond the
-// automatic merge (--remerge-diff); and git's exit status counts. gitleaks
+// is parsed); merge commits are read for what no parent holds (see
+// scanMerges); and git's exit status counts. gitleaks
 // waits for git log only to log a failure at debug level, so a git that
 // died part-way without a word on stderr (killed for its memory, a signal)
 // ended the scan early, and the scan read as complete.
@@ -37,10 +36,6 @@ type gitLog struct {
 	repo *gitrepo.Repo
 	// args select the commits and paths (a range, --all, -- pathspec).
 	args []string
-	// remerge shows merges' own changes; false only where git cannot
-	// (before 2.36), for a history known to hold no merge.
-	remerge bool
-
 	// skipBinary, when set, tells the binary files whose content need not
 	// be read: every policy scanning the log excludes them by path.
 	skipBinary func(path string) bool
@@ -68,8 +63,7 @@ type gitLog struct {
 type namedAt struct{ index, rank int }
 
 // noteName records the name of a file a commit adds or changes, with the
-// commit that comes first in git rev-list's order of the log (the newest,
-// as git log shows it), whichever git log printed it first and in
+// commit that comes first in git rev-list's order of the log (the newest), whichever git log printed it first and in
 // whatever order: the same commit however the log is shown (see splitLog).
 // Commits of equal rank (none but those outside the list) are ordered by
 // id. after notes a name seen once the log is read, kept only if the log
@@ -115,11 +109,10 @@ func (s *gitLog) sortNames() {
 	}
 }
 
-// listCommits lists the log's commits in git rev-list's order, children
-// before parents (--topo-order, as the log shows them).
+// listCommits lists the log's commits in git rev-list's order.
 func (s *gitLog) listCommits(ctx context.Context) ([]string, error) {
 	revs, _ := s.revisions()
-	out, err := s.repo.Run(ctx, append([]string{"rev-list", "--topo-order"}, revs...)...)
+	out, err := s.repo.Run(ctx, append([]string{"rev-list"}, revs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("listing commits: %w", err)
 	}
@@ -160,26 +153,13 @@ var logFormat = []string{
 	"--no-show-signature", "--no-mailmap", "--no-notes", "--encoding=UTF-8",
 	"--diff-algorithm=myers", "--indent-heuristic", "--find-renames", "--full-index",
 	"--submodule=short", "--ignore-submodules=none", "--root", "--no-follow",
-	// No commit before all its children: git log frees a commit's parents
-	// once it is shown, and --remerge-diff finds a merge's bases through
-	// them, so a merge shown after one of its ancestors (commits of equal
-	// date, in the default order) was remerged without its base and
-	// showed add/add conflicts on files the merge never touched (git 2.39).
-	"--topo-order",
+	// Merges are shown by scanMerges.
+	"--diff-merges=off",
 }
-
-// remergeVersion is the first git that can show what a merge's resolution
-// added (--remerge-diff).
-var remergeVersion = gitrepo.Version{2, 36, 0}
 
 // command is git's arguments to show the commits sel selects.
 func (s *gitLog) command(sel []string) []string {
 	args := append([]string{"log"}, logFormat...)
-	if s.remerge {
-		args = append(args, "--diff-merges=remerge")
-	} else {
-		args = append(args, "--diff-merges=off")
-	}
 	return append(args, sel...)
 }
 
@@ -201,8 +181,8 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	return err
 }
 
-// fragments yields what git log prints, then the octopus merges and the
-// binary files it showed. The log is shown by one git per core, each
+// fragments yields what git log prints and what the merges add (see
+// scanMerges), then the binary files they showed. The log is shown by one git per core, each
 // showing its own part of the commits (see splitLog), into one pool of
 // detection workers.
 func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) error {
@@ -226,7 +206,8 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 		return err
 	}
 	p := newLogPipeline(s, yield)
-	errs := make([]error, len(parts))
+	// The merges (see scanMerges) are read alongside, the last error.
+	errs := make([]error, len(parts)+1)
 	var wg sync.WaitGroup
 	for i, sel := range parts {
 		wg.Add(1)
@@ -235,6 +216,11 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 			errs[i] = s.showPart(ctx, sel, p)
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[len(parts)] = s.scanMerges(ctx, yield)
+	}()
 	wg.Wait()
 	yieldErr := p.close()
 	if err := ctx.Err(); err != nil {
@@ -248,9 +234,6 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	if yieldErr != nil {
 		return yieldErr
 	}
-	if err := s.scanOctopusMerges(ctx, yield); err != nil {
-		return err
-	}
 	s.sortNames()
 	return s.scanBinaries(ctx, yield)
 }
@@ -261,9 +244,6 @@ func (s *gitLog) showPart(ctx context.Context, sel []string, p *logPipeline) err
 	var unread int64
 	stderr, err := s.repo.Stream(ctx, s.command(sel), func(stdout io.Reader) error {
 		out := stdout
-		if s.remerge {
-			out = stripRemergeHeaders(stdout)
-		}
 		files, err := gitdiff.Parse(out)
 		if err != nil {
 			return fmt.Errorf("reading git log: %w", err)
@@ -423,16 +403,6 @@ func (s *gitLog) scanCommitObjects(ctx context.Context, yield sources.FragmentsF
 	return nil
 }
 
-// diffFormat states every option of git diff that shapes the output the
-// parser reads, as logFormat does for git log.
-var diffFormat = []string{
-	"-p", "-U0", "--inter-hunk-context=0",
-	"--no-color", "--no-ext-diff", "--no-textconv",
-	"--src-prefix=a/", "--dst-prefix=b/", "--no-relative",
-	"--diff-algorithm=myers", "--indent-heuristic", "--no-renames", "--full-index",
-	"--submodule=short", "--ignore-submodules=none", "--diff-filter=d",
-}
-
 // revisions splits the log's arguments into those that select commits (for
 // git rev-list) and the paths.
 func (s *gitLog) revisions() (revs, paths []string) {
@@ -445,180 +415,6 @@ func (s *gitLog) revisions() (revs, paths []string) {
 		}
 	}
 	return revs, nil
-}
-
-// scanOctopusMerges yields what each octopus merge (three parents or more)
-// of the log adds that none of its parents has. --remerge-diff shows
-// nothing of such a merge (git says so on stdout), so a key it added, and
-// a later commit removed, went unseen.
-func (s *gitLog) scanOctopusMerges(ctx context.Context, yield sources.FragmentsFunc) error {
-	revs, paths := s.revisions()
-	out, err := s.repo.Run(ctx, append([]string{"rev-list", "--min-parents=3", "--parents"}, revs...)...)
-	if err != nil {
-		return fmt.Errorf("listing octopus merges: %w", err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		ids := strings.Fields(line)
-		if len(ids) < 4 {
-			continue
-		}
-		if err := s.scanOctopus(ctx, ids[0], ids[1:], paths, yield); err != nil {
-			return fmt.Errorf("reading octopus merge %s: %w", shortSHA(ids[0]), err)
-		}
-	}
-	return nil
-}
-
-// octopusChanges is what a merge changes against each parent read so far:
-// the lines it adds, by file and line number in the merge's copy, and the
-// binary files and submodule commits it changes.
-type octopusChanges struct {
-	lines    map[string]map[int64]string
-	objects  map[string]string // file → object, of the files of lines
-	binaries map[string]string // file → object
-	modules  map[string]bool
-}
-
-// scanOctopus yields the lines merge adds against every parent, scans
-// whole the binary files it changes against every parent, and notes the
-// submodule commits it sets that no parent has.
-func (s *gitLog) scanOctopus(ctx context.Context, merge string, parents, paths []string, yield sources.FragmentsFunc) error {
-	var common *octopusChanges
-	for _, parent := range parents {
-		ch, err := s.changesAgainst(ctx, parent, merge, paths)
-		if err != nil {
-			return err
-		}
-		if common == nil {
-			common = ch
-			continue
-		}
-		for file, lines := range common.lines {
-			for n, text := range lines {
-				if ch.lines[file][n] != text {
-					delete(lines, n)
-				}
-			}
-		}
-		for file, oid := range common.binaries {
-			if ch.binaries[file] != oid {
-				delete(common.binaries, file)
-			}
-		}
-		for file := range common.modules {
-			if !ch.modules[file] {
-				delete(common.modules, file)
-			}
-		}
-	}
-	for file := range common.lines {
-		s.noteName(file, merge, true)
-	}
-	for file := range common.modules {
-		s.noteName(file, merge, true)
-	}
-	for file, oid := range common.binaries {
-		s.noteName(file, merge, true)
-		if s.skipBinary == nil || !s.skipBinary(file) {
-			s.binaries = append(s.binaries, binaryFile{fragment: sources.Fragment{CommitSHA: merge, FilePath: file}, object: oid})
-		}
-	}
-	for file := range common.modules {
-		s.note(&s.modules, unscanned{path: file, commit: merge})
-	}
-	for file, lines := range common.lines {
-		nums := make([]int64, 0, len(lines))
-		for n := range lines {
-			nums = append(nums, n)
-		}
-		slices.Sort(nums)
-		// One fragment per run of consecutive lines, as a hunk would be.
-		for i := 0; i < len(nums); {
-			j := i + 1
-			for j < len(nums) && nums[j] == nums[j-1]+1 {
-				j++
-			}
-			var raw strings.Builder
-			for _, n := range nums[i:j] {
-				raw.WriteString(lines[n])
-			}
-			if strings.Contains(raw.String(), "oid sha256:") {
-				s.note(&s.lfs, unscanned{path: file, commit: merge, object: common.objects[file]})
-			}
-			fr := sources.Fragment{CommitSHA: merge, FilePath: file, Raw: raw.String(), StartLine: int(nums[i])}
-			if err := yield(fr, nil); err != nil {
-				return err
-			}
-			if strings.IndexByte(fr.Raw, 0) >= 0 {
-				fr.Raw = strings.ReplaceAll(fr.Raw, "\x00", "")
-				if err := yield(fr, nil); err != nil {
-					return err
-				}
-			}
-			i = j
-		}
-	}
-	return nil
-}
-
-// changesAgainst reads what merge changes against parent.
-func (s *gitLog) changesAgainst(ctx context.Context, parent, merge string, paths []string) (*octopusChanges, error) {
-	args := append(append([]string{"diff"}, diffFormat...), parent, merge)
-	if len(paths) > 0 {
-		args = append(append(args, "--"), paths...)
-	}
-	ch := &octopusChanges{lines: map[string]map[int64]string{}, objects: map[string]string{}, binaries: map[string]string{}, modules: map[string]bool{}}
-	var unread int64
-	stderr, err := s.repo.Stream(ctx, args, func(stdout io.Reader) error {
-		files, err := gitdiff.Parse(stdout)
-		if err != nil {
-			return err
-		}
-		for file := range files {
-			switch {
-			case file.IsDelete:
-			case file.NewMode == gitlinkMode:
-				ch.modules[file.NewName] = true
-			case file.IsBinary:
-				if !commitID.MatchString(file.NewOIDPrefix) {
-					err = fmt.Errorf("git diff showed the binary file %s without its object id", file.NewName)
-					continue
-				}
-				ch.binaries[file.NewName] = file.NewOIDPrefix
-			default:
-				ch.objects[file.NewName] = file.NewOIDPrefix
-				lines := ch.lines[file.NewName]
-				if lines == nil {
-					lines = map[int64]string{}
-					ch.lines[file.NewName] = lines
-				}
-				for _, tf := range file.TextFragments {
-					n := tf.NewPosition
-					for _, l := range tf.Lines {
-						switch l.Op {
-						case gitdiff.OpAdd:
-							lines[n] = l.Line
-							n++
-						case gitdiff.OpContext:
-							n++
-						}
-					}
-				}
-			}
-		}
-		unread, _ = io.Copy(io.Discard, stdout)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if unread > 0 {
-		return nil, fmt.Errorf("git diff %s %s: its output could not be read past some point", shortSHA(parent), shortSHA(merge))
-	}
-	if logStderr(strings.NewReader(stderr)) {
-		return nil, fmt.Errorf("git diff %s %s: git reported errors (%s)", shortSHA(parent), shortSHA(merge), oneLine(stderr))
-	}
-	return ch, nil
 }
 
 // scanBinaries yields the content of the binary files the log showed, whole
@@ -822,41 +618,6 @@ func mayBeLFSPointer(f *gitdiff.File) bool {
 		}
 	}
 	return false
-}
-
-// stripRemergeHeaders drops the lines --remerge-diff adds to a file's
-// header ("remerge CONFLICT (content): …"), which the diff parser does not
-// know and would end the header at. No line of a diff's content starts so:
-// content lines start with a space, +, - or \, and commit messages are
-// indented.
-func stripRemergeHeaders(r io.Reader) io.Reader {
-	pr, pw := io.Pipe()
-	go func() {
-		br := bufio.NewReaderSize(r, 64<<10)
-		bw := bufio.NewWriterSize(pw, 64<<10)
-		lineStart, dropping := true, false
-		for {
-			chunk, err := br.ReadSlice('\n')
-			if lineStart {
-				dropping = bytes.HasPrefix(chunk, []byte("remerge "))
-			}
-			if !dropping && len(chunk) > 0 {
-				if _, werr := bw.Write(chunk); werr != nil {
-					pw.CloseWithError(werr)
-					return
-				}
-			}
-			lineStart = len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
-			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-				if errors.Is(err, io.EOF) {
-					err = bw.Flush()
-				}
-				pw.CloseWithError(err)
-				return
-			}
-		}
-	}()
-	return pr
 }
 
 // lfsPointers keeps the candidates whose blob is indeed a Git LFS pointer.

@@ -117,7 +117,7 @@ func testSplitLog(t *testing.T) {
 		{"--full-history", "--all", "--diff-filter=d", "--", "topic1"},
 	} {
 		run := func(parts int) (string, int) {
-			src := &gitLog{repo: repo, args: args, remerge: true, parts: parts, splitMin: 1}
+			src := &gitLog{repo: repo, args: args, parts: parts, splitMin: 1}
 			commits, err := src.listCommits(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -189,13 +189,13 @@ func TestSplitLogKeepsASimplifiedLogWhole(t *testing.T) {
 	}
 }
 
-// git log frees a commit's parents once it has shown it, and
-// --remerge-diff finds a merge's bases through them: in the default
-// order, commits of one date let an ancestor be shown before the merge,
-// which was then remerged without a base and showed add/add conflicts on
-// files it never touched, its name attributed to the merge. The log shows
-// children first (--topo-order), so every merge is remerged on its base.
-func TestRemergeFindsTheBaseAmongCommitsOfOneDate(t *testing.T) {
+// A merge is read for the files it changes against every parent: a file
+// it takes whole from one side is that side's. git log --remerge-diff
+// (once used here) remerged a merge without its base when commits of one
+// date put an ancestor first (git frees a commit's parents once shown),
+// and showed add/add conflicts on files the merge never touched, their
+// names attributed to the merge.
+func TestMergeIsNotAttributedWhatItTakesFromAParent(t *testing.T) {
 	t.Setenv("GIT_AUTHOR_DATE", "1795800634 +0000")
 	t.Setenv("GIT_COMMITTER_DATE", "1795800634 +0000")
 	r, _, _ := splitHistory(t)
@@ -214,7 +214,7 @@ func TestRemergeFindsTheBaseAmongCommitsOfOneDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, parts := range []int{1, 2, 3} {
-		src := &gitLog{repo: repo, args: []string{"--full-history", "--all", "--diff-filter=d"}, remerge: true, parts: parts, splitMin: 1}
+		src := &gitLog{repo: repo, args: []string{"--full-history", "--all", "--diff-filter=d"}, parts: parts, splitMin: 1}
 		if _, _, err := det.scanCommits(ctx, src, nil); err != nil {
 			t.Fatal(err)
 		}

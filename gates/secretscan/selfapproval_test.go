@@ -215,7 +215,7 @@ func reportOf(t *testing.T, r *testRepo, base, head string) string {
 		t.Fatal(err)
 	}
 	d := secrets.NewDetector(ctx, rs.config, false)
-	found, err := d.DetectSource(ctx, &gitLog{repo: gr, args: []string{base + ".." + head}, remerge: true})
+	found, err := d.DetectSource(ctx, &gitLog{repo: gr, args: []string{base + ".." + head}})
 	if err != nil || len(found) != 1 {
 		t.Fatalf("%d findings, %v", len(found), err)
 	}
