@@ -106,57 +106,61 @@ type answers struct {
 // meanwhile. Only /api/v2/alerts waits for an answer (the status's inhibit
 // rules say whether it is needed); it is sent as soon as that answer is
 // read, whatever the others are doing. The credentials are read (and
-// masked) before any request.
+// masked) before any request; one that is missing fails its slot, so no
+// request after it in the order is made.
 func (r *run) fetch(ctx context.Context) *answers {
 	a := &answers{f: newFanout(ctx, numSlots)}
 	f := a.f
+	var prom, am *apiClient
+	if r.st.prometheus != nil {
+		var err error
+		if prom, err = r.client(r.st.prometheus, "Prometheus", "token-env", r.st.tokenEnv); err != nil {
+			f.fail(slotRules, err)
+		}
+	}
+	if r.st.alertmanager != nil {
+		var err error
+		if am, err = r.client(r.st.alertmanager, "Alertmanager", "alertmanager-token-env", r.st.amTokenEnv); err != nil {
+			f.fail(slotSilences, err)
+		}
+	}
 	if len(r.st.files) > 0 {
 		f.start(slotFiles, func(ctx context.Context) (err error) {
 			a.files, err = loadFiles(ctx, r.env.Workspace, r.st.files)
 			return err
 		})
 	}
-	if r.st.prometheus != nil {
-		c, err := r.client(r.st.prometheus, "Prometheus", "token-env", r.st.tokenEnv)
-		if err != nil {
-			f.fail(slotRules, err)
-		} else {
-			f.start(slotRules, func(ctx context.Context) (err error) {
-				a.rules, err = fetchRules(ctx, c)
+	if prom != nil {
+		f.start(slotRules, func(ctx context.Context) (err error) {
+			a.rules, err = fetchRules(ctx, prom)
+			return err
+		})
+		if r.st.checkActive {
+			f.start(slotActive, func(ctx context.Context) (err error) {
+				a.active, a.dropped, err = fetchActiveAlertmanagers(ctx, prom)
 				return err
 			})
-			if r.st.checkActive {
-				f.start(slotActive, func(ctx context.Context) (err error) {
-					a.active, a.dropped, err = fetchActiveAlertmanagers(ctx, c)
+		}
+	}
+	if am != nil {
+		f.start(slotSilences, func(ctx context.Context) (err error) {
+			a.silences, err = fetchSilences(ctx, am)
+			return err
+		})
+		f.start(slotStatus, func(ctx context.Context) error {
+			rt, err := fetchRouting(ctx, am)
+			if err != nil {
+				return err
+			}
+			a.routing = rt
+			if len(rt.inhibits) > 0 {
+				f.start(slotAlerts, func(ctx context.Context) (err error) {
+					a.alerts, err = fetchAlerts(ctx, am)
 					return err
 				})
 			}
-		}
-	}
-	if r.st.alertmanager != nil {
-		c, err := r.client(r.st.alertmanager, "Alertmanager", "alertmanager-token-env", r.st.amTokenEnv)
-		if err != nil {
-			f.fail(slotSilences, err)
-		} else {
-			f.start(slotSilences, func(ctx context.Context) (err error) {
-				a.silences, err = fetchSilences(ctx, c)
-				return err
-			})
-			f.start(slotStatus, func(ctx context.Context) error {
-				rt, err := fetchRouting(ctx, c)
-				if err != nil {
-					return err
-				}
-				a.routing = rt
-				if len(rt.inhibits) > 0 {
-					f.start(slotAlerts, func(ctx context.Context) (err error) {
-						a.alerts, err = fetchAlerts(ctx, c)
-						return err
-					})
-				}
-				return nil
-			})
-		}
+			return nil
+		})
 	}
 	if p := f.wait(); p != nil {
 		r.env.Notef("stack of the panic in a request:\n%s", strings.Join(firstLines(string(p.stack), maxStackLines), "\n"))

@@ -328,3 +328,62 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
+
+// TestCredentialErrorsInOrder: a missing token is reported where its
+// server's requests come in the order. The Prometheus token's absence
+// stops every request; the Alertmanager's lets the rules API's error,
+// which comes first, be the one reported, as when requests went one after
+// another.
+func TestCredentialErrorsInOrder(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	answers := okAnswers()
+	handler := func(status int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, r.URL.Path)
+			mu.Unlock()
+			if status != http.StatusOK {
+				http.Error(w, "rules down", status)
+				return
+			}
+			writeJSON(w, answers[r.URL.Path])
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		settings string
+		rules    int
+		want     string
+		requests bool
+	}{
+		{"Prometheus token unset", "token-env: PROM_TOKEN\nalertmanager-token-env: AM_TOKEN", http.StatusOK,
+			"token-env: the environment variable PROM_TOKEN is not set or empty", false},
+		{"Alertmanager token unset", "alertmanager-token-env: AM_TOKEN", http.StatusOK,
+			"alertmanager-token-env: the environment variable AM_TOKEN is not set or empty", true},
+		{"Alertmanager token unset, rules API failing", "alertmanager-token-env: AM_TOKEN", http.StatusInternalServerError,
+			"/api/v1/rules: 500 Internal Server Error: rules down", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			seen = nil
+			mu.Unlock()
+			handlers := map[string]http.HandlerFunc{}
+			for p := range answers {
+				handlers[p] = handler(http.StatusOK)
+			}
+			handlers["/api/v1/rules"] = handler(tc.rules)
+			section, _, _ := fanServers(t, handlers)
+			res := runGate(t, section+"\n"+tc.settings, testEnv("", nil))
+			wantStatus(t, res, gates.StatusError)
+			if !strings.Contains(res.Err, tc.want) {
+				t.Errorf("error %q lacks %q", res.Err, tc.want)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.requests != (len(seen) > 0) || slices.ContainsFunc(seen, func(p string) bool { return strings.HasPrefix(p, "/api/v2/") }) {
+				t.Errorf("requests made: %v", seen)
+			}
+		})
+	}
+}
