@@ -162,3 +162,98 @@ func TestBenchRulesClassified(t *testing.T) {
 		t.Errorf("categories %v", counts)
 	}
 }
+
+// benchDelay is how long each test server takes to answer a request in
+// BenchmarkGateDelayed: about a round trip to a busy server elsewhere.
+const benchDelay = 50 * time.Millisecond
+
+// BenchmarkGateDelayed runs the whole gate against a rules API and an
+// Alertmanager that answer each request after benchDelay: what it shows is
+// how many of those delays a run waits for in a row. With inhibit rules
+// the run makes five requests (rules, Alertmanagers, silences, status,
+// then alerts); without, four.
+func BenchmarkGateDelayed(b *testing.B) {
+	const route = "route:\n  receiver: pager\nreceivers:\n  - name: pager\n    webhook_configs: [{url: 'http://pager.invalid'}]\n"
+	const inhibit = "inhibit_rules:\n  - source_matchers: [alertname=\"NodeDown\"]\n    target_matchers: [severity=\"ticket\"]\n    equal: [instance]\n"
+	rules := rulesJSON(benchRules(100))
+	for _, bc := range []struct{ name, config string }{{"inhibit", route + inhibit}, {"no-inhibit", route}} {
+		b.Run(bc.name, func(b *testing.B) {
+			status, _ := json.Marshal(map[string]any{"config": map[string]any{"original": bc.config}})
+			answers := map[string][]byte{
+				"/api/v1/rules":         rules,
+				"/api/v1/alertmanagers": []byte(`{"status":"success","data":{"activeAlertmanagers":[{"url":"http://am"}]}}`),
+				"/api/v2/silences":      []byte(`[]`),
+				"/api/v2/status":        status,
+				"/api/v2/alerts":        []byte(`[{"labels":{"alertname":"NodeDown","instance":"db-1"}}]`),
+			}
+			delayed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(benchDelay):
+				}
+				w.Header().Set("Content-Type", "application/json")
+				w.Write(answers[r.URL.Path])
+			})
+			prom := httptest.NewServer(delayed)
+			defer prom.Close()
+			am := httptest.NewServer(delayed)
+			defer am.Close()
+			g := newGate(b, fmt.Sprintf("prometheus: %s\nalertmanager: %s\nselector: {service: svc-0}", prom.URL, am.URL))
+			env := testEnv("", nil)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				e := env
+				findings, err := g.Run(context.Background(), &e)
+				if err != nil || len(findings) != 0 {
+					b.Fatalf("err %v, findings %v", err, findings)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(benchDelay), "delays/op")
+		})
+	}
+}
+
+// BenchmarkDecodeRules10k decodes a rules answer of 10,000 rules as
+// Prometheus sends it, annotations and firing alerts included, into what
+// the gate reads.
+func BenchmarkDecodeRules10k(b *testing.B) {
+	body := fullRulesAnswer(benchRules(10000), 256, 2)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var d promRulesData
+		env := promEnvelope{Data: &d}
+		if err := json.Unmarshal(body, &env); err != nil || d.Groups == nil || len(*d.Groups) != 1000 {
+			b.Fatalf("err %v", err)
+		}
+	}
+}
+
+// BenchmarkDecodeAlerts5k decodes an Alertmanager's answer of 5,000
+// alerts, with annotations and status, into what the gate reads.
+func BenchmarkDecodeAlerts5k(b *testing.B) {
+	now := time.Now().UTC()
+	var alerts []map[string]any
+	for i := range 5000 {
+		alerts = append(alerts, map[string]any{
+			"labels":      map[string]string{"alertname": "NodeDown", "instance": fmt.Sprintf("db-%d", i), "job": "node", "severity": "page"},
+			"annotations": map[string]string{"summary": "db is down", "description": "Check the node exporter, then the host."},
+			"receivers":   []map[string]string{{"name": "pager"}},
+			"fingerprint": fmt.Sprintf("%016x", i),
+			"startsAt":    now, "updatedAt": now, "endsAt": now,
+			"generatorURL": "http://prometheus:9090/graph?g0.expr=up+%3D%3D+0",
+			"status":       map[string]any{"state": "active", "silencedBy": []string{}, "inhibitedBy": []string{}, "mutedBy": []string{}},
+		})
+	}
+	body, _ := json.Marshal(alerts)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var raw []amAlert
+		if err := json.Unmarshal(body, &raw); err != nil || len(raw) != 5000 {
+			b.Fatalf("err %v", err)
+		}
+	}
+}

@@ -77,14 +77,119 @@ type source struct {
 	effective [][]int
 }
 
-// collect loads every configured source: the rule files, then the rules
-// API (one request) and Prometheus' Alertmanagers.
-func (r *run) collect(ctx context.Context) error {
+// The slots of a run's requests (see fanout), in the order the gate
+// reports their errors: the order in which it reads their answers.
+const (
+	slotFiles    = iota // the rule files, read from the workspace
+	slotRules           // GET /api/v1/rules
+	slotActive          // GET /api/v1/alertmanagers
+	slotSilences        // GET /api/v2/silences
+	slotStatus          // GET /api/v2/status
+	slotAlerts          // GET /api/v2/alerts, once the status has inhibit rules
+	numSlots
+)
+
+// answers is what the requests of a run brought back; f holds their
+// errors. A field is read only once f.err of its slot is nil.
+type answers struct {
+	f        *fanout
+	files    *fileSource
+	rules    *liveRules
+	active   []string
+	dropped  int
+	silences []silence
+	routing  *routing
+	alerts   []firingAlert
+}
+
+// fetch makes every request of a run at once, and reads the rule files
+// meanwhile. Only /api/v2/alerts waits for an answer (the status's inhibit
+// rules say whether it is needed); it is sent as soon as that answer is
+// read, whatever the others are doing. The credentials are read (and
+// masked) before any request; one that is missing fails its slot, so no
+// request after it in the order is made.
+func (r *run) fetch(ctx context.Context) *answers {
+	a := &answers{f: newFanout(ctx, numSlots)}
+	f := a.f
+	var prom, am *apiClient
+	if r.st.prometheus != nil {
+		var err error
+		if prom, err = r.client(r.st.prometheus, "Prometheus", "token-env", r.st.tokenEnv); err != nil {
+			f.fail(slotRules, err)
+		}
+	}
+	if r.st.alertmanager != nil {
+		var err error
+		if am, err = r.client(r.st.alertmanager, "Alertmanager", "alertmanager-token-env", r.st.amTokenEnv); err != nil {
+			f.fail(slotSilences, err)
+		}
+	}
 	if len(r.st.files) > 0 {
-		fs, err := loadFiles(ctx, r.env.Workspace, r.st.files)
-		if err != nil {
+		f.start(slotFiles, func(ctx context.Context) (err error) {
+			a.files, err = loadFiles(ctx, r.env.Workspace, r.st.files)
+			return err
+		})
+	}
+	if prom != nil {
+		f.start(slotRules, func(ctx context.Context) (err error) {
+			a.rules, err = fetchRules(ctx, prom)
+			return err
+		})
+		if r.st.checkActive {
+			f.start(slotActive, func(ctx context.Context) (err error) {
+				a.active, a.dropped, err = fetchActiveAlertmanagers(ctx, prom)
+				return err
+			})
+		}
+	}
+	if am != nil {
+		f.start(slotSilences, func(ctx context.Context) (err error) {
+			a.silences, err = fetchSilences(ctx, am)
+			return err
+		})
+		f.start(slotStatus, func(ctx context.Context) error {
+			rt, err := fetchRouting(ctx, am)
+			if err != nil {
+				return err
+			}
+			a.routing = rt
+			if len(rt.inhibits) > 0 {
+				f.start(slotAlerts, func(ctx context.Context) (err error) {
+					a.alerts, err = fetchAlerts(ctx, am)
+					return err
+				})
+			}
+			return nil
+		})
+	}
+	if p := f.wait(); p != nil {
+		r.env.Notef("stack of the panic in a request:\n%s", strings.Join(firstLines(string(p.stack), maxStackLines), "\n"))
+		panic(p.value)
+	}
+	return a
+}
+
+// maxStackLines bounds the lines of a request's panic stack kept as notes.
+const maxStackLines = 40
+
+// firstLines returns the first n lines of s.
+func firstLines(s string, n int) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "…")
+	}
+	return lines
+}
+
+// collect reads the answers of every configured source, in a fixed order:
+// the rule files, then the rules API and Prometheus' Alertmanagers. The
+// first error in that order is the run's, whichever request failed first.
+func (r *run) collect(a *answers) error {
+	if len(r.st.files) > 0 {
+		if err := a.f.err(slotFiles); err != nil {
 			return err
 		}
+		fs := a.files
 		for _, p := range fs.problems {
 			r.report(p, "")
 		}
@@ -93,14 +198,10 @@ func (r *run) collect(ctx context.Context) error {
 		r.sources = append(r.sources, &source{name: "rule files", rules: fs.rules})
 	}
 	if r.st.prometheus != nil {
-		c, err := r.client(r.st.prometheus, "Prometheus", "token-env", r.st.tokenEnv)
-		if err != nil {
+		if err := a.f.err(slotRules); err != nil {
 			return err
 		}
-		lr, err := fetchRules(ctx, c)
-		if err != nil {
-			return err
-		}
+		lr := a.rules
 		name := "Prometheus " + r.st.prometheus.Redacted()
 		r.env.Notef("%s: %d rules loaded", name, len(lr.rules))
 		for _, w := range lr.warnings {
@@ -111,10 +212,10 @@ func (r *run) collect(ctx context.Context) error {
 		}
 		r.sources = append(r.sources, &source{name: name, live: true, rules: lr.rules})
 		if r.st.checkActive {
-			active, dropped, err := fetchActiveAlertmanagers(ctx, c)
-			if err != nil {
+			if err := a.f.err(slotActive); err != nil {
 				return err
 			}
+			active, dropped := a.active, a.dropped
 			if len(active) == 0 {
 				msg := fmt.Sprintf("%s has no active Alertmanager: its alerts fire into the void and notify nobody", name)
 				if dropped > 0 {
@@ -335,21 +436,18 @@ func coveringRules(s *source) []int {
 	return out
 }
 
-// checkAlertmanager checks that no active silence mutes a covering rule and
-// that each reaches a receiver that notifies someone.
-func (r *run) checkAlertmanager(ctx context.Context) error {
-	c, err := r.client(r.st.alertmanager, "Alertmanager", "alertmanager-token-env", r.st.amTokenEnv)
-	if err != nil {
+// checkAlertmanager checks, with the Alertmanager's answers, that no active
+// silence mutes a covering rule and that each reaches a receiver that
+// notifies someone. Its errors come in the order the requests were once
+// made: silences, status, alerts.
+func (r *run) checkAlertmanager(a *answers) error {
+	if err := a.f.err(slotSilences); err != nil {
 		return err
 	}
-	silences, err := fetchSilences(ctx, c)
-	if err != nil {
+	if err := a.f.err(slotStatus); err != nil {
 		return err
 	}
-	rt, err := fetchRouting(ctx, c)
-	if err != nil {
-		return err
-	}
+	silences, rt := a.silences, a.routing
 	now := r.env.Now()
 	active := 0
 	for _, sl := range silences {
@@ -360,11 +458,10 @@ func (r *run) checkAlertmanager(ctx context.Context) error {
 	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(active, "active silence"))
 	var firing []firingAlert
 	if len(rt.inhibits) > 0 {
-		live, err := fetchAlerts(ctx, c)
-		if err != nil {
+		if err := a.f.err(slotAlerts); err != nil {
 			return err
 		}
-		firing = append(firing, live...)
+		firing = append(firing, a.alerts...)
 		for _, s := range r.sources {
 			for i, rule := range s.rules {
 				if rule.Alert && s.an.facts[i].constant && s.an.facts[i].exprErr == nil {

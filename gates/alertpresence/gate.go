@@ -49,14 +49,18 @@ func (g *Gate) Name() string { return Name }
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 	r := &run{st: g.st, env: env, cl: newClassifier(g.st.cats)}
-	if err := r.collect(ctx); err != nil {
+	// Every request is made at once; their answers are then read in a
+	// fixed order, so that the error reported, if any, is the same
+	// whichever server answered first.
+	a := r.fetch(ctx)
+	if err := r.collect(a); err != nil {
 		return nil, err
 	}
 	if err := r.checkSources(); err != nil {
 		return nil, err
 	}
 	if r.st.alertmanager != nil {
-		if err := r.checkAlertmanager(ctx); err != nil {
+		if err := r.checkAlertmanager(a); err != nil {
 			return nil, err
 		}
 	}

@@ -18,11 +18,10 @@ type firingAlert struct {
 	what string
 }
 
+// amAlert is what the gate reads of an alert: its labels. The rest
+// (annotations, status, receivers, times) is skipped unread.
 type amAlert struct {
 	Labels map[string]string `json:"labels"`
-	Status struct {
-		State string `json:"state"`
-	} `json:"status"`
 }
 
 // fetchAlerts returns the alerts the Alertmanager holds (GET

@@ -20,6 +20,10 @@ type promEnvelope struct {
 	Warnings []string `json:"warnings"`
 }
 
+// promRulesData, promGroup and promRule hold what the gate reads of
+// /api/v1/rules. Everything else a rule carries (annotations, its alerts,
+// duration, state, evaluationTime) is skipped unread: on a large server
+// most of the answer's bytes.
 type promRulesData struct {
 	Groups *[]promGroup `json:"groups"`
 }
@@ -33,18 +37,21 @@ type promGroup struct {
 }
 
 type promRule struct {
-	Type      string            `json:"type"` // alerting | recording
-	Name      string            `json:"name"`
-	Query     string            `json:"query"`
-	Labels    map[string]string `json:"labels"`
-	Health    string            `json:"health"`
-	LastError string            `json:"lastError"`
-	LastEval  string            `json:"lastEvaluation"`
+	Type   string            `json:"type"` // alerting | recording
+	Name   string            `json:"name"`
+	Query  string            `json:"query"`
+	Labels map[string]string `json:"labels"`
+	Health string            `json:"health"`
+	// LastError is read only for a covering rule whose health is err.
+	LastError string `json:"lastError"`
+	LastEval  string `json:"lastEvaluation"`
 }
 
+// promAlertmanagersData is what the gate reads of /api/v1/alertmanagers:
+// the active Alertmanagers' URLs, and how many were dropped.
 type promAlertmanagersData struct {
 	Active  *[]struct{ URL string } `json:"activeAlertmanagers"`
-	Dropped []struct{ URL string }  `json:"droppedAlertmanagers"`
+	Dropped []struct{}              `json:"droppedAlertmanagers"`
 }
 
 // getPrometheus fetches one Prometheus API path and unwraps its envelope.
