@@ -188,7 +188,7 @@ def main():
             machine[k].append(v)
     m = {k: v[0] for k, v in machine.items()}
 
-    header = ["workload", "anchor", "wall ratio, median (min–max)", "cpu ratio", "peak memory ratio",
+    header = ["workload", "what", "anchor", "wall ratio, median (min–max)", "cpu ratio", "peak memory ratio",
               "median wall s (release-gate / anchor)", "same findings or verdict (anchor vs release-gate)"]
     rows, notes = [], []
     for wl in workloads:
@@ -196,7 +196,7 @@ def main():
             continue
         meta = read_meta(f"{work}/{wl}.meta")
         if "skipped" in meta:
-            rows.append([meta["label"], meta["anchor"], "skipped", "", "", "", printable(meta["skipped"])])
+            rows.append([wl, meta["label"], meta["anchor"], "skipped", "", "", "", printable(meta["skipped"])])
             continue
         rg = read_times(f"{work}/{wl}.rg.times")
         an = read_times(f"{work}/{wl}.anchor.times")
@@ -218,7 +218,7 @@ def main():
             cell = "ERROR"
         if problems:
             cell = "ERROR"
-        rows.append([meta["label"], meta["anchor"], wall, cpu, rss, sides, cell])
+        rows.append([wl, meta["label"], meta["anchor"], wall, cpu, rss, sides, cell])
         notes += [f"{wl}: {d}" for d in problems + details]
 
     title = (f"{m['date']}: {m['cpus']} CPUs ({m['cpu']}), {m['ram']} RAM, load at the end {m['load']}; "
