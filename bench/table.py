@@ -16,6 +16,7 @@ are shown.
 import collections
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,19 @@ def ratio_cells(rg, an):
     rss = med(rg, "rss") / med(an, "rss") if med(an, "rss") > 0 else float("inf")
     sides = f"{med(rg, 'wall'):.2f} / {med(an, 'wall'):.2f}"
     return wall, fmt(cpu), fmt(rss), sides
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def logged_error(path):
+    """Whether gitleaks logged an error: it exits 0 after some (a git
+    failure stops its scan early), so its exit status is not enough."""
+    try:
+        with open(path, errors="replace") as f:
+            return any(w in ("ERR", "FTL") for line in f for w in ANSI.sub("", line).split())
+    except OSError:
+        return True
 
 
 def git(repo, *args):
@@ -208,6 +222,8 @@ def main():
             problems.append(f"release-gate exited {bad_rg} (see {work}/{wl}.rg.stderr)")
         if bad_an and meta["kind"] != "backup":
             problems.append(f"the anchor exited {bad_an} (see {work}/{wl}.anchor.stderr)")
+        if meta["kind"] == "secrets" and logged_error(f"{work}/{wl}.anchor.stderr"):
+            problems.append(f"gitleaks logged an error, its findings may be partial (see {work}/{wl}.anchor.stderr)")
         if meta["kind"] == "secrets":
             cell, details = compare_secrets(work, wl, meta)
         elif meta["kind"] == "backup":
