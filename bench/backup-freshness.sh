@@ -32,6 +32,7 @@ for mib in $MIBS; do
   : >"$dir/anchor" ; : >"$dir/gate"
   for _ in $(seq "$RUNS"); do
     # Alternate the two so that neither gets a warmer machine.
+    # shellcheck disable=SC2016 # the inner shell expands $1
     /usr/bin/time -f '%e %M' -o "$dir/t" sh -c 'gzip -t "$1" && sha256sum "$1" >/dev/null' sh "$f"
     cat "$dir/t" >>"$dir/anchor"
     /usr/bin/time -f '%e %M' -o "$dir/t" "$dir/driver" verify "$f" >/dev/null

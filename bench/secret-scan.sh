@@ -99,9 +99,9 @@ for scope in ("tree", "diff"):
 PY
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-files=$(git -C "$repo" ls-files | wc -l)
+nfiles=$(git -C "$repo" ls-files | wc -l)
 echo
-echo "tree scope, $files files (median of $runs):"
+echo "tree scope, $nfiles files (median of $runs):"
 echo "  gitleaks dir      ${gl_tree_s}s  ${gl_tree_kb} KiB peak"
 echo "  release-gate      ${rg_tree_s}s  ${rg_tree_kb} KiB peak"
 echo "  ratio: time $(ratio "$rg_tree_s" "$gl_tree_s"), memory $(ratio "$rg_tree_kb" "$gl_tree_kb")"

@@ -30,7 +30,7 @@ crane=$tmp/crane
 rg=$tmp/release-gate
 
 # Start the registry on a free port (try a few random ones).
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	port=$((20000 + RANDOM % 40000))
 	host=127.0.0.1:$port
 	cat >"$tmp/registry.yml" <<EOF
