@@ -61,17 +61,36 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		return nil, fmt.Errorf("reading the repository: %w", err)
 	}
 
+	// The rules compile (most of the cost of scanning a small change)
+	// while git resolves the range.
+	type built struct {
+		det *gitleaksDetector
+		err error
+	}
+	detc := make(chan built, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				detc <- built{err: fmt.Errorf("loading the rules: panic: %v", p)}
+			}
+		}()
+		det, err := g.detector(ctx, env.Workspace, prefix)
+		detc <- built{det, err}
+	}()
 	var rng *commitRange
 	if slices.Contains(scopes, ScopeDiff) {
 		if rng, err = g.resolveRange(ctx, r, env); err != nil {
+			if b := <-detc; b.det != nil {
+				_ = b.det.close()
+			}
 			return nil, err
 		}
 	}
-
-	det, err := g.detector(ctx, env.Workspace, prefix)
-	if err != nil {
-		return nil, err
+	b := <-detc
+	if b.err != nil {
+		return nil, b.err
 	}
+	det := b.det
 	defer func() { _ = det.close() }() // removes temporary copies; nothing to report
 	env.Notef("rules: %s", det.rules.origin)
 
@@ -429,7 +448,29 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 	if strict.det != det {
 		defer func() { _ = strict.det.close() }()
 	}
+	// What the change edits and adds is listed while its commits are
+	// scanned; errors are still reported in the order of the steps.
+	var (
+		side             sync.WaitGroup
+		edits            []gates.Finding
+		added            []gitrepo.File
+		editsErr, addErr error
+	)
+	side.Add(1)
+	go func() {
+		defer side.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				editsErr = fmt.Errorf("listing the change's edits: panic: %v", p)
+			}
+		}()
+		edits, editsErr = g.policyEdits(ctx, r, rng, prefix, det, env.ConfigFiles)
+		if checkAdded && editsErr == nil {
+			added, addErr = r.addedFiles(ctx, rng.base, rng.head, prefix)
+		}
+	}()
 	out, err := g.scanLog(ctx, r, det, args, prefix, strict)
+	side.Wait()
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning commits %s: %w", rng, err)
 	}
@@ -437,13 +478,13 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 	if out.suppressed, err = g.selfSuppressed(ctx, r, rng.base, det, out.only); err != nil {
 		return scopeResult{}, fmt.Errorf("checking the change's own suppressions: %w", err)
 	}
-	if out.edits, err = g.policyEdits(ctx, r, rng, prefix, det, env.ConfigFiles); err != nil {
-		return scopeResult{}, err
+	if editsErr != nil {
+		return scopeResult{}, editsErr
 	}
+	out.edits = edits
 	if checkAdded {
-		added, err := r.addedFiles(ctx, rng.base, rng.head, prefix)
-		if err != nil {
-			return scopeResult{}, fmt.Errorf("listing files the change adds: %w", err)
+		if addErr != nil {
+			return scopeResult{}, fmt.Errorf("listing files the change adds: %w", addErr)
 		}
 		var cands []forbidCandidate
 		for _, f := range added {
