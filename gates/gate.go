@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/release-gate/release-gate/internal/cores"
 )
 
 // Gate is one line of the release checklist turned into a check.
@@ -103,6 +105,11 @@ type Env struct {
 	// elsewhere, a waivers file), so that a gate can tell a reviewer when
 	// the change under test edits them.
 	ConfigFiles []string
+	// Cores is shared by the gates of a run: a gate whose work is one
+	// steady stream holds a core while it runs (Hold), and work divided
+	// into many pieces takes one per piece (Take), so that it yields to
+	// the other. nil limits nothing.
+	Cores *cores.Pool
 
 	rec *recorder
 }

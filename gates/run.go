@@ -7,10 +7,13 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/release-gate/release-gate/internal/cores"
 )
 
 // Job is one gate to run, with the settings every gate shares.
@@ -213,6 +216,9 @@ func fillDefaults(e *Env) {
 	}
 	if e.Getenv == nil {
 		e.Getenv = os.Getenv
+	}
+	if e.Cores == nil {
+		e.Cores = cores.New(runtime.GOMAXPROCS(0))
 	}
 }
 

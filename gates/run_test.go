@@ -229,3 +229,42 @@ func TestChartsAreRecordedFiniteAndBounded(t *testing.T) {
 		t.Errorf("long chart has %d values from %v, want the last %d", len(c.Values), c.Values[0], MaxChartPoints)
 	}
 }
+
+// The gates of one run share one count of the cores: what one holds, the
+// others see.
+func TestGatesOfARunShareTheCores(t *testing.T) {
+	held := make(chan func())
+	seen := make(chan bool, 1)
+	r := Runner{}
+	res := r.Run(context.Background(), Env{}, []Job{
+		{Gate: gate("steady", func(_ context.Context, env *Env) ([]Finding, error) {
+			if env.Cores == nil {
+				return nil, errors.New("no cores")
+			}
+			held <- env.Cores.Hold(1 << 20)
+			return nil, nil
+		})},
+		{Gate: gate("yielding", func(ctx context.Context, env *Env) ([]Finding, error) {
+			release := <-held
+			give, err := env.Cores.Take(ctx) // one always runs
+			if err != nil {
+				return nil, err
+			}
+			ctx2, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			defer cancel()
+			_, err = env.Cores.Take(ctx2) // a second waits for the held cores
+			seen <- err != nil
+			give()
+			release()
+			return nil, nil
+		})},
+	})
+	for _, x := range res {
+		if x.Status != StatusPass {
+			t.Fatalf("%s: %s %s", x.Name, x.Status, x.Summary)
+		}
+	}
+	if !<-seen {
+		t.Error("a second yielding worker ran while the other gate held every core")
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
 
+	"github.com/release-gate/release-gate/internal/cores"
 	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/secrets"
 )
@@ -46,7 +47,7 @@ type leak struct {
 type detector interface {
 	// scanTree scans the tracked files: each as it is on disk (under root)
 	// when that is byte for byte what git stores, else git's own copy.
-	scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, progress func(done int)) (treeResult, error)
+	scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, cores *cores.Pool, progress func(done int)) (treeResult, error)
 	// scanCommits scans what the commits the log selects add. With
 	// strict, it also scans them as strict's policy would, and returns
 	// the secrets only strict finds (see selfapproval.go).
@@ -155,7 +156,9 @@ func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, e
 	return d, nil
 }
 
-func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, progress func(done int)) (treeResult, error) {
+// scanTree scans files, one worker per core, each taking a core from
+// cores for each file (see cores.Pool.Take).
+func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, root string, files []trackedFile, cores *cores.Pool, progress func(done int)) (treeResult, error) {
 	d, err := g.newDetector(ctx)
 	if err != nil {
 		return treeResult{}, err
@@ -193,7 +196,12 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 				if i >= len(files) || ctx.Err() != nil {
 					return
 				}
+				give, err := cores.Take(ctx)
+				if err != nil {
+					return // the context ended: reported below
+				}
 				out, err := tw.scan(ctx, files[i])
+				give()
 				mu.Lock()
 				if err != nil {
 					readErr = append(readErr, err.Error())

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/release-gate/release-gate/internal/cores"
 	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/plural"
 	"github.com/release-gate/release-gate/internal/wsfile"
@@ -135,7 +136,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 				record(g.scanDiff(ctx, env, r, det, rng, prefix, !slices.Contains(scopes, ScopeTree)))
 			case ScopeHistory:
 				env.Progressf("scanning the whole history of every branch and tag")
-				record(g.scanHistory(ctx, r, det, prefix))
+				record(g.scanHistory(ctx, env.Cores, r, det, prefix))
 			}
 		}()
 	}
@@ -403,7 +404,7 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 			env.Progressf("scanned %d of %d tracked files", done, len(files))
 		}
 	}
-	res, err := det.scanTree(ctx, r.Repo, env.Workspace, files, progress)
+	res, err := det.scanTree(ctx, r.Repo, env.Workspace, files, env.Cores, progress)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning tracked files: %w", err)
 	}
@@ -469,7 +470,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 			added, addErr = r.addedFiles(ctx, rng.base, rng.head, prefix)
 		}
 	}()
-	out, err := g.scanLog(ctx, r, det, args, prefix, strict)
+	out, err := g.scanLog(ctx, env.Cores, r, det, args, prefix, strict)
 	side.Wait()
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning commits %s: %w", rng, err)
@@ -499,12 +500,12 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 	return out, nil
 }
 
-func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix string) (scopeResult, error) {
+func (g *Gate) scanHistory(ctx context.Context, cores *cores.Pool, r repo, det detector, prefix string) (scopeResult, error) {
 	args := []string{"--full-history", "--all", "--diff-filter=d"}
 	if prefix != "" {
 		args = append(args, "--", prefix)
 	}
-	out, err := g.scanLog(ctx, r, det, args, prefix, nil)
+	out, err := g.scanLog(ctx, cores, r, det, args, prefix, nil)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning the history: %w", err)
 	}
@@ -515,11 +516,11 @@ func (g *Gate) scanHistory(ctx context.Context, r repo, det detector, prefix str
 // scanLog scans what the commits git log selects with args add, and
 // lists the Git LFS objects and submodule commits they add, unread; with
 // strict, it also scans them as strict does (see selfapproval.go).
-func (g *Gate) scanLog(ctx context.Context, r repo, det detector, args []string, prefix string, strict *strictScan) (scopeResult, error) {
+func (g *Gate) scanLog(ctx context.Context, cores *cores.Pool, r repo, det detector, args []string, prefix string, strict *strictScan) (scopeResult, error) {
 	excluded := func(d detector, path string) bool {
 		return len(d.withoutAllowlistedPaths([]unscanned{{path: path}})) == 0
 	}
-	src := &gitLog{repo: r.Repo, args: args,
+	src := &gitLog{repo: r.Repo, args: args, cores: cores,
 		skipBinary: func(path string) bool {
 			return excluded(det, path) && (strict == nil || excluded(strict.det, path))
 		}}

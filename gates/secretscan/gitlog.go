@@ -20,6 +20,7 @@ import (
 	"github.com/zricethezav/gitleaks/v8/logging"
 	"github.com/zricethezav/gitleaks/v8/sources"
 
+	"github.com/release-gate/release-gate/internal/cores"
 	"github.com/release-gate/release-gate/internal/gitrepo"
 )
 
@@ -39,6 +40,9 @@ type gitLog struct {
 	// skipBinary, when set, tells the binary files whose content need not
 	// be read: every policy scanning the log excludes them by path.
 	skipBinary func(path string) bool
+
+	// cores is taken for each file the workers scan (see cores.Pool).
+	cores *cores.Pool
 
 	// parts is how many git logs show the commits, each its own part of
 	// them (see splitLog); 0 for one per core. splitMin is the fewest
@@ -205,7 +209,7 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	if err != nil {
 		return err
 	}
-	p := newLogPipeline(s, yield)
+	p := newLogPipeline(ctx, s, yield)
 	// The merges (see scanMerges) are read alongside, the last error.
 	errs := make([]error, len(parts)+1)
 	var wg sync.WaitGroup
@@ -474,7 +478,7 @@ type logJob struct {
 	info *sources.CommitInfo
 }
 
-func newLogPipeline(s *gitLog, yield sources.FragmentsFunc) *logPipeline {
+func newLogPipeline(ctx context.Context, s *gitLog, yield sources.FragmentsFunc) *logPipeline {
 	p := &logPipeline{s: s, yield: yield, remote: &sources.RemoteInfo{Platform: scm.NoPlatform}, jobs: make(chan logJob, logQueue)}
 	for range logWorkers() {
 		p.wg.Add(1)
@@ -484,7 +488,14 @@ func newLogPipeline(s *gitLog, yield sources.FragmentsFunc) *logPipeline {
 				if p.failed() {
 					continue // drain: the parsers must not block
 				}
-				if err := s.yieldFile(j.file, j.sha, j.info, yield); err != nil {
+				give, err := s.cores.Take(ctx)
+				if err != nil {
+					p.fail(err)
+					continue
+				}
+				err = s.yieldFile(j.file, j.sha, j.info, yield)
+				give()
+				if err != nil {
 					p.fail(err)
 				}
 			}

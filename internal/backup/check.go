@@ -179,7 +179,11 @@ func verifyObject(ctx context.Context, env *gates.Env, rep *Report, set Set, sto
 			}
 		},
 	}
+	// Decompressing is one stream on one core (hashing keeps pace on
+	// another): the gates that run alongside leave that core to it.
+	release := env.Cores.Hold(1)
 	res, err := Verify(ctx, rc, opts)
+	release()
 	var tooLarge *TooLargeError
 	switch {
 	case errors.Is(err, ErrUnknownFormat):
