@@ -98,19 +98,7 @@ func TestSplitLogFindsWhatOneLogFinds(t *testing.T) {
 func testSplitLog(t *testing.T) {
 	r, base, head := splitHistory(t)
 	ctx := context.Background()
-	repo, err := gitrepo.Open(ctx, r.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	rules, err := loadRules(nil, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := newGitleaksDetector(rules, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo, det := openWithDefaultRules(t, r.dir)
 	for _, args := range [][]string{
 		{"--diff-filter=d", base + ".." + head},
 		{"--full-history", "--all", "--diff-filter=d"},
@@ -200,19 +188,7 @@ func TestMergeIsNotAttributedWhatItTakesFromAParent(t *testing.T) {
 	t.Setenv("GIT_COMMITTER_DATE", "1795800634 +0000")
 	r, _, _ := splitHistory(t)
 	ctx := context.Background()
-	repo, err := gitrepo.Open(ctx, r.dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer repo.Close()
-	rules, err := loadRules(nil, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	det, err := newGitleaksDetector(rules, nil, nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo, det := openWithDefaultRules(t, r.dir)
 	for _, parts := range []int{1, 2, 3} {
 		src := &gitLog{repo: repo, args: []string{"--full-history", "--all", "--diff-filter=d"}, parts: parts, splitMin: 1}
 		if _, _, err := det.scanCommits(ctx, src, nil); err != nil {
@@ -230,4 +206,24 @@ func TestMergeIsNotAttributedWhatItTakesFromAParent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openWithDefaultRules opens the repository in dir (closed when the test
+// ends) and a detector with gitleaks' default rules.
+func openWithDefaultRules(t *testing.T, dir string) (*gitrepo.Repo, *gitleaksDetector) {
+	t.Helper()
+	repo, err := gitrepo.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = repo.Close() })
+	rules, err := loadRules(nil, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	det, err := newGitleaksDetector(rules, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo, det
 }
