@@ -174,7 +174,7 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	objects := make(chan error, 1)
-	go func() { objects <- s.scanCommitObjects(octx, yield) }()
+	go func() { objects <- s.scanCommitObjects(octx, s.onACore(octx, yield)) }()
 	err := s.fragments(ctx, yield)
 	if err != nil {
 		cancel()
@@ -223,7 +223,7 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errs[len(parts)] = s.scanMerges(ctx, yield)
+		errs[len(parts)] = s.scanMerges(ctx, s.onACore(ctx, yield))
 	}()
 	wg.Wait()
 	yieldErr := p.close()
@@ -239,7 +239,23 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 		return yieldErr
 	}
 	s.sortNames()
-	return s.scanBinaries(ctx, yield)
+	return s.scanBinaries(ctx, s.onACore(ctx, yield))
+}
+
+// onACore is yield scanning each fragment on a core taken from s.cores
+// (see cores.Pool.Take), as the log's workers scan each file.
+func (s *gitLog) onACore(ctx context.Context, yield sources.FragmentsFunc) sources.FragmentsFunc {
+	if s.cores == nil {
+		return yield
+	}
+	return func(fr sources.Fragment, err error) error {
+		give, terr := s.cores.Take(ctx)
+		if terr != nil {
+			return terr
+		}
+		defer give()
+		return yield(fr, err)
+	}
 }
 
 // showPart runs git log for the commits sel selects and hands the files it
