@@ -30,3 +30,19 @@ func LookPath(t testing.TB, name string) string {
 	t.Skipf("%s is not installed (set CI=true to make this a failure): %v", name, err)
 	return ""
 }
+
+// ModuleDir is where the module cache holds the module path at the
+// version this module requires: the test data dependencies ship is read
+// from there at test time, never copied into the repository.
+func ModuleDir(t testing.TB, path string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", path).Output()
+	dir := string(out)
+	for len(dir) > 0 && (dir[len(dir)-1] == '\n' || dir[len(dir)-1] == '\r') {
+		dir = dir[:len(dir)-1]
+	}
+	if err != nil || dir == "" {
+		t.Fatalf("go list -m %s: no directory (%v); run go mod download", path, err)
+	}
+	return dir
+}

@@ -1,0 +1,150 @@
+package secrets
+
+import (
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
+)
+
+// gitleaks hands a fragment to a rule's regular expression whenever one
+// of the rule's keywords is in it. Two of the default rules have keywords
+// that nearly every source file holds ("s." for vault-service-token, "ey"
+// for jwt) and, on Go's source tree, take 29 % of the time spent in rule
+// expressions (generic-api-key 38 %, every other rule 2 % or less). A
+// check in Go of what their expression cannot match without tells most
+// fragments apart far faster. Each check is a necessary condition: when it
+// fails, the rule's expression finds nothing in the text. The checks hold
+// only for the text itself, not for what gitleaks decodes from it (see
+// NeedsDecoding), and only for a rule whose expression is exactly the
+// default one.
+
+// ruleCheck is a necessary condition for a rule's expression to match.
+type ruleCheck struct {
+	id, regex string
+	possible  func(raw string) bool
+}
+
+// ruleChecks are the rules with a check, by id and exact expression.
+var ruleChecks = []ruleCheck{
+	{
+		id:       "vault-service-token",
+		regex:    `\b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))(?:[\x60'"\s;]|\\[nr]|$)`,
+		possible: vaultPossible,
+	},
+	{
+		id:       "jwt",
+		regex:    `\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.(?:[a-zA-Z0-9\/\\_-]{10,}={0,2})?)(?:[\x60'"\s;]|\\[nr]|$)`,
+		possible: jwtPossible,
+	},
+}
+
+// Prefilter tells, for a text, which of a configuration's checked rules
+// cannot match it.
+type Prefilter struct {
+	checks []ruleCheck // those whose rule cfg holds with the default expression
+}
+
+// NewPrefilter is the prefilter of cfg's rules: a rule is checked only
+// when cfg holds it with the default expression and no rule requires
+// another (a composite rule reads other rules' matches).
+func NewPrefilter(cfg glconfig.Config) *Prefilter {
+	p := &Prefilter{}
+	for _, r := range cfg.Rules {
+		if len(r.RequiredRules) > 0 {
+			return p
+		}
+	}
+	for _, c := range ruleChecks {
+		if r, ok := cfg.Rules[c.id]; ok && r.Regex != nil && r.Regex.String() == c.regex && r.Path == nil {
+			p.checks = append(p.checks, c)
+		}
+	}
+	return p
+}
+
+// Rules is how many rules p checks; Impossible's masks have as many bits.
+func (p *Prefilter) Rules() int { return len(p.checks) }
+
+// Impossible returns the checked rules that cannot match raw, bit i for
+// the i-th.
+func (p *Prefilter) Impossible(raw string) uint {
+	var mask uint
+	for i, c := range p.checks {
+		if !c.possible(raw) {
+			mask |= 1 << i
+		}
+	}
+	return mask
+}
+
+// Without is cfg without the checked rules mask names. The rules are
+// shared, not copied.
+func (p *Prefilter) Without(cfg glconfig.Config, mask uint) glconfig.Config {
+	out := cfg
+	out.Rules = make(map[string]glconfig.Rule, len(cfg.Rules))
+	for id, r := range cfg.Rules {
+		out.Rules[id] = r
+	}
+	for i, c := range p.checks {
+		if mask&(1<<i) != 0 {
+			delete(out.Rules, c.id)
+		}
+	}
+	return out
+}
+
+// vaultPossible: the expression needs "hvs." or "s." then 24 letters or
+// digits ((?i) folds to two non-ASCII letters too, so any byte from 0x80
+// counts, and a rune of several bytes only makes the run longer).
+func vaultPossible(raw string) bool {
+	for i := 0; i+2 <= len(raw); i++ {
+		if raw[i] != 's' || raw[i+1] != '.' {
+			continue
+		}
+		if i >= 2 && raw[i-2] == 'h' && raw[i-1] == 'v' {
+			return true
+		}
+		n := 0
+		for j := i + 2; j < len(raw) && n < 24 && (isAlnum(raw[j]) || raw[j] >= 0x80); j++ {
+			n++
+		}
+		if n >= 24 {
+			return true
+		}
+	}
+	return false
+}
+
+// jwtPossible: the expression needs 19 letters or digits ("ey" and 17
+// more) before ".ey" and 17 of [a-zA-Z0-9/\_-] after it.
+func jwtPossible(raw string) bool {
+	for i := 19; i+3 <= len(raw); i++ {
+		if raw[i] != '.' || raw[i+1] != 'e' || raw[i+2] != 'y' {
+			continue
+		}
+		before := true
+		for j := i - 19; j < i; j++ {
+			if !isAlnum(raw[j]) {
+				before = false
+				break
+			}
+		}
+		if !before {
+			continue
+		}
+		n := 0
+		for j := i + 3; j < len(raw) && n < 17; j++ {
+			c := raw[j]
+			if !isAlnum(c) && c != '/' && c != '\\' && c != '_' && c != '-' {
+				break
+			}
+			n++
+		}
+		if n >= 17 {
+			return true
+		}
+	}
+	return false
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}

@@ -1,0 +1,176 @@
+package secrets
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+func compiledDefaults(t testing.TB) glconfig.Config {
+	t.Helper()
+	def, err := DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Compile(def, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// assertNecessary fails when a checked rule's own expression matches raw
+// but its check says it cannot.
+func assertNecessary(t testing.TB, cfg glconfig.Config, p *Prefilter, raw, from string) {
+	t.Helper()
+	mask := p.Impossible(raw)
+	for i, c := range p.checks {
+		if mask&(1<<i) != 0 && cfg.Rules[c.id].Regex.MatchString(raw) {
+			t.Fatalf("%s: %s matches %q but its check says it cannot", from, c.id, raw)
+		}
+	}
+}
+
+// stringsOf returns the string literals of the Go files under dir.
+func stringsOf(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return err
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, 0)
+		if err != nil {
+			return nil // not ours to judge
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil {
+					out = append(out, s)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Each check is a necessary condition of its rule's expression: on the
+// samples gitleaks itself tests the rules with (the string literals of its
+// rule generators, read from the module cache), on Go's own source tree,
+// and on tokens built to sit at the edges of the expressions. On ordinary
+// source it rules most files out, or it would save nothing.
+func TestPrefilterChecksAreNecessary(t *testing.T) {
+	cfg := compiledDefaults(t)
+	p := NewPrefilter(cfg)
+	if p.Rules() != len(ruleChecks) {
+		t.Fatalf("%d of %d checks apply to gitleaks' default rules: has gitleaks changed an expression?", p.Rules(), len(ruleChecks))
+	}
+	gl := testenv.ModuleDir(t, "github.com/zricethezav/gitleaks/v8")
+	samples := stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules"))
+	if len(samples) < 1000 {
+		t.Fatalf("only %d samples in gitleaks' rule generators", len(samples))
+	}
+	matched := map[string]int{}
+	for _, s := range samples {
+		assertNecessary(t, cfg, p, s, "gitleaks' samples")
+		for _, c := range p.checks {
+			if cfg.Rules[c.id].Regex.MatchString(s) {
+				matched[c.id]++
+			}
+		}
+	}
+	for _, c := range p.checks {
+		if matched[c.id] == 0 {
+			t.Errorf("no sample matches %s: the comparison proves nothing for it", c.id)
+		}
+	}
+	edges := []string{
+		"s.abcdefghijklmnopqrstuvwx ", "x s.ABCDEFGHIJKLMNOPQRSTUVWX\n", "s.abcdefghijklmnopqrstuvwſ;",
+		"s.abcdefghijklmnopqrstuvwK'", "hvs." + strings.Repeat("a-_9", 25) + " ",
+		"eyJhbGciOiJIUzI1NiIsInR5.eyJzdWIiOiIxMjM0NTY3ODkwIiwib.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c ",
+		"eyABCDEFGHIJKLMNOPQ.eyABCDEFGHIJKLMNOPQ.",
+	}
+	for _, s := range edges {
+		assertNecessary(t, cfg, p, s, "edges")
+		if p.Impossible(s) == 1<<p.Rules()-1 {
+			t.Errorf("%q: every check says impossible", s)
+		}
+	}
+
+	ruledOut, files := 0, 0
+	root := filepath.Join(runtime.GOROOT(), "src")
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || files >= 2000 || !strings.HasSuffix(path, ".go") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		files++
+		assertNecessary(t, cfg, p, string(b), path)
+		if p.Impossible(string(b)) == 1<<p.Rules()-1 {
+			ruledOut++
+		}
+		return nil
+	})
+	if files < 1000 || ruledOut*2 < files {
+		t.Errorf("the checks rule out every checked rule in %d of %d Go files: too few to save time", ruledOut, files)
+	}
+	t.Logf("every checked rule ruled out in %d of %d Go files", ruledOut, files)
+}
+
+// A configuration that changes a checked rule's expression, or has a rule
+// that requires another, is not checked.
+func TestPrefilterOnlyForTheDefaultExpressions(t *testing.T) {
+	cfg := compiledDefaults(t)
+	changed := cfg
+	changed.Rules = map[string]glconfig.Rule{}
+	for id, r := range cfg.Rules {
+		changed.Rules[id] = r
+	}
+	jwt := changed.Rules["jwt"]
+	jwt.Regex = changed.Rules["generic-api-key"].Regex
+	changed.Rules["jwt"] = jwt
+	if n := NewPrefilter(changed).Rules(); n != len(ruleChecks)-1 {
+		t.Errorf("jwt with another expression: %d rules checked", n)
+	}
+	linked := changed
+	aws := linked.Rules["aws-access-token"]
+	aws.RequiredRules = []*glconfig.Required{{RuleID: "jwt"}}
+	linked.Rules["aws-access-token"] = aws
+	if n := NewPrefilter(linked).Rules(); n != 0 {
+		t.Errorf("with a composite rule: %d rules checked", n)
+	}
+	without := NewPrefilter(cfg).Without(cfg, 1)
+	if _, ok := without.Rules[ruleChecks[0].id]; ok || len(without.Rules) != len(cfg.Rules)-1 {
+		t.Errorf("Without(1) kept %d of %d rules", len(without.Rules), len(cfg.Rules))
+	}
+}
+
+func FuzzPrefilter(f *testing.F) {
+	for _, s := range []string{"s.abcdefghijklmnopqrstuvwx ", "eyABCDEFGHIJKLMNOPQ.eyABCDEFGHIJKLMNOPQ.", "hvs.x"} {
+		f.Add(s)
+	}
+	cfg := compiledDefaults(f)
+	p := NewPrefilter(cfg)
+	f.Fuzz(func(t *testing.T, raw string) {
+		assertNecessary(t, cfg, p, raw, "fuzz")
+	})
+}
