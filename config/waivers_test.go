@@ -3,11 +3,12 @@ package config
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // TestWaiverExpires: a date is the start of that day in UTC; a time needs
@@ -102,11 +103,7 @@ func TestParseWaiversFile(t *testing.T) {
 // file gitleaks ships (its own, read from the module cache) is a valid
 // waiver fingerprint, and turning its commit into a non-hex word is not.
 func TestWaiverFingerprintsGitleaksWrites(t *testing.T) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/zricethezav/gitleaks/v8").Output()
-	if err != nil {
-		t.Fatalf("finding gitleaks in the module cache: %v", err)
-	}
-	data, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), ".gitleaksignore"))
+	data, err := os.ReadFile(filepath.Join(testenv.ModuleDir(t, "github.com/zricethezav/gitleaks/v8"), ".gitleaksignore"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,9 @@ package alertpresence
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -17,22 +15,8 @@ import (
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
-
-// moduleDir returns where the Go module cache holds a dependency, as the
-// build uses it.
-func moduleDir(t *testing.T, path string) string {
-	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-json", path).Output()
-	if err != nil {
-		t.Fatalf("go list -m %s: %v", path, err)
-	}
-	var m struct{ Dir string }
-	if err := json.Unmarshal(out, &m); err != nil || m.Dir == "" {
-		t.Fatalf("go list -m %s: no directory in %s", path, out)
-	}
-	return m.Dir
-}
 
 func yamlFiles(t *testing.T, dir string) []string {
 	t.Helper()
@@ -53,7 +37,7 @@ func yamlFiles(t *testing.T, dir string) []string {
 // cmd/promtool) loads here with the same rules, and every expression is
 // read without error.
 func TestPrometheusTestdataRuleFiles(t *testing.T) {
-	root := moduleDir(t, "github.com/prometheus/prometheus")
+	root := testenv.ModuleDir(t, "github.com/prometheus/prometheus")
 	checked := 0
 	for _, dir := range []string{"model/rulefmt/testdata", "cmd/promtool/testdata"} {
 		for _, file := range yamlFiles(t, filepath.Join(root, dir)) {
@@ -97,7 +81,7 @@ func TestPrometheusTestdataRuleFiles(t *testing.T) {
 // routing alerts whose every label is known reaches the receivers that
 // dispatch's Route.Match reaches.
 func TestAlertmanagerTestdataConfigs(t *testing.T) {
-	dir := filepath.Join(moduleDir(t, "github.com/prometheus/alertmanager"), "config", "testdata")
+	dir := filepath.Join(testenv.ModuleDir(t, "github.com/prometheus/alertmanager"), "config", "testdata")
 	good, bad, routed := 0, 0, 0
 	for _, file := range yamlFiles(t, dir) {
 		name := filepath.Base(file)
