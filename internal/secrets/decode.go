@@ -151,32 +151,19 @@ func NeedsDecoding(raw string) bool {
 		case byteClass[c]&clB64 != 0:
 			// A run of [\w/+-]: it holds every hex run inside it, and a
 			// "U+XXXX" ('+' is in the class).
-			j := i
-			hexStart := -1
-			likely := -1 // the last 0-9+/-_ of the run
-			for ; j < len(raw) && byteClass[raw[j]]&clB64 != 0; j++ {
+			j, likely := i, -1 // likely: the run's last 0-9+/-_
+			for ; j < len(raw); j++ {
 				cl := byteClass[raw[j]]
+				if cl&clB64 == 0 {
+					break
+				}
 				if cl&clLikely != 0 {
 					likely = j
 				}
-				if cl&clHex != 0 {
-					if hexStart < 0 {
-						hexStart = j
-					}
-				} else if hexStart >= 0 {
-					if j-hexStart >= 32 && hexMayDecode(raw, hexStart, j) {
-						return true
-					}
-					hexStart = -1
-				}
-				if raw[j] == 'U' && codePointAt(raw, j) {
-					return true
-				}
 			}
-			if hexStart >= 0 && j-hexStart >= 32 && hexMayDecode(raw, hexStart, j) {
-				return true
-			}
-			if j-i >= 16 && likely >= 0 && base64MayDecode(raw, i, j, likely) {
+			// Without one of 0-9+/-_ nothing in the run decodes: base64
+			// needs one, hex a decimal digit, U+XXXX a '+'.
+			if likely >= 0 && runMayDecode(raw, i, j, likely) {
 				return true
 			}
 			i = j
@@ -185,6 +172,32 @@ func NeedsDecoding(raw string) bool {
 		}
 	}
 	return endLine()
+}
+
+// runMayDecode reports whether a match inside the run of [\w/+-] [c, d),
+// whose last 0-9+/-_ is at likely, could decode: a U+XXXX, a hex run or
+// the base64 run.
+func runMayDecode(s string, c, d, likely int) bool {
+	hexStart := -1
+	for j := c; j < d; j++ {
+		if byteClass[s[j]]&clHex != 0 {
+			if hexStart < 0 {
+				hexStart = j
+			}
+		} else {
+			if hexStart >= 0 && j-hexStart >= 32 && hexMayDecode(s, hexStart, j) {
+				return true
+			}
+			hexStart = -1
+			if s[j] == 'U' && codePointAt(s, j) {
+				return true
+			}
+		}
+	}
+	if hexStart >= 0 && d-hexStart >= 32 && hexMayDecode(s, hexStart, d) {
+		return true
+	}
+	return d-c >= 16 && base64MayDecode(s, c, d, likely)
 }
 
 // allHex reports whether s is hex digits only.
