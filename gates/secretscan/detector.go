@@ -183,13 +183,18 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 		go func() {
 			defer wg.Done()
 			scratch, err := g.newDetector(ctx)
+			var plain *detect.Detector
+			if err == nil {
+				plain, err = g.newDetector(ctx)
+			}
 			if err != nil {
 				mu.Lock()
 				readErr = append(readErr, err.Error())
 				mu.Unlock()
 				return
 			}
-			tw := &treeWorker{d: d, scratch: scratch, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
+			plain.MaxDecodeDepth = 0
+			tw := &treeWorker{d: d, scratch: scratch, plain: plain, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
 			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
@@ -238,10 +243,14 @@ type treeWorker struct {
 	// scratch is the worker's own detector, which finds them: a gitleaks
 	// detector scans one fragment at a time (see secrets.Detect).
 	scratch *detect.Detector
-	repo    *gitrepo.Repo
-	root    string
-	buf     []byte
-	blobs   *gitrepo.Blobs
+	// plain is scratch without decoding, for the fragments in which
+	// gitleaks' decoder cannot find anything (secrets.NeedsDecoding):
+	// there it finds what scratch finds, without the decoder's cost.
+	plain *detect.Detector
+	repo  *gitrepo.Repo
+	root  string
+	buf   []byte
+	blobs *gitrepo.Blobs
 }
 
 func (w *treeWorker) close() {
@@ -378,13 +387,23 @@ func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (
 func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) ([]report.Finding, error) {
 	var found []report.Finding
 	err := contentFragments(ctx, r, w.buf, func(raw string, line int) {
-		found = append(found, secrets.Detect(ctx, w.scratch, sources.Fragment{Raw: raw, FilePath: rel, StartLine: line})...)
+		found = append(found, secrets.Detect(ctx, w.detector(raw), sources.Fragment{Raw: raw, FilePath: rel, StartLine: line})...)
 	})
 	return found, err
 }
 
 func (w *treeWorker) detectString(ctx context.Context, rel, content string) []report.Finding {
-	return secrets.Detect(ctx, w.scratch, sources.Fragment{Raw: content, FilePath: rel, StartLine: 1})
+	return secrets.Detect(ctx, w.detector(content), sources.Fragment{Raw: content, FilePath: rel, StartLine: 1})
+}
+
+// detector is the worker's detector for a fragment: the one that decodes
+// when gitleaks' decoder could find something in raw, else the one that
+// does not (the findings are the same, see secrets.NeedsDecoding).
+func (w *treeWorker) detector(raw string) *detect.Detector {
+	if secrets.NeedsDecoding(raw) {
+		return w.scratch
+	}
+	return w.plain
 }
 
 // blobHasher hashes content as git hashes a blob of a known size, keeping
@@ -576,13 +595,18 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	if err != nil {
 		return nil, nil, err
 	}
+	plain, err := g.newDetector(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain.MaxDecodeDepth = 0
 	// One pass over git log for both: each fragment is also handed to the
 	// strict scan when it needs it.
 	var source sources.Source = src
 	if strict != nil {
 		source = teeSource{src, func(fr sources.Fragment) { strict.scan(ctx, fr) }}
 	}
-	found, err := d.DetectSource(ctx, source)
+	found, err := detectRouted(ctx, d, plain, source)
 	if err != nil {
 		return nil, nil, fmt.Errorf("scanning commits: %w", err)
 	}
@@ -597,6 +621,86 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 		only = strict.only(found, g.pathPrefix)
 	}
 	return g.leaks(found), only, nil
+}
+
+// detectRouted scans source as d.DetectSource does, except that each
+// fragment in which gitleaks' decoder cannot find anything
+// (secrets.NeedsDecoding) goes to plain, d without decoding, where it
+// finds the same at less cost. plain runs its own DetectSource over the
+// fragments routed to it, on as many goroutines as source's yield may
+// run; d and plain record findings (dropping those .gitleaksignore and
+// the baseline list) as any gitleaks scan does. It returns the findings
+// of both.
+func detectRouted(ctx context.Context, d, plain *detect.Detector, source sources.Source) ([]report.Finding, error) {
+	toPlain := make(chan sources.Fragment, logWorkers())
+	plainDone := make(chan error, 1)
+	go func() {
+		_, err := plain.DetectSource(ctx, chanSource(toPlain))
+		plainDone <- err
+	}()
+	_, err := d.DetectSource(ctx, routeSource{source, toPlain})
+	if perr := <-plainDone; err == nil {
+		err = perr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clone(d.Findings()), plain.Findings()...), nil
+}
+
+// routeSource yields the fragments of its source that need decoding (and
+// the errors) and sends the others to plain, which it closes at the end.
+type routeSource struct {
+	sources.Source
+	plain chan<- sources.Fragment
+}
+
+// Fragments implements sources.Source.
+func (r routeSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	defer close(r.plain)
+	return r.Source.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err != nil || secrets.NeedsDecoding(fr.Raw) {
+			return yield(fr, err)
+		}
+		select {
+		case r.plain <- fr:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// chanSource yields the fragments of a channel until it is closed, on
+// one goroutine per core.
+type chanSource <-chan sources.Fragment
+
+// Fragments implements sources.Source.
+func (c chanSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for range logWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Every fragment is taken, even after an error, so that the
+			// sender never blocks.
+			for fr := range c {
+				if err := yield(fr, nil); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // teeSource is a source that hands each fragment of its source to also

@@ -68,7 +68,7 @@ func (r *testRepo) commit(msg string, files map[string]string) string {
 }
 
 // scan runs the gate configured by yamlBody on dir and returns its result.
-func scan(t *testing.T, dir, yamlBody string, ev gates.Event) gates.Result {
+func scan(t testing.TB, dir, yamlBody string, ev gates.Event) gates.Result {
 	t.Helper()
 	g, err := New(configtest.Section(t, Name, yamlBody, nil))
 	if err != nil {
