@@ -105,3 +105,53 @@ func TestScopesFindWhatADecodingDetectorFinds(t *testing.T) {
 		}
 	}
 }
+
+// The tree scope drops, for a fragment, the rules whose expression
+// cannot match it (secrets.Prefilter): files with a Vault token and a JWT
+// (in lines that need no decoding, so that the dropping path runs) must
+// report what one detector with every rule finds.
+func TestTreeFindsWhatEveryRuleFinds(t *testing.T) {
+	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	plainLine := func(make func() string) string {
+		for range 1000 {
+			if l := make(); !secrets.NeedsDecoding(l) {
+				return l
+			}
+		}
+		t.Fatal("every line drawn needs decoding")
+		return ""
+	}
+	vault := plainLine(func() string { return "VAULT_TOKEN=s." + testenv.Random(t, alnum, 22) + "7q\n" })
+	jwt := plainLine(func() string {
+		return "token: ey" + testenv.Random(t, alnum, 30) + ".ey" + testenv.Random(t, alnum, 40) + "." + testenv.Random(t, alnum, 20) + "\n"
+	})
+	goSrc, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"vault.txt": vault, "jwt.txt": jwt, "server.go": string(goSrc), "both.go": string(goSrc) + "\n// " + vault + "// " + jwt}
+	rs, err := loadRules(nil, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var want []string
+	for name, content := range files {
+		d := secrets.NewDetector(ctx, rs.config, false)
+		for _, f := range secrets.Detect(ctx, d, sources.Fragment{Raw: content, FilePath: name}) {
+			want = append(want, name+" "+f.RuleID)
+		}
+	}
+	slices.Sort(want)
+	for _, rule := range []string{"jwt", "vault-service-token"} {
+		if !strings.Contains(strings.Join(want, "\n"), rule) {
+			t.Fatalf("one detector finds %v: no %s, the test proves nothing", want, rule)
+		}
+	}
+	r := newRepo(t)
+	r.commit("files", files)
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	if got := fileRules(res.Findings); !slices.Equal(got, want) {
+		t.Errorf("tree: findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	}
+}

@@ -137,9 +137,14 @@ func (g *gitleaksDetector) close() error {
 // newDetector makes a gitleaks detector with our settings. Every call makes
 // a fresh one: a gitleaks detector accumulates findings.
 func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, error) {
+	return g.newDetectorFor(ctx, g.rules.config)
+}
+
+// newDetectorFor is newDetector with the rules of cfg (g's, or fewer).
+func (g *gitleaksDetector) newDetectorFor(ctx context.Context, cfg glconfig.Config) (*detect.Detector, error) {
 	// Findings leave gitleaks with the secret replaced by REDACTED, so no
 	// secret can reach a report however the code around it changes.
-	d := secrets.NewDetector(ctx, g.rules.config, false)
+	d := secrets.NewDetector(ctx, cfg, false)
 	if g.ignore != nil {
 		if err := d.AddGitleaksIgnore(g.ignorePath); err != nil {
 			return nil, fmt.Errorf("reading %s: %s", g.ignore.name, strings.ReplaceAll(err.Error(), g.ignorePath, g.ignore.name))
@@ -178,23 +183,23 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 	// holds its own gitleaks detector: 1.13 of gitleaks' peak memory
 	// against 1.01 with one per core, the time the same.
 	workers := min(runtime.GOMAXPROCS(0), max(len(files), 1))
+	prefilter := secrets.NewPrefilter(g.rules.config)
+	rules := make([]map[string]glconfig.Rule, 1<<prefilter.Rules())
+	for mask := range rules {
+		rules[mask] = prefilter.Without(g.rules.config, uint(mask)).Rules
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			scratch, err := g.newDetector(ctx)
-			var plain *detect.Detector
-			if err == nil {
-				plain, err = g.newDetector(ctx)
-			}
 			if err != nil {
 				mu.Lock()
 				readErr = append(readErr, err.Error())
 				mu.Unlock()
 				return
 			}
-			plain.MaxDecodeDepth = 0
-			tw := &treeWorker{d: d, scratch: scratch, plain: plain, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
+			tw := &treeWorker{d: d, scratch: scratch, prefilter: prefilter, rules: rules, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
 			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
@@ -243,14 +248,19 @@ type treeWorker struct {
 	// scratch is the worker's own detector, which finds them: a gitleaks
 	// detector scans one fragment at a time (see secrets.Detect).
 	scratch *detect.Detector
-	// plain is scratch without decoding, for the fragments in which
-	// gitleaks' decoder cannot find anything (secrets.NeedsDecoding):
-	// there it finds what scratch finds, without the decoder's cost.
-	plain *detect.Detector
-	repo  *gitrepo.Repo
-	root  string
-	buf   []byte
-	blobs *gitrepo.Blobs
+	// For each fragment, scratch decodes only when gitleaks' decoder can
+	// find something in it (secrets.NeedsDecoding), and otherwise holds
+	// only the rules that can match it: rules[mask] lacks those
+	// prefilter.Impossible names in mask (rules[0] is every rule). Both
+	// findings are what scratch with every rule, decoding, finds. One
+	// detector is set per fragment rather than one made per setting:
+	// each costs about 12 MB (gitleaks' keyword index).
+	prefilter *secrets.Prefilter
+	rules     []map[string]glconfig.Rule
+	repo      *gitrepo.Repo
+	root      string
+	buf       []byte
+	blobs     *gitrepo.Blobs
 }
 
 func (w *treeWorker) close() {
@@ -396,14 +406,19 @@ func (w *treeWorker) detectString(ctx context.Context, rel, content string) []re
 	return secrets.Detect(ctx, w.detector(content), sources.Fragment{Raw: content, FilePath: rel, StartLine: 1})
 }
 
-// detector is the worker's detector for a fragment: the one that decodes
-// when gitleaks' decoder could find something in raw, else the one that
-// does not (the findings are the same, see secrets.NeedsDecoding).
+// detector is the worker's detector set for the fragment raw: decoding
+// when gitleaks' decoder could find something in it, else without
+// decoding and without the rules that cannot match it (the findings are
+// the same, see secrets.NeedsDecoding and secrets.Prefilter).
 func (w *treeWorker) detector(raw string) *detect.Detector {
 	if secrets.NeedsDecoding(raw) {
-		return w.scratch
+		w.scratch.MaxDecodeDepth = secrets.MaxDecodeDepth
+		w.scratch.Config.Rules = w.rules[0]
+	} else {
+		w.scratch.MaxDecodeDepth = 0
+		w.scratch.Config.Rules = w.rules[w.prefilter.Impossible(raw)]
 	}
-	return w.plain
+	return w.scratch
 }
 
 // blobHasher hashes content as git hashes a blob of a known size, keeping
@@ -606,7 +621,7 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	if strict != nil {
 		source = teeSource{src, func(fr sources.Fragment) { strict.scan(ctx, fr) }}
 	}
-	found, err := detectRouted(ctx, d, plain, source)
+	found, err := detectRouted(ctx, d, plain, source, src.cores)
 	if err != nil {
 		return nil, nil, fmt.Errorf("scanning commits: %w", err)
 	}
@@ -631,14 +646,14 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 // run; d and plain record findings (dropping those .gitleaksignore and
 // the baseline list) as any gitleaks scan does. It returns the findings
 // of both.
-func detectRouted(ctx context.Context, d, plain *detect.Detector, source sources.Source) ([]report.Finding, error) {
+func detectRouted(ctx context.Context, d, plain *detect.Detector, source sources.Source, cores *cores.Pool) ([]report.Finding, error) {
 	toPlain := make(chan sources.Fragment, logWorkers())
 	plainDone := make(chan error, 1)
 	go func() {
-		_, err := plain.DetectSource(ctx, chanSource(toPlain))
+		_, err := plain.DetectSource(ctx, chanSource{toPlain, cores})
 		plainDone <- err
 	}()
-	_, err := d.DetectSource(ctx, routeSource{source, toPlain})
+	_, err := d.DetectSource(ctx, routeSource{source, toPlain, cores})
 	if perr := <-plainDone; err == nil {
 		err = perr
 	}
@@ -653,6 +668,7 @@ func detectRouted(ctx context.Context, d, plain *detect.Detector, source sources
 type routeSource struct {
 	sources.Source
 	plain chan<- sources.Fragment
+	cores *cores.Pool
 }
 
 // Fragments implements sources.Source.
@@ -660,6 +676,14 @@ func (r routeSource) Fragments(ctx context.Context, yield sources.FragmentsFunc)
 	defer close(r.plain)
 	return r.Source.Fragments(ctx, func(fr sources.Fragment, err error) error {
 		if err != nil || secrets.NeedsDecoding(fr.Raw) {
+			// Scanned here, on a core taken for it; never while waiting
+			// to send (a core held there could be the one plain's
+			// readers wait for).
+			give, terr := r.cores.Take(ctx)
+			if terr != nil {
+				return terr
+			}
+			defer give()
 			return yield(fr, err)
 		}
 		select {
@@ -672,8 +696,11 @@ func (r routeSource) Fragments(ctx context.Context, yield sources.FragmentsFunc)
 }
 
 // chanSource yields the fragments of a channel until it is closed, on
-// one goroutine per core.
-type chanSource <-chan sources.Fragment
+// one goroutine per core, each fragment on a core taken from cores.
+type chanSource struct {
+	fragments <-chan sources.Fragment
+	cores     *cores.Pool
+}
 
 // Fragments implements sources.Source.
 func (c chanSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
@@ -688,8 +715,13 @@ func (c chanSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) 
 			defer wg.Done()
 			// Every fragment is taken, even after an error, so that the
 			// sender never blocks.
-			for fr := range c {
-				if err := yield(fr, nil); err != nil {
+			for fr := range c.fragments {
+				give, err := c.cores.Take(ctx)
+				if err == nil {
+					err = yield(fr, nil)
+					give()
+				}
+				if err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err

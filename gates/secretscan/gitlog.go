@@ -41,7 +41,7 @@ type gitLog struct {
 	// be read: every policy scanning the log excludes them by path.
 	skipBinary func(path string) bool
 
-	// cores is taken for each file the workers scan (see cores.Pool).
+	// cores is taken for each fragment scanned (see detectRouted).
 	cores *cores.Pool
 
 	// parts is how many git logs show the commits, each its own part of
@@ -174,7 +174,7 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	objects := make(chan error, 1)
-	go func() { objects <- s.scanCommitObjects(octx, s.onACore(octx, yield)) }()
+	go func() { objects <- s.scanCommitObjects(octx, yield) }()
 	err := s.fragments(ctx, yield)
 	if err != nil {
 		cancel()
@@ -209,7 +209,7 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	if err != nil {
 		return err
 	}
-	p := newLogPipeline(ctx, s, yield)
+	p := newLogPipeline(s, yield)
 	// The merges (see scanMerges) are read alongside, the last error.
 	errs := make([]error, len(parts)+1)
 	var wg sync.WaitGroup
@@ -223,7 +223,7 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errs[len(parts)] = s.scanMerges(ctx, s.onACore(ctx, yield))
+		errs[len(parts)] = s.scanMerges(ctx, yield)
 	}()
 	wg.Wait()
 	yieldErr := p.close()
@@ -239,23 +239,7 @@ func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) err
 		return yieldErr
 	}
 	s.sortNames()
-	return s.scanBinaries(ctx, s.onACore(ctx, yield))
-}
-
-// onACore is yield scanning each fragment on a core taken from s.cores
-// (see cores.Pool.Take), as the log's workers scan each file.
-func (s *gitLog) onACore(ctx context.Context, yield sources.FragmentsFunc) sources.FragmentsFunc {
-	if s.cores == nil {
-		return yield
-	}
-	return func(fr sources.Fragment, err error) error {
-		give, terr := s.cores.Take(ctx)
-		if terr != nil {
-			return terr
-		}
-		defer give()
-		return yield(fr, err)
-	}
+	return s.scanBinaries(ctx, yield)
 }
 
 // showPart runs git log for the commits sel selects and hands the files it
@@ -494,7 +478,7 @@ type logJob struct {
 	info *sources.CommitInfo
 }
 
-func newLogPipeline(ctx context.Context, s *gitLog, yield sources.FragmentsFunc) *logPipeline {
+func newLogPipeline(s *gitLog, yield sources.FragmentsFunc) *logPipeline {
 	p := &logPipeline{s: s, yield: yield, remote: &sources.RemoteInfo{Platform: scm.NoPlatform}, jobs: make(chan logJob, logQueue)}
 	for range logWorkers() {
 		p.wg.Add(1)
@@ -504,14 +488,7 @@ func newLogPipeline(ctx context.Context, s *gitLog, yield sources.FragmentsFunc)
 				if p.failed() {
 					continue // drain: the parsers must not block
 				}
-				give, err := s.cores.Take(ctx)
-				if err != nil {
-					p.fail(err)
-					continue
-				}
-				err = s.yieldFile(j.file, j.sha, j.info, yield)
-				give()
-				if err != nil {
+				if err := s.yieldFile(j.file, j.sha, j.info, yield); err != nil {
 					p.fail(err)
 				}
 			}
