@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -29,7 +28,7 @@ func encodedFiles(t *testing.T) map[string]string {
 		fmt.Fprintf(&percent, "%%%02X", line[i])
 		fmt.Fprintf(&unicode, `\u%04x`, line[i])
 	}
-	goSrc, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "strings", "strings.go"))
+	goSrc, err := os.ReadFile(filepath.Join(testenv.GOROOT(t), "src", "strings", "strings.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +124,7 @@ func TestTreeFindsWhatEveryRuleFinds(t *testing.T) {
 	jwt := plainLine(func() string {
 		return "token: ey" + testenv.Random(t, alnum, 30) + ".ey" + testenv.Random(t, alnum, 40) + "." + testenv.Random(t, alnum, 20) + "\n"
 	})
-	goSrc, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "net", "http", "server.go"))
+	goSrc, err := os.ReadFile(filepath.Join(testenv.GOROOT(t), "src", "net", "http", "server.go"))
 	if err != nil {
 		t.Fatal(err)
 	}

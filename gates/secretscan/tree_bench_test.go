@@ -4,10 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // BenchmarkTreeScope runs the tree scope over a repository: the one
@@ -18,7 +18,7 @@ func BenchmarkTreeScope(b *testing.B) {
 	dir := os.Getenv("RELEASE_GATE_BENCH_TREE")
 	if dir == "" {
 		dir = b.TempDir()
-		src := filepath.Join(runtime.GOROOT(), "src", "net")
+		src := filepath.Join(testenv.GOROOT(b), "src", "net")
 		for _, args := range [][]string{
 			{"cp", "-r", src + "/.", dir},
 			{"git", "-C", dir, "init", "-q"},

@@ -157,7 +157,9 @@ func Compile(vc glconfig.ViperConfig, name string) (glconfig.Config, error) {
 		part := vc
 		part.Rules = vc.Rules[i*len(vc.Rules)/parts : (i+1)*len(vc.Rules)/parts]
 		if i > 0 {
-			part.AllowList, part.Allowlists = nil, nil
+			// The global allowlists are kept from the first part only
+			// (ParseConfig folds a single [allowlist] into them).
+			part.Allowlists = nil
 		}
 		wg.Add(1)
 		go func() {

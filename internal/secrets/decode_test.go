@@ -8,11 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/testenv"
 	"github.com/zricethezav/gitleaks/v8/detect/codec"
 )
 
@@ -220,7 +220,7 @@ func TestNeedsDecodingOnRealFiles(t *testing.T) {
 	t.Logf("gitleaks testdata: %d files, NeedsDecoding true on %d, decoder finds segments in %d", files, needed, decoded)
 
 	var goFiles, goFalse, all, allDecoded, allNeeded int
-	walkCorpus(t, filepath.Join(runtime.GOROOT(), "src"), 7, func(rel, content string) {
+	walkCorpus(t, filepath.Join(testenv.GOROOT(t), "src"), 7, func(rel, content string) {
 		all++
 		need := checkImplication(t, "GOROOT/src/"+rel, content)
 		if need {
@@ -238,7 +238,7 @@ func TestNeedsDecodingOnRealFiles(t *testing.T) {
 	})
 	t.Logf("GOROOT/src sample: %d files, NeedsDecoding true on %d, decoder finds segments in %d; %d of %d Go files need no decoding", all, allNeeded, allDecoded, goFalse, goFiles)
 	if goFiles < 500 {
-		t.Fatalf("only %d Go files in the sample of %s", goFiles, runtime.GOROOT())
+		t.Fatalf("only %d Go files in the sample of %s", goFiles, testenv.GOROOT(t))
 	}
 	if goFalse*2 < goFiles {
 		t.Errorf("NeedsDecoding is false on only %d of %d ordinary Go files: it saves little", goFalse, goFiles)
@@ -267,7 +267,7 @@ func FuzzNeedsDecoding(f *testing.F) {
 // that needs no decoding).
 func benchCorpus(b *testing.B) []string {
 	var corpus []string
-	err := filepath.WalkDir(filepath.Join(runtime.GOROOT(), "src", "net", "http"), func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(testenv.GOROOT(b), "src", "net", "http"), func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() || !strings.HasSuffix(path, ".go") {
 			return err
 		}

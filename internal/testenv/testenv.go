@@ -31,6 +31,21 @@ func LookPath(t testing.TB, name string) string {
 	return ""
 }
 
+// GOROOT is the root of the Go that runs the tests (go env GOROOT), whose
+// source tree tests read as real-world material.
+func GOROOT(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	root := string(out)
+	for len(root) > 0 && (root[len(root)-1] == '\n' || root[len(root)-1] == '\r') {
+		root = root[:len(root)-1]
+	}
+	if err != nil || root == "" {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return root
+}
+
 // ModuleDir is where the module cache holds the module path at the
 // version this module requires: the test data dependencies ship is read
 // from there at test time, never copied into the repository.
