@@ -186,9 +186,9 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 }
 
 // fragments yields what git log prints and what the merges add (see
-// scanMerges), then the binary files they showed. The log is shown by one git per core, each
-// showing its own part of the commits (see splitLog), into one pool of
-// detection workers.
+// scanMerges), then the binary files they showed. The log is shown by one
+// git per core, each showing its own part of the commits (see splitLog),
+// into one pool of detection workers.
 func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) error {
 	n, least := s.parts, s.splitMin
 	if n == 0 {
