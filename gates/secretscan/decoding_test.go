@@ -128,7 +128,8 @@ func TestTreeFindsWhatEveryRuleFinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string]string{"vault.txt": vault, "jwt.txt": jwt, "server.go": string(goSrc), "both.go": string(goSrc) + "\n// " + vault + "// " + jwt}
+	generic := plainLine(func() string { return "api_key = \"" + testenv.Random(t, alnum, 20) + "9z\"\n" })
+	files := map[string]string{"vault.txt": vault, "jwt.txt": jwt, "generic.txt": generic, "server.go": string(goSrc), "both.go": string(goSrc) + "\n// " + vault + "// " + jwt}
 	rs, err := loadRules(nil, nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func TestTreeFindsWhatEveryRuleFinds(t *testing.T) {
 		}
 	}
 	slices.Sort(want)
-	for _, rule := range []string{"jwt", "vault-service-token"} {
+	for _, rule := range []string{"jwt", "vault-service-token", "generic-api-key"} {
 		if !strings.Contains(strings.Join(want, "\n"), rule) {
 			t.Fatalf("one detector finds %v: no %s, the test proves nothing", want, rule)
 		}

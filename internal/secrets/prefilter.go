@@ -1,6 +1,8 @@
 package secrets
 
 import (
+	"strings"
+
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
 )
 
@@ -28,6 +30,11 @@ var ruleChecks = []ruleCheck{
 		id:       "vault-service-token",
 		regex:    `\b((?:hvs\.[\w-]{90,120}|s\.(?i:[a-z0-9]{24})))(?:[\x60'"\s;]|\\[nr]|$)`,
 		possible: vaultPossible,
+	},
+	{
+		id:       "generic-api-key",
+		regex:    `(?i)[\w.-]{0,50}?(?:access|auth|(?-i:[Aa]pi|API)|credential|creds|key|passw(?:or)?d|secret|token)(?:[ \t\w.-]{0,20})[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}([\w.=-]{10,150}|[a-z0-9][a-z0-9+/]{11,}={0,3})(?:[\x60'"\s;]|\\[nr]|$)`,
+		possible: genericPossible,
 	},
 	{
 		id:       "jwt",
@@ -139,6 +146,117 @@ func jwtPossible(raw string) bool {
 			n++
 		}
 		if n >= 17 {
+			return true
+		}
+	}
+	return false
+}
+
+// genericPossible: the expression needs a keyword, then at most 23
+// characters of [ \t\w.'"-] and white space, an operator (= > : | ? or
+// ,), at most 8 more of the operator's and [\x60'"\s=], a value (10 of
+// [\w.=-], or 12 of [a-z0-9+/] then at most three =) and, right after the
+// value, one of [\x60'"\s;], \n, \r or the end. Under (?i) two non-ASCII
+// letters fold to k and s: any byte from 0x80 counts as a letter, and the
+// keyword is looked for in the text lowercased with ſ read as s.
+func genericPossible(raw string) bool {
+	for o := 0; o < len(raw); o++ {
+		switch raw[o] {
+		case '=', '>', ':', '|', '?', ',':
+		default:
+			continue
+		}
+		if genericValueAfter(raw, o) && genericKeywordBefore(raw, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// genericValueAfter reports whether a value and its end can follow the
+// operator that starts at o.
+func genericValueAfter(raw string, o int) bool {
+	for s := o + 1; s <= o+9 && s <= len(raw); s++ {
+		if s > o+1 && !genericBetween(raw[s-1]) {
+			return false
+		}
+		n := 0
+		for n < len(raw)-s && (isAlnum(raw[s+n]) || raw[s+n] == '_' || raw[s+n] == '.' || raw[s+n] == '=' || raw[s+n] == '-' || raw[s+n] >= 0x80) {
+			n++
+		}
+		if n >= 10 && genericEnd(raw, s+n) {
+			return true
+		}
+		n = 0
+		for n < len(raw)-s && (isAlnum(raw[s+n]) || raw[s+n] == '+' || raw[s+n] == '/' || raw[s+n] >= 0x80) {
+			n++
+		}
+		if n >= 12 {
+			e := s + n
+			for k := 0; k < 3 && e < len(raw) && raw[e] == '='; k++ {
+				e++
+			}
+			if genericEnd(raw, e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// genericBetween is a character that may stand between an operator's
+// first character and the value: the rest of the operator, or
+// [\x60'"\s=].
+func genericBetween(c byte) bool {
+	switch c {
+	case '=', ':', '|', '>', '`', '\'', '"', ' ', '\t', '\n', '\v', '\f', '\r':
+		return true
+	}
+	return false
+}
+
+// genericEnd reports whether a value may end at i: [\x60'"\s;], \n or \r
+// written with a backslash (either case, under (?i)), or the end.
+func genericEnd(raw string, i int) bool {
+	if i >= len(raw) {
+		return true
+	}
+	switch raw[i] {
+	case '`', '\'', '"', ' ', '\t', '\n', '\v', '\f', '\r', ';':
+		return true
+	case '\\':
+		if i+1 < len(raw) {
+			switch raw[i+1] {
+			case 'n', 'r', 'N', 'R':
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// genericKeywords are the expression's keywords, lowercased.
+var genericKeywords = []string{"access", "auth", "api", "credential", "creds", "key", "passwd", "password", "secret", "token"}
+
+// genericKeywordBefore reports whether a keyword can end close enough
+// before the operator at o: within the 23 characters of [ \t\w.'"-] and
+// white space before it, looked for in those characters and the 10 before
+// them (the longest keyword).
+func genericKeywordBefore(raw string, o int) bool {
+	start, runes := o, 0
+	for start > 0 && runes < 33 {
+		c := raw[start-1]
+		if c < 0x80 && !(isAlnum(c) || c == '_' || c == '.' || c == '-' || c == '\'' || c == '"' || c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+			break
+		}
+		start--
+		if c < 0x80 || c >= 0xC0 { // one more rune (continuation bytes are not)
+			runes++
+		}
+	}
+	window := strings.ReplaceAll(strings.ToLower(raw[start:o]), "ſ", "s")
+	for _, k := range genericKeywords {
+		if strings.Contains(window, k) {
 			return true
 		}
 	}

@@ -106,6 +106,9 @@ func TestPrefilterChecksAreNecessary(t *testing.T) {
 		"s." + "abcdefghijklmnopqrstuvwK'", "hvs." + strings.Repeat("a-_9", 25) + " ",
 		"ey" + "JhbGciOiJIUzI1NiIsInR5.ey" + "JzdWIiOiIxMjM0NTY3ODkwIiwib.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c ",
 		"ey" + "ABCDEFGHIJKLMNOPQ.ey" + "ABCDEFGHIJKLMNOPQ.",
+		"api" + "_key = \"a1b2c3d4e5f6g7h8\"", "KEY" + ": Zm9vYmFyYmF6cXV4+/ab==\n", "ſecret" + " = 0123456789ab;",
+		"pass" + "word =>  'q1w2e3r4t5y6'", "tok" + "en ::= x9y8z7w6v5u4\\n", "cred" + "s,\"aaaaaaaaa1\"",
+		"the auth" + " header,   0123456789abcdef", "aKEY" + " = 0123456789\t",
 	}
 	for _, s := range edges {
 		assertNecessary(t, cfg, p, s, "edges")
