@@ -105,11 +105,12 @@ func TestScopesFindWhatADecodingDetectorFinds(t *testing.T) {
 	}
 }
 
-// The tree scope drops, for a fragment, the rules whose expression
-// cannot match it (secrets.Prefilter): files with a Vault token and a JWT
-// (in lines that need no decoding, so that the dropping path runs) must
-// report what one detector with every rule finds.
-func TestTreeFindsWhatEveryRuleFinds(t *testing.T) {
+// The tree scope drops, for a fragment, the rules whose expression cannot
+// match it (secrets.Prefilter): files with a Vault token, a JWT and a
+// generic key (in lines that need no decoding, so that the dropping path
+// runs) must report what one detector with every rule finds, in every
+// scope.
+func TestScopesFindWhatEveryRuleFinds(t *testing.T) {
 	const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	plainLine := func(make func() string) string {
 		for range 1000 {
@@ -149,9 +150,12 @@ func TestTreeFindsWhatEveryRuleFinds(t *testing.T) {
 		}
 	}
 	r := newRepo(t)
-	r.commit("files", files)
-	res := scan(t, r.dir, "scope: tree", gates.Event{})
-	if got := fileRules(res.Findings); !slices.Equal(got, want) {
-		t.Errorf("tree: findings %v (status %s, err %q), want %v", got, res.Status, res.Err, want)
+	base := r.commit("empty", nil)
+	head := r.commit("files", files)
+	for _, scope := range []string{"tree", "diff", "history"} {
+		res := scan(t, r.dir, "scope: "+scope, gates.Event{Base: base, Head: head})
+		if got := fileRules(res.Findings); !slices.Equal(got, want) {
+			t.Errorf("%s: findings %v (status %s, err %q), want %v", scope, got, res.Status, res.Err, want)
+		}
 	}
 }
