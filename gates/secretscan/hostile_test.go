@@ -455,3 +455,25 @@ func TestLargeChanges(t *testing.T) {
 		}
 	}
 }
+
+// A scan that fails names the files it could not read, and a change
+// chooses their names: a key given as a file's name must not reach the
+// error, though the names' own scan (which masks it) never ran.
+func TestScanErrorsHideSecretsInNames(t *testing.T) {
+	r := newRepo(t)
+	key := testenv.AWSKey(t)
+	name := key + ".txt"
+	r.commit("init", map[string]string{name: "nothing here\n"})
+	blob := r.git("rev-parse", "HEAD:"+name)
+	// The work tree differs, so git's copy must be read, and it is gone.
+	r.write(name, "changed\n")
+	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", blob[:2], blob[2:])); err != nil {
+		t.Fatal(err)
+	}
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	wantStatus(t, res, gates.StatusError)
+	if !strings.Contains(res.Err, "could not scan") {
+		t.Fatalf("the scan did not fail on the file: %q", res.Err)
+	}
+	assertNoSecret(t, res, key)
+}

@@ -136,14 +136,16 @@ func readingError(key string, err error) error {
 	return fmt.Errorf("reading %s: %w", key, err)
 }
 
-// hideSecrets is err with any secret its message quotes (a gitleaks
-// configuration's error quotes the regular expression it could not
-// compile) cut out.
+// hideSecrets is err with any secret its message quotes cut out: a
+// gitleaks configuration's error quotes the regular expression it could
+// not compile, and a scan's errors name the files they could not read,
+// whose names the change chose (the names' own scan, which masks them,
+// never ran when the scan failed).
 func hideSecrets(ctx context.Context, err error) error {
 	msg := err.Error()
 	hidden, rerr := secrets.RedactString(ctx, msg)
 	if rerr != nil {
-		return errors.New("the gitleaks configuration could not be loaded, and its error could not be checked for secrets to show it")
+		return errors.New("an error occurred, and its message could not be checked for secrets to show it")
 	}
 	if hidden == msg {
 		return err
