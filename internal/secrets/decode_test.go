@@ -6,7 +6,6 @@ import (
 	"go/token"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,11 +39,7 @@ func checkImplication(t testing.TB, name, s string) bool {
 // gitleaksDir is where the module cache holds gitleaks' source.
 func gitleaksDir(t testing.TB) string {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", gitleaksModule).Output()
-	if err != nil {
-		t.Fatalf("locating %s: %v", gitleaksModule, err)
-	}
-	return strings.TrimSpace(string(out))
+	return testenv.ModuleDir(t, gitleaksModule)
 }
 
 // codecTestInputs returns every string literal of gitleaks' decoder tests
@@ -56,7 +51,13 @@ func codecTestInputs(t testing.TB) []string {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no decoder tests in the gitleaks module (%v)", err)
 	}
-	var inputs []string
+	return stringLiterals(t, files...)
+}
+
+// stringLiterals returns the string literals of the Go files named.
+func stringLiterals(t testing.TB, files ...string) []string {
+	t.Helper()
+	var out []string
 	fset := token.NewFileSet()
 	for _, name := range files {
 		f, err := parser.ParseFile(fset, name, nil, 0)
@@ -66,13 +67,13 @@ func codecTestInputs(t testing.TB) []string {
 		ast.Inspect(f, func(n ast.Node) bool {
 			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
 				if s, err := strconv.Unquote(lit.Value); err == nil {
-					inputs = append(inputs, s)
+					out = append(out, s)
 				}
 			}
 			return true
 		})
 	}
-	return inputs
+	return out
 }
 
 // A hand-written set around each alternative's edges: what must be true

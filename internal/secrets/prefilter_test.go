@@ -1,13 +1,7 @@
 package secrets
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -44,29 +38,11 @@ func assertNecessary(t testing.TB, cfg glconfig.Config, p *Prefilter, raw, from 
 // stringsOf returns the string literals of the Go files under dir.
 func stringsOf(t *testing.T, dir string) []string {
 	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") {
-			return err
-		}
-		f, err := parser.ParseFile(token.NewFileSet(), p, nil, 0)
-		if err != nil {
-			return nil //nolint:nilerr // a file Go cannot parse is not ours to judge
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
-				if s, err := strconv.Unquote(lit.Value); err == nil {
-					out = append(out, s)
-				}
-			}
-			return true
-		})
-		return nil
-	})
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return stringLiterals(t, files...)
 }
 
 // Each check is a necessary condition of its rule's expression: on the
@@ -118,25 +94,16 @@ func TestPrefilterChecksAreNecessary(t *testing.T) {
 	}
 
 	ruledOut, files := 0, 0
-	root := filepath.Join(testenv.GOROOT(t), "src")
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || files >= 2000 || !strings.HasSuffix(path, ".go") {
-			return err
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
+	walkCorpus(t, filepath.Join(testenv.GOROOT(t), "src"), 3, func(rel, content string) {
+		if files >= 2000 || !strings.HasSuffix(rel, ".go") {
+			return
 		}
 		files++
-		assertNecessary(t, cfg, p, string(b), path)
-		if p.Impossible(string(b)) == 1<<p.Rules()-1 {
+		assertNecessary(t, cfg, p, content, rel)
+		if p.Impossible(content) == 1<<p.Rules()-1 {
 			ruledOut++
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if files < 1000 || ruledOut*2 < files {
 		t.Errorf("the checks rule out every checked rule in %d of %d Go files: too few to save time", ruledOut, files)
 	}
