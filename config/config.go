@@ -242,13 +242,8 @@ func Parse(name string, data []byte, opts Options) (*File, error) {
 		return nil, errs.err()
 	}
 
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	expandNode(root, getenv, errs)
-	f.credentialEnv, f.urlSecrets = collectSecrets(root)
-	if !checkLimits(root, errs) {
+	var ok bool
+	if f.credentialEnv, f.urlSecrets, ok = expandWithinLimits(root, opts.Getenv, errs); !ok {
 		return f, errs.err()
 	}
 

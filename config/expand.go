@@ -6,6 +6,19 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// expandWithinLimits expands the ${VAR}s of a document's root with getenv
+// (nil: every variable empty), collects the secrets the expansion put
+// there (to mask them) and checks the document's limits; false when it
+// exceeds them (errs says how).
+func expandWithinLimits(root *yaml.Node, getenv func(string) string, errs *errorList) (credentialEnv, urlSecrets []string, ok bool) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	expandNode(root, getenv, errs)
+	credentialEnv, urlSecrets = collectSecrets(root)
+	return credentialEnv, urlSecrets, checkLimits(root, errs)
+}
+
 // expandNode replaces ${VAR} and ${VAR:-default} in every scalar value under
 // n, except under keys ending in -env, whose values name variables (keys are
 // left alone). A variable that is unset or empty, without a

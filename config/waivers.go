@@ -200,13 +200,8 @@ func ParseWaivers(name string, data []byte, opts Options) (*File, error) {
 		errs.at(root, "a waivers file must be a mapping with the key waivers")
 		return nil, errs.err()
 	}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
-	expandNode(root, getenv, errs)
-	f.credentialEnv, f.urlSecrets = collectSecrets(root)
-	if !checkLimits(root, errs) {
+	var ok bool
+	if f.credentialEnv, f.urlSecrets, ok = expandWithinLimits(root, opts.Getenv, errs); !ok {
 		return f, errs.err()
 	}
 	for _, kv := range mappingPairs(root, errs, "waivers file") {
