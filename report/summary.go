@@ -126,14 +126,7 @@ func skippedLine(skipped []gates.Result) string {
 	if len(skipped) == 0 {
 		return ""
 	}
-	var reasons []string
-	byReason := map[string][]string{}
-	for _, r := range skipped {
-		if _, ok := byReason[r.Summary]; !ok {
-			reasons = append(reasons, r.Summary)
-		}
-		byReason[r.Summary] = append(byReason[r.Summary], r.Name)
-	}
+	reasons, byReason := skippedByReason(skipped)
 	var parts []string
 	for _, reason := range reasons {
 		p := md(strings.Join(byReason[reason], ", "))
@@ -143,6 +136,19 @@ func skippedLine(skipped []gates.Result) string {
 		parts = append(parts, p)
 	}
 	return icon("skipped") + " Skipped: " + strings.Join(parts, "; ")
+}
+
+// skippedByReason groups the skipped gates' names by the reason they were
+// skipped (their summary), the reasons in the order they first appear.
+func skippedByReason(skipped []gates.Result) (reasons []string, names map[string][]string) {
+	names = map[string][]string{}
+	for _, r := range skipped {
+		if _, ok := names[r.Summary]; !ok {
+			reasons = append(reasons, r.Summary)
+		}
+		names[r.Summary] = append(names[r.Summary], r.Name)
+	}
+	return reasons, names
 }
 
 // reportsDoc is where the documentation shows how to keep the JSON report.

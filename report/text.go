@@ -145,14 +145,7 @@ func (t *Text) Final(run Run) {
 		}
 		t.gate(&b, r, run.ReportPath)
 	}
-	var reasons []string
-	byReason := map[string][]string{}
-	for _, r := range skipped {
-		if _, ok := byReason[r.Summary]; !ok {
-			reasons = append(reasons, r.Summary)
-		}
-		byReason[r.Summary] = append(byReason[r.Summary], r.Name)
-	}
+	reasons, byReason := skippedByReason(skipped)
 	for _, reason := range reasons {
 		fmt.Fprintf(&b, "%s %s (%s)\n", t.paint("skipped", "SKIPPED"), strings.Join(byReason[reason], ", "), sanitize.Text(reason))
 	}
