@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/release-gate/release-gate/internal/cores"
@@ -120,6 +121,16 @@ type Env struct {
 func (e *Env) Notef(format string, args ...any) {
 	if e.rec != nil {
 		e.rec.note(fmt.Sprintf(format, args...))
+	}
+}
+
+// NoteStack adds the first lines of a panic's stack to the gate's details,
+// for a panic the gate recovered in a goroutine of its own before raising
+// it again in the gate's (whose stack the runner keeps would not show
+// where it happened).
+func (e *Env) NoteStack(what string, stack []byte) {
+	if e.rec != nil {
+		e.rec.note("stack of " + what + ":\n" + strings.Join(firstLines(string(stack), maxStackLines), "\n"))
 	}
 }
 

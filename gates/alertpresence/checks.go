@@ -163,22 +163,10 @@ func (r *run) fetch(ctx context.Context) *answers {
 		})
 	}
 	if p := f.wait(); p != nil {
-		r.env.Notef("stack of the panic in a request:\n%s", strings.Join(firstLines(string(p.stack), maxStackLines), "\n"))
+		r.env.NoteStack("the panic in a request", p.stack)
 		panic(p.value)
 	}
 	return a
-}
-
-// maxStackLines bounds the lines of a request's panic stack kept as notes.
-const maxStackLines = 40
-
-// firstLines returns the first n lines of s.
-func firstLines(s string, n int) []string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = append(lines[:n], "…")
-	}
-	return lines
 }
 
 // collect reads the answers of every configured source, in a fixed order:
