@@ -378,7 +378,7 @@ func genericSecret(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rule, ok := rs.config.Rules["generic-api-key"]
+	rule, ok := everyRule(t, rs).Rules["generic-api-key"]
 	if !ok {
 		t.Fatal("no generic-api-key rule")
 	}

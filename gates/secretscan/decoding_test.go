@@ -79,8 +79,8 @@ func TestScopesFindWhatADecodingDetectorFinds(t *testing.T) {
 	ctx := context.Background()
 	var decoding, plain []string
 	for name, content := range files {
-		on := secrets.NewDetector(ctx, rs.config, false)
-		off := secrets.NewDetector(ctx, rs.config, false)
+		on := secrets.NewDetector(ctx, everyRule(t, rs), false)
+		off := secrets.NewDetector(ctx, everyRule(t, rs), false)
 		off.MaxDecodeDepth = 0
 		for _, f := range secrets.Detect(ctx, on, sources.Fragment{Raw: content, FilePath: name}) {
 			decoding = append(decoding, name+" "+f.RuleID)
@@ -147,7 +147,7 @@ func TestScopesFindWhatEveryRuleFinds(t *testing.T) {
 	ctx := context.Background()
 	var want []string
 	for name, content := range files {
-		d := secrets.NewDetector(ctx, rs.config, false)
+		d := secrets.NewDetector(ctx, everyRule(t, rs), false)
 		for _, f := range secrets.Detect(ctx, d, sources.Fragment{Raw: content, FilePath: name}) {
 			want = append(want, name+" "+f.RuleID)
 		}

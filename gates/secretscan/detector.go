@@ -58,10 +58,10 @@ type detector interface {
 	// scanNames scans file names (see names.go), with strict's policy
 	// too when given; prefix is stripped from the names of the leaks.
 	// It returns the secret values found, to be masked.
-	scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) (leaks []leak, masks []string)
+	scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) (leaks []leak, masks []string, err error)
 }
 
-func (g *gitleaksDetector) scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) ([]leak, []string) {
+func (g *gitleaksDetector) scanNames(ctx context.Context, names []nameRef, prefix string, strict *strictScan) ([]leak, []string, error) {
 	var other *gitleaksDetector
 	if strict != nil {
 		other = strict.det
@@ -134,17 +134,13 @@ func (g *gitleaksDetector) close() error {
 	return g.copies.remove()
 }
 
-// newDetector makes a gitleaks detector with our settings. Every call makes
-// a fresh one: a gitleaks detector accumulates findings.
+// newDetector makes a gitleaks detector with our settings, to scan with
+// through g.detect. Every call makes a fresh one: a gitleaks detector
+// accumulates findings.
 func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, error) {
-	return g.newDetectorFor(ctx, g.rules.config)
-}
-
-// newDetectorFor is newDetector with the rules of cfg (g's, or fewer).
-func (g *gitleaksDetector) newDetectorFor(ctx context.Context, cfg glconfig.Config) (*detect.Detector, error) {
 	// Findings leave gitleaks with the secret replaced by REDACTED, so no
 	// secret can reach a report however the code around it changes.
-	d := secrets.NewDetector(ctx, cfg, false)
+	d := g.rules.rules.NewDetector(ctx, false)
 	if g.ignore != nil {
 		if err := d.AddGitleaksIgnore(g.ignorePath); err != nil {
 			return nil, fmt.Errorf("reading %s: %s", g.ignore.name, strings.ReplaceAll(err.Error(), g.ignorePath, g.ignore.name))
@@ -183,11 +179,6 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 	// holds its own gitleaks detector: 1.13 of gitleaks' peak memory
 	// against 1.01 with one per core, the time the same.
 	workers := min(runtime.GOMAXPROCS(0), max(len(files), 1))
-	prefilter := secrets.NewPrefilter(g.rules.config)
-	rules := make([]map[string]glconfig.Rule, 1<<prefilter.Rules())
-	for mask := range rules {
-		rules[mask] = prefilter.Without(g.rules.config, uint(mask)).Rules
-	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -199,7 +190,7 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 				mu.Unlock()
 				return
 			}
-			tw := &treeWorker{d: d, scratch: scratch, prefilter: prefilter, rules: rules, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
+			tw := &treeWorker{d: d, scratch: scratch, rules: g.rules.rules, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
 			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
@@ -246,21 +237,16 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 type treeWorker struct {
 	d *detect.Detector // where the findings that stand are recorded
 	// scratch is the worker's own detector, which finds them: a gitleaks
-	// detector scans one fragment at a time (see secrets.Detect).
+	// detector scans one fragment at a time. rules sets it for each
+	// fragment (see secrets.Rules.Detect), with the prefilter: one
+	// detector set per fragment rather than one made per setting, as each
+	// costs about 12 MB (gitleaks' keyword index).
 	scratch *detect.Detector
-	// For each fragment, scratch decodes only when gitleaks' decoder can
-	// find something in it (secrets.NeedsDecoding), and otherwise holds
-	// only the rules that can match it: rules[mask] lacks those
-	// prefilter.Impossible names in mask (rules[0] is every rule). Both
-	// findings are what scratch with every rule, decoding, finds. One
-	// detector is set per fragment rather than one made per setting:
-	// each costs about 12 MB (gitleaks' keyword index).
-	prefilter *secrets.Prefilter
-	rules     []map[string]glconfig.Rule
-	repo      *gitrepo.Repo
-	root      string
-	buf       []byte
-	blobs     *gitrepo.Blobs
+	rules   *secrets.Rules
+	repo    *gitrepo.Repo
+	root    string
+	buf     []byte
+	blobs   *gitrepo.Blobs
 }
 
 func (w *treeWorker) close() {
@@ -313,14 +299,17 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 				}
 				if isLFSPointer(data) {
 					pointer = data
-					fromGit = w.detectString(ctx, f.path, string(data))
-					return nil
+					fromGit, err = w.detectString(ctx, f.path, string(data))
+					return err
 				}
 				r = bytes.NewReader(data)
 			}
 			if f.link {
 				data, err := io.ReadAll(r)
-				fromGit = w.detectString(ctx, f.path, string(data))
+				if err != nil {
+					return err
+				}
+				fromGit, err = w.detectString(ctx, f.path, string(data))
 				return err
 			}
 			fromGit, err = w.detectReader(ctx, f.path, r)
@@ -365,7 +354,8 @@ func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (
 		if !slices.Contains(f.objects, blobID(w.repo.ObjectFormat(), []byte(target))) {
 			return nil, nil, false, nil
 		}
-		return w.detectString(ctx, f.path, target), nil, true, nil
+		found, err := w.detectString(ctx, f.path, target)
+		return found, nil, err == nil, err
 	}
 	// Never follow a link nor wait on a pipe: what is there is judged by
 	// its hash only.
@@ -396,29 +386,23 @@ func (w *treeWorker) scanDisk(ctx context.Context, full string, f trackedFile) (
 // returning the findings without recording them.
 func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) ([]report.Finding, error) {
 	var found []report.Finding
+	var detectErr error
 	err := contentFragments(ctx, r, w.buf, func(raw string, line int) {
-		found = append(found, secrets.Detect(ctx, w.detector(raw), sources.Fragment{Raw: raw, FilePath: rel, StartLine: line})...)
+		if detectErr != nil {
+			return
+		}
+		var fs []report.Finding
+		fs, detectErr = w.rules.Detect(ctx, w.scratch, sources.Fragment{Raw: raw, FilePath: rel, StartLine: line}, true)
+		found = append(found, fs...)
 	})
+	if err == nil {
+		err = detectErr
+	}
 	return found, err
 }
 
-func (w *treeWorker) detectString(ctx context.Context, rel, content string) []report.Finding {
-	return secrets.Detect(ctx, w.detector(content), sources.Fragment{Raw: content, FilePath: rel, StartLine: 1})
-}
-
-// detector is the worker's detector set for the fragment raw: decoding
-// when gitleaks' decoder could find something in it, else without
-// decoding and without the rules that cannot match it (the findings are
-// the same, see secrets.NeedsDecoding and secrets.Prefilter).
-func (w *treeWorker) detector(raw string) *detect.Detector {
-	if secrets.NeedsDecoding(raw) {
-		w.scratch.MaxDecodeDepth = secrets.MaxDecodeDepth
-		w.scratch.Config.Rules = w.rules[0]
-	} else {
-		w.scratch.MaxDecodeDepth = 0
-		w.scratch.Config.Rules = w.rules[w.prefilter.Impossible(raw)]
-	}
-	return w.scratch
+func (w *treeWorker) detectString(ctx context.Context, rel, content string) ([]report.Finding, error) {
+	return w.rules.Detect(ctx, w.scratch, sources.Fragment{Raw: content, FilePath: rel, StartLine: 1}, true)
 }
 
 // blobHasher hashes content as git hashes a blob of a known size, keeping
@@ -516,7 +500,7 @@ func (g *gitleaksDetector) allowlisted(path string, byPath []*glconfig.Allowlist
 // alone.
 func (g *gitleaksDetector) pathAllowlists() []*glconfig.Allowlist {
 	var byPath []*glconfig.Allowlist
-	for _, a := range g.rules.config.Allowlists {
+	for _, a := range g.rules.rules.Base().Allowlists {
 		// Only "or" allowlists exclude a file by path alone.
 		if a.MatchCondition == glconfig.AllowlistMatchOr && len(a.Paths) > 0 {
 			byPath = append(byPath, a)
@@ -606,22 +590,38 @@ func contentFragments(ctx context.Context, r io.Reader, buf []byte, scan func(ra
 }
 
 func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict *strictScan) ([]leak, []strictLeak, error) {
-	d, err := g.newDetector(ctx)
+	pool := &detectorPool{newD: g.newDetector}
+	// The first now, so that a policy that cannot be read fails here.
+	d, err := pool.get(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	plain, err := g.newDetector(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	plain.MaxDecodeDepth = 0
+	pool.put(d)
 	// One pass over git log for both: each fragment is also handed to the
 	// strict scan when it needs it.
 	var source sources.Source = src
 	if strict != nil {
 		source = teeSource{src, func(fr sources.Fragment) { strict.scan(ctx, fr) }}
 	}
-	found, err := detectRouted(ctx, d, plain, source, src.cores)
+	err = source.Fragments(ctx, func(fr sources.Fragment, err error) error {
+		if err != nil {
+			return err
+		}
+		// Scanned here, on a core taken for it, with a detector no other
+		// goroutine uses meanwhile.
+		give, err := src.cores.Take(ctx)
+		if err != nil {
+			return err
+		}
+		defer give()
+		d, err := pool.get(ctx)
+		if err != nil {
+			return err
+		}
+		defer pool.put(d)
+		_, err = g.rules.rules.Detect(ctx, d, fr, false)
+		return err
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("scanning commits: %w", err)
 	}
@@ -631,6 +631,7 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	if strict != nil && strict.err != nil {
 		return nil, nil, strict.err
 	}
+	found := pool.findings()
 	var only []strictLeak
 	if strict != nil {
 		only = strict.only(found, g.pathPrefix)
@@ -638,101 +639,48 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	return g.leaks(found), only, nil
 }
 
-// detectRouted scans source as d.DetectSource does, except that each
-// fragment in which gitleaks' decoder cannot find anything
-// (secrets.NeedsDecoding) goes to plain, d without decoding, where it
-// finds the same at less cost. plain runs its own DetectSource over the
-// fragments routed to it, on as many goroutines as source's yield may
-// run; d and plain record findings (dropping those .gitleaksignore and
-// the baseline list) as any gitleaks scan does. It returns the findings
-// of both.
-func detectRouted(ctx context.Context, d, plain *detect.Detector, source sources.Source, cores *cores.Pool) ([]report.Finding, error) {
-	toPlain := make(chan sources.Fragment, logWorkers())
-	plainDone := make(chan error, 1)
-	go func() {
-		_, err := plain.DetectSource(ctx, chanSource{toPlain, cores})
-		plainDone <- err
-	}()
-	_, err := d.DetectSource(ctx, routeSource{source, toPlain, cores})
-	if perr := <-plainDone; err == nil {
-		err = perr
+// detectorPool lends detectors, each to one goroutine at a time, making
+// one when none is free: at most as many as goroutines scan at once (one
+// per core taken). They record the findings that stand (gitleaks drops
+// those of .gitleaksignore and the baseline as it records them).
+type detectorPool struct {
+	newD func(context.Context) (*detect.Detector, error)
+	mu   sync.Mutex
+	free []*detect.Detector
+	made []*detect.Detector
+}
+
+func (p *detectorPool) get(ctx context.Context) (*detect.Detector, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		d := p.free[n-1]
+		p.free = p.free[:n-1]
+		return d, nil
 	}
+	d, err := p.newD(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return append(slices.Clone(d.Findings()), plain.Findings()...), nil
+	p.made = append(p.made, d)
+	return d, nil
 }
 
-// routeSource yields the fragments of its source that need decoding (and
-// the errors) and sends the others to plain, which it closes at the end.
-type routeSource struct {
-	sources.Source
-	plain chan<- sources.Fragment
-	cores *cores.Pool
+func (p *detectorPool) put(d *detect.Detector) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, d)
 }
 
-// Fragments implements sources.Source.
-func (r routeSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
-	defer close(r.plain)
-	return r.Source.Fragments(ctx, func(fr sources.Fragment, err error) error {
-		if err != nil || secrets.NeedsDecoding(fr.Raw) {
-			// Scanned here, on a core taken for it; never while waiting
-			// to send (a core held there could be the one plain's
-			// readers wait for).
-			give, terr := r.cores.Take(ctx)
-			if terr != nil {
-				return terr
-			}
-			defer give()
-			return yield(fr, err)
-		}
-		select {
-		case r.plain <- fr:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-}
-
-// chanSource yields the fragments of a channel until it is closed, on
-// one goroutine per core, each fragment on a core taken from cores.
-type chanSource struct {
-	fragments <-chan sources.Fragment
-	cores     *cores.Pool
-}
-
-// Fragments implements sources.Source.
-func (c chanSource) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	for range logWorkers() {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// Every fragment is taken, even after an error, so that the
-			// sender never blocks.
-			for fr := range c.fragments {
-				give, err := c.cores.Take(ctx)
-				if err == nil {
-					err = yield(fr, nil)
-					give()
-				}
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
+// findings are what every detector made recorded.
+func (p *detectorPool) findings() []report.Finding {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var all []report.Finding
+	for _, d := range p.made {
+		all = append(all, d.Findings()...)
 	}
-	wg.Wait()
-	return first
+	return all
 }
 
 // teeSource is a source that hands each fragment of its source to also

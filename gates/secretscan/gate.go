@@ -417,7 +417,10 @@ func (g *Gate) scanTree(ctx context.Context, env *gates.Env, r repo, det detecto
 			names = append(names, nameRef{path: f.Path})
 		}
 	}
-	nameLeaks, masks := det.scanNames(ctx, names, "", nil)
+	nameLeaks, masks, err := det.scanNames(ctx, names, "", nil)
+	if err != nil {
+		return scopeResult{}, fmt.Errorf("scanning file names: %w", err)
+	}
 	out := scopeResult{leaks: append(res.leaks, nameLeaks...), masks: masks, forbid: forbid, what: plural.Count(len(files), "tracked file"), unscanned: unscannedReport{}}
 	out.unscanned.add(UnscannedLFS, res.lfs...)
 	out.unscanned.add(UnscannedSubmodules, modules...)
@@ -528,7 +531,10 @@ func (g *Gate) scanLog(ctx context.Context, cores *cores.Pool, r repo, det detec
 	if err != nil {
 		return scopeResult{}, err
 	}
-	nameLeaks, masks := det.scanNames(ctx, src.names, prefix, strict)
+	nameLeaks, masks, err := det.scanNames(ctx, src.names, prefix, strict)
+	if err != nil {
+		return scopeResult{}, fmt.Errorf("scanning file names: %w", err)
+	}
 	leaks = append(leaks, nameLeaks...)
 	lfs, err := lfsPointers(ctx, r.Repo, src.lfs)
 	if err != nil {

@@ -320,7 +320,7 @@ func TestGitleaksIgnoreAndBaseline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := secrets.NewDetector(context.Background(), rs.config, false)
+	d := secrets.NewDetector(context.Background(), everyRule(t, rs), false)
 	content, err := os.ReadFile(filepath.Join(r.dir, "b.txt"))
 	if err != nil {
 		t.Fatal(err)

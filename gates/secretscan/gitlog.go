@@ -41,7 +41,7 @@ type gitLog struct {
 	// be read: every policy scanning the log excludes them by path.
 	skipBinary func(path string) bool
 
-	// cores is taken for each fragment scanned (see detectRouted).
+	// cores is taken for each fragment scanned (see scanCommits).
 	cores *cores.Pool
 
 	// parts is how many git logs show the commits, each its own part of

@@ -28,7 +28,7 @@ type nameRef struct {
 // scanNames scans names with the rules of each policy (nil ones skipped)
 // and returns the leaks, one per secret, rule and commit, and the secret
 // values to mask.
-func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...*gitleaksDetector) ([]leak, []string) {
+func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...*gitleaksDetector) ([]leak, []string, error) {
 	byCommit := map[string][]string{}
 	var commits []string
 	for _, n := range names {
@@ -48,6 +48,7 @@ func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...
 			continue
 		}
 		byPath := p.pathAllowlists()
+		rules := p.rules.rules
 		d := revealing(ctx, p)
 		for _, c := range commits {
 			var kept []string
@@ -65,13 +66,20 @@ func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...
 				}
 				chunk := kept[:n]
 				kept = kept[n:]
-				for _, f := range secrets.Detect(ctx, d, sources.Fragment{Raw: strings.Join(chunk, "\n"), CommitSHA: c}) {
+				found, err := rules.Detect(ctx, d, sources.Fragment{Raw: strings.Join(chunk, "\n"), CommitSHA: c}, false)
+				if err != nil {
+					return nil, nil, err
+				}
+				for _, f := range found {
 					// A bare fragment's lines count from 0.
 					if f.StartLine < 0 || f.StartLine >= len(chunk) {
 						continue
 					}
 					path := chunk[f.StartLine]
-					inName := secretsInName(ctx, d, path)
+					inName, err := secretsInName(ctx, rules, d, path)
+					if err != nil {
+						return nil, nil, err
+					}
 					masks = append(masks, inName...)
 					k := key{strings.Join(inName, "\x00"), f.RuleID, c}
 					if seen[k] {
@@ -83,14 +91,14 @@ func scanNames(ctx context.Context, names []nameRef, prefix string, policies ...
 			}
 		}
 	}
-	return leaks, masks
+	return leaks, masks, nil
 }
 
 // revealing is a detector with p's rules that keeps the secrets in its
 // findings (to mask them) and honours no gitleaks:allow: a name holds no
 // comment.
 func revealing(ctx context.Context, p *gitleaksDetector) *detect.Detector {
-	d := secrets.NewDetector(ctx, p.rules.config, true)
+	d := p.rules.rules.NewDetector(ctx, true)
 	d.IgnoreGitleaksAllow = true
 	return d
 }
@@ -99,26 +107,26 @@ func revealing(ctx context.Context, p *gitleaksDetector) *detect.Detector {
 // each secret as it is written there (a decoded one is written encoded),
 // or, where that cannot be told, the name itself and each of its parts
 // long enough to hold one (masking "src" would garble every report).
-func secretsInName(ctx context.Context, d *detect.Detector, name string) []string {
+func secretsInName(ctx context.Context, rules *secrets.Rules, d *detect.Detector, name string) ([]string, error) {
 	whole := []string{name}
 	for _, part := range strings.Split(name, "/") {
 		if len(part) >= 16 {
 			whole = append(whole, part)
 		}
 	}
-	findings := secrets.Detect(ctx, d, sources.Fragment{Raw: name})
-	if len(findings) == 0 {
-		return whole
+	findings, err := rules.Detect(ctx, d, sources.Fragment{Raw: name}, false)
+	if err != nil || len(findings) == 0 {
+		return whole, err
 	}
 	var out []string
 	for _, f := range findings {
 		text, ok := findingText(name, f)
 		if !ok {
-			return whole
+			return whole, nil
 		}
 		out = append(out, text)
 	}
-	return out
+	return out, nil
 }
 
 // findingText is the text of name that f found: its secret when name holds

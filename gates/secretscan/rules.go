@@ -11,7 +11,7 @@ import (
 
 // ruleSet is a loaded gitleaks configuration and how it was put together.
 type ruleSet struct {
-	config glconfig.Config
+	rules *secrets.Rules
 	// origin says where the rules come from, for the summary.
 	origin string
 	// files are the configuration files read: the repository's own, then
@@ -157,16 +157,22 @@ func merge(top, base glconfig.ViperConfig) glconfig.ViperConfig {
 	return out
 }
 
-// translate compiles the rules (see secrets.Compile).
+// translate compiles the rules: those of a file now (see
+// secrets.CompileRules), so that its errors show before any scan, and
+// gitleaks' default rules each when first needed (see secrets.Rules).
 func translate(vc glconfig.ViperConfig, path, origin string, files []*policyFile) (*ruleSet, error) {
-	name := path
-	if name == "" {
-		name = "gitleaks default rules"
+	var (
+		rules *secrets.Rules
+		err   error
+	)
+	if path == "" {
+		rules, err = secrets.LazyRules(vc, "gitleaks default rules")
+	} else {
+		rules, err = secrets.CompileRules(vc, path)
 	}
-	cfg, err := secrets.Compile(vc, name)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Path = path
-	return &ruleSet{config: cfg, origin: origin, files: files}, nil
+	rules.SetPath(path)
+	return &ruleSet{rules: rules, origin: origin, files: files}, nil
 }

@@ -21,7 +21,6 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/gitrepo"
-	"github.com/release-gate/release-gate/internal/secrets"
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
@@ -77,10 +76,8 @@ type strictScan struct {
 	skip string
 
 	once     sync.Once
-	newD     func() (*detect.Detector, error) // a detector of the policy
+	pool     *detectorPool // detectors of the policy, to collect their findings
 	mu       sync.Mutex
-	free     []*detect.Detector // made and not in use
-	made     []*detect.Detector // every one made, to collect their findings
 	baseline []report.Finding
 	startErr error // from start
 	err      error // from start or a scan, under mu
@@ -99,8 +96,8 @@ func (s *strictScan) start(ctx context.Context) error {
 				return
 			}
 		}
-		s.newD = func() (*detect.Detector, error) {
-			d := secrets.NewDetector(ctx, s.det.rules.config, true)
+		newD := func(ctx context.Context) (*detect.Detector, error) {
+			d := s.det.rules.rules.NewDetector(ctx, true)
 			d.IgnoreGitleaksAllow = true
 			if s.det.ignore != nil {
 				if err := d.AddGitleaksIgnore(s.det.ignorePath); err != nil {
@@ -111,12 +108,14 @@ func (s *strictScan) start(ctx context.Context) error {
 		}
 		// The first one now, so that a policy that cannot be read fails
 		// here.
-		d, err := s.newD()
+		pool := &detectorPool{newD: newD}
+		d, err := pool.get(ctx)
 		if err != nil {
 			s.startErr = err
 			return
 		}
-		s.made, s.free = []*detect.Detector{d}, []*detect.Detector{d}
+		pool.put(d)
+		s.pool = pool
 	})
 	if s.startErr != nil {
 		s.mu.Lock()
@@ -126,30 +125,6 @@ func (s *strictScan) start(ctx context.Context) error {
 		s.mu.Unlock()
 	}
 	return s.startErr
-}
-
-// detector lends a detector no other goroutine uses; give it back with
-// release.
-func (s *strictScan) detector() (*detect.Detector, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n := len(s.free); n > 0 {
-		d := s.free[n-1]
-		s.free = s.free[:n-1]
-		return d, nil
-	}
-	d, err := s.newD()
-	if err != nil {
-		return nil, err
-	}
-	s.made = append(s.made, d)
-	return d, nil
-}
-
-func (s *strictScan) release(d *detect.Detector) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.free = append(s.free, d)
 }
 
 // scan scans one fragment, when it may find what the change's policy does
@@ -165,17 +140,18 @@ func (s *strictScan) scan(ctx context.Context, fr sources.Fragment) {
 	if s.start(ctx) != nil {
 		return
 	}
-	d, err := s.detector()
+	d, err := s.pool.get(ctx)
+	if err == nil {
+		_, err = s.det.rules.rules.Detect(ctx, d, fr, false) // recorded in d: see only
+		s.pool.put(d)
+	}
 	if err != nil {
 		s.mu.Lock()
 		if s.err == nil {
 			s.err = err
 		}
 		s.mu.Unlock()
-		return
 	}
-	secrets.Detect(ctx, d, fr) // recorded in d: see only
-	s.release(d)
 }
 
 // strictLeak is a secret the strict scan found and the change's policy let
@@ -189,7 +165,7 @@ type strictLeak struct {
 // only returns the strict scan's findings on lines where found (the
 // change's own policy) has none.
 func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
-	if len(s.made) == 0 {
+	if s.pool == nil {
 		return nil
 	}
 	type at struct {
@@ -201,11 +177,7 @@ func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
 		reported[at{f.Commit, f.File, f.StartLine}] = true
 	}
 	var out []strictLeak
-	var all []report.Finding
-	for _, d := range s.made {
-		all = append(all, d.Findings()...)
-	}
-	for _, f := range all {
+	for _, f := range s.pool.findings() {
 		if reported[at{f.Commit, f.File, f.StartLine}] {
 			continue
 		}
@@ -591,7 +563,7 @@ func (g *Gate) selfSuppressed(ctx context.Context, r repo, base string, det *git
 			if len(det.rules.files) > 0 {
 				cfgName = det.rules.files[0].name
 			}
-			if _, ok := det.rules.config.Rules[f.RuleID]; !ok {
+			if !det.rules.rules.Has(f.RuleID) {
 				how = append(how, fmt.Sprintf("the gitleaks rules as the change leaves them, without rule %s (%s)", f.RuleID, det.rules.origin))
 			} else {
 				how = append(how, fmt.Sprintf("an allowlist or a change to rule %s in %s", f.RuleID, cfgName))

@@ -214,7 +214,7 @@ func reportOf(t *testing.T, r *testRepo, base, head string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := secrets.NewDetector(ctx, rs.config, false)
+	d := secrets.NewDetector(ctx, everyRule(t, rs), false)
 	found, err := d.DetectSource(ctx, &gitLog{repo: gr, args: []string{base + ".." + head}})
 	if err != nil || len(found) != 1 {
 		t.Fatalf("%d findings, %v", len(found), err)

@@ -140,7 +140,8 @@ func DefaultConfig() (glconfig.ViperConfig, error) {
 //
 // Compiling the rules' regular expressions is most of the cost of a scan
 // of a small change (the 222 default rules: about half of the CPU time of
-// a 50-commit diff), and gitleaks compiles them one after another. When
+// a 50-commit diff), and gitleaks compiles them one after another; the
+// default rules compile each when first needed instead (see Rules). When
 // the rules can be translated apart (see splittable), each core
 // translates its share, and the parts are put together as one translation
 // would have: rules in the same order, the same keywords, the global
@@ -212,8 +213,22 @@ func splittable(vc glconfig.ViperConfig) bool {
 	return true
 }
 
-// translate is gitleaks' own translation of vc, its panics made errors.
-func translate(vc glconfig.ViperConfig, name string) (cfg glconfig.Config, err error) {
+// translate is gitleaks' own translation of vc, its panics made errors;
+// a configuration without rules is one too (see translateAny).
+func translate(vc glconfig.ViperConfig, name string) (glconfig.Config, error) {
+	cfg, err := translateAny(vc, name)
+	if err != nil {
+		return glconfig.Config{}, err
+	}
+	if len(cfg.Rules) == 0 {
+		return glconfig.Config{}, errors.New("gitleaks config " + name + " yields no rules: nothing would be scanned for; add rules or [extend] useDefault = true")
+	}
+	return cfg, nil
+}
+
+// translateAny is gitleaks' own translation of vc, its panics made
+// errors.
+func translateAny(vc glconfig.ViperConfig, name string) (cfg glconfig.Config, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			cfg, err = glconfig.Config{}, fmt.Errorf("gitleaks config %s: %v", name, p)
@@ -222,9 +237,6 @@ func translate(vc glconfig.ViperConfig, name string) (cfg glconfig.Config, err e
 	cfg, err = vc.Translate()
 	if err != nil {
 		return glconfig.Config{}, fmt.Errorf("gitleaks config %s: %w", name, err)
-	}
-	if len(cfg.Rules) == 0 {
-		return glconfig.Config{}, errors.New("gitleaks config " + name + " yields no rules: nothing would be scanned for; add rules or [extend] useDefault = true")
 	}
 	return cfg, nil
 }

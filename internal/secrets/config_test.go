@@ -109,14 +109,17 @@ func TestCompileRefusesNoRulesAndBadRegex(t *testing.T) {
 // Detect returns the findings of one fragment, not those a detector found
 // before.
 func TestDetectReturnsOnlyThisFragment(t *testing.T) {
-	cfg, err := defaultRules()
+	rules, err := defaultRules()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	d := NewDetector(ctx, cfg, false)
+	d := rules.NewDetector(ctx, false)
 	for i := 1; i <= 3; i++ {
-		got := Detect(ctx, d, sources.Fragment{Raw: "aws = " + testenv.AWSKey(t), FilePath: "a.txt"})
+		got, err := rules.Detect(ctx, d, sources.Fragment{Raw: "aws = " + testenv.AWSKey(t), FilePath: "a.txt"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(got) != 1 {
 			t.Fatalf("scan %d: %d findings, want 1", i, len(got))
 		}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
 )
@@ -24,33 +23,37 @@ type Leak struct {
 	Line, Col int
 }
 
-// defaultRules are gitleaks' default rules, compiled on first use and
+// defaultRules are gitleaks' default rules, loaded on first use and
 // shared: loading gitleaks rules more than once per process is both slow
 // and unsafe (gitleaks keeps global state while loading), and compiled
-// rules are only read.
-var defaultRules = sync.OnceValues(func() (glconfig.Config, error) {
+// rules are only read. Each compiles when a text first needs it (see
+// Rules).
+var defaultRules = sync.OnceValues(func() (*Rules, error) {
 	vc, err := DefaultConfig()
 	if err != nil {
-		return glconfig.Config{}, fmt.Errorf("loading the gitleaks default rules: %w", err)
+		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}
-	cfg, err := Compile(vc, "gitleaks default rules")
+	rules, err := LazyRules(vc, "gitleaks default rules")
 	if err != nil {
-		return glconfig.Config{}, fmt.Errorf("loading the gitleaks default rules: %w", err)
+		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}
-	return cfg, nil
+	return rules, nil
 })
 
 // scanString scans text with the default rules, with a detector of its
 // own (a detector accumulates findings, so none is shared).
 func scanString(ctx context.Context, text string, reveal bool) ([]report.Finding, error) {
-	cfg, err := defaultRules()
+	rules, err := defaultRules()
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	findings := Detect(ctx, NewDetector(ctx, cfg, reveal), sources.Fragment{Raw: text})
+	findings, err := rules.Detect(ctx, rules.NewDetector(ctx, reveal), sources.Fragment{Raw: text}, false)
+	if err != nil {
+		return nil, err
+	}
 	// gitleaks stops at a cancelled context and returns what it had.
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("scanning for secrets: %w", err)

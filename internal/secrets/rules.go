@@ -1,0 +1,406 @@
+package secrets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	ahocorasick "github.com/BobuSumisu/aho-corasick"
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/detect/codec"
+	"github.com/zricethezav/gitleaks/v8/report"
+	"github.com/zricethezav/gitleaks/v8/sources"
+)
+
+// Rules is a gitleaks configuration ready to scan with: its detectors
+// (NewDetector) scan each fragment with the rules Detect sets for it.
+//
+// The rules of a configuration known to compile (gitleaks' default rules,
+// see LazyRules) compile the first time a fragment can need them.
+// Compiling all 222 default rules costs about 180 ms of CPU, most of the
+// work of scanning a small change, and the fragments of a 50-commit change
+// of etcd can only be matched by 19 of them. gitleaks runs a rule on a
+// fragment only when one of the rule's keywords is in the fragment or in
+// what it decodes from it (or when the rule has none), so a detector given
+// those rules finds exactly what one given every rule finds. Finding them
+// repeats some of gitleaks' own work on the fragment, so once the
+// fragments scanned this way add up to lazyBudget bytes, the remaining
+// rules compile and every fragment gets every rule.
+//
+// A Rules is safe for concurrent use; its detectors are not (see Detect).
+type Rules struct {
+	name string
+	// base is the configuration without its rules: the global allowlists
+	// and every rule's keywords (gitleaks indexes a detector's keywords
+	// when it is made).
+	base glconfig.Config
+	// ids are the rules' ids, in the configuration's order; rule i is
+	// compiled by compiled[i].
+	ids      []string
+	compiled []lazyRule
+	// full is every rule, once compiled; before that, Detect sets the
+	// rules each fragment needs.
+	full atomic.Pointer[fullRules]
+
+	// Only before full is set:
+	vc         glconfig.ViperConfig // the rules, each translated on its own
+	always     bits                 // the rules without keywords
+	trie       *ahocorasick.Trie    // every keyword, lowercased
+	byKeyword  [][]int              // the rules of the trie's pattern i
+	prefilter  []int                // the rule of each prefilter check
+	checks     []ruleCheck          // the prefilter checks that hold for these rules
+	pf         *Prefilter           // of checks
+	lazyBytes  atomic.Int64
+	budget     int64 // lazyBudget, but in tests
+	compileAll sync.Once
+	mu         sync.Mutex
+	sets       map[string]map[string]glconfig.Rule // rule maps made, by their bits
+}
+
+// fullRules is every rule, and every rule without each set of the
+// prefilter's rules (see Prefilter).
+type fullRules struct {
+	rules   map[string]glconfig.Rule
+	without []map[string]glconfig.Rule // by Prefilter.Impossible's mask
+	err     error
+}
+
+// lazyRule is one rule, compiled once.
+type lazyRule struct {
+	once sync.Once
+	rule glconfig.Rule
+	err  error
+}
+
+// lazyBudget is how many bytes of fragments are scanned with only the
+// rules they need before every rule is compiled: about what gitleaks'
+// keyword search costs, done twice, for the time compiling every default
+// rule takes.
+const lazyBudget = 8 << 20
+
+// maxRuleSets bounds the rule maps kept for reuse.
+const maxRuleSets = 4096
+
+// bits is a set of rules, bit i for rule i.
+type bits []uint64
+
+func (b bits) set(i int)      { b[i/64] |= 1 << (i % 64) }
+func (b bits) clear(i int)    { b[i/64] &^= 1 << (i % 64) }
+func (b bits) has(i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
+
+// key is the set as a map key.
+func (b bits) key() string {
+	var sb strings.Builder
+	sb.Grow(len(b) * 8)
+	for _, w := range b {
+		for s := 0; s < 64; s += 8 {
+			sb.WriteByte(byte(w >> s))
+		}
+	}
+	return sb.String()
+}
+
+// CompileRules compiles every rule of vc now (see Compile): for a
+// configuration from a file, whose errors must show before any scan.
+func CompileRules(vc glconfig.ViperConfig, name string) (*Rules, error) {
+	cfg, err := Compile(vc, name)
+	if err != nil {
+		return nil, err
+	}
+	return compiledRules(cfg, name), nil
+}
+
+// compiledRules is a Rules of cfg, every rule compiled.
+func compiledRules(cfg glconfig.Config, name string) *Rules {
+	r := &Rules{name: name, base: cfg}
+	r.base.Rules = map[string]glconfig.Rule{}
+	r.ids = make([]string, 0, len(cfg.Rules))
+	for _, id := range cfg.OrderedRules {
+		if _, ok := cfg.Rules[id]; ok {
+			r.ids = append(r.ids, id)
+		}
+	}
+	r.pf = NewPrefilter(cfg)
+	r.checks = r.pf.checks
+	r.full.Store(r.newFull(cfg.Rules))
+	return r
+}
+
+// newFull is every rule and its maps without the prefilter's rules.
+func (r *Rules) newFull(all map[string]glconfig.Rule) *fullRules {
+	f := &fullRules{rules: all, without: make([]map[string]glconfig.Rule, 1<<len(r.checks))}
+	cfg := glconfig.Config{Rules: all}
+	for mask := range f.without {
+		f.without[mask] = r.pf.Without(cfg, uint(mask)).Rules
+	}
+	return f
+}
+
+// LazyRules is vc's rules, each compiled when a fragment first needs it.
+// vc must be a configuration known to compile (the default rules): a rule
+// that does not compile is only found when a fragment needs it. A
+// configuration whose rules cannot be compiled apart (see splittable) is
+// compiled now, whole.
+func LazyRules(vc glconfig.ViperConfig, name string) (*Rules, error) {
+	if !splittable(vc) || len(vc.Rules) == 0 {
+		return CompileRules(vc, name)
+	}
+	// The global allowlists, compiled once.
+	globals := vc
+	globals.Rules = nil
+	base, err := translateAny(globals, name)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rules{name: name, base: base, vc: vc, compiled: make([]lazyRule, len(vc.Rules)), budget: lazyBudget, sets: map[string]map[string]glconfig.Rule{}}
+	r.base.Rules = map[string]glconfig.Rule{}
+	r.base.OrderedRules = nil
+	r.base.Keywords = map[string]struct{}{}
+	r.always = make(bits, (len(vc.Rules)+63)/64)
+	pattern := map[string]int{}
+	var patterns []string
+	for i, vr := range vc.Rules {
+		r.ids = append(r.ids, vr.ID)
+		if len(vr.Keywords) == 0 {
+			r.always.set(i)
+		}
+		for _, k := range vr.Keywords {
+			k = strings.ToLower(k) // as gitleaks' translation does
+			r.base.Keywords[k] = struct{}{}
+			p, ok := pattern[k]
+			if !ok {
+				p = len(patterns)
+				pattern[k] = p
+				patterns = append(patterns, k)
+				r.byKeyword = append(r.byKeyword, nil)
+			}
+			r.byKeyword[p] = append(r.byKeyword[p], i)
+		}
+		for _, c := range ruleChecks {
+			if vr.ID == c.id && vr.Regex == c.regex && vr.Path == "" {
+				r.checks = append(r.checks, c)
+				r.prefilter = append(r.prefilter, i)
+			}
+		}
+	}
+	r.pf = &Prefilter{checks: r.checks}
+	r.trie = ahocorasick.NewTrieBuilder().AddStrings(patterns).Build()
+	r.base.OrderedRules = append(r.base.OrderedRules, r.ids...)
+	return r, nil
+}
+
+// SetPath sets the path of the configuration file, which gitleaks does
+// not scan (its Config.Path). Call it before any detector is made.
+func (r *Rules) SetPath(path string) { r.base.Path = path }
+
+// Base is the configuration without its rules (Detect sets them for each
+// fragment): its global allowlists and keywords.
+func (r *Rules) Base() glconfig.Config { return r.base }
+
+// IDs are the rules' ids, in the configuration's order.
+func (r *Rules) IDs() []string { return r.ids }
+
+// Has reports whether the configuration holds a rule of that id.
+func (r *Rules) Has(id string) bool {
+	for _, x := range r.ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// All is every rule, compiled.
+func (r *Rules) All() (map[string]glconfig.Rule, error) {
+	f := r.compileRest()
+	return f.rules, f.err
+}
+
+// NewDetector makes a detector for these rules (see the package's
+// NewDetector). Scan with it through Detect only: it holds no rule until
+// Detect sets a fragment's.
+func (r *Rules) NewDetector(ctx context.Context, reveal bool) *detect.Detector {
+	return NewDetector(ctx, r.base, reveal)
+}
+
+// Detect scans one fragment with d (one of r's detectors), set with the
+// rules the fragment can need and, when gitleaks' decoder cannot find
+// anything in it (see NeedsDecoding), without decoding: what it finds is
+// what d would with every rule, decoding. With prefilter, the rules
+// Prefilter rules out for the fragment are left out too. It returns what
+// d found there; d records the findings too, dropping those its
+// .gitleaksignore or baseline list. d must not be used by another
+// goroutine during the call.
+func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragment, prefilter bool) ([]report.Finding, error) {
+	decode := NeedsDecoding(fr.Raw)
+	rules, err := r.forFragment(fr.Raw, decode, prefilter)
+	if err != nil {
+		return nil, err
+	}
+	d.Config.Rules = rules
+	d.MaxDecodeDepth = 0
+	if decode {
+		d.MaxDecodeDepth = MaxDecodeDepth
+	}
+	return Detect(ctx, d, fr), nil
+}
+
+// forFragment is the rules to scan raw with.
+func (r *Rules) forFragment(raw string, decode, prefilter bool) (map[string]glconfig.Rule, error) {
+	if f := r.full.Load(); f != nil {
+		if f.err != nil {
+			return nil, f.err
+		}
+		if decode || !prefilter {
+			return f.rules, nil
+		}
+		return f.without[r.pf.Impossible(raw)], nil
+	}
+	if r.lazyBytes.Add(int64(len(raw))) > r.budget {
+		f := r.compileRest()
+		if f.err != nil {
+			return nil, f.err
+		}
+		return r.forFragment(raw, decode, prefilter)
+	}
+	need := r.needed(raw, decode)
+	if prefilter && !decode {
+		for i, c := range r.checks {
+			if need.has(r.prefilter[i]) && !c.possible(raw) {
+				need.clear(r.prefilter[i])
+			}
+		}
+	}
+	return r.set(need)
+}
+
+// needed is the rules gitleaks can run on raw: those without keywords and
+// those with a keyword in raw (lowercased, as gitleaks looks for them)
+// or, decoding, in what each of gitleaks' decoding passes makes of it.
+func (r *Rules) needed(raw string, decode bool) bits {
+	need := make(bits, len(r.always))
+	copy(need, r.always)
+	r.addKeywords(need, raw)
+	if decode {
+		// gitleaks' own decoding loop (detect.Detector.DetectContext).
+		decoder := codec.NewDecoder()
+		current, segments := raw, []*codec.EncodedSegment{}
+		for range MaxDecodeDepth {
+			current, segments = decoder.Decode(current, segments)
+			if len(segments) == 0 {
+				break
+			}
+			r.addKeywords(need, current)
+		}
+	}
+	return need
+}
+
+// addKeywords adds the rules with a keyword in text.
+func (r *Rules) addKeywords(need bits, text string) {
+	r.trie.Walk([]byte(strings.ToLower(text)), func(_, _, pattern int64) bool {
+		for _, i := range r.byKeyword[pattern] {
+			need.set(i)
+		}
+		return true
+	})
+}
+
+// set is the map of the rules in need, each compiled.
+func (r *Rules) set(need bits) (map[string]glconfig.Rule, error) {
+	key := need.key()
+	r.mu.Lock()
+	m, ok := r.sets[key]
+	r.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m = map[string]glconfig.Rule{}
+	for i := range r.ids {
+		if !need.has(i) {
+			continue
+		}
+		rule, err := r.rule(i)
+		if err != nil {
+			return nil, err
+		}
+		m[r.ids[i]] = rule
+	}
+	r.mu.Lock()
+	if len(r.sets) < maxRuleSets {
+		r.sets[key] = m
+	}
+	r.mu.Unlock()
+	return m, nil
+}
+
+// rule is rule i, compiled.
+func (r *Rules) rule(i int) (glconfig.Rule, error) {
+	c := &r.compiled[i]
+	c.once.Do(func() {
+		// The global allowlists are base's (ParseConfig folds a single
+		// [allowlist] into them).
+		part := r.vc
+		part.Allowlists = nil
+		part.Rules = r.vc.Rules[i : i+1 : i+1]
+		// gitleaks' translation lowercases a rule's keywords in place.
+		one := part.Rules[0]
+		one.Keywords = append([]string(nil), one.Keywords...)
+		part.Rules = append(part.Rules[:0:0], one)
+		cfg, err := translate(part, r.name)
+		if err != nil {
+			c.err = err
+			return
+		}
+		rule, ok := cfg.Rules[r.ids[i]]
+		if !ok {
+			c.err = fmt.Errorf("gitleaks config %s: rule %s did not translate", r.name, r.ids[i])
+			return
+		}
+		c.rule = rule
+	})
+	return c.rule, c.err
+}
+
+// compileRest compiles every rule not compiled yet, on every core, and
+// makes them every fragment's rules.
+func (r *Rules) compileRest() *fullRules {
+	r.compileAll.Do(func() {
+		if r.full.Load() != nil {
+			return
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range min(runtime.GOMAXPROCS(0), len(r.ids)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := int(next.Add(1) - 1); i < len(r.ids); i = int(next.Add(1) - 1) {
+					_, _ = r.rule(i) // errors are read below
+				}
+			}()
+		}
+		wg.Wait()
+		all := make(map[string]glconfig.Rule, len(r.ids))
+		var errs []error
+		for i, id := range r.ids {
+			rule, err := r.rule(i)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			all[id] = rule
+		}
+		if len(errs) > 0 {
+			r.full.Store(&fullRules{err: errors.Join(errs...)})
+			return
+		}
+		r.full.Store(r.newFull(all))
+	})
+	return r.full.Load()
+}

@@ -1,0 +1,284 @@
+package secrets
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/zricethezav/gitleaks/v8/detect"
+	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/release-gate/release-gate/internal/testenv"
+)
+
+// described is what d (one of rules' detectors) finds in fr, secrets
+// included, in a fixed form.
+func described(t testing.TB, rules *Rules, d *detect.Detector, fr sources.Fragment, prefilter bool) []string {
+	t.Helper()
+	found, err := rules.Detect(context.Background(), d, fr, prefilter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return describeFindings(found)
+}
+
+func describeFindings[F interface{ ~[]E }, E any](found F) []string {
+	out := make([]string, 0, len(found))
+	for _, f := range found {
+		out = append(out, fmt.Sprintf("%+v", f))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// everyRule is what gitleaks finds in fr with d, a detector of every
+// default rule compiled, decoding: the reference.
+func everyRule(d *detect.Detector, fr sources.Fragment) []string {
+	return describeFindings(Detect(context.Background(), d, fr))
+}
+
+// referenceDetector is a detector of every default rule, decoding.
+func referenceDetector(t testing.TB) *detect.Detector {
+	return NewDetector(context.Background(), compiledDefaults(t), true)
+}
+
+// lazyDefaults is the default rules, compiled when needed, with budget
+// bytes scanned before every rule is.
+func lazyDefaults(t testing.TB, budget int64) *Rules {
+	t.Helper()
+	def, err := DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := LazyRules(def, "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.full.Load() != nil {
+		t.Fatal("the default rules compiled at once: they are not lazy")
+	}
+	r.budget = budget
+	return r
+}
+
+// compiledCount is how many of r's rules have compiled.
+func compiledCount(r *Rules) int {
+	n := 0
+	for i := range r.compiled {
+		if r.compiled[i].rule.RuleID != "" || r.compiled[i].err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// lazyCorpus is real text nobody here wrote: the samples gitleaks tests
+// its rules with (the string literals of its rule generators: true and
+// false positives of every rule), each also base64- and hex-encoded (a
+// rule's keyword is then only in what gitleaks decodes), its decoder's
+// tests (encoded secrets), its testdata files, and a sample of Go's
+// source tree.
+func lazyCorpus(t *testing.T) []sources.Fragment {
+	t.Helper()
+	gl := gitleaksDir(t)
+	var out []sources.Fragment
+	for _, s := range stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules")) {
+		out = append(out,
+			sources.Fragment{Raw: s, FilePath: "sample.txt"},
+			sources.Fragment{Raw: "data = \"" + base64.StdEncoding.EncodeToString([]byte(s)) + "\"\n", FilePath: "sample.b64"},
+			sources.Fragment{Raw: "data = " + hex.EncodeToString([]byte(s)) + "\n", FilePath: "sample.hex"})
+	}
+	for _, s := range codecTestInputs(t) {
+		out = append(out, sources.Fragment{Raw: s, FilePath: "codec.txt"})
+	}
+	walkCorpus(t, filepath.Join(gl, "testdata"), 1, func(rel, content string) {
+		out = append(out, sources.Fragment{Raw: content, FilePath: rel})
+	})
+	if !testing.Short() {
+		walkCorpus(t, filepath.Join(testenv.GOROOT(t), "src"), 401, func(rel, content string) {
+			out = append(out, sources.Fragment{Raw: content, FilePath: rel})
+		})
+	}
+	return out
+}
+
+// A detector given only the rules a fragment can need, each compiled when
+// first needed, finds what one with every rule compiled finds, on real
+// text: before the budget is spent, after it (every rule then), and with
+// the prefilter. Laziness must also save: text that holds no keyword
+// compiles only the rules without one.
+func TestLazyRulesFindWhatEveryRuleFinds(t *testing.T) {
+	ref := referenceDetector(t)
+	corpus := lazyCorpus(t)
+	want := make([][]string, len(corpus))
+	findings := 0
+	for i, fr := range corpus {
+		want[i] = everyRule(ref, fr)
+		findings += len(want[i])
+	}
+	if findings < 600 {
+		t.Fatalf("every rule finds %d secrets in %d texts: the corpus proves little", findings, len(corpus))
+	}
+	for _, budget := range []int64{1 << 40, 64 << 10} {
+		r := lazyDefaults(t, budget)
+		d := r.NewDetector(context.Background(), true)
+		for i, fr := range corpus {
+			for _, pre := range []bool{false, true} {
+				if got := described(t, r, d, fr, pre); !slices.Equal(got, want[i]) {
+					t.Fatalf("budget %d, prefilter %v, %s %.80q:\nlazy finds  %q\nevery rule %q", budget, pre, fr.FilePath, fr.Raw, got, want[i])
+				}
+			}
+		}
+		full := r.full.Load() != nil
+		if full != (budget < 1<<40) {
+			t.Errorf("budget %d: every rule compiled is %v", budget, full)
+		}
+		t.Logf("budget %d: %d texts, %d findings, %d of %d rules compiled", budget, len(corpus), findings, compiledCount(r), len(r.ids))
+	}
+
+	r := lazyDefaults(t, 1<<40)
+	d := r.NewDetector(context.Background(), true)
+	if got := described(t, r, d, sources.Fragment{Raw: "nothing to see here\n"}, false); len(got) != 0 {
+		t.Fatalf("found %q", got)
+	}
+	if n, always := compiledCount(r), len(r.always.members()); n != always || n >= 10 {
+		t.Errorf("a text without keywords compiled %d rules (%d have no keyword)", n, always)
+	}
+	key := "aws = " + testenv.AWSKey(t)
+	if got := described(t, r, d, sources.Fragment{Raw: key}, false); len(got) != 1 || !strings.Contains(got[0], "aws-access-token") {
+		t.Fatalf("found %q in an AWS key", got)
+	}
+	if n := compiledCount(r); n > 30 {
+		t.Errorf("one AWS key compiled %d rules", n)
+	}
+}
+
+// members lists the rules in b.
+func (b bits) members() []int {
+	var out []int
+	for i := range len(b) * 64 {
+		if b.has(i) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// Detectors scanning at once, the rules compiling under them and the
+// budget spent part-way, still find what every rule finds.
+func TestLazyRulesConcurrent(t *testing.T) {
+	cfg := compiledDefaults(t)
+	corpus := lazyCorpus(t)
+	if len(corpus) > 3000 {
+		corpus = corpus[:3000]
+	}
+	r := lazyDefaults(t, 16<<10)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := r.NewDetector(context.Background(), true)
+			ref := NewDetector(context.Background(), cfg, true)
+			for i := w; i < len(corpus); i += 4 {
+				found, err := r.Detect(context.Background(), d, corpus[i], w%2 == 0)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				if got, want := describeFindings(found), everyRule(ref, corpus[i]); !slices.Equal(got, want) {
+					errs <- fmt.Sprintf("%s: lazy %q, every rule %q", corpus[i].FilePath, got, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if r.full.Load() == nil {
+		t.Error("the budget was never spent")
+	}
+}
+
+// A rule that does not compile fails the scan of every text that needs it
+// (never a scan without the rule), and All; a configuration read from a
+// file compiles whole, at once, so its errors show before any scan.
+func TestLazyRulesFailClosed(t *testing.T) {
+	const toml = `
+[[rules]]
+id = "good"
+regex = '''good_[0-9]{8}'''
+keywords = ["good_"]
+
+[[rules]]
+id = "broken"
+regex = '''broken_[0-9'''
+keywords = ["broken_"]
+`
+	vc, err := ParseConfig("t.toml", []byte(toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := LazyRules(vc, "t.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d := r.NewDetector(ctx, false)
+	found, err := r.Detect(ctx, d, sources.Fragment{Raw: "x = good_12345678"}, false)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("good rule: %d findings, %v", len(found), err)
+	}
+	if _, err := r.Detect(ctx, d, sources.Fragment{Raw: "x = broken_1"}, false); err == nil || !strings.Contains(err.Error(), "t.toml") {
+		t.Errorf("a text needing the broken rule: %v", err)
+	}
+	if _, err := r.All(); err == nil {
+		t.Error("All compiled a broken rule")
+	}
+	if _, err := r.Detect(ctx, d, sources.Fragment{Raw: "x = good_12345678"}, false); err == nil {
+		t.Error("after All failed, a scan went on without the broken rule")
+	}
+	if _, err := CompileRules(vc, "t.toml"); err == nil {
+		t.Error("CompileRules compiled a broken rule")
+	}
+
+	// Rules that read each other compile whole, now.
+	linked := strings.Replace(toml, `keywords = ["good_"]`, "keywords = [\"good_\"]\n[[rules.required]]\nid = \"broken\"", 1)
+	vc, err = ParseConfig("t.toml", []byte(linked))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LazyRules(vc, "t.toml"); err == nil {
+		t.Error("a composite configuration with a broken rule loaded")
+	}
+}
+
+// FuzzLazyRules checks, on any text, that the rules a text can need find
+// what every rule finds.
+func FuzzLazyRules(f *testing.F) {
+	for _, s := range []string{"aws = AKIA" + "IOSFODNN7EXAMPLE1", "token: " + "ghp_" + strings.Repeat("a1", 18), "key=" + "c2VjcmV0X2tleT1BS0lBSU9TRk9ETk43RVhBTVBMRQ==", "nothing"} {
+		f.Add(s)
+	}
+	ref := referenceDetector(f)
+	r := lazyDefaults(f, 1<<40)
+	d := r.NewDetector(context.Background(), true)
+	f.Fuzz(func(t *testing.T, raw string) {
+		fr := sources.Fragment{Raw: raw, FilePath: "f.txt"}
+		want := everyRule(ref, fr)
+		for _, pre := range []bool{false, true} {
+			if got := described(t, r, d, fr, pre); !slices.Equal(got, want) {
+				t.Fatalf("prefilter %v: lazy finds %q, every rule %q", pre, got, want)
+			}
+		}
+	})
+}
