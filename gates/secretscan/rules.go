@@ -39,7 +39,7 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 		return nil, err
 	}
 	if cfg == nil {
-		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil)
+		return translate(def, "", fmt.Sprintf("%d gitleaks default rules", len(def.Rules)), nil, def)
 	}
 
 	var read []*policyFile
@@ -58,7 +58,7 @@ func loadRules(files policyFiles, cfg *policyFile, withDefaults bool) (*ruleSet,
 	} else {
 		origin = fmt.Sprintf("only the rules of %s (default rules off)", origin)
 	}
-	return translate(vc, cfg.name, origin, read)
+	return translate(vc, cfg.name, origin, read, def)
 }
 
 // readViperFile parses a gitleaks TOML file and, recursively, the file its
@@ -157,19 +157,15 @@ func merge(top, base glconfig.ViperConfig) glconfig.ViperConfig {
 	return out
 }
 
-// translate compiles the rules: those of a file now (see
-// secrets.CompileRules), so that its errors show before any scan, and
-// gitleaks' default rules each when first needed (see secrets.Rules).
-func translate(vc glconfig.ViperConfig, path, origin string, files []*policyFile) (*ruleSet, error) {
-	var (
-		rules *secrets.Rules
-		err   error
-	)
-	if path == "" {
-		rules, err = secrets.LazyRules(vc, "gitleaks default rules")
-	} else {
-		rules, err = secrets.CompileRules(vc, path)
+// translate compiles the rules: those gitleaks' default rules (def) hold
+// unchanged each when first needed (see secrets.Rules), the others now, so
+// that a file's errors show before any scan.
+func translate(vc glconfig.ViperConfig, path, origin string, files []*policyFile, def glconfig.ViperConfig) (*ruleSet, error) {
+	name := path
+	if name == "" {
+		name = "gitleaks default rules"
 	}
+	rules, err := secrets.LazyRules(vc, name, def)
 	if err != nil {
 		return nil, err
 	}

@@ -33,7 +33,7 @@ var defaultRules = sync.OnceValues(func() (*Rules, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}
-	rules, err := LazyRules(vc, "gitleaks default rules")
+	rules, err := LazyRules(vc, "gitleaks default rules", vc)
 	if err != nil {
 		return nil, fmt.Errorf("loading the gitleaks default rules: %w", err)
 	}

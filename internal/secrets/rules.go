@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -141,16 +142,16 @@ func (r *Rules) newFull(all map[string]glconfig.Rule) *fullRules {
 	return f
 }
 
-// LazyRules is vc's rules, each compiled when a fragment first needs it.
-// vc must be a configuration known to compile (the default rules): a rule
-// that does not compile is only found when a fragment needs it. A
-// configuration whose rules cannot be compiled apart (see splittable) is
-// compiled now, whole.
-func LazyRules(vc glconfig.ViperConfig, name string) (*Rules, error) {
+// LazyRules is vc's rules. Those that are exactly a rule of known (a
+// configuration known to compile: the default rules) compile when a
+// fragment first needs them; the others compile now, on every core, so
+// that their errors show before any scan. A configuration whose rules
+// cannot be compiled apart (see splittable) is compiled now, whole.
+func LazyRules(vc glconfig.ViperConfig, name string, known glconfig.ViperConfig) (*Rules, error) {
 	if !splittable(vc) || len(vc.Rules) == 0 {
 		return CompileRules(vc, name)
 	}
-	// The global allowlists, compiled once.
+	// The global allowlists, compiled once, now.
 	globals := vc
 	globals.Rules = nil
 	base, err := translateAny(globals, name)
@@ -191,6 +192,25 @@ func LazyRules(vc glconfig.ViperConfig, name string) (*Rules, error) {
 	r.pf = &Prefilter{checks: r.checks}
 	r.trie = ahocorasick.NewTrieBuilder().AddStrings(patterns).Build()
 	r.base.OrderedRules = append(r.base.OrderedRules, r.ids...)
+
+	knownRules := make(map[string]int, len(known.Rules))
+	for i, kr := range known.Rules {
+		knownRules[kr.ID] = i
+	}
+	var now []int
+	for i, vr := range vc.Rules {
+		if k, ok := knownRules[vr.ID]; !ok || !reflect.DeepEqual(vr, known.Rules[k]) {
+			now = append(now, i)
+		}
+	}
+	if err := r.compileNow(now); err != nil {
+		return nil, err
+	}
+	if len(now) == len(r.ids) {
+		if f := r.compileRest(); f.err != nil {
+			return nil, f.err
+		}
+	}
 	return r, nil
 }
 
@@ -367,6 +387,30 @@ func (r *Rules) rule(i int) (glconfig.Rule, error) {
 	return c.rule, c.err
 }
 
+// compileNow compiles the rules listed, on every core, and returns their
+// errors.
+func (r *Rules) compileNow(rules []int) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(rules)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(rules); i = int(next.Add(1) - 1) {
+				_, _ = r.rule(rules[i]) // errors are read below
+			}
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for _, i := range rules {
+		if _, err := r.rule(i); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // compileRest compiles every rule not compiled yet, on every core, and
 // makes them every fragment's rules.
 func (r *Rules) compileRest() *fullRules {
@@ -374,33 +418,19 @@ func (r *Rules) compileRest() *fullRules {
 		if r.full.Load() != nil {
 			return
 		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range min(runtime.GOMAXPROCS(0), len(r.ids)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := int(next.Add(1) - 1); i < len(r.ids); i = int(next.Add(1) - 1) {
-					_, _ = r.rule(i) // errors are read below
-				}
-			}()
+		all := make([]int, len(r.ids))
+		for i := range all {
+			all[i] = i
 		}
-		wg.Wait()
-		all := make(map[string]glconfig.Rule, len(r.ids))
-		var errs []error
-		for i, id := range r.ids {
-			rule, err := r.rule(i)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			all[id] = rule
-		}
-		if len(errs) > 0 {
-			r.full.Store(&fullRules{err: errors.Join(errs...)})
+		if err := r.compileNow(all); err != nil {
+			r.full.Store(&fullRules{err: err})
 			return
 		}
-		r.full.Store(r.newFull(all))
+		rules := make(map[string]glconfig.Rule, len(r.ids))
+		for i, id := range r.ids {
+			rules[id] = r.compiled[i].rule
+		}
+		r.full.Store(r.newFull(rules))
 	})
 	return r.full.Load()
 }

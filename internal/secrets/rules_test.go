@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	glconfig "github.com/zricethezav/gitleaks/v8/config"
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/sources"
 
@@ -56,7 +57,7 @@ func lazyDefaults(t testing.TB, budget int64) *Rules {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := LazyRules(def, "default")
+	r, err := LazyRules(def, "default", def)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,9 +211,10 @@ func TestLazyRulesConcurrent(t *testing.T) {
 	}
 }
 
-// A rule that does not compile fails the scan of every text that needs it
-// (never a scan without the rule), and All; a configuration read from a
-// file compiles whole, at once, so its errors show before any scan.
+// A rule known to compile that does not fails the scan of every text that
+// needs it (never a scan without the rule), and All. A rule not known
+// (from a file) compiles at once, so its errors show before any scan, as
+// do those of a configuration whose rules read each other.
 func TestLazyRulesFailClosed(t *testing.T) {
 	const toml = `
 [[rules]]
@@ -229,7 +231,7 @@ keywords = ["broken_"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := LazyRules(vc, "t.toml")
+	r, err := LazyRules(vc, "t.toml", vc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,13 +254,28 @@ keywords = ["broken_"]
 		t.Error("CompileRules compiled a broken rule")
 	}
 
+	// Only "good" is known: "broken" compiles now.
+	good := vc
+	good.Rules = vc.Rules[:1]
+	if _, err := LazyRules(vc, "t.toml", good); err == nil || !strings.Contains(err.Error(), "t.toml") {
+		t.Errorf("a broken rule not known to compile loaded: %v", err)
+	}
+	// Every rule fixed and none known: compiled now, whole.
+	fixed, err := ParseConfig("t.toml", []byte(strings.Replace(toml, "broken_[0-9'", "broken_[0-9]'", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := LazyRules(fixed, "t.toml", glconfig.ViperConfig{}); err != nil || r.full.Load() == nil || compiledCount(r) != 2 {
+		t.Errorf("rules none known: %v", err)
+	}
+
 	// Rules that read each other compile whole, now.
 	linked := strings.Replace(toml, `keywords = ["good_"]`, "keywords = [\"good_\"]\n[[rules.required]]\nid = \"broken\"", 1)
 	vc, err = ParseConfig("t.toml", []byte(linked))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LazyRules(vc, "t.toml"); err == nil {
+	if _, err := LazyRules(vc, "t.toml", vc); err == nil {
 		t.Error("a composite configuration with a broken rule loaded")
 	}
 }
