@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/zricethezav/gitleaks/v8/sources"
 
@@ -60,18 +61,68 @@ type mergeFile struct {
 const maxMergeLines = 16 << 20
 
 // scanMerges yields what the merges of the log add that no parent has.
+// The files git lists are read as it lists them, by one worker per core,
+// each with its own git cat-file.
 func (s *gitLog) scanMerges(ctx context.Context, yield sources.FragmentsFunc) error {
 	args := append(append([]string{"log"}, mergeFormat...), s.args...)
-	merges := map[string][]mergeFile{}
-	var order []string
+	type job struct {
+		merge string
+		file  mergeFile
+	}
+	jobs := make(chan job, logQueue)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return first != nil
+	}
+	for range logWorkers() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var blobs *gitrepo.Blobs
+			defer func() {
+				if blobs != nil {
+					_ = blobs.Close()
+				}
+			}()
+			buf := make([]byte, fragmentSize+fragmentOverlap)
+			for j := range jobs {
+				if failed() || ctx.Err() != nil {
+					continue // drain: the listing must not block
+				}
+				err := error(nil)
+				if blobs == nil {
+					blobs, err = s.repo.Blobs(ctx)
+				}
+				if err == nil {
+					if err = s.scanMergeFile(ctx, blobs, buf, j.merge, j.file, yield); err != nil {
+						err = fmt.Errorf("reading %s at the merge %s: %w", j.file.path, shortSHA(j.merge), err)
+					}
+				}
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	stderr, err := s.repo.Stream(ctx, args, func(stdout io.Reader) error {
 		return parseMergeRaw(stdout, func(merge string, f mergeFile) {
-			if _, ok := merges[merge]; !ok {
-				order = append(order, merge)
+			if !failed() && ctx.Err() == nil {
+				jobs <- job{merge, f}
 			}
-			merges[merge] = append(merges[merge], f)
 		})
 	})
+	close(jobs)
+	wg.Wait()
 	what := "git log -c " + strings.Join(s.args, " ")
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
@@ -86,26 +137,7 @@ func (s *gitLog) scanMerges(ctx context.Context, yield sources.FragmentsFunc) er
 	if logStderr(strings.NewReader(stderr)) {
 		return fmt.Errorf("%s: git reported errors (%s), so the scan may be incomplete", what, oneLine(stderr))
 	}
-	if len(order) == 0 {
-		return nil
-	}
-	blobs, err := s.repo.Blobs(ctx)
-	if err != nil {
-		return err
-	}
-	defer blobs.Close()
-	buf := make([]byte, fragmentSize+fragmentOverlap)
-	for _, merge := range order {
-		for _, f := range merges[merge] {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := s.scanMergeFile(ctx, blobs, buf, merge, f, yield); err != nil {
-				return fmt.Errorf("reading %s at the merge %s: %w", f.path, shortSHA(merge), err)
-			}
-		}
-	}
-	return nil
+	return first
 }
 
 // scanMergeFile yields the lines of the merge's copy of f that no parent's
