@@ -215,6 +215,8 @@ func (g *Gate) scopes(env *gates.Env) Scopes {
 type commitRange struct {
 	base, head string // full SHAs
 	commits    int
+	// listed are the commits, as git rev-list base..head lists them.
+	listed []string
 }
 
 func (c *commitRange) String() string { return shortSHA(c.base) + ".." + shortSHA(c.head) }
@@ -270,7 +272,7 @@ func (g *Gate) resolveRange(ctx context.Context, r repo, env *gates.Env) (*commi
 	if err != nil {
 		return nil, fmt.Errorf("listing the change's commits: %w", err)
 	}
-	rng.commits = len(commits)
+	rng.commits, rng.listed = len(commits), commits
 	// A commit of the range at which the clone is cut off hides its
 	// parents: the commits before it in the range were never listed.
 	if cut := intersect(commits, shallow); len(cut) > 0 {
@@ -473,7 +475,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 			added, addErr = r.addedFiles(ctx, rng.base, rng.head, prefix)
 		}
 	}()
-	out, err := g.scanLog(ctx, env.Cores, r, det, args, prefix, strict)
+	out, err := g.scanLog(ctx, env.Cores, r, det, args, rng.listed, prefix, strict)
 	side.Wait()
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning commits %s: %w", rng, err)
@@ -508,7 +510,7 @@ func (g *Gate) scanHistory(ctx context.Context, cores *cores.Pool, r repo, det d
 	if prefix != "" {
 		args = append(args, "--", prefix)
 	}
-	out, err := g.scanLog(ctx, cores, r, det, args, prefix, nil)
+	out, err := g.scanLog(ctx, cores, r, det, args, nil, prefix, nil)
 	if err != nil {
 		return scopeResult{}, fmt.Errorf("scanning the history: %w", err)
 	}
@@ -519,11 +521,13 @@ func (g *Gate) scanHistory(ctx context.Context, cores *cores.Pool, r repo, det d
 // scanLog scans what the commits git log selects with args add, and
 // lists the Git LFS objects and submodule commits they add, unread; with
 // strict, it also scans them as strict does (see selfapproval.go).
-func (g *Gate) scanLog(ctx context.Context, cores *cores.Pool, r repo, det detector, args []string, prefix string, strict *strictScan) (scopeResult, error) {
+// listed, when not nil, are the commits as git rev-list lists those args'
+// revisions, listed already.
+func (g *Gate) scanLog(ctx context.Context, cores *cores.Pool, r repo, det detector, args, listed []string, prefix string, strict *strictScan) (scopeResult, error) {
 	excluded := func(d detector, path string) bool {
 		return len(d.withoutAllowlistedPaths([]unscanned{{path: path}})) == 0
 	}
-	src := &gitLog{repo: r.Repo, args: args, cores: cores,
+	src := &gitLog{repo: r.Repo, args: args, listed: listed, cores: cores,
 		skipBinary: func(path string) bool {
 			return excluded(det, path) && (strict == nil || excluded(strict.det, path))
 		}}

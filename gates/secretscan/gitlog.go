@@ -37,6 +37,9 @@ type gitLog struct {
 	repo *gitrepo.Repo
 	// args select the commits and paths (a range, --all, -- pathspec).
 	args []string
+	// listed, when not nil, are the commits git rev-list lists for args'
+	// revisions (see revisions), listed already.
+	listed []string
 	// skipBinary, when set, tells the binary files whose content need not
 	// be read: every policy scanning the log excludes them by path.
 	skipBinary func(path string) bool
@@ -115,6 +118,9 @@ func (s *gitLog) sortNames() {
 
 // listCommits lists the log's commits in git rev-list's order.
 func (s *gitLog) listCommits(ctx context.Context) ([]string, error) {
+	if s.listed != nil {
+		return s.listed, nil
+	}
 	revs, _ := s.revisions()
 	out, err := s.repo.Run(ctx, append([]string{"rev-list"}, revs...)...)
 	if err != nil {
@@ -171,11 +177,15 @@ func (s *gitLog) command(sel []string) []string {
 // scanCommitObjects) are scanned while git log runs, by a reader of their
 // own: neither waits for the other.
 func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+	commits, err := s.listCommits(ctx)
+	if err != nil {
+		return err
+	}
 	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	objects := make(chan error, 1)
-	go func() { objects <- s.scanCommitObjects(octx, yield) }()
-	err := s.fragments(ctx, yield)
+	go func() { objects <- s.scanCommitObjects(octx, commits, yield) }()
+	err = s.fragments(ctx, commits, yield)
 	if err != nil {
 		cancel()
 	}
@@ -189,17 +199,13 @@ func (s *gitLog) Fragments(ctx context.Context, yield sources.FragmentsFunc) err
 // scanMerges), then the binary files they showed. The log is shown by one
 // git per core, each showing its own part of the commits (see splitLog),
 // into one pool of detection workers.
-func (s *gitLog) fragments(ctx context.Context, yield sources.FragmentsFunc) error {
+func (s *gitLog) fragments(ctx context.Context, commits []string, yield sources.FragmentsFunc) error {
 	n, least := s.parts, s.splitMin
 	if n == 0 {
 		n = logWorkers()
 	}
 	if least == 0 {
 		least = logSplitMin
-	}
-	commits, err := s.listCommits(ctx)
-	if err != nil {
-		return err
 	}
 	s.rank = make(map[string]int, len(commits))
 	for i, c := range commits {
@@ -350,13 +356,25 @@ func (s *gitLog) splitLog(ctx context.Context, commits []string, n, least int) (
 	// Every commit of the log in exactly one part, and nothing else.
 	want := slices.Clone(commits)
 	slices.Sort(want)
+	// Each part's list at once: they are on the way to the first diff.
+	lists := make([][]string, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, sel := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := s.repo.Run(ctx, append([]string{"rev-list"}, sel...)...)
+			lists[i], errs[i] = strings.Fields(string(out)), err
+		}()
+	}
+	wg.Wait()
 	var got []string
-	for _, sel := range parts {
-		out, err := s.repo.Run(ctx, append([]string{"rev-list"}, sel...)...)
-		if err != nil {
-			return nil, fmt.Errorf("listing commits: %w", err)
+	for i := range parts {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("listing commits: %w", errs[i])
 		}
-		got = append(got, strings.Fields(string(out))...)
+		got = append(got, lists[i]...)
 	}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
@@ -368,17 +386,11 @@ func (s *gitLog) splitLog(ctx context.Context, commits []string, n, least int) (
 	return parts, nil
 }
 
-// scanCommitObjects yields each commit of the log as stored: its author
-// and committer, its message, NUL bytes and all. gitleaks scans what
-// commits change, never the commits: a key in a message passed. The
-// fragments name no file.
-func (s *gitLog) scanCommitObjects(ctx context.Context, yield sources.FragmentsFunc) error {
-	revs, _ := s.revisions()
-	out, err := s.repo.Run(ctx, append([]string{"rev-list"}, revs...)...)
-	if err != nil {
-		return fmt.Errorf("listing commits: %w", err)
-	}
-	commits := strings.Fields(string(out))
+// scanCommitObjects yields each commit of the log (commits, in git
+// rev-list's order) as stored: its author and committer, its message, NUL
+// bytes and all. gitleaks scans what commits change, never the commits: a
+// key in a message passed. The fragments name no file.
+func (s *gitLog) scanCommitObjects(ctx context.Context, commits []string, yield sources.FragmentsFunc) error {
 	if len(commits) == 0 {
 		return nil
 	}
