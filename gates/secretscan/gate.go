@@ -146,14 +146,14 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		return nil, err
 	}
 	if len(scanErrs) > 0 {
-		return nil, hideSecrets(ctx, errors.Join(scanErrs...))
+		return nil, hideSecrets(ctx, errors.Join(scanErrs...), det.rules.rules)
 	}
 	logErrs, logWarns := glog.snapshot()
 	for _, w := range logWarns {
 		env.Notef("gitleaks warning: %s", w)
 	}
 	if len(logErrs) > 0 {
-		return nil, hideSecrets(ctx, fmt.Errorf("gitleaks reported errors, so the scan may have stopped early: %s", strings.Join(firstN(logErrs, 5), "; ")))
+		return nil, hideSecrets(ctx, fmt.Errorf("gitleaks reported errors, so the scan may have stopped early: %s", strings.Join(firstN(logErrs, 5), "; ")), det.rules.rules)
 	}
 	found := leakFindings(dedupe(leaks))
 	findings := append(append(slices.Clone(found), forbid...), policy...)

@@ -477,3 +477,26 @@ func TestScanErrorsHideSecretsInNames(t *testing.T) {
 	}
 	assertNoSecret(t, res, key)
 }
+
+// The same with a secret only the repository's own rule finds: the error
+// is redacted with the rules the scan used, not only the default ones.
+func TestScanErrorsHideSecretsOfCustomRules(t *testing.T) {
+	r := newRepo(t)
+	token := "corp_" + testenv.Random(t, "abcdefghijkmnpqrstuvwxyz23456789", 24)
+	name := "keys/" + token + ".txt"
+	r.commit("init", map[string]string{
+		".gitleaks.toml": "[[rules]]\nid = \"corp-token\"\nregex = '''corp_[a-z0-9]{24}'''\nkeywords = [\"corp_\"]\n",
+		name:             "nothing here\n",
+	})
+	blob := r.git("rev-parse", "HEAD:"+name)
+	r.write(name, "changed\n")
+	if err := os.Remove(filepath.Join(r.dir, ".git", "objects", blob[:2], blob[2:])); err != nil {
+		t.Fatal(err)
+	}
+	res := scan(t, r.dir, "scope: tree", gates.Event{})
+	wantStatus(t, res, gates.StatusError)
+	if !strings.Contains(res.Err, "could not scan") || !strings.Contains(res.Err, "keys/") {
+		t.Fatalf("the scan did not fail on the file: %q", res.Err)
+	}
+	assertNoSecret(t, res, token)
+}

@@ -136,14 +136,20 @@ func readingError(key string, err error) error {
 	return fmt.Errorf("reading %s: %w", key, err)
 }
 
-// hideSecrets is err with any secret its message quotes cut out: a
-// gitleaks configuration's error quotes the regular expression it could
-// not compile, and a scan's errors name the files they could not read,
-// whose names the change chose (the names' own scan, which masks them,
-// never ran when the scan failed).
-func hideSecrets(ctx context.Context, err error) error {
+// hideSecrets is err with any secret its message quotes cut out, as
+// gitleaks' default rules and each of more (the rules the scan used) find
+// them: a gitleaks configuration's error quotes the regular expression it
+// could not compile, and a scan's errors name the files they could not
+// read, whose names the change chose (the names' own scan, which masks
+// them, never ran when the scan failed).
+func hideSecrets(ctx context.Context, err error, more ...*secrets.Rules) error {
 	msg := err.Error()
 	hidden, rerr := secrets.RedactString(ctx, msg)
+	for _, rules := range more {
+		if rerr == nil {
+			hidden, rerr = rules.Redact(ctx, hidden)
+		}
+	}
 	if rerr != nil {
 		return errors.New("an error occurred, and its message could not be checked for secrets to show it")
 	}

@@ -47,10 +47,15 @@ func scanString(ctx context.Context, text string, reveal bool) ([]report.Finding
 	if err != nil {
 		return nil, err
 	}
+	return rules.scanString(ctx, text, reveal)
+}
+
+// scanString scans text with r, with a detector of its own.
+func (r *Rules) scanString(ctx context.Context, text string, reveal bool) ([]report.Finding, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	findings, err := rules.Detect(ctx, rules.NewDetector(ctx, reveal), sources.Fragment{Raw: text}, false)
+	findings, err := r.Detect(ctx, r.NewDetector(ctx, reveal), sources.Fragment{Raw: text}, false)
 	if err != nil {
 		return nil, err
 	}
@@ -94,9 +99,18 @@ var urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\
 // in it, and every password in a URL, replaced by ***: for showing text a
 // server sent (an error page, a health answer) in a report.
 func RedactString(ctx context.Context, text string) (string, error) {
+	rules, err := defaultRules()
+	if err != nil {
+		return "", err
+	}
+	return rules.Redact(ctx, text)
+}
+
+// Redact is RedactString with r's rules.
+func (r *Rules) Redact(ctx context.Context, text string) (string, error) {
 	text = urlPassword.ReplaceAllString(text, "${1}***@")
 	// The findings hold the secrets: they never leave this function.
-	findings, err := scanString(ctx, text, true)
+	findings, err := r.scanString(ctx, text, true)
 	if err != nil {
 		return "", err
 	}
