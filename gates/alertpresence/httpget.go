@@ -9,10 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/internal/httpsafe"
-	detectsecrets "github.com/release-gate/release-gate/internal/secrets"
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // maxResponse bounds an API answer read into memory (a large Prometheus
@@ -55,21 +54,8 @@ type apiClient struct {
 }
 
 func newAPIClient(hc *http.Client, base *url.URL, server, tenant, token string) *apiClient {
-	h := http.Header{}
-	h.Set("Accept", "application/json")
-	h.Set("User-Agent", "release-gate (alert-presence)")
-	if tenant != "" {
-		h.Set("X-Scope-OrgID", tenant)
-	}
-	var secrets []string
-	if token != "" {
-		h.Set("Authorization", "Bearer "+token)
-		secrets = append(secrets, token)
-	}
-	if pw, ok := base.User.Password(); ok {
-		secrets = append(secrets, pw)
-	}
-	return &apiClient{hc: hc, base: base, header: h, server: server, secrets: secrets}
+	h, carried := promapi.Headers("alert-presence", base, tenant, token)
+	return &apiClient{hc: hc, base: base, header: h, server: server, secrets: carried}
 }
 
 // endpoint returns the URL of an API path under the base.
@@ -114,7 +100,7 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		msg := fmt.Sprintf("GET %s: %s", shown, httpsafe.CutSecrets(resp.Status, c.secrets...))
-		if excerpt := bodyExcerpt(ctx, body, c.secrets); excerpt != "" {
+		if excerpt := promapi.Excerpt(ctx, body, c.secrets, 200); excerpt != "" {
 			msg += ": " + excerpt
 		}
 		return &statusError{Code: resp.StatusCode, msg: msg + c.hint(resp.StatusCode, p)}
@@ -127,7 +113,7 @@ func (c *apiClient) get(ctx context.Context, p string, out any) error {
 		}
 		ct := httpsafe.CutSecrets(resp.Header.Get("Content-Type"), c.secrets...)
 		return fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q; starts with %q): %v; is this the %s API? check the URL",
-			shown, ct, bodyExcerpt(ctx, body, c.secrets), err, c.server)
+			shown, ct, promapi.Excerpt(ctx, body, c.secrets, 200), err, c.server)
 	}
 	return nil
 }
@@ -155,27 +141,4 @@ func (c *apiClient) hint(status int, p string) string {
 		return " (is the URL the base of the Alertmanager API? for Mimir add /alertmanager)"
 	}
 	return ""
-}
-
-// bodyExcerpt is the first line of a body, short and printable, with the
-// secrets the request carried, and those gitleaks' rules (and a URL's
-// password) find in it, cut out. They are cut before the line is: half a
-// secret is no longer recognised.
-func bodyExcerpt(ctx context.Context, b []byte, secrets []string) string {
-	const max = 200
-	s, err := detectsecrets.RedactString(ctx, httpsafe.CutSecrets(string(b[:min(len(b), 20*max)]), secrets...))
-	if err != nil {
-		return "(not shown: " + err.Error() + ")"
-	}
-	s = strings.TrimSpace(s[:min(len(s), 4*max)])
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "?")
-	}
-	if len(s) > max {
-		s = strings.ToValidUTF8(s[:max], "") + "…"
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // maxAlertFindings is how many firing alerts are reported one by one.
@@ -51,11 +52,24 @@ func (r *run) checkAlerts(ctx context.Context) ([]gates.Finding, error) {
 		if a.state != "" {
 			state = " (" + a.state + ")"
 		}
+		// The name and labels are the server's: a secret it reveals there
+		// is cut out.
 		out = append(out, gates.Finding{Rule: ruleAlertFiring, Severity: gates.SeverityError,
-			Message: fmt.Sprintf("alert %s is firing in staging's %s%s: %s", a.name, a.where, state, a.labels)})
+			Message: promapi.Redact(ctx, fmt.Sprintf("alert %s is firing in staging's %s%s: %s", a.name, a.where, state, a.labels), r.carried())})
 	}
 	r.env.Notef("no-firing-alerts: %d alert(s) of %s firing (ignoring %s)", len(all), formatLabels(r.st.alerts.Selector), strings.Join(r.st.ignore, ", "))
 	return out, nil
+}
+
+// carried are the secrets the requests to the servers carry.
+func (r *run) carried() []string {
+	var out []string
+	for _, c := range []*apiClient{r.prom, r.am} {
+		if c != nil {
+			out = append(out, c.secrets...)
+		}
+	}
+	return out
 }
 
 // matches reports whether an alert's labels are the service's and its name
@@ -88,7 +102,7 @@ func (r *run) alertmanagerAlerts(ctx context.Context) ([]firing, error) {
 			State string `json:"state"`
 		} `json:"status"`
 	}
-	if err := r.am.decode("/api/v2/alerts", body, &list); err != nil {
+	if err := r.am.decode(ctx, "/api/v2/alerts", body, &list); err != nil {
 		return nil, err
 	}
 	var out []firing
@@ -124,7 +138,7 @@ func (r *run) prometheusAlerts(ctx context.Context) ([]firing, error) {
 			} `json:"alerts"`
 		} `json:"data"`
 	}
-	if err := r.prom.decode("/api/v1/alerts", body, &a); err != nil {
+	if err := r.prom.decode(ctx, "/api/v1/alerts", body, &a); err != nil {
 		return nil, err
 	}
 	if a.Status != "success" || a.Data == nil || a.Data.Alerts == nil {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // maxAnswer bounds one API answer read into memory: a query answer the
@@ -30,21 +31,8 @@ type apiClient struct {
 }
 
 func newAPIClient(hc *http.Client, base *url.URL, server, tenant, token string, timeout time.Duration) *apiClient {
-	h := http.Header{}
-	h.Set("Accept", "application/json")
-	h.Set("User-Agent", "release-gate (staging-analysis)")
-	if tenant != "" {
-		h.Set("X-Scope-OrgID", tenant)
-	}
-	var secrets []string
-	if token != "" {
-		h.Set("Authorization", "Bearer "+token)
-		secrets = append(secrets, token)
-	}
-	if pw, ok := base.User.Password(); ok {
-		secrets = append(secrets, pw)
-	}
-	return &apiClient{hc: httpsafe.Client(hc), base: base, header: h, server: server, secrets: secrets, timeout: timeout}
+	h, carried := promapi.Headers("staging-analysis", base, tenant, token)
+	return &apiClient{hc: httpsafe.Client(hc), base: base, header: h, server: server, secrets: carried, timeout: timeout}
 }
 
 // get fetches path?params and returns the body of a 2xx answer. Every
@@ -92,8 +80,8 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 		if json.Unmarshal(body, &apiErr) == nil && apiErr.Status == "error" && apiErr.Error != "" {
 			// The query API's own error: say what the server refused.
 			msg = fmt.Sprintf("%s refused the query (GET %s: %s): %s: %s", c.server, shown, httpsafe.CutSecrets(resp.Status, c.secrets...),
-				clip(httpsafe.CutSecrets(apiErr.ErrorType, c.secrets...), 40), clip(httpsafe.CutSecrets(apiErr.Error, c.secrets...), 300))
-		} else if ex := excerpt(body, c.secrets); ex != "" {
+				clip(promapi.Redact(ctx, apiErr.ErrorType, c.secrets), 40), clip(promapi.Redact(ctx, apiErr.Error, c.secrets), 300))
+		} else if ex := promapi.Excerpt(ctx, body, c.secrets, 120); ex != "" {
 			msg += ": " + ex
 		}
 		switch resp.StatusCode {
@@ -108,35 +96,15 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 }
 
 // decode unmarshals a JSON answer, naming what it was when it is not JSON.
-func (c *apiClient) decode(p string, body []byte, out any) error {
+func (c *apiClient) decode(ctx context.Context, p string, body []byte, out any) error {
 	if err := json.Unmarshal(body, out); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return fmt.Errorf("%s: the answer is not shaped like the %s API's (%s is a JSON %s); check the URL", p, c.server, te.Field, te.Value)
 		}
-		return fmt.Errorf("%s: the answer is not JSON (starts with %q); is this the %s API? check the URL", p, excerpt(body, c.secrets), c.server)
+		return fmt.Errorf("%s: the answer is not JSON (starts with %q); is this the %s API? check the URL", p, promapi.Excerpt(ctx, body, c.secrets, 120), c.server)
 	}
 	return nil
-}
-
-// excerpt is the start of a body, on one line, short, with the secrets the
-// request carried cut out before it is cut short.
-func excerpt(b []byte, secrets []string) string {
-	const max = 120
-	s := httpsafe.CutSecrets(string(b[:min(len(b), 8*max)]), secrets...)
-	s = strings.TrimSpace(s)
-	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) > max {
-		s = s[:max]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return s
 }
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }

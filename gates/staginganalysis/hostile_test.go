@@ -18,9 +18,11 @@ import (
 
 // Answers no real Prometheus gives, but a proxy, a broken store or a hostile
 // server can: each ends error (or fail), never pass. The token the request
-// carries appears nowhere, even when the server echoes it.
+// carries appears nowhere, even when the server echoes it, nor does a
+// secret the server reveals (an AWS key in an error page or message).
 func TestHostileAnswers(t *testing.T) {
 	token := "tok-" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 24)
+	leaked := testenv.AWSKey(t)
 	vec := func(values ...string) string {
 		var parts []string
 		for i, v := range values {
@@ -55,6 +57,11 @@ func TestHostileAnswers(t *testing.T) {
 		{"HTML login page", 200, "text/html", "<!DOCTYPE html><html><body>Sign in</body></html>", gates.StatusError, []string{"not JSON", "<!DOCTYPE html>"}},
 		{"500 echoing the token", 500, "text/plain", "upstream said: Bearer " + token, gates.StatusError, []string{"500 Internal Server Error", "Bearer ***"}},
 		{"401", 401, "application/json", `{"status":"error","errorType":"auth","error":"bad token ` + token + `"}`, gates.StatusError, []string{"401 Unauthorized): auth: bad token ***"}},
+		{"500 revealing a key", 500, "text/plain", "config dump: aws_access_key_id = " + leaked, gates.StatusError, []string{"500 Internal Server Error", "config dump: aws_access_key_id = ***"}},
+		{"a 400 error revealing a key", 400, "application/json", `{"status":"error","errorType":"bad_data","error":"unknown key ` + leaked + `"}`, gates.StatusError, []string{"bad_data: unknown key ***"}},
+		{"status error revealing a key", 200, "application/json", `{"status":"error","errorType":"internal","error":"store key ` + leaked + `"}`, gates.StatusError, []string{"refused the query: internal: store key ***"}},
+		{"warning revealing a key", 200, "application/json", strings.Replace(vec("0.001"), `"data"`, `"warnings":["store key `+leaked+` expired"],"data"`, 1), gates.StatusError, []string{"may be partial: store key *** expired"}},
+		{"not JSON, revealing a key", 200, "text/plain", "key=" + leaked, gates.StatusError, []string{"not JSON", `key=***`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var auth atomic.Value
@@ -70,6 +77,7 @@ func TestHostileAnswers(t *testing.T) {
 			res := runGate(t, "prometheus: "+srv.URL+"\ntoken-env: PROM_TOKEN\nqueries:\n  - query: up\n    success: not (result > 0.01)\n", clk, vars)
 			gatetest.Want(t, res, tc.want, nil, tc.wants...)
 			gatetest.WantNot(t, res, token)
+			gatetest.WantNot(t, res, leaked)
 			if got, _ := auth.Load().(string); got != "Bearer "+token {
 				t.Errorf("the request carried Authorization %q", got)
 			}
@@ -166,6 +174,18 @@ func TestHostileAlertmanager(t *testing.T) {
 			gatetest.Want(t, res, gates.StatusError, nil, tc.want)
 		})
 	}
+}
+
+// A firing alert whose labels reveal a secret is reported without it.
+func TestFiringAlertRevealingASecret(t *testing.T) {
+	leaked := testenv.AWSKey(t)
+	body := `[{"labels":{"alertname":"KeyRotationFailed","service":"api","detail":"aws_access_key_id=` + leaked + `"},"status":{"state":"active"}}]`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+	defer srv.Close()
+	clk := &fakeClock{now: time.Unix(1700000000, 0)}
+	res := runGate(t, "alertmanager: "+srv.URL+"\nno-firing-alerts: {selector: {service: api}}\n", clk, nil)
+	gatetest.Want(t, res, gates.StatusFail, []string{"alert-firing"}, "alert KeyRotationFailed is firing", "aws_access_key_id=***")
+	gatetest.WantNot(t, res, leaked)
 }
 
 // A window whose answer has two series labelled alike (they differed only

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // apiAnswer is the envelope of every Prometheus query API answer.
@@ -78,20 +80,20 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		return nil, err
 	}
 	var a apiAnswer
-	if err := r.prom.decode(p, body, &a); err != nil {
+	if err := r.prom.decode(ctx, p, body, &a); err != nil {
 		return nil, err
 	}
 	if a.Status != "success" {
 		if a.Status == "error" {
-			return nil, fmt.Errorf("%s refused the query: %s: %s", r.prom.server, clip(a.ErrorType, 40), clip(a.Error, 300))
+			return nil, fmt.Errorf("%s refused the query: %s: %s", r.prom.server, clip(promapi.Redact(ctx, a.ErrorType, r.prom.secrets), 40), clip(promapi.Redact(ctx, a.Error, r.prom.secrets), 300))
 		}
 		return nil, fmt.Errorf("%s: the answer's status is %q, not success; is this a Prometheus query API?", p, clip(a.Status, 40))
 	}
 	if len(a.Warnings) > 0 {
-		return nil, fmt.Errorf("the answer carries %d warning(s), so it may be partial: %s", len(a.Warnings), clip(a.Warnings[0], 300))
+		return nil, fmt.Errorf("the answer carries %d warning(s), so it may be partial: %s", len(a.Warnings), clip(promapi.Redact(ctx, a.Warnings[0], r.prom.secrets), 300))
 	}
 	var d queryData
-	if err := r.prom.decode(p, a.Data, &d); err != nil {
+	if err := r.prom.decode(ctx, p, a.Data, &d); err != nil {
 		return nil, err
 	}
 	want := "vector or scalar"
@@ -104,7 +106,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 			break
 		}
 		var s sample
-		if err := r.prom.decode(p, d.Result, &s); err != nil {
+		if err := r.prom.decode(ctx, p, d.Result, &s); err != nil {
 			return nil, err
 		}
 		pt, err := readSample(s)
@@ -117,7 +119,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 			break
 		}
 		var list []apiSeries
-		if err := r.prom.decode(p, d.Result, &list); err != nil {
+		if err := r.prom.decode(ctx, p, d.Result, &list); err != nil {
 			return nil, err
 		}
 		if len(list) > q.maxSeries {

@@ -1,0 +1,69 @@
+// Package promapi holds what the gates that read Prometheus-compatible
+// APIs (Prometheus, Mimir, Cortex, Thanos, Alertmanager) share: the headers
+// a request carries, and what of a server's answer a message may quote.
+// The requests themselves stay with each gate: their bounds, timeouts and
+// hints differ.
+package promapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/secrets"
+)
+
+// Headers returns the headers of a request by gate to the API at base,
+// for tenant (Mimir's and Cortex's X-Scope-OrgID, none when empty) with a
+// bearer token (none when empty), and the secrets the request carries:
+// the token and the password of base's user information, which an answer
+// may echo (see Excerpt).
+func Headers(gate string, base *url.URL, tenant, token string) (http.Header, []string) {
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", "release-gate ("+gate+")")
+	if tenant != "" {
+		h.Set("X-Scope-OrgID", tenant)
+	}
+	var carried []string
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+		carried = append(carried, token)
+	}
+	if pw, ok := base.User.Password(); ok {
+		carried = append(carried, pw)
+	}
+	return h, carried
+}
+
+// Redact returns text a server sent with the secrets the request carried,
+// and those gitleaks' default rules (and a URL's password) find, cut out.
+// When it cannot be checked, it says so instead of showing it.
+func Redact(ctx context.Context, text string, carried []string) string {
+	s, err := secrets.RedactString(ctx, httpsafe.CutSecrets(text, carried...))
+	if err != nil {
+		return "(not shown: " + err.Error() + ")"
+	}
+	return s
+}
+
+// Excerpt is the first line of a server's answer, at most max bytes (then
+// ending in …), printable UTF-8, redacted (see Redact) before it is cut:
+// half a secret is no longer recognised.
+func Excerpt(ctx context.Context, body []byte, carried []string, max int) string {
+	s := Redact(ctx, string(body[:min(len(body), 20*max)]), carried)
+	s = strings.TrimSpace(s[:min(len(s), 4*max)])
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "?")
+	}
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "…"
+	}
+	return s
+}
