@@ -176,6 +176,22 @@ def compare_backup(work, wl, rg, an):
     return f"{'yes' if same else 'NO'} (gate {status}, anchor {'ok' if anchor_ok else 'failed'})", []
 
 
+def compare_together(work, wl, rg, an):
+    """The verify's verdict, in one run with the scan and alone."""
+    statuses = []
+    for side in ("rg", "anchor"):
+        try:
+            with open(f"{work}/{wl}.{side}.json") as f:
+                rep = json.load(f)
+        except (OSError, ValueError) as e:
+            return None, [f"cannot read the {side} report: {printable(e)}"]
+        statuses.append({g.get("name"): g.get("status") for g in rep.get("gates", [])})
+    both, alone = statuses
+    same = both.get("backup-freshness") == alone.get("backup-freshness") == "pass" and both.get("secret-scan") in ("pass", "fail")
+    return (f"{'yes' if same else 'NO'} (backup-freshness {printable(both.get('backup-freshness'))} in both, "
+            f"secret-scan {printable(both.get('secret-scan'))})"), []
+
+
 def compare_digest(work, wl, rg, an):
     try:
         with open(f"{work}/{wl}.rg.json") as f:
@@ -228,6 +244,8 @@ def main():
             cell, details = compare_secrets(work, wl, meta)
         elif meta["kind"] == "backup":
             cell, details = compare_backup(work, wl, rg, an)
+        elif meta["kind"] == "together":
+            cell, details = compare_together(work, wl, rg, an)
         else:
             cell, details = compare_digest(work, wl, rg, an)
         if cell is None:
