@@ -135,8 +135,8 @@ func (g *gitleaksDetector) close() error {
 }
 
 // newDetector makes a gitleaks detector with our settings, to scan with
-// through g.detect. Every call makes a fresh one: a gitleaks detector
-// accumulates findings.
+// through g.rules (see secrets.Rules.Detect). Every call makes a fresh
+// one: a gitleaks detector accumulates findings.
 func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, error) {
 	// Findings leave gitleaks with the secret replaced by REDACTED, so no
 	// secret can reach a report however the code around it changes.

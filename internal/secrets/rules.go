@@ -48,14 +48,17 @@ type Rules struct {
 	// rules each fragment needs.
 	full atomic.Pointer[fullRules]
 
+	// The prefilter's checks that hold for these rules, and the rule of
+	// each.
+	checks    []ruleCheck
+	pf        *Prefilter // of checks
+	prefilter []int
+
 	// Only before full is set:
 	vc         glconfig.ViperConfig // the rules, each translated on its own
 	always     bits                 // the rules without keywords
 	trie       *ahocorasick.Trie    // every keyword, lowercased
 	byKeyword  [][]int              // the rules of the trie's pattern i
-	prefilter  []int                // the rule of each prefilter check
-	checks     []ruleCheck          // the prefilter checks that hold for these rules
-	pf         *Prefilter           // of checks
 	lazyBytes  atomic.Int64
 	budget     int64 // lazyBudget, but in tests
 	compileAll sync.Once
@@ -222,9 +225,6 @@ func (r *Rules) SetPath(path string) { r.base.Path = path }
 // fragment): its global allowlists and keywords.
 func (r *Rules) Base() glconfig.Config { return r.base }
 
-// IDs are the rules' ids, in the configuration's order.
-func (r *Rules) IDs() []string { return r.ids }
-
 // Has reports whether the configuration holds a rule of that id.
 func (r *Rules) Has(id string) bool {
 	for _, x := range r.ids {
@@ -367,11 +367,10 @@ func (r *Rules) rule(i int) (glconfig.Rule, error) {
 		// [allowlist] into them).
 		part := r.vc
 		part.Allowlists = nil
-		part.Rules = r.vc.Rules[i : i+1 : i+1]
 		// gitleaks' translation lowercases a rule's keywords in place.
-		one := part.Rules[0]
+		one := r.vc.Rules[i]
 		one.Keywords = append([]string(nil), one.Keywords...)
-		part.Rules = append(part.Rules[:0:0], one)
+		part.Rules = append(r.vc.Rules[:0:0], one)
 		cfg, err := translate(part, r.name)
 		if err != nil {
 			c.err = err
