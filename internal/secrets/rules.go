@@ -370,7 +370,7 @@ func (r *Rules) rule(i int) (glconfig.Rule, error) {
 		// gitleaks' translation lowercases a rule's keywords in place.
 		one := r.vc.Rules[i]
 		one.Keywords = append([]string(nil), one.Keywords...)
-		part.Rules = append(r.vc.Rules[:0:0], one)
+		part.Rules = append(part.Rules[:0:0], one)
 		cfg, err := translate(part, r.name)
 		if err != nil {
 			c.err = err
