@@ -56,35 +56,42 @@ func describe(c glconfig.Config) string {
 	return b.String()
 }
 
-// The rules translated on every core are the rules one translation
-// makes: gitleaks' default rules, and rules that name each other (which
-// are translated whole).
-func TestCompileInPartsIsOneTranslation(t *testing.T) {
+// The rules compiled one by one (see LazyRules), put together, are the
+// rules one translation makes: gitleaks' default rules, and rules that
+// name each other (which are translated whole, at once).
+func TestRulesOneByOneAreOneTranslation(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	def, err := DefaultConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !splittable(def) {
-		t.Fatal("the default rules should translate in parts")
+		t.Fatal("the default rules should translate one by one")
 	}
 	one, err := translate(def, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
 	def, _ = DefaultConfig()
-	parts, err := Compile(def, "default")
+	lazy, err := LazyRules(def, "default", def)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if lazy.full.Load() != nil {
+		t.Fatal("the default rules compiled at once")
+	}
+	parts := lazy.Base()
+	if parts.Rules, err = lazy.All(); err != nil {
 		t.Fatal(err)
 	}
 	if len(one.Rules) < 200 || len(one.Allowlists) == 0 {
 		t.Fatalf("%d rules, %d global allowlists: too little to compare", len(one.Rules), len(one.Allowlists))
 	}
 	if got, want := describe(parts), describe(one); got != want {
-		t.Errorf("in parts:\n%s\nwhole:\n%s", got, want)
+		t.Errorf("one by one:\n%s\nwhole:\n%s", got, want)
 	}
 
-	// Rule 40 requires rule 1, and an allowlist targets rule 3: in parts
+	// Rule 40 requires rule 1, and an allowlist targets rule 3: one by one
 	// they would not find each other.
 	var toml strings.Builder
 	for i := range 48 {
@@ -101,11 +108,18 @@ func TestCompileInPartsIsOneTranslation(t *testing.T) {
 	if splittable(vc) {
 		t.Fatal("rules that name each other must not be split")
 	}
-	cfg, err := Compile(vc, "linked.toml")
+	linked, err := LazyRules(vc, "linked.toml", vc)
 	if err != nil {
 		t.Fatalf("rules that name each other: %v", err)
 	}
-	if len(cfg.Rules) != 48 || len(cfg.Rules["r40"].RequiredRules) != 1 || len(cfg.Rules["r3"].Allowlists) != 1 {
-		t.Errorf("rules that name each other translated wrong: %d rules", len(cfg.Rules))
+	if linked.full.Load() == nil {
+		t.Error("rules that name each other were not compiled at once")
+	}
+	rules, err := linked.All()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules) != 48 || len(rules["r40"].RequiredRules) != 1 || len(rules["r3"].Allowlists) != 1 {
+		t.Errorf("rules that name each other translated wrong: %d rules", len(rules))
 	}
 }

@@ -12,10 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/viper"
 	glconfig "github.com/zricethezav/gitleaks/v8/config"
@@ -134,63 +132,17 @@ func DefaultConfig() (glconfig.ViperConfig, error) {
 	return def, nil
 }
 
-// Compile turns a parsed configuration into rules. gitleaks panics on an
-// invalid regular expression; that becomes an error naming the file, and
-// so does a configuration with no rule (it would find nothing).
-//
-// Compiling the rules' regular expressions is most of the cost of a scan
-// of a small change (the 222 default rules: about half of the CPU time of
-// a 50-commit diff), and gitleaks compiles them one after another; the
-// default rules compile each when first needed instead (see Rules). When
-// the rules can be translated apart (see splittable), each core
-// translates its share, and the parts are put together as one translation
-// would have: rules in the same order, the same keywords, the global
-// allowlists once.
+// Compile turns a parsed configuration into rules, every rule compiled,
+// in one gitleaks translation. gitleaks panics on an invalid regular
+// expression; that becomes an error naming the file, and so does a
+// configuration with no rule (it would find nothing). Scans compile
+// their rules through Rules instead (see LazyRules), each when first
+// needed or, for rules that name each other, all at once here.
 func Compile(vc glconfig.ViperConfig, name string) (glconfig.Config, error) {
-	parts := min(runtime.GOMAXPROCS(0), len(vc.Rules)/minRulesPerPart)
-	if parts < 2 || !splittable(vc) {
-		return translate(vc, name)
-	}
-	cfgs := make([]glconfig.Config, parts)
-	errs := make([]error, parts)
-	var wg sync.WaitGroup
-	for i := range parts {
-		part := vc
-		part.Rules = vc.Rules[i*len(vc.Rules)/parts : (i+1)*len(vc.Rules)/parts]
-		if i > 0 {
-			// The global allowlists are kept from the first part only
-			// (ParseConfig folds a single [allowlist] into them).
-			part.Allowlists = nil
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cfgs[i], errs[i] = translate(part, name)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return glconfig.Config{}, err
-		}
-	}
-	cfg := cfgs[0]
-	for _, c := range cfgs[1:] {
-		for id, r := range c.Rules {
-			cfg.Rules[id] = r
-		}
-		for k := range c.Keywords {
-			cfg.Keywords[k] = struct{}{}
-		}
-		cfg.OrderedRules = append(cfg.OrderedRules, c.OrderedRules...)
-	}
-	return cfg, nil
+	return translate(vc, name)
 }
 
-// minRulesPerPart is the fewest rules worth a core of their own.
-const minRulesPerPart = 16
-
-// splittable reports whether vc's rules translate the same in parts: no
+// splittable reports whether vc's rules translate the same one by one: no
 // rule names another (required rules), no allowlist targets a rule, no
 // [extend] (gitleaks reads it while translating) and no two rules share
 // an id.
