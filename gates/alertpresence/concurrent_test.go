@@ -81,22 +81,19 @@ const okAlertmanagerConfig = "route:\n  receiver: pager\nreceivers:\n  - name: p
 // service svc-0 of benchRules, which covers every category.
 func fanServers(t *testing.T, handlers map[string]http.HandlerFunc) (section, promURL, amURL string) {
 	t.Helper()
-	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := handlers[r.URL.Path]; ok && strings.HasPrefix(r.URL.Path, "/api/v1/") {
-			h(w, r)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	t.Cleanup(prom.Close)
-	am := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h, ok := handlers[r.URL.Path]; ok && strings.HasPrefix(r.URL.Path, "/api/v2/") {
-			h(w, r)
-			return
-		}
-		http.NotFound(w, r)
-	}))
-	t.Cleanup(am.Close)
+	// serve answers the handlers' paths under prefix.
+	serve := func(prefix string) *httptest.Server {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if h, ok := handlers[r.URL.Path]; ok && strings.HasPrefix(r.URL.Path, prefix) {
+				h(w, r)
+				return
+			}
+			http.NotFound(w, r)
+		}))
+		t.Cleanup(srv.Close)
+		return srv
+	}
+	prom, am := serve("/api/v1/"), serve("/api/v2/")
 	return fmt.Sprintf("prometheus: %s\nalertmanager: %s\nselector: {service: svc-0}", prom.URL, am.URL), prom.URL, am.URL
 }
 

@@ -95,13 +95,20 @@ func TestScopesFindWhatADecodingDetectorFinds(t *testing.T) {
 		t.Fatalf("decoding finds %v, not decoding %v: the files do not tell them apart", decoding, plain)
 	}
 
+	everyScopeFinds(t, files, decoding)
+}
+
+// everyScopeFinds commits files and checks that each scope reports want
+// (each finding as "file rule", sorted).
+func everyScopeFinds(t *testing.T, files map[string]string, want []string) {
+	t.Helper()
 	r := newRepo(t)
 	base := r.commit("empty", nil)
 	head := r.commit("files", files)
 	for _, scope := range []string{"tree", "diff", "history"} {
 		res := scan(t, r.dir, "scope: "+scope, gates.Event{Base: base, Head: head})
-		if got := fileRules(res.Findings); !slices.Equal(got, decoding) {
-			t.Errorf("scope %s: findings %v (status %s, err %q), want %v", scope, got, res.Status, res.Err, decoding)
+		if got := fileRules(res.Findings); !slices.Equal(got, want) {
+			t.Errorf("scope %s: findings %v (status %s, err %q), want %v", scope, got, res.Status, res.Err, want)
 		}
 	}
 }
@@ -158,15 +165,7 @@ func TestScopesFindWhatEveryRuleFinds(t *testing.T) {
 			t.Fatalf("one detector finds %v: no %s, the test proves nothing", want, rule)
 		}
 	}
-	r := newRepo(t)
-	base := r.commit("empty", nil)
-	head := r.commit("files", files)
-	for _, scope := range []string{"tree", "diff", "history"} {
-		res := scan(t, r.dir, "scope: "+scope, gates.Event{Base: base, Head: head})
-		if got := fileRules(res.Findings); !slices.Equal(got, want) {
-			t.Errorf("%s: findings %v (status %s, err %q), want %v", scope, got, res.Status, res.Err, want)
-		}
-	}
+	everyScopeFinds(t, files, want)
 }
 
 // entropy is the Shannon entropy of s in bits per byte, as gitleaks
