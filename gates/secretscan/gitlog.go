@@ -251,34 +251,39 @@ func (s *gitLog) fragments(ctx context.Context, commits []string, yield sources.
 // showPart runs git log for the commits sel selects and hands the files it
 // prints to p.
 func (s *gitLog) showPart(ctx context.Context, sel []string, p *logPipeline) error {
-	var unread int64
 	stderr, err := s.repo.Stream(ctx, s.command(sel), func(stdout io.Reader) error {
-		out := stdout
-		files, err := gitdiff.Parse(out)
+		files, err := gitdiff.Parse(stdout)
 		if err != nil {
-			return fmt.Errorf("reading git log: %w", err)
+			return fmt.Errorf("reading its output: %w", err)
 		}
 		p.feed(ctx, files)
 		// The parser stops at a diff it cannot read, silently: whatever git
 		// printed after it was never scanned.
-		unread, _ = io.Copy(io.Discard, out)
+		if unread, _ := io.Copy(io.Discard, stdout); unread > 0 {
+			return fmt.Errorf("its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", unread)
+		}
 		return nil
 	})
-	what := "git log " + strings.Join(s.args, " ")
+	return logEnded(ctx, "git log "+strings.Join(s.args, " "), "commit", err, stderr)
+}
+
+// logEnded judges how a git log a scope read ended (what names it): the
+// context's end, git failing (it may have stopped before listing every
+// one of what it lists), an error reading its output, and anything git
+// printed on stderr but its benign warnings make the scan incomplete, an
+// error.
+func logEnded(ctx context.Context, what, lists string, err error, stderr string) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
 	var gerr *gitrepo.Error
 	if errors.As(err, &gerr) {
-		return fmt.Errorf("%s: %s: it stopped before listing every commit, so the scan is incomplete", what, gerr.Msg)
+		return fmt.Errorf("%s: %s: it stopped before listing every %s, so the scan is incomplete", what, gerr.Msg, lists)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if unread > 0 {
-		return fmt.Errorf("%s: its output could not be read past some point (%d more bytes were not scanned), so the scan is incomplete", what, unread)
-	}
-	if complained := logStderr(strings.NewReader(stderr)); complained {
+	if logStderr(strings.NewReader(stderr)) {
 		return fmt.Errorf("%s: git reported errors (%s), so the scan may be incomplete", what, oneLine(stderr))
 	}
 	return nil

@@ -123,19 +123,8 @@ func (s *gitLog) scanMerges(ctx context.Context, yield sources.FragmentsFunc) er
 	})
 	close(jobs)
 	wg.Wait()
-	what := "git log -c " + strings.Join(s.args, " ")
-	if cerr := ctx.Err(); cerr != nil {
-		return cerr
-	}
-	var gerr *gitrepo.Error
-	if errors.As(err, &gerr) {
-		return fmt.Errorf("%s: %s: it stopped before listing every merge, so the scan is incomplete", what, gerr.Msg)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if logStderr(strings.NewReader(stderr)) {
-		return fmt.Errorf("%s: git reported errors (%s), so the scan may be incomplete", what, oneLine(stderr))
+	if err := logEnded(ctx, "git log -c "+strings.Join(s.args, " "), "merge", err, stderr); err != nil {
+		return err
 	}
 	return first
 }
