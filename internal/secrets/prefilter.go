@@ -67,11 +67,8 @@ func NewPrefilter(cfg glconfig.Config) *Prefilter {
 	return p
 }
 
-// Rules is how many rules p checks; Impossible's masks have as many bits.
-func (p *Prefilter) Rules() int { return len(p.checks) }
-
 // Impossible returns the checked rules that cannot match raw, bit i for
-// the i-th.
+// the i-th (as many bits as p checks rules).
 func (p *Prefilter) Impossible(raw string) uint {
 	var mask uint
 	for i, c := range p.checks {

@@ -53,8 +53,8 @@ func stringsOf(t *testing.T, dir string) []string {
 func TestPrefilterChecksAreNecessary(t *testing.T) {
 	cfg := compiledDefaults(t)
 	p := NewPrefilter(cfg)
-	if p.Rules() != len(ruleChecks) {
-		t.Fatalf("%d of %d checks apply to gitleaks' default rules: has gitleaks changed an expression?", p.Rules(), len(ruleChecks))
+	if len(p.checks) != len(ruleChecks) {
+		t.Fatalf("%d of %d checks apply to gitleaks' default rules: has gitleaks changed an expression?", len(p.checks), len(ruleChecks))
 	}
 	gl := testenv.ModuleDir(t, "github.com/zricethezav/gitleaks/v8")
 	samples := stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules"))
@@ -88,7 +88,7 @@ func TestPrefilterChecksAreNecessary(t *testing.T) {
 	}
 	for _, s := range edges {
 		assertNecessary(t, cfg, p, s, "edges")
-		if p.Impossible(s) == 1<<p.Rules()-1 {
+		if p.Impossible(s) == 1<<len(p.checks)-1 {
 			t.Errorf("%q: every check says impossible", s)
 		}
 	}
@@ -100,7 +100,7 @@ func TestPrefilterChecksAreNecessary(t *testing.T) {
 		}
 		files++
 		assertNecessary(t, cfg, p, content, rel)
-		if p.Impossible(content) == 1<<p.Rules()-1 {
+		if p.Impossible(content) == 1<<len(p.checks)-1 {
 			ruledOut++
 		}
 	})
@@ -122,14 +122,14 @@ func TestPrefilterOnlyForTheDefaultExpressions(t *testing.T) {
 	jwt := changed.Rules["jwt"]
 	jwt.Regex = changed.Rules["generic-api-key"].Regex
 	changed.Rules["jwt"] = jwt
-	if n := NewPrefilter(changed).Rules(); n != len(ruleChecks)-1 {
+	if n := len(NewPrefilter(changed).checks); n != len(ruleChecks)-1 {
 		t.Errorf("jwt with another expression: %d rules checked", n)
 	}
 	linked := changed
 	aws := linked.Rules["aws-access-token"]
 	aws.RequiredRules = []*glconfig.Required{{RuleID: "jwt"}}
 	linked.Rules["aws-access-token"] = aws
-	if n := NewPrefilter(linked).Rules(); n != 0 {
+	if n := len(NewPrefilter(linked).checks); n != 0 {
 		t.Errorf("with a composite rule: %d rules checked", n)
 	}
 	without := NewPrefilter(cfg).Without(cfg, 1)
