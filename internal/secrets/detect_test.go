@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/zricethezav/gitleaks/v8/detect"
+
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -121,5 +123,66 @@ func TestRedactStringEncoded(t *testing.T) {
 		if !strings.Contains(got, "***") {
 			t.Errorf("nothing redacted: %q", got)
 		}
+	}
+}
+
+// Detectors are lent from one scan to the next (see Rules.scanString):
+// a scan answers only what its own text holds, a redacting and a
+// revealing scan never trade detectors, and a detector that made many
+// findings is not lent again, whatever order the scans come in.
+func TestScanStringDetectorsLent(t *testing.T) {
+	ctx := context.Background()
+	rules, err := defaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := testenv.GitHubToken(t)
+	many := strings.Repeat("TOKEN="+testenv.GitHubToken(t)+"\n", maxLentFindings+10)
+	for i, in := range []string{"TOKEN=" + tok, "clean", many, "clean", "TOKEN=" + tok, "TOKEN=" + tok, "clean"} {
+		want := strings.Count(in, "TOKEN=")
+		for _, reveal := range []bool{false, true, false} {
+			fs, err := rules.scanString(ctx, in, reveal)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != want {
+				t.Errorf("scan %d (reveal %v): %d findings, want %d", i, reveal, len(fs), want)
+			}
+			for _, f := range fs {
+				if shown := strings.Contains(in, f.Secret); shown != reveal {
+					t.Errorf("scan %d (reveal %v): the finding shows %q", i, reveal, f.Secret)
+				}
+			}
+			for j := range rules.strings {
+				p := &rules.strings[j]
+				if d, _ := p.Get().(*detect.Detector); d != nil {
+					if n := len(d.Findings()); n >= maxLentFindings {
+						t.Errorf("scan %d (reveal %v): a detector with %d findings is lent again", i, reveal, n)
+					}
+					p.Put(d)
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := "clean"
+			if i%2 == 0 {
+				in = "TOKEN=" + tok
+			}
+			got, err := RedactString(ctx, in)
+			if err != nil || strings.Contains(got, tok) || (in == "clean") != (got == "clean") {
+				errs <- fmt.Sprintf("concurrent redaction of %q: %q, %v", in, got, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

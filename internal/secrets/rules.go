@@ -64,7 +64,15 @@ type Rules struct {
 	compileAll sync.Once
 	mu         sync.Mutex
 	sets       map[string]map[string]glconfig.Rule // rule maps made, by their bits
+
+	// strings lends the detectors of scanString: [0] redacting, [1]
+	// revealing.
+	strings [2]sync.Pool
 }
+
+// maxLentFindings is how many findings a detector of scanString may have
+// made and still be lent again.
+const maxLentFindings = 256
 
 // fullRules is every rule, and every rule without each set of the
 // prefilter's rules (see Prefilter).
