@@ -10,6 +10,7 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/plural"
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // Finding rule ids, one per check.
@@ -59,6 +60,38 @@ type run struct {
 	// anyone (unhealthy, silenced, inhibited, routed nowhere). Whether
 	// that fails the gate depends on the rule's categories: see decide.
 	blocking map[*Rule][]gates.Finding
+	// ctx is the context of the redaction of what the gate shows (see
+	// shown).
+	ctx context.Context
+}
+
+// shown is text the gate shows (a finding, a note, the summary, its
+// error) with what gitleaks' default rules find in it, and a URL's
+// password, cut out. Rule names, labels, expressions, evaluation errors,
+// warnings, silences and receivers come from servers or from rule files,
+// and a silence's comment is free text anyone with access to the
+// Alertmanager may paste a token into. The secrets the requests carry are
+// masked already (see credential).
+func (r *run) shown(s string) string { return promapi.Redact(r.ctx, s, nil) }
+
+// notef adds a note to the gate's details, shown (see shown).
+func (r *run) notef(format string, args ...any) {
+	r.env.Notef("%s", r.shown(fmt.Sprintf(format, args...)))
+}
+
+// redactFindings passes the text of every finding through shown.
+func (r *run) redactFindings() {
+	for i := range r.findings {
+		f := &r.findings[i]
+		f.Message = r.shown(f.Message)
+		if f.Labels != nil {
+			ls := make(map[string]string, len(f.Labels))
+			for k, v := range f.Labels {
+				ls[k] = r.shown(v)
+			}
+			f.Labels = ls
+		}
+	}
 }
 
 // source is one place rules come from, analysed.
@@ -181,7 +214,7 @@ func (r *run) collect(a *answers) error {
 		for _, p := range fs.problems {
 			r.report(p, "")
 		}
-		r.env.Notef("rule files: %d file(s) matched %s, %d held rule groups, %d rules",
+		r.notef("rule files: %d file(s) matched %s, %d held rule groups, %d rules",
 			len(fs.files), strings.Join(r.st.files, ", "), fs.ruleFiles, len(fs.rules))
 		r.sources = append(r.sources, &source{name: "rule files", rules: fs.rules})
 	}
@@ -191,12 +224,12 @@ func (r *run) collect(a *answers) error {
 		}
 		lr := a.rules
 		name := "Prometheus " + r.st.prometheus.Redacted()
-		r.env.Notef("%s: %d rules loaded", name, len(lr.rules))
+		r.notef("%s: %d rules loaded", name, len(lr.rules))
 		for _, w := range lr.warnings {
-			r.env.Notef("%s warned: %s (rules may be missing from its answer)", name, w)
+			r.notef("%s warned: %s (rules may be missing from its answer)", name, w)
 		}
 		if lr.skipped > 0 {
-			r.env.Notef("%s: %d rules of an unknown type were left out", name, lr.skipped)
+			r.notef("%s: %d rules of an unknown type were left out", name, lr.skipped)
 		}
 		r.sources = append(r.sources, &source{name: name, live: true, rules: lr.rules})
 		if r.st.checkActive {
@@ -212,7 +245,7 @@ func (r *run) collect(a *answers) error {
 				r.report(gates.Finding{Rule: ruleNoAlertmanager, Severity: gates.SeverityError,
 					Message: msg + "; configure alerting.alertmanagers in Prometheus and check it can reach them"}, "")
 			} else {
-				r.env.Notef("%s sends alerts to %s", name, strings.Join(active, ", "))
+				r.notef("%s sends alerts to %s", name, strings.Join(active, ", "))
 			}
 		}
 	}
@@ -237,7 +270,7 @@ func (r *run) client(u *url.URL, server, key, tokenEnv string) (*apiClient, erro
 // mode, health and evaluation.
 func (r *run) checkSources() error {
 	if len(r.st.selector) == 0 {
-		r.env.Notef("no selector: every alerting rule counts; set selector (e.g. {service: api}) to require alerts for this service")
+		r.notef("no selector: every alerting rule counts; set selector (e.g. {service: api}) to require alerts for this service")
 	}
 	for _, s := range r.sources {
 		s.an = analyze(s.rules, r.cl)
@@ -278,7 +311,7 @@ func (r *run) checkSources() error {
 						strings.Join(f.badOverride, ", "), strings.Join(categoryNames(r.cl.cats), ", "))}, rule.Name)
 			}
 		}
-		r.env.Notef("%s: %d of %d alerting rules in scope%s", s.name, len(s.scope), s.alerts, r.scopeText())
+		r.notef("%s: %d of %d alerting rules in scope%s", s.name, len(s.scope), s.alerts, r.scopeText())
 		s.covering = make([][]int, len(r.st.require))
 		for c, name := range r.st.require {
 			bit := r.cl.bit(name)
@@ -330,14 +363,14 @@ func (r *run) coverage(s *source, c int, name string) {
 			}
 			names = append(names, d)
 		}
-		r.env.Notef("%s — %s: %s", name, s.name, listNames(names))
+		r.notef("%s — %s: %s", name, s.name, listNames(names))
 		r.notIgnored(s, name)
 		return
 	}
 	r.notIgnored(s, name)
 	cat := r.cl.cats[r.cl.byName[name]]
 	looked := strings.Join(cat.lookedFor, ", or ")
-	r.env.Notef("%s — %s: none; looked for %s", name, s.name, looked)
+	r.notef("%s — %s: none; looked for %s", name, s.name, looked)
 	var scope string
 	switch {
 	case len(s.scope) == 0 && len(r.st.selector) > 0:
@@ -363,7 +396,7 @@ func (r *run) notIgnored(s *source, name string) {
 	for _, i := range s.scope {
 		f := &s.an.facts[i]
 		if why := f.ignored[bit]; why != "" && f.cats&bit == 0 {
-			r.env.Notef("%s — %s: %s does not count: %s", name, s.name, s.rules[i].describe(), why)
+			r.notef("%s — %s: %s does not count: %s", name, s.name, s.rules[i].describe(), why)
 		}
 	}
 }
@@ -443,7 +476,7 @@ func (r *run) checkAlertmanager(a *answers) error {
 			active++
 		}
 	}
-	r.env.Notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(active, "active silence"))
+	r.notef("Alertmanager %s: %s", r.st.alertmanager.Redacted(), plural.Count(active, "active silence"))
 	var firing []firingAlert
 	if len(rt.inhibits) > 0 {
 		if err := a.f.err(slotAlerts); err != nil {
@@ -458,7 +491,7 @@ func (r *run) checkAlertmanager(a *answers) error {
 				}
 			}
 		}
-		r.env.Notef("Alertmanager %s: %s, %s that may inhibit", r.st.alertmanager.Redacted(),
+		r.notef("Alertmanager %s: %s, %s that may inhibit", r.st.alertmanager.Redacted(),
 			plural.Count(len(rt.inhibits), "inhibit rule"), plural.Count(len(firing), "firing or always-firing alert"))
 	}
 	sources := sourcesOf(rt.inhibits, firing)
@@ -616,7 +649,7 @@ func (r *run) checkRoute(rt *routing, rule *Rule, known map[string]string) {
 			Message: fmt.Sprintf("%s may be routed to %s, which has no integrations, depending on labels only the firing series carry (%s); set them in the rule's labels to make the route certain",
 				rule.describe(), receiverList(silent), strings.Join(assumed, ", "))}, rule.Name)
 	default:
-		r.env.Notef("%s → %s", rule.describe(), receiverList(loud))
+		r.notef("%s → %s", rule.describe(), receiverList(loud))
 	}
 	if !complete {
 		r.report(gates.Finding{Rule: ruleRouteUncertain, Severity: gates.SeverityWarning, Pos: rule.Pos,

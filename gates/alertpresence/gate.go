@@ -48,25 +48,36 @@ func (g *Gate) Name() string { return Name }
 
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
-	r := &run{st: g.st, env: env, cl: newClassifier(g.st.cats)}
+	// Redaction runs on short texts; it also redacts the error that says
+	// the run was cancelled.
+	r := &run{st: g.st, env: env, cl: newClassifier(g.st.cats), ctx: context.WithoutCancel(ctx)}
+	if err := r.check(ctx); err != nil {
+		return nil, shownError{r.shown(err.Error()), err}
+	}
+	r.redactFindings()
+	return r.findings, nil
+}
+
+// check runs the gate's checks, leaving their findings in r.findings.
+func (r *run) check(ctx context.Context) error {
 	// Every request is made at once; their answers are then read in a
 	// fixed order, so that the error reported, if any, is the same
 	// whichever server answered first.
 	a := r.fetch(ctx)
 	if err := r.collect(a); err != nil {
-		return nil, err
+		return err
 	}
 	if err := r.checkSources(); err != nil {
-		return nil, err
+		return err
 	}
 	if r.st.alertmanager != nil {
 		if err := r.checkAlertmanager(a); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	r.decide()
 	r.summarise()
-	return r.findings, nil
+	return nil
 }
 
 // credential reads the token an env-var name points at and masks it.
@@ -81,3 +92,14 @@ func credential(env *gates.Env, key, name string) (string, error) {
 	env.Mask(tok)
 	return tok, nil
 }
+
+// shownError is an error as the gate shows it (see run.shown), wrapping
+// the error it was made from, so that errors.Is still tells a cancelled
+// run.
+type shownError struct {
+	text string
+	err  error
+}
+
+func (e shownError) Error() string { return e.text }
+func (e shownError) Unwrap() error { return e.err }

@@ -54,7 +54,7 @@ func (r *run) summarise() {
 		parts = append(parts, problemText(id, r.subjects[id]))
 	}
 	if len(parts) > 0 {
-		r.env.SetSummary("%s", strings.Join(parts, "; "))
+		r.env.SetSummary("%s", r.shown(strings.Join(parts, "; ")))
 		return
 	}
 	var per []string
@@ -68,7 +68,7 @@ func (r *run) summarise() {
 	if r.st.alertmanager != nil {
 		checks += ", routed to a receiver and not silenced"
 	}
-	r.env.SetSummary("%s covered%s by %s%s", strings.Join(r.st.require, ", "), r.scopeText(), strings.Join(per, " and "), checks)
+	r.env.SetSummary("%s", r.shown(fmt.Sprintf("%s covered%s by %s%s", strings.Join(r.st.require, ", "), r.scopeText(), strings.Join(per, " and "), checks)))
 }
 
 // problemText summarises the findings of one check: "2 rules silenced
