@@ -89,8 +89,16 @@ func lazyCorpus(t *testing.T) []sources.Fragment {
 	t.Helper()
 	gl := gitleaksDir(t)
 	var out []sources.Fragment
-	for _, s := range stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules")) {
-		out = append(out,
+	// Each sample also in a file of a path some default rules require
+	// (freemius-secret-key, hashicorp-tf-password, kubernetes-secret-yaml,
+	// nuget-config-password), or that one reports whatever it holds
+	// (pkcs12-file, found by its Windows path too).
+	pathed := []sources.Fragment{{FilePath: "app/config.php"}, {FilePath: "infra/main.tf"}, {FilePath: "k8s/secret.yaml"},
+		{FilePath: "NuGet.Config"}, {FilePath: "certs/client.p12"}, {FilePath: "certs/client.txt", WindowsFilePath: `C:\certs\client.PFX`}}
+	for i, s := range stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules")) {
+		p := pathed[i%len(pathed)]
+		p.Raw = s
+		out = append(out, p,
 			sources.Fragment{Raw: s, FilePath: "sample.txt"},
 			sources.Fragment{Raw: "data = \"" + base64.StdEncoding.EncodeToString([]byte(s)) + "\"\n", FilePath: "sample.b64"},
 			sources.Fragment{Raw: "data = " + hex.EncodeToString([]byte(s)) + "\n", FilePath: "sample.hex"})
@@ -289,8 +297,10 @@ func FuzzLazyRules(f *testing.F) {
 	ref := referenceDetector(f)
 	r := lazyDefaults(f, 1<<40)
 	d := r.NewDetector(context.Background(), true)
+	// The paths some default rules require, or report (see lazyCorpus).
+	paths := []string{"f.txt", "app/config.php", "infra/main.tf", "k8s/secret.yaml", "NuGet.Config", "certs/client.p12"}
 	f.Fuzz(func(t *testing.T, raw string) {
-		fr := sources.Fragment{Raw: raw, FilePath: "f.txt"}
+		fr := sources.Fragment{Raw: raw, FilePath: paths[len(raw)%len(paths)]}
 		want := everyRule(ref, fr)
 		for _, pre := range []bool{false, true} {
 			if got := described(t, r, d, fr, pre); !slices.Equal(got, want) {
