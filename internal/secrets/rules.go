@@ -293,7 +293,7 @@ func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragm
 			return nil, nil
 		}
 	}
-	rules, err := r.forFragment(fr.Raw, decode, prefilter, need)
+	rules, err := r.forFragment(fr, decode, prefilter, need)
 	if err != nil {
 		return nil, err
 	}
@@ -346,9 +346,13 @@ func (r *Rules) ruleOut(need bits, fr sources.Fragment) {
 	}
 }
 
-// forFragment is the rules to scan raw with. need, when not nil, is the
-// rules raw can need, ruled out as ruleOut does.
-func (r *Rules) forFragment(raw string, decode, prefilter bool, need bits) (map[string]glconfig.Rule, error) {
+// forFragment is the rules to scan fr with. need, when not nil, is the
+// rules fr can need, ruled out as ruleOut does. Before every rule is
+// compiled, a fragment that is not decoded gets only the rules ruleOut
+// leaves, prefilter or not; after, with prefilter, every rule but those
+// the prefilter's checks rule out.
+func (r *Rules) forFragment(fr sources.Fragment, decode, prefilter bool, need bits) (map[string]glconfig.Rule, error) {
+	raw := fr.Raw
 	if f := r.full.Load(); f != nil {
 		if f.err != nil {
 			return nil, f.err
@@ -363,17 +367,12 @@ func (r *Rules) forFragment(raw string, decode, prefilter bool, need bits) (map[
 		if f.err != nil {
 			return nil, f.err
 		}
-		return r.forFragment(raw, decode, prefilter, need)
+		return r.forFragment(fr, decode, prefilter, need)
 	}
-	if need != nil {
-		return r.set(need)
-	}
-	need = r.needed(raw, decode)
-	if prefilter && !decode {
-		for i, c := range r.checks {
-			if need.has(r.prefilter[i]) && !c.possible(raw) {
-				need.clear(r.prefilter[i])
-			}
+	if need == nil {
+		need = r.needed(raw, decode)
+		if !decode {
+			r.ruleOut(need, fr)
 		}
 	}
 	return r.set(need)
