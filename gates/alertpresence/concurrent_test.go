@@ -237,14 +237,14 @@ func TestFailuresReportedInFixedOrder(t *testing.T) {
 						}
 					},
 					second: func(w http.ResponseWriter, r *http.Request) {
-						if b.hold(w, r) {
-							// It fails even when the first failure made the
-							// gate give up on it (its answer could no longer
-							// be the one reported): the rules API waits for
-							// both failures.
-							waitFor(w, r, failed[first])
-							fail(w, r.URL.Path)
-						}
+						// It fails even when the first failure made the
+						// gate give up on it (its answer could no longer be
+						// the one reported), which may happen while it is
+						// still leaving the barrier: the rules API waits
+						// for both failures.
+						b.hold(w, r)
+						waitFor(w, r, failed[first])
+						fail(w, r.URL.Path)
 					},
 				})
 				res := runGate(t, section, testEnv("", nil))
