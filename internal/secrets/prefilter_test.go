@@ -81,6 +81,8 @@ func TestPrefilterChecksAreNecessary(t *testing.T) {
 		"api" + "_key = \"a1b2c3d4e5f6g7h8\"", "KEY" + ": Zm9vYmFyYmF6cXV4+/ab==\n", "ſecret" + " = 0123456789ab;",
 		"pass" + "word =>  'q1w2e3r4t5y6'", "tok" + "en ::= x9y8z7w6v5u4\\n", "cred" + "s,\"aaaaaaaaa1\"",
 		"the auth" + " header,   0123456789abcdef", "aKEY" + " = 0123456789\t",
+		// (?i) folds the Kelvin sign to k and ſ to s inside the value too.
+		"api" + "_key = \"\u212aabcdefghijk\"", "sec" + "ret: abcdefſghijkl\n",
 		"xSK" + strings.Repeat("0aF9", 8) + "x", "SK" + strings.Repeat("b", 32),
 		"-----BEGIN RSA " + "PRIVATE KEY-----\n" + strings.Repeat("MIIE", 16) + "\n-----END RSA PRIVATE KEY-----",
 		"-----begin pgp " + "private key block-----" + strings.Repeat("x", 64) + "key block-----",
