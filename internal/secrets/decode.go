@@ -8,6 +8,8 @@ package secrets
 // read again before it is used with this file: FuzzNeedsDecoding and
 // TestNeedsDecodingAgainstDecoder compare the two.
 
+import "strings"
+
 // Byte classes, as the encodings pattern and the decoders use them.
 const (
 	clHex    = 1 << iota // [0-9A-Fa-f]
@@ -15,6 +17,7 @@ const (
 	clLikely             // base64.go's likelyBase64Chars: 0-9 + / - _
 	clDigit              // hex.go's likelyHexChars: 0-9
 	clSpace              // \s ([\t\n\f\r ]) and \v: a superset of \s
+	clOther              // what else NeedsDecoding stops at: \n % \ and 0x80-0xff
 )
 
 // byteClass and sixBits are the tables the scanner reads.
@@ -35,6 +38,12 @@ var byteClass, sixBits = func() (c [256]uint8, v [256]uint8) {
 	}
 	for _, b := range "\t\n\v\f\r " {
 		c[b] |= clSpace
+	}
+	for _, b := range "\n%\\" {
+		c[b] |= clOther
+	}
+	for b := 0x80; b < 0x100; b++ {
+		c[b] |= clOther
 	}
 	// The value of each base64 character. '+' and '-' are both 62, '/'
 	// and '_' both 63: the standard alphabet accepts only the first of
@@ -127,6 +136,10 @@ func NeedsDecoding(raw string) bool {
 	}
 	for i := 0; i < len(raw); {
 		c := raw[i]
+		if byteClass[c]&(clB64|clOther) == 0 {
+			i++ // nothing starts or ends here
+			continue
+		}
 		switch {
 		case c == '\n':
 			if endLine() {
@@ -167,8 +180,6 @@ func NeedsDecoding(raw string) bool {
 				return true
 			}
 			i = j
-		default:
-			i++
 		}
 	}
 	return endLine()
@@ -178,6 +189,10 @@ func NeedsDecoding(raw string) bool {
 // whose last 0-9+/-_ is at likely, could decode: a U+XXXX, a hex run or
 // the base64 run.
 func runMayDecode(s string, c, d, likely int) bool {
+	// The shortest match of each: U+XXXX 6, base64 16, hex 32.
+	if d-c < 6 || d-c < 16 && strings.IndexByte(s[c:d], '+') < 0 {
+		return false
+	}
 	hexStart := -1
 	for j := c; j < d; j++ {
 		if byteClass[s[j]]&clHex != 0 {

@@ -112,8 +112,10 @@ func TestNeedsDecodingCases(t *testing.T) {
 		{"internal/syscall/unix/at_sysnum", false},
 		{b64("user:password123 and more"), true},
 		{b64("a printable value that is long"), true},
-		{"aaaaaaaaaaaaaaaa", false}, // no likely character
-		{"aaaaaaaaaaaaaaa1", false}, // 0x69 0xa6: not printable
+		{b64("secret 12345"), true},       // 16 characters: the shortest
+		{b64("secret 12345")[:15], false}, // 15
+		{"aaaaaaaaaaaaaaaa", false},       // no likely character
+		{"aaaaaaaaaaaaaaa1", false},       // 0x69 0xa6: not printable
 	}
 	for _, c := range cases {
 		got := checkImplication(t, "case", c.in)
