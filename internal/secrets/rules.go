@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,13 @@ type Rules struct {
 	pathed    []int                // the rules with a path
 	trie      *ahocorasick.Trie    // every keyword, lowercased
 	byKeyword [][]int              // the rules of the trie's pattern i
+	// plain finds the keywords of the rules neither checked nor with a
+	// path (nil: it cannot, see newKeywordFilter), for mayMatch;
+	// unconditional is set when a rule has neither a keyword nor a path.
+	plain         *keywordFilter
+	unconditional bool
+	// checkedKeywords finds each checked rule's keywords (nil: it cannot).
+	checkedKeywords []*keywordFilter
 
 	// Only before full is set:
 	lazyBytes  atomic.Int64
@@ -218,6 +226,24 @@ func LazyRules(vc glconfig.ViperConfig, name string, known glconfig.ViperConfig)
 	}
 	r.pf = &Prefilter{checks: r.checks}
 	r.trie = ahocorasick.NewTrieBuilder().AddStrings(patterns).Build()
+	var plain []string
+	for i, vr := range vc.Rules {
+		if slices.Contains(r.prefilter, i) || vr.Path != "" {
+			continue
+		}
+		if len(vr.Keywords) == 0 {
+			r.unconditional = true
+		}
+		plain = append(plain, vr.Keywords...)
+	}
+	r.plain = newKeywordFilter(plain)
+	for _, i := range r.prefilter {
+		var f *keywordFilter
+		if len(vc.Rules[i].Keywords) > 0 {
+			f = newKeywordFilter(vc.Rules[i].Keywords)
+		}
+		r.checkedKeywords = append(r.checkedKeywords, f)
+	}
 	r.base.OrderedRules = append(r.base.OrderedRules, r.ids...)
 
 	knownRules := make(map[string]int, len(known.Rules))
@@ -276,15 +302,19 @@ func (r *Rules) NewDetector(ctx context.Context, reveal bool) *detect.Detector {
 // rules the fragment can need and, when gitleaks' decoder cannot find
 // anything in it (see NeedsDecoding), without decoding: what it finds is
 // what d would with every rule, decoding. With prefilter, the rules
-// Prefilter rules out for the fragment are left out too. A small fragment
-// in which no rule can match (see ruleOut) is not handed to d at all. It
+// Prefilter rules out for the fragment are left out too. A fragment in
+// which no rule can match (see ruleOut, and mayMatch for one larger than
+// maxSkipCheck) is not handed to d at all. It
 // returns what d found there; d records the findings too, dropping those
 // its .gitleaksignore or baseline list. d must not be used by another
 // goroutine during the call.
 func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragment, prefilter bool) ([]report.Finding, error) {
 	decode := NeedsDecoding(fr.Raw)
 	var need bits
-	if !decode && r.trie != nil && len(fr.Raw) <= maxSkipCheck {
+	impossible := noMask
+	switch {
+	case decode || r.trie == nil:
+	case len(fr.Raw) <= maxSkipCheck:
 		need = r.needed(fr.Raw, false)
 		r.ruleOut(need, fr)
 		if need.none() {
@@ -292,8 +322,13 @@ func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragm
 			// would run no rule's expression on it.
 			return nil, nil
 		}
+	case r.plain != nil:
+		impossible = r.pf.Impossible(fr.Raw)
+		if !r.mayMatch(fr, impossible) {
+			return nil, nil
+		}
 	}
-	rules, err := r.forFragment(fr, decode, prefilter, need)
+	rules, err := r.forFragment(fr, decode, prefilter, need, impossible)
 	if err != nil {
 		return nil, err
 	}
@@ -314,8 +349,39 @@ func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragm
 // search does, and a larger text holds some rule's keyword more often.
 // Measured on Go's source files, one at a time: up to 256 bytes the check
 // takes 0.3 of the time gitleaks alone takes, up to 1 KiB 0.7–0.8, from
-// 1.5 to 2 KiB about the same, beyond that more.
+// 1.5 to 2 KiB about the same, beyond that more. A larger fragment is
+// checked by mayMatch instead, which costs less and tells only whether
+// some rule may match.
 const maxSkipCheck = 2 << 10
+
+// noMask stands for the checks not run yet (see Prefilter.Impossible).
+const noMask = ^uint(0)
+
+// mayMatch reports whether some rule may find something in fr, a fragment
+// gitleaks does not decode, as needed and ruleOut tell it of a small one,
+// from what costs less on a large one: a rule without keyword or path
+// runs on every fragment; a checked rule only where its check passes
+// (impossible is Prefilter.Impossible's answer) and one of its keywords
+// is; a rule with a path only on a fragment of that path (kept then,
+// keyword or not); any other rule only where one of its keywords is (see
+// keywordFilter).
+func (r *Rules) mayMatch(fr sources.Fragment, impossible uint) bool {
+	if r.unconditional {
+		return true
+	}
+	for i, f := range r.checkedKeywords {
+		if impossible&(1<<i) == 0 && (f == nil || f.any(fr.Raw)) {
+			return true
+		}
+	}
+	for _, i := range r.pathed {
+		rule, err := r.rule(i)
+		if err != nil || rule.Path == nil || rule.Path.MatchString(fr.FilePath) || (fr.WindowsFilePath != "" && rule.Path.MatchString(fr.WindowsFilePath)) {
+			return true // an error is the scan's to report
+		}
+	}
+	return r.plain.any(fr.Raw)
+}
 
 // ruleOut removes from need, the rules with a keyword in the fragment's
 // text (see needed, without decoding), those that cannot match it: the
@@ -350,8 +416,9 @@ func (r *Rules) ruleOut(need bits, fr sources.Fragment) {
 // rules fr can need, ruled out as ruleOut does. Before every rule is
 // compiled, a fragment that is not decoded gets only the rules ruleOut
 // leaves, prefilter or not; after, with prefilter, every rule but those
-// the prefilter's checks rule out.
-func (r *Rules) forFragment(fr sources.Fragment, decode, prefilter bool, need bits) (map[string]glconfig.Rule, error) {
+// the prefilter's checks rule out (impossible, unless noMask, is their
+// answer for fr already).
+func (r *Rules) forFragment(fr sources.Fragment, decode, prefilter bool, need bits, impossible uint) (map[string]glconfig.Rule, error) {
 	raw := fr.Raw
 	if f := r.full.Load(); f != nil {
 		if f.err != nil {
@@ -360,14 +427,17 @@ func (r *Rules) forFragment(fr sources.Fragment, decode, prefilter bool, need bi
 		if decode || !prefilter {
 			return f.rules, nil
 		}
-		return f.without[r.pf.Impossible(raw)], nil
+		if impossible == noMask {
+			impossible = r.pf.Impossible(raw)
+		}
+		return f.without[impossible], nil
 	}
 	if r.lazyBytes.Add(int64(len(raw))) > r.budget {
 		f := r.compileRest()
 		if f.err != nil {
 			return nil, f.err
 		}
-		return r.forFragment(fr, decode, prefilter, need)
+		return r.forFragment(fr, decode, prefilter, need, impossible)
 	}
 	if need == nil {
 		need = r.needed(raw, decode)

@@ -95,6 +95,9 @@ func lazyCorpus(t *testing.T) []sources.Fragment {
 	// (pkcs12-file, found by its Windows path too).
 	pathed := []sources.Fragment{{FilePath: "app/config.php"}, {FilePath: "infra/main.tf"}, {FilePath: "k8s/secret.yaml"},
 		{FilePath: "NuGet.Config"}, {FilePath: "certs/client.p12"}, {FilePath: "certs/client.txt", WindowsFilePath: `C:\certs\client.PFX`}}
+	// Every third sample also in a file larger than maxSkipCheck (see
+	// mayMatch), after or before text that holds no keyword.
+	pad := strings.Repeat("x := y + 1\n", maxSkipCheck/8)
 	for i, s := range stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules")) {
 		p := pathed[i%len(pathed)]
 		p.Raw = s
@@ -102,6 +105,13 @@ func lazyCorpus(t *testing.T) []sources.Fragment {
 			sources.Fragment{Raw: s, FilePath: "sample.txt"},
 			sources.Fragment{Raw: "data = \"" + base64.StdEncoding.EncodeToString([]byte(s)) + "\"\n", FilePath: "sample.b64"},
 			sources.Fragment{Raw: "data = " + hex.EncodeToString([]byte(s)) + "\n", FilePath: "sample.hex"})
+		switch i % 6 {
+		case 0:
+			p.Raw = pad + s
+			out = append(out, p)
+		case 3:
+			out = append(out, sources.Fragment{Raw: s + "\n" + pad, FilePath: "sample.txt"})
+		}
 	}
 	for _, s := range codecTestInputs(t) {
 		out = append(out, sources.Fragment{Raw: s, FilePath: "codec.txt"})
@@ -299,7 +309,11 @@ func FuzzLazyRules(f *testing.F) {
 	d := r.NewDetector(context.Background(), true)
 	// The paths some default rules require, or report (see lazyCorpus).
 	paths := []string{"f.txt", "app/config.php", "infra/main.tf", "k8s/secret.yaml", "NuGet.Config", "certs/client.p12"}
+	pad := strings.Repeat("x := y + 1\n", maxSkipCheck/8)
 	f.Fuzz(func(t *testing.T, raw string) {
+		if len(raw)%3 == 0 {
+			raw += pad // larger than maxSkipCheck: see mayMatch
+		}
 		fr := sources.Fragment{Raw: raw, FilePath: paths[len(raw)%len(paths)]}
 		want := everyRule(ref, fr)
 		for _, pre := range []bool{false, true} {
