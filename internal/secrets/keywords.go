@@ -97,14 +97,17 @@ func newKeywordFilter(keywords []string) *keywordFilter {
 // pairWeight is how common the pair of lowercase bytes a, b is: its
 // place from the end in commonPairs, 0 when it is not there. It only
 // chooses anchors; any choice finds the same keywords.
-func pairWeight(a, b byte) int {
+func pairWeight(a, b byte) int { return int(pairWeights[uint16(a)<<8|uint16(b)]) }
+
+var pairWeights = func() (w [1 << 16]uint16) {
 	for i := 0; i+1 < len(commonPairs); i += 2 {
-		if commonPairs[i] == a && commonPairs[i+1] == b {
-			return len(commonPairs) - i
+		p := uint16(commonPairs[i])<<8 | uint16(commonPairs[i+1])
+		if w[p] == 0 {
+			w[p] = uint16(len(commonPairs) - i)
 		}
 	}
-	return 0
-}
+	return w
+}()
 
 // commonPairs are the 300 pairs of adjacent bytes (lowercased, neither a
 // space nor a control byte) most common in Go's source tree (Go 1.26.8's
