@@ -17,7 +17,7 @@ import (
 // needs the text lowercased first) takes 1.4–2.2 s over that tree, and a
 // DFA that folds ASCII case itself (github.com/petar-dambovaliev/
 // aho-corasick) 0.4–0.7 s. This filter reads each pair of adjacent bytes,
-// folded, in a table of 65,536 bits: each keyword is anchored at its
+// folded, in a table of 16,384 bits: each keyword is anchored at its
 // rarest pair (see commonPairs), and only where such a pair stands is a
 // keyword compared; about 4 % of the tree's pairs are anchors.
 //
@@ -27,8 +27,8 @@ import (
 // bytes from 0x80, except the two runes whose lowercase is ASCII
 // (foldsToASCII), which any returns true for.
 type keywordFilter struct {
-	bits  [1 << 16 / 64]uint64 // the anchor pairs
-	slot  [1 << 16]uint16      // an anchor pair's index in lists
+	bits  [1 << 14 / 64]uint64 // the anchor pairs (see pairOf)
+	slot  [1 << 14]uint16      // an anchor pair's index in lists
 	lists [][]anchoredKeyword  // [0] is unused
 }
 
@@ -55,6 +55,20 @@ var lowerASCII = func() (t [256]byte) {
 	return t
 }()
 
+// pairFold is lowerASCII with every byte from 0x80 read as 0x7f, so that
+// a pair of bytes fits in 14 bits (see pairOf). A keyword is ASCII: a
+// pair that holds a byte from 0x80 can only match where the keyword holds
+// 0x7f, and the comparison that follows (with lowerASCII) tells them apart.
+var pairFold = func() (t [256]byte) {
+	for i := range t {
+		t[i] = min(lowerASCII[i], 0x7f)
+	}
+	return t
+}()
+
+// pairOf is the index of two bytes folded by pairFold.
+func pairOf(a, b byte) uint16 { return uint16(a)<<7 | uint16(b) }
+
 // newKeywordFilter is the filter of keywords, or nil when one of them is
 // shorter than two bytes or not ASCII: the filter cannot tell those.
 func newKeywordFilter(keywords []string) *keywordFilter {
@@ -80,7 +94,7 @@ func newKeywordFilter(keywords []string) *keywordFilter {
 				at = i
 			}
 		}
-		p := uint16(k[at])<<8 | uint16(k[at+1])
+		p := pairOf(k[at], k[at+1])
 		if f.slot[p] == 0 {
 			f.slot[p] = uint16(len(f.lists))
 			f.lists = append(f.lists, nil)
@@ -129,10 +143,10 @@ func (f *keywordFilter) any(s string) bool {
 	if len(s) < 2 {
 		return false
 	}
-	prev := uint16(lowerASCII[s[0]])
+	prev := pairFold[s[0]]
 	for i := 1; i < len(s); i++ {
-		cur := uint16(lowerASCII[s[i]])
-		p := prev<<8 | cur
+		cur := pairFold[s[i]]
+		p := pairOf(prev, cur)
 		if f.bits[p/64]&(1<<(p%64)) != 0 && f.at(s, i-1, p) {
 			return true
 		}

@@ -63,8 +63,8 @@ func checkFilter(t testing.TB, kws []string, f *keywordFilter, s string) bool {
 }
 
 func TestKeywordFilter(t *testing.T) {
-	f := newKeywordFilter([]string{"AKIA", "sk-ant-api03", "api", "xoxb", "q~"})
-	kws := []string{"akia", "sk-ant-api03", "api", "xoxb", "q~"}
+	f := newKeywordFilter([]string{"AKIA", "sk-ant-api03", "api", "xoxb", "q~", "z\x7fz"})
+	kws := []string{"akia", "sk-ant-api03", "api", "xoxb", "q~", "z\x7fz"}
 	cases := map[string]bool{
 		"":                               false,
 		"a":                              false,
@@ -85,6 +85,8 @@ func TestKeywordFilter(t *testing.T) {
 		"é api":                          true,
 		"ap\u00efi":                      false,
 		"the xoxB token":                 true,
+		"Z\x7fz":                         true,
+		"z\xffz":                         false, // its pair is read as z\x7f, its bytes are not
 		strings.Repeat("a", 1000) + "pi": true,
 	}
 	for s, want := range cases {
