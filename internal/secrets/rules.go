@@ -314,6 +314,8 @@ func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragm
 	impossible := noMask
 	switch {
 	case decode || r.trie == nil:
+		// Decoded text can wake any rule; rules compiled whole have no
+		// keyword index.
 	case len(fr.Raw) <= maxSkipCheck:
 		need = r.needed(fr.Raw, false)
 		r.ruleOut(need, fr)
@@ -375,12 +377,23 @@ func (r *Rules) mayMatch(fr sources.Fragment, impossible uint) bool {
 		}
 	}
 	for _, i := range r.pathed {
-		rule, err := r.rule(i)
-		if err != nil || rule.Path == nil || rule.Path.MatchString(fr.FilePath) || (fr.WindowsFilePath != "" && rule.Path.MatchString(fr.WindowsFilePath)) {
-			return true // an error is the scan's to report
+		if r.pathMayMatch(i, fr) {
+			return true
 		}
 	}
 	return r.plain.any(fr.Raw)
+}
+
+// pathMayMatch reports whether rule i, a rule with a path, may run on fr:
+// its path matches fr's, as gitleaks matches it (the path, or the Windows
+// path when there is one), or the rule does not compile (the scan reports
+// that).
+func (r *Rules) pathMayMatch(i int, fr sources.Fragment) bool {
+	rule, err := r.rule(i)
+	if err != nil || rule.Path == nil {
+		return true
+	}
+	return rule.Path.MatchString(fr.FilePath) || (fr.WindowsFilePath != "" && rule.Path.MatchString(fr.WindowsFilePath))
 }
 
 // ruleOut removes from need, the rules with a keyword in the fragment's
@@ -399,14 +412,7 @@ func (r *Rules) ruleOut(need bits, fr sources.Fragment) {
 		}
 	}
 	for _, i := range r.pathed {
-		if !need.has(i) {
-			continue
-		}
-		rule, err := r.rule(i)
-		if err != nil || rule.Path == nil {
-			continue // kept: the scan reports the error
-		}
-		if !rule.Path.MatchString(fr.FilePath) && (fr.WindowsFilePath == "" || !rule.Path.MatchString(fr.WindowsFilePath)) {
+		if need.has(i) && !r.pathMayMatch(i, fr) {
 			need.clear(i)
 		}
 	}
