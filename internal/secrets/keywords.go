@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"strings"
+	"sync"
 )
 
 // keywordFilter tells whether any of a set of keywords is in a text as
@@ -109,9 +110,12 @@ func newKeywordFilter(keywords []string) *keywordFilter {
 // pairWeight is how common the pair of lowercase bytes a, b is: its
 // place from the end in commonPairs, 0 when it is not there. It only
 // chooses anchors; any choice finds the same keywords.
-func pairWeight(a, b byte) int { return int(pairWeights[uint16(a)<<8|uint16(b)]) }
+func pairWeight(a, b byte) int { return int(pairWeights()[uint16(a)<<8|uint16(b)]) }
 
-var pairWeights = func() (w [1 << 16]uint16) {
+// pairWeights is made when a filter is first made, not when a process
+// starts that may scan nothing.
+var pairWeights = sync.OnceValue(func() *[1 << 16]uint16 {
+	w := new([1 << 16]uint16)
 	for i := 0; i+1 < len(commonPairs); i += 2 {
 		p := uint16(commonPairs[i])<<8 | uint16(commonPairs[i+1])
 		if w[p] == 0 {
@@ -119,7 +123,7 @@ var pairWeights = func() (w [1 << 16]uint16) {
 		}
 	}
 	return w
-}()
+})
 
 // commonPairs are the 300 pairs of adjacent bytes (lowercased, neither a
 // space nor a control byte) most common in Go's source tree (Go 1.26.8's
