@@ -159,19 +159,44 @@ func (f *keywordFilter) any(s string) bool {
 	return false
 }
 
+// each calls fn with the start and the keyword of each occurrence of a
+// keyword in s folded to ASCII lowercase (as at compares; unlike any, it
+// does not count the runes of foldsToASCII).
+func (f *keywordFilter) each(s string, fn func(start int, keyword string)) {
+	if len(s) < 2 {
+		return
+	}
+	prev := pairFold[s[0]]
+	for i := 1; i < len(s); i++ {
+		cur := pairFold[s[i]]
+		p := pairOf(prev, cur)
+		if f.bits[p/64]&(1<<(p%64)) != 0 {
+			for _, a := range f.lists[f.slot[p]] {
+				if start := i - 1 - a.at; start >= 0 && start+len(a.keyword) <= len(s) && foldedAt(s, start, a.keyword) {
+					fn(start, a.keyword)
+				}
+			}
+		}
+		prev = cur
+	}
+}
+
+// foldedAt reports whether s[start:] begins with keyword, s folded to
+// ASCII lowercase.
+func foldedAt(s string, start int, keyword string) bool {
+	j := 0
+	for j < len(keyword) && lowerASCII[s[start+j]] == keyword[j] {
+		j++
+	}
+	return j == len(keyword)
+}
+
 // at reports whether a keyword anchored at pair p is in s with its pair
 // at s[i:i+2].
 func (f *keywordFilter) at(s string, i int, p uint16) bool {
 	for _, a := range f.lists[f.slot[p]] {
 		start := i - a.at
-		if start < 0 || start+len(a.keyword) > len(s) {
-			continue
-		}
-		j := 0
-		for j < len(a.keyword) && lowerASCII[s[start+j]] == a.keyword[j] {
-			j++
-		}
-		if j == len(a.keyword) {
+		if start >= 0 && start+len(a.keyword) <= len(s) && foldedAt(s, start, a.keyword) {
 			return true
 		}
 	}

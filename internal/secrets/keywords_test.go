@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -93,11 +94,39 @@ func TestKeywordFilter(t *testing.T) {
 		if got := checkFilter(t, kws, f, s); got != want {
 			t.Errorf("%q: %v, want %v", s, got, want)
 		}
+		checkEach(t, kws, f, s+" "+s)
 	}
 	for _, bad := range [][]string{{"a"}, {"ok", "x"}, {"schlüssel"}} {
 		if newKeywordFilter(bad) != nil {
 			t.Errorf("a filter of %q: it cannot tell a keyword shorter than two bytes or not ASCII", bad)
 		}
+	}
+}
+
+// checkEach holds each to a search of every keyword at every place of s
+// folded to ASCII lowercase.
+func checkEach(t testing.TB, kws []string, f *keywordFilter, s string) {
+	t.Helper()
+	folded := []byte(s)
+	for i, c := range folded {
+		folded[i] = lowerASCII[c]
+	}
+	var want, got []string
+	for _, k := range kws {
+		for at := 0; ; at++ {
+			i := strings.Index(string(folded[at:]), k)
+			if i < 0 {
+				break
+			}
+			at += i
+			want = append(want, fmt.Sprint(at, k))
+		}
+	}
+	f.each(s, func(start int, k string) { got = append(got, fmt.Sprint(start, k)) })
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("%.120q: each finds %q, the keywords are at %q", s, got, want)
 	}
 }
 
@@ -116,6 +145,7 @@ func TestKeywordFilterOnRealText(t *testing.T) {
 	for _, s := range stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules")) {
 		check(s)
 		check(strings.ToUpper(s))
+		checkEach(t, kws, f, s)
 	}
 	walkCorpus(t, filepath.Join(gl, "testdata"), 1, func(_, content string) { check(content) })
 	walkCorpus(t, filepath.Join(testenv.GOROOT(t), "src"), 7, func(_, content string) { check(content) })
@@ -130,7 +160,10 @@ func FuzzKeywordFilter(f *testing.F) {
 		f.Add(s)
 	}
 	kws, kf := plainKeywords(f)
-	f.Fuzz(func(t *testing.T, s string) { checkFilter(t, kws, kf, s) })
+	f.Fuzz(func(t *testing.T, s string) {
+		checkFilter(t, kws, kf, s)
+		checkEach(t, kws, kf, s)
+	})
 }
 
 // A fragment larger than maxSkipCheck is not handed to gitleaks when no
@@ -168,42 +201,48 @@ func TestLargeFragmentWithoutKeywordSkipped(t *testing.T) {
 // handed to gitleaks: a rule without keywords runs on all of them, and a
 // keyword shorter than two bytes or not ASCII leaves the filter out.
 func TestLargeFragmentOtherRules(t *testing.T) {
-	def, err := DefaultConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
 	pad := strings.Repeat("x := y + 1\n", maxSkipCheck/8)
 	for _, c := range []struct{ rule, text string }{
 		{"[[rules]]\nid = \"anywhere\"\nregex = '''anywhere_[0-9]{8}'''\n", "anywhere_12345678"},
 		{"[[rules]]\nid = \"german\"\nregex = '''(?i)schlüssel_[0-9]{8}'''\nkeywords = [\"schlüssel\"]\n", "SCHLÜSSEL_12345678"},
 		{"[[rules]]\nid = \"short\"\nregex = '''#[0-9]{8}#'''\nkeywords = [\"#\"]\n", "#12345678#"},
 	} {
-		own, err := ParseConfig("t.toml", []byte(c.rule))
-		if err != nil {
-			t.Fatal(err)
-		}
-		vc := def
-		vc.Rules = append(slices.Clone(def.Rules), own.Rules...)
-		r, err := LazyRules(vc, "t.toml", def)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all, err := CompileRules(vc, "t.toml")
-		if err != nil {
-			t.Fatal(err)
-		}
+		r, all := defaultsWith(t, c.rule)
 		ref := all.NewDetector(context.Background(), true)
 		d := r.NewDetector(context.Background(), true)
 		for _, fr := range []sources.Fragment{{Raw: pad + c.text, FilePath: "a.txt"}, {Raw: c.text + "\n" + pad, FilePath: "a.txt"}} {
 			want := described(t, all, ref, fr, false)
 			if len(want) != 1 {
-				t.Fatalf("%s: every rule finds %q", own.Rules[0].ID, want)
+				t.Fatalf("%.40s: every rule finds %q", c.rule, want)
 			}
 			for _, pre := range []bool{false, true} {
 				if got := described(t, r, d, fr, pre); !slices.Equal(got, want) {
-					t.Errorf("%s, prefilter %v: %q, every rule %q", own.Rules[0].ID, pre, got, want)
+					t.Errorf("%.40s, prefilter %v: %q, every rule %q", c.rule, pre, got, want)
 				}
 			}
 		}
 	}
+}
+
+// defaultsWith is the default rules followed by those of toml, as a scan
+// compiles them (lazily) and compiled whole (a reference).
+func defaultsWith(t testing.TB, toml string) (lazy, whole *Rules) {
+	t.Helper()
+	def, err := DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := ParseConfig("t.toml", []byte(toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc := def
+	vc.Rules = append(slices.Clone(def.Rules), own.Rules...)
+	if lazy, err = LazyRules(vc, "t.toml", def); err != nil {
+		t.Fatal(err)
+	}
+	if whole, err = CompileRules(vc, "t.toml"); err != nil {
+		t.Fatal(err)
+	}
+	return lazy, whole
 }

@@ -301,7 +301,7 @@ keywords = ["broken_"]
 // FuzzLazyRules checks, on any text, that the rules a text can need find
 // what every rule finds.
 func FuzzLazyRules(f *testing.F) {
-	for _, s := range []string{"aws = AKIA" + "IOSFODNN7EXAMPLE1", "token: " + "ghp_" + strings.Repeat("a1", 18), "key=" + "c2VjcmV0X2tleT1BS0lBSU9TRk9ETk43RVhBTVBMRQ==", "nothing"} {
+	for _, s := range []string{"aws = AKIA" + "IOSFODNN7EXAMPLE1", "api_key\n\n\n= \"" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6\"", "\\u0061ws = AKIA" + "IOSFODNN7EXAMPLE1", "token: " + "ghp_" + strings.Repeat("a1", 18), "key=" + "c2VjcmV0X2tleT1BS0lBSU9TRk9ETk43RVhBTVBMRQ==", "nothing"} {
 		f.Add(s)
 	}
 	ref := referenceDetector(f)
@@ -311,8 +311,12 @@ func FuzzLazyRules(f *testing.F) {
 	paths := []string{"f.txt", "app/config.php", "infra/main.tf", "k8s/secret.yaml", "NuGet.Config", "certs/client.p12"}
 	pad := strings.Repeat("x := y + 1\n", maxSkipCheck/8)
 	f.Fuzz(func(t *testing.T, raw string) {
-		if len(raw)%3 == 0 {
+		switch len(raw) % 3 {
+		case 0:
 			raw += pad // larger than maxSkipCheck: see mayMatch
+		case 1:
+			// Also encoded, away from itself: see decodedMayFind.
+			raw += "\n" + filler(20) + "v = \"" + base64.StdEncoding.EncodeToString([]byte(raw)) + "\"\n" + filler(3)
 		}
 		fr := sources.Fragment{Raw: raw, FilePath: paths[len(raw)%len(paths)]}
 		want := everyRule(ref, fr)
