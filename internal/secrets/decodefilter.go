@@ -54,7 +54,9 @@ package secrets
 //
 // If any of these runs matches, or anything is not as expected (a rule
 // does not compile, an expression does not parse, a keyword holds a
-// newline), the fragment is decoded as gitleaks decodes it.
+// newline), the fragment is decoded as gitleaks decodes it; so is one
+// whose regions hold most of it, where the runs would cost what the passes
+// do.
 
 import (
 	"regexp/syntax"
@@ -431,6 +433,16 @@ func (r *Rules) decodedMayFind(fr sources.Fragment) bool {
 	regions := decodeRegions(raw, f.context)
 	if len(regions) == 0 {
 		return true // NeedsDecoding found something the lines do not show
+	}
+	covered := 0
+	for _, g := range regions {
+		covered += g.to - g.from
+	}
+	if covered > len(raw)/4*3 {
+		// Encoded text nearly everywhere (a JSON file of base64 values):
+		// the runs below would cost about what gitleaks' passes do, and
+		// when one matches, gitleaks' passes follow.
+		return true
 	}
 	// The rules that may run, but for those held and with a span (see
 	// below): those without keywords and those with one in the text or,

@@ -328,3 +328,33 @@ func TestDecodeFilterOnRealText(t *testing.T) {
 	}
 	t.Logf("%d pieces gitleaks decodes something in, %d with a finding only decoding shows, %d left undecoded", len(corpus), decoded, skipped)
 }
+
+// Text encoded nearly everywhere (a JSON file of base64 values) is left to
+// gitleaks' passes: the filter's runs would cost about as much, and twice
+// as much when one matches. Sparse encoded text is not.
+func TestDecodeFilterLeavesDenseTextToGitleaks(t *testing.T) {
+	r := lazyDefaults(t, 1<<40)
+	line := func(i int) string {
+		return fmt.Sprintf("{\"key\": %q},\n", base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("/registry/pods/default/pod-%04d", i))))
+	}
+	var dense, sparse strings.Builder
+	for i := range 400 {
+		dense.WriteString(line(i))
+		if i%40 == 0 {
+			sparse.WriteString(line(i))
+		} else {
+			sparse.WriteString(filler(1))
+		}
+	}
+	for _, c := range []struct {
+		raw  string
+		want bool
+	}{{dense.String(), true}, {sparse.String(), false}} {
+		if !NeedsDecoding(c.raw) {
+			t.Fatalf("%.60q: nothing to decode", c.raw)
+		}
+		if got := r.decodedMayFind(sources.Fragment{Raw: c.raw, FilePath: "ops.json"}); got != c.want {
+			t.Errorf("%.60q: decoding may find something: %v, want %v", c.raw, got, c.want)
+		}
+	}
+}
