@@ -305,7 +305,8 @@ func (r *Rules) NewDetector(ctx context.Context, reveal bool) *detect.Detector {
 
 // Detect scans one fragment with d (one of r's detectors), set with the
 // rules the fragment can need and, when gitleaks' decoder cannot find
-// anything in it (see NeedsDecoding), without decoding: what it finds is
+// anything in it (see NeedsDecoding) or no rule can match near what it
+// decodes (see decodedMayFind), without decoding: what it finds is
 // what d would with every rule, decoding. With prefilter, the rules
 // Prefilter rules out for the fragment are left out too. A fragment in
 // which no rule can match (see ruleOut, and mayMatch for one larger than
