@@ -467,13 +467,13 @@ func (r *Rules) decodedMayFind(fr sources.Fragment) bool {
 		}
 		var whole string // T(d), made when a rule needs it
 		for i := range r.ids {
-			if f.rules[i].span >= 0 || !present.has(i) || !r.runsOn(i, fr) {
+			if f.rules[i].span >= 0 || !present.has(i) {
 				continue
 			}
 			if whole == "" {
 				whole = stitch(raw, regions)
 			}
-			if r.mayMatch1(i, whole) {
+			if r.matchesIn(i, fr, whole) {
 				return true
 			}
 		}
@@ -494,9 +494,8 @@ func (r *Rules) decodedMayFind(fr sources.Fragment) bool {
 				case dr.span < 0:
 				case dr.held && !near.has(i):
 				case !dr.held && !near.has(i) && !present.has(i):
-				case !r.runsOn(i, fr):
 				default:
-					if r.mayMatch1(i, window) {
+					if r.matchesIn(i, fr, window) {
 						return true
 					}
 				}
@@ -533,12 +532,6 @@ func (f *decodeFilter) present(r *Rules, raw string) bits {
 	return present
 }
 
-// runsOn reports whether rule i may run on fr by its path: it has none, or
-// it matches fr's (see pathMayMatch).
-func (r *Rules) runsOn(i int, fr sources.Fragment) bool {
-	return !slices.Contains(r.pathed, i) || r.pathMayMatch(i, fr)
-}
-
 // stitch is raw with each region's text in place of its bytes.
 func stitch(raw string, regions []*decodeRegion) string {
 	var sb strings.Builder
@@ -552,12 +545,13 @@ func stitch(raw string, regions []*decodeRegion) string {
 	return sb.String()
 }
 
-// mayMatch1 reports whether rule i's expression matches text, or may: the
-// rule does not compile (the scan reports that).
-func (r *Rules) mayMatch1(i int, text string) bool {
-	rule, err := r.rule(i)
-	if err != nil {
-		return true
+// matchesIn reports whether rule i's expression matches text, a decoded
+// form of fr, where the rule runs on fr by its path (see pathMayMatch); or
+// may: the rule does not compile (the scan reports that).
+func (r *Rules) matchesIn(i int, fr sources.Fragment, text string) bool {
+	if !r.pathMayMatch(i, fr) {
+		return false
 	}
-	return rule.Regex != nil && rule.Regex.MatchString(text)
+	rule, err := r.rule(i)
+	return err != nil || (rule.Regex != nil && rule.Regex.MatchString(text))
 }
