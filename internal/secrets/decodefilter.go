@@ -524,7 +524,7 @@ func (f *decodeFilter) present(r *Rules, raw string) bits {
 		}
 		return present
 	}
-	f.global.each(raw, func(_ int, keyword string) {
+	f.global.each(raw, func(_ int, keyword string, _ int) {
 		for _, i := range f.globalRules[keyword] {
 			present.set(i)
 		}

@@ -33,11 +33,13 @@ type keywordFilter struct {
 	lists [][]anchoredKeyword  // [0] is unused
 }
 
-// anchoredKeyword is a keyword (lowercase) and where its anchor pair is
-// in it.
+// anchoredKeyword is a keyword (lowercase), where its anchor pair is in
+// it, and its id: its index in the list the filter was made of (of its
+// first occurrence, lowercased).
 type anchoredKeyword struct {
 	keyword string
 	at      int
+	id      int
 }
 
 // foldsToASCII are the runes from 0x80 whose lowercase (unicode.ToLower,
@@ -75,7 +77,7 @@ func pairOf(a, b byte) uint16 { return uint16(a)<<7 | uint16(b) }
 func newKeywordFilter(keywords []string) *keywordFilter {
 	f := &keywordFilter{lists: make([][]anchoredKeyword, 1)}
 	seen := map[string]bool{}
-	for _, k := range keywords {
+	for id, k := range keywords {
 		k = strings.ToLower(k)
 		if seen[k] {
 			continue
@@ -102,7 +104,7 @@ func newKeywordFilter(keywords []string) *keywordFilter {
 			f.bits[p/64] |= 1 << (p % 64)
 		}
 		// ASCII keywords have at most 128*128 pairs: slot cannot overflow.
-		f.lists[f.slot[p]] = append(f.lists[f.slot[p]], anchoredKeyword{k, at})
+		f.lists[f.slot[p]] = append(f.lists[f.slot[p]], anchoredKeyword{k, at, id})
 	}
 	return f
 }
@@ -159,10 +161,10 @@ func (f *keywordFilter) any(s string) bool {
 	return false
 }
 
-// each calls fn with the start and the keyword of each occurrence of a
-// keyword in s folded to ASCII lowercase (as at compares; unlike any, it
-// does not count the runes of foldsToASCII).
-func (f *keywordFilter) each(s string, fn func(start int, keyword string)) {
+// each calls fn with the start, the keyword and its id of each occurrence
+// of a keyword in s folded to ASCII lowercase (as at compares; unlike any,
+// it does not count the runes of foldsToASCII).
+func (f *keywordFilter) each(s string, fn func(start int, keyword string, id int)) {
 	if len(s) < 2 {
 		return
 	}
@@ -173,7 +175,7 @@ func (f *keywordFilter) each(s string, fn func(start int, keyword string)) {
 		if f.bits[p/64]&(1<<(p%64)) != 0 {
 			for _, a := range f.lists[f.slot[p]] {
 				if start := i - 1 - a.at; start >= 0 && start+len(a.keyword) <= len(s) && foldedAt(s, start, a.keyword) {
-					fn(start, a.keyword)
+					fn(start, a.keyword, a.id)
 				}
 			}
 		}

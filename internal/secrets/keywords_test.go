@@ -122,7 +122,7 @@ func checkEach(t testing.TB, kws []string, f *keywordFilter, s string) {
 			want = append(want, fmt.Sprint(at, k))
 		}
 	}
-	f.each(s, func(start int, k string) { got = append(got, fmt.Sprint(start, k)) })
+	f.each(s, func(start int, k string, _ int) { got = append(got, fmt.Sprint(start, k)) })
 	slices.Sort(want)
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
@@ -156,14 +156,72 @@ func TestKeywordFilterOnRealText(t *testing.T) {
 }
 
 func FuzzKeywordFilter(f *testing.F) {
-	for _, s := range []string{"akia", "Sk-Ant-Api03", "\u212aey", "x\xffxoxb", "nothing"} {
+	for _, s := range []string{"akia", "Sk-Ant-Api03", "\u212aey", "x\xffxoxb", "nothing", "\u0130ntra_"} {
 		f.Add(s)
 	}
 	kws, kf := plainKeywords(f)
+	r := lazyDefaults(f, 1<<40)
 	f.Fuzz(func(t *testing.T, s string) {
 		checkFilter(t, kws, kf, s)
 		checkEach(t, kws, kf, s)
+		checkAddKeywords(t, r, s)
 	})
+}
+
+// checkAddKeywords holds addKeywords to gitleaks' own keyword search (an
+// Aho-Corasick search of the text lowercased): the same rules.
+func checkAddKeywords(t testing.TB, r *Rules, s string) bool {
+	t.Helper()
+	got, want := make(bits, len(r.always)), make(bits, len(r.always))
+	r.addKeywords(got, s)
+	r.addKeywordsTrie(want, s)
+	if !slices.Equal(got, want) {
+		for i, id := range r.ids {
+			if got.has(i) != want.has(i) {
+				t.Errorf("%.120q: addKeywords says %v for %s, gitleaks' search %v", s, got.has(i), id, want.has(i))
+			}
+		}
+	}
+	return !want.none()
+}
+
+// addKeywords finds the rules gitleaks' own search finds on real text
+// nobody here wrote, cased as it is and upper-cased, with the runes that
+// lowercase to ASCII in it, and on each keyword of the default rules.
+func TestAddKeywordsAsGitleaksSearch(t *testing.T) {
+	r := lazyDefaults(t, 1<<40)
+	if r.keywords == nil {
+		t.Fatal("the default rules' keywords have no filter")
+	}
+	gl := gitleaksDir(t)
+	found, n := 0, 0
+	check := func(s string) {
+		n++
+		if checkAddKeywords(t, r, s) {
+			found++
+		}
+	}
+	for _, s := range stringsOf(t, filepath.Join(gl, "cmd", "generate", "config", "rules")) {
+		check(s)
+		check(strings.ToUpper(s))
+		check("\u212a" + s + "\u0130")
+	}
+	for _, l := range r.keywords.lists[1:] {
+		for _, a := range l {
+			check(a.keyword)
+			check("x" + strings.ToUpper(a.keyword) + "\xff")
+			// The Kelvin sign lowercases to k, and İ to i and a mark.
+			check(strings.Replace(a.keyword, "k", "\u212a", 1))
+			if i := strings.LastIndexByte(a.keyword, 'i'); i == len(a.keyword)-1 {
+				check(a.keyword[:i] + "\u0130")
+			}
+		}
+	}
+	walkCorpus(t, filepath.Join(gl, "testdata"), 1, func(_, content string) { check(content) })
+	walkCorpus(t, filepath.Join(testenv.GOROOT(t), "src"), 13, func(_, content string) { check(content) })
+	if found == 0 || found == n {
+		t.Fatalf("a keyword in %d of %d texts: the comparison proves little", found, n)
+	}
 }
 
 // A fragment larger than maxSkipCheck is not handed to gitleaks when no

