@@ -186,9 +186,17 @@ func percentLineMayDecode(raw string, start, end int) bool {
 	}
 }
 
-// hasNonASCII reports whether s holds a byte of 0x80 or more.
+// hasNonASCII reports whether s holds a byte of 0x80 or more, looking at
+// eight bytes at a time.
 func hasNonASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		b := s[i : i+8]
+		if (b[0]|b[1]|b[2]|b[3]|b[4]|b[5]|b[6]|b[7])&0x80 != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
 		if s[i] >= 0x80 {
 			return true
 		}

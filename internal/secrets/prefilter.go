@@ -336,13 +336,21 @@ func twilioPossible(raw string) bool {
 // with any byte from 0x80 may match.
 func privateKeyPossible(raw string) bool {
 	const want = "private key"
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c >= 0x80 {
-			return true
-		}
-		if c|0x20 == 'p' && i+len(want) <= len(raw) && strings.EqualFold(raw[i:i+len(want)], want) {
-			return true
+	if hasNonASCII(raw) {
+		return true
+	}
+	// Its v is rarer in text than its other letters: look for that.
+	for _, v := range [2]byte{'v', 'V'} {
+		for at := 0; ; {
+			i := strings.IndexByte(raw[at:], v)
+			if i < 0 {
+				break
+			}
+			i += at
+			if i >= 3 && i-3+len(want) <= len(raw) && strings.EqualFold(raw[i-3:i-3+len(want)], want) {
+				return true
+			}
+			at = i + 1
 		}
 	}
 	return false
