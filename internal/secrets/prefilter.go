@@ -183,15 +183,53 @@ func jwtPossible(raw string) bool {
 // letters fold to k and s: any byte from 0x80 counts as a letter, and the
 // keyword is looked for in the text lowercased with ſ read as s.
 func genericPossible(raw string) bool {
-	for o := 0; o < len(raw); o++ {
-		if genericClass[raw[o]]&gcOperator == 0 {
+	g := genericScan{raw: raw}
+	return g.possible()
+}
+
+// genericScan is genericPossible over one text. It keeps the last run of
+// each value class it read, so that the operators of a long run (every =
+// is one, and a value character too) do not each read the run again: the
+// bytes read stay within a few times the text's length (read counts them;
+// TestGenericPossibleReadsLinearly holds it there), where reading each
+// run from each operator took seconds on 100 kB of =.
+type genericScan struct {
+	raw       string
+	word, b64 span // the last run of [\w.=-] and of [a-z0-9+/] found
+	read      int  // bytes read by runEnd
+}
+
+// span is the bytes [start, end) of a text.
+type span struct{ start, end int }
+
+func (g *genericScan) possible() bool {
+	for o := 0; o < len(g.raw); o++ {
+		if genericClass[g.raw[o]]&gcOperator == 0 {
 			continue
 		}
-		if genericValueAfter(raw, o) && genericKeywordBefore(raw, o) {
+		if g.valueAfter(o) && genericKeywordBefore(g.raw, o) {
 			return true
 		}
 	}
 	return false
+}
+
+// runEnd is where the run of class that starts at s ends (s itself when
+// raw[s] is not of class): last's end when s is in last, the run of class
+// read last. A run is read again only from a start before last's, at
+// most 9 bytes back (valueAfter's starts are within 9 of an operator, and
+// the operators come in order), so the bytes read are linear in the text.
+func (g *genericScan) runEnd(s int, class uint8, last *span) int {
+	if s >= last.start && s < last.end {
+		return last.end
+	}
+	e := s
+	for e < len(g.raw) && genericClass[g.raw[e]]&class != 0 {
+		e++
+	}
+	g.read += e - s
+	*last = span{s, e}
+	return e
 }
 
 // Byte classes of genericPossible: an operator's first character, and the
@@ -221,26 +259,18 @@ var genericClass = func() (c [256]uint8) {
 	return c
 }()
 
-// genericValueAfter reports whether a value and its end can follow the
-// operator that starts at o.
-func genericValueAfter(raw string, o int) bool {
+// valueAfter reports whether a value and its end can follow the operator
+// that starts at o.
+func (g *genericScan) valueAfter(o int) bool {
+	raw := g.raw
 	for s := o + 1; s <= o+9 && s <= len(raw); s++ {
 		if s > o+1 && !genericBetween(raw[s-1]) {
 			return false
 		}
-		n := 0
-		for n < len(raw)-s && genericClass[raw[s+n]]&gcWord != 0 {
-			n++
-		}
-		if n >= 10 && genericEnd(raw, s+n) {
+		if e := g.runEnd(s, gcWord, &g.word); e-s >= 10 && genericEnd(raw, e) {
 			return true
 		}
-		n = 0
-		for n < len(raw)-s && genericClass[raw[s+n]]&gcBase64 != 0 {
-			n++
-		}
-		if n >= 12 {
-			e := s + n
+		if e := g.runEnd(s, gcBase64, &g.b64); e-s >= 12 {
 			for k := 0; k < 3 && e < len(raw) && raw[e] == '='; k++ {
 				e++
 			}

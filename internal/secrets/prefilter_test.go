@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -160,4 +161,81 @@ func FuzzPrefilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		assertNecessary(t, cfg, p, raw, "fuzz")
 	})
+}
+
+// genericPossibleByRuns is genericPossible reading the value runs after
+// each operator afresh: the plain statement, quadratic on a long run of
+// operators (every = is one).
+func genericPossibleByRuns(raw string) bool {
+	valueAfter := func(o int) bool {
+		for s := o + 1; s <= o+9 && s <= len(raw); s++ {
+			if s > o+1 && !genericBetween(raw[s-1]) {
+				return false
+			}
+			n := 0
+			for n < len(raw)-s && genericClass[raw[s+n]]&gcWord != 0 {
+				n++
+			}
+			if n >= 10 && genericEnd(raw, s+n) {
+				return true
+			}
+			n = 0
+			for n < len(raw)-s && genericClass[raw[s+n]]&gcBase64 != 0 {
+				n++
+			}
+			if n >= 12 {
+				e := s + n
+				for k := 0; k < 3 && e < len(raw) && raw[e] == '='; k++ {
+					e++
+				}
+				if genericEnd(raw, e) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for o := 0; o < len(raw); o++ {
+		if genericClass[raw[o]]&gcOperator != 0 && valueAfter(o) && genericKeywordBefore(raw, o) {
+			return true
+		}
+	}
+	return false
+}
+
+// A text can make genericPossible read each value run once per operator
+// in it: 100 kB of = took seconds. The scan reads each byte a bounded
+// number of times on such texts, and answers as the plain statement does
+// on random texts of operators, value characters and keywords.
+func TestGenericPossibleReadsLinearly(t *testing.T) {
+	const n = 100_000
+	for _, unit := range []string{"=", "a=", "= ", "==a", "=:", "+/=", "=\x80", "key=", "a,", "abcdefghij=", "A1+/=\""} {
+		s := strings.Repeat(unit, n/len(unit))
+		g := genericScan{raw: s}
+		g.possible()
+		if g.read > 20*len(s) {
+			t.Errorf("%q repeated: %d bytes read for %d", unit, g.read, len(s))
+		}
+	}
+	pieces := []string{"=", "==", ":", ",", "|", ">", "?", " ", "\"", "'", "`", ";", "\n", "\\n", "a", "Z", "0", "_", ".", "-", "+", "/", "\x80", "ſ",
+		"key", "token", "api", "secret", "abcdefghij", "0123456789ab"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	trues := 0
+	for i := range 50_000 {
+		var b strings.Builder
+		for k := rng.IntN(30); k > 0; k-- {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		got, want := genericPossible(s), genericPossibleByRuns(s)
+		if got != want {
+			t.Fatalf("text %d, %q: genericPossible %v, the plain statement %v", i, s, got, want)
+		}
+		if got {
+			trues++
+		}
+	}
+	if trues < 2_000 || trues > 48_000 {
+		t.Errorf("%d of 50000 texts possible: the draw is lopsided", trues)
+	}
 }
