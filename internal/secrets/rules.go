@@ -349,7 +349,13 @@ func (r *Rules) Detect(ctx context.Context, d *detect.Detector, fr sources.Fragm
 	if decode {
 		d.MaxDecodeDepth = MaxDecodeDepth
 	}
-	return Detect(ctx, d, fr), nil
+	findings := Detect(ctx, d, fr)
+	// gitleaks stops at a context's end and returns what it had found:
+	// a fragment it may not have read to the end is an error, never clean.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return findings, nil
 }
 
 // maxSkipCheck is the largest fragment that Detect first checks for any

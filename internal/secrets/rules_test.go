@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -326,4 +327,33 @@ func FuzzLazyRules(f *testing.F) {
 			}
 		}
 	})
+}
+
+// gitleaks stops at a context's end and returns what it found until then:
+// Detect makes that an error, on every path to gitleaks (a small fragment,
+// a large one, one it decodes), so that no caller reads a cut scan as a
+// clean one.
+func TestDetectCancelledIsAnError(t *testing.T) {
+	secret := "GITHUB_TOKEN=" + testenv.GitHubToken(t)
+	pad := strings.Repeat("x := 1 // padding\n", 400)
+	r := lazyDefaults(t, 1<<40)
+	live := context.Background()
+	cut, cancel := context.WithCancel(live)
+	cancel()
+	for name, raw := range map[string]string{
+		"small":   secret,
+		"large":   pad + secret,
+		"encoded": pad + "v := \"" + encodeStd(secret) + "\"\n",
+	} {
+		for _, prefilter := range []bool{false, true} {
+			fr := sources.Fragment{Raw: raw, FilePath: "a.go"}
+			found, err := r.Detect(live, r.NewDetector(live, false), fr, prefilter)
+			if err != nil || len(found) == 0 {
+				t.Fatalf("%s: %d findings, %v: the secret is not found at all", name, len(found), err)
+			}
+			if found, err := r.Detect(cut, r.NewDetector(live, false), fr, prefilter); !errors.Is(err, context.Canceled) {
+				t.Errorf("%s, prefilter %v, context cancelled: %d findings and %v, not an error", name, prefilter, len(found), err)
+			}
+		}
+	}
 }
