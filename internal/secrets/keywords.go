@@ -72,8 +72,20 @@ var pairFold = func() (t [256]byte) {
 // pairOf is the index of two bytes folded by pairFold.
 func pairOf(a, b byte) uint16 { return uint16(a)<<7 | uint16(b) }
 
+// maxAnchored is the most keywords one anchor pair may hold. Each place
+// the pair stands in a text is compared with every keyword it holds, so a
+// long list would make the filter cost the text's length times the list's
+// (a .gitleaks.toml of thousands of keywords sharing their rarest pair made
+// 1 MB take 12 s, where Aho-Corasick takes 74 ms). The default rules' lists
+// hold at most a few keywords each.
+const maxAnchored = 16
+
 // newKeywordFilter is the filter of keywords, or nil when one of them is
-// shorter than two bytes or not ASCII: the filter cannot tell those.
+// shorter than two bytes or not ASCII, or when they cannot be anchored
+// with at most maxAnchored to a pair: the filter cannot tell those, or not
+// cheaply. Each keyword is anchored at its rarest pair (see pairWeight)
+// that holds fewer than maxAnchored keywords, and of pairs as rare, at the
+// one holding the fewest so far.
 func newKeywordFilter(keywords []string) *keywordFilter {
 	f := &keywordFilter{lists: make([][]anchoredKeyword, 1)}
 	seen := map[string]bool{}
@@ -91,11 +103,23 @@ func newKeywordFilter(keywords []string) *keywordFilter {
 				return nil
 			}
 		}
-		at := 0
-		for i := 1; i+1 < len(k); i++ {
-			if pairWeight(k[i], k[i+1]) < pairWeight(k[at], k[at+1]) {
+		held := func(i int) int { return len(f.lists[f.slot[pairOf(k[i], k[i+1])]]) }
+		at := -1
+		for i := 0; i+1 < len(k); i++ {
+			if held(i) >= maxAnchored {
+				continue
+			}
+			if at < 0 {
+				at = i
+				continue
+			}
+			wi, wat := pairWeight(k[i], k[i+1]), pairWeight(k[at], k[at+1])
+			if wi < wat || wi == wat && held(i) < held(at) {
 				at = i
 			}
+		}
+		if at < 0 {
+			return nil // every pair of k anchors maxAnchored keywords
 		}
 		p := pairOf(k[at], k[at+1])
 		if f.slot[p] == 0 {

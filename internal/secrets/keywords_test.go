@@ -304,3 +304,42 @@ func defaultsWith(t testing.TB, toml string) (lazy, whole *Rules) {
 	}
 	return lazy, whole
 }
+
+// A configuration can hold thousands of keywords with the same rare pairs
+// (its own .gitleaks.toml): no pair anchors more than maxAnchored of
+// them, spreading them over the pairs they have or, when they cannot be
+// spread, leaving no filter (the callers then use gitleaks' search).
+func TestKeywordFilterBoundedLists(t *testing.T) {
+	spread := make([]string, 1000)
+	for i := range spread {
+		spread[i] = fmt.Sprintf("zq%04dx", i)
+	}
+	f := newKeywordFilter(spread)
+	if f == nil {
+		t.Fatal("1,000 keywords with distinct digits: no filter")
+	}
+	for _, l := range f.lists {
+		if len(l) > maxAnchored {
+			t.Fatalf("a pair anchors %d keywords", len(l))
+		}
+	}
+	checkEach(t, spread, f, "x zq0042x zq9999x ZQ0999X zq12")
+	if !f.any("a zq0500x b") || f.any("zq") {
+		t.Error("the spread filter answers wrongly")
+	}
+	same := make([]string, maxAnchored+1)
+	for i := range same {
+		same[i] = strings.Repeat("z", i+2)
+	}
+	if newKeywordFilter(same[:maxAnchored]) == nil {
+		t.Errorf("%d keywords of the one pair zz: no filter", maxAnchored)
+	}
+	if f := newKeywordFilter(same); f != nil {
+		t.Errorf("%d keywords of the one pair zz got a filter", len(same))
+	}
+	// The default rules' keywords keep their filters.
+	r := lazyDefaults(t, 1<<40)
+	if r.keywords == nil || r.plain == nil {
+		t.Fatal("the default rules' keywords have no filter")
+	}
+}
