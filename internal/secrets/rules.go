@@ -82,6 +82,7 @@ type Rules struct {
 	compileAll sync.Once
 	mu         sync.Mutex
 	sets       map[string]map[string]glconfig.Rule // rule maps made, by their bits
+	setRules   int                                 // the rules of those maps
 
 	// strings lends the detectors of scanString: [0] redacting, [1]
 	// revealing.
@@ -113,8 +114,11 @@ type lazyRule struct {
 // rule takes.
 const lazyBudget = 8 << 20
 
-// maxRuleSets bounds the rule maps kept for reuse.
-const maxRuleSets = 4096
+// maxSetRules bounds the rules of the rule maps kept for reuse, together:
+// a map per set of rules fragments needed, up to 222 rules each, would
+// otherwise let fragments holding many different sets of keywords keep
+// about 100 MB (4,096 maps) until the process ends.
+const maxSetRules = 1 << 15
 
 // bits is a set of rules, bit i for rule i.
 type bits []uint64
@@ -542,8 +546,9 @@ func (r *Rules) set(need bits) (map[string]glconfig.Rule, error) {
 		m[r.ids[i]] = rule
 	}
 	r.mu.Lock()
-	if len(r.sets) < maxRuleSets {
+	if r.sets != nil && r.setRules+len(m) <= maxSetRules {
 		r.sets[key] = m
+		r.setRules += len(m)
 	}
 	r.mu.Unlock()
 	return m, nil
@@ -620,6 +625,11 @@ func (r *Rules) compileRest() *fullRules {
 			rules[id] = r.compiled[i].rule
 		}
 		r.full.Store(r.newFull(rules))
+		// Every fragment gets every rule from now on: the maps made for
+		// sets of them are of no more use.
+		r.mu.Lock()
+		r.sets, r.setRules = nil, 0
+		r.mu.Unlock()
 	})
 	return r.full.Load()
 }

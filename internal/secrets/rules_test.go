@@ -357,3 +357,41 @@ func TestDetectCancelledIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// Fragments that each hold a different set of keywords make a rule map
+// each: those kept for reuse hold at most maxSetRules rules together, and
+// none is kept once every rule is compiled.
+func TestRuleSetsBounded(t *testing.T) {
+	r := lazyDefaults(t, 1<<40)
+	var kws []string
+	for _, l := range r.keywords.lists[1:] {
+		for _, a := range l {
+			kws = append(kws, a.keyword)
+		}
+	}
+	n := len(kws)
+	for i := range 600 {
+		var b strings.Builder
+		for j, k := range kws {
+			if j != i%n && j != (i/n+1+i)%n {
+				b.WriteString(k + " ")
+			}
+		}
+		// The rules Detect hands gitleaks with such a fragment.
+		if _, err := r.forFragment(sources.Fragment{Raw: b.String(), FilePath: "a.txt"}, false, false, nil, noMask); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.mu.Lock()
+	kept, rules := len(r.sets), r.setRules
+	r.mu.Unlock()
+	if kept < 10 || rules > maxSetRules {
+		t.Fatalf("%d rule maps kept, %d rules in them (at most %d)", kept, rules, maxSetRules)
+	}
+	if f := r.compileRest(); f.err != nil {
+		t.Fatal(f.err)
+	}
+	if r.sets != nil || r.setRules != 0 {
+		t.Errorf("every rule compiled, yet %d rule maps are kept", len(r.sets))
+	}
+}
