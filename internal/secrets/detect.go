@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -130,21 +130,84 @@ func (r *Rules) Redact(ctx context.Context, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	text = cutEncoded(text, findings)
+	// Each secret and each match (which holds it) once: a secret found in
+	// many places is one finding per place.
+	var distinct []string
+	seen := map[string]bool{}
 	for _, f := range findings {
 		for _, s := range []string{f.Secret, f.Match} {
-			if s != "" {
-				text = strings.ReplaceAll(text, s, "***")
+			if s != "" && !seen[s] {
+				seen[s] = true
+				distinct = append(distinct, s)
 			}
 		}
 	}
-	return text, nil
+	if len(distinct) > maxRedacted {
+		return "***", nil
+	}
+	spans, ok := encodedSpans(text, findings)
+	if !ok {
+		return "***", nil
+	}
+	// Every place each stands, not only where gitleaks reported it.
+	for _, s := range distinct {
+		spans = appendOccurrences(spans, text, s)
+	}
+	return cutSpans(text, spans), nil
 }
 
-// cutEncoded replaces by *** the text of the findings whose secret is not
-// in text as it is: gitleaks found it by decoding (base64, hex, percent
-// encoding) and reports it decoded, at the place of the encoded text.
-func cutEncoded(text string, findings []report.Finding) string {
+// maxRedacted is the most distinct secrets and matches Redact cuts out of
+// a text one by one: each is looked for across the whole text, so their
+// number multiplies the cost. A text holding more is hidden whole.
+const maxRedacted = 256
+
+// appendOccurrences appends to spans where s stands in text, overlapping
+// places merged as they are found.
+func appendOccurrences(spans []span, text, s string) []span {
+	from := len(spans)
+	for at := 0; ; {
+		i := strings.Index(text[at:], s)
+		if i < 0 {
+			return spans
+		}
+		start, end := at+i, at+i+len(s)
+		if n := len(spans); n > from && start <= spans[n-1].end {
+			spans[n-1].end = max(spans[n-1].end, end)
+		} else {
+			spans = append(spans, span{start, end})
+		}
+		at = start + 1
+	}
+}
+
+// cutSpans returns text with each run of bytes the spans cover, merged
+// where they overlap or touch, replaced by ***.
+func cutSpans(text string, spans []span) string {
+	if len(spans) == 0 {
+		return text
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
+	var sb strings.Builder
+	at := 0
+	for i := 0; i < len(spans); {
+		start, end := spans[i].start, spans[i].end
+		for i++; i < len(spans) && spans[i].start <= end; i++ {
+			end = max(end, spans[i].end)
+		}
+		sb.WriteString(text[at:start])
+		sb.WriteString("***")
+		at = end
+	}
+	sb.WriteString(text[at:])
+	return sb.String()
+}
+
+// encodedSpans are the places of the findings whose secret is not in text
+// as it is: gitleaks found it by decoding (base64, hex, percent encoding)
+// and reports it decoded, at the place of the encoded text. ok is false
+// when a finding is not where gitleaks says: the whole text must be hidden
+// rather than risk showing the secret.
+func encodedSpans(text string, findings []report.Finding) (spans []span, ok bool) {
 	// Where each line starts: gitleaks counts a fragment's lines from 0,
 	// and columns from the newline before them (1-based on the first).
 	var newlines []int
@@ -159,34 +222,24 @@ func cutEncoded(text string, findings []report.Finding) string {
 		}
 		return newlines[min(line, len(newlines))-1]
 	}
-	type span struct{ start, end int }
-	var spans []span
+	inText := map[string]bool{}
 	for _, f := range findings {
-		if f.Secret != "" && strings.Contains(text, f.Secret) {
-			continue
+		if f.Secret != "" {
+			in, ok := inText[f.Secret]
+			if !ok {
+				in = strings.Contains(text, f.Secret)
+				inText[f.Secret] = in
+			}
+			if in {
+				continue
+			}
 		}
 		start := lineBase(f.StartLine) + f.StartColumn - 1
 		end := lineBase(f.EndLine) + f.EndColumn
 		if start < 0 || end > len(text) || start >= end {
-			// Not where gitleaks says: hide the whole text rather than
-			// risk showing the secret.
-			return "***"
+			return nil, false
 		}
 		spans = append(spans, span{start, end})
 	}
-	// Merge overlapping spans, then cut from the end so that the offsets
-	// of the spans before stay right.
-	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
-	var merged []span
-	for _, sp := range spans {
-		if n := len(merged); n > 0 && sp.start <= merged[n-1].end {
-			merged[n-1].end = max(merged[n-1].end, sp.end)
-			continue
-		}
-		merged = append(merged, sp)
-	}
-	for i := len(merged) - 1; i >= 0; i-- {
-		text = text[:merged[i].start] + "***" + text[merged[i].end:]
-	}
-	return text
+	return spans, true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,6 +123,54 @@ func TestRedactStringEncoded(t *testing.T) {
 		}
 		if !strings.Contains(got, "***") {
 			t.Errorf("nothing redacted: %q", got)
+		}
+	}
+}
+
+// Every place a secret stands is cut, also where gitleaks does not report
+// it (a bare copy of a value it found after a keyword); a text holding
+// more distinct secrets than Redact looks for one by one is hidden whole.
+func TestRedactEveryPlaceAndBounded(t *testing.T) {
+	ctx := context.Background()
+	tok := testenv.GitHubToken(t)
+	value := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 24)
+	in := "api_key = \"" + value + "\"\nthen " + tok + " and " + tok[:20] + "…\nlater: " + value + " again"
+	got, err := RedactString(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(got, tok) || strings.Contains(got, value) {
+		t.Errorf("%q still holds a secret", got)
+	}
+	if !strings.HasSuffix(got, " again") || !strings.Contains(got, tok[:20]+"…") {
+		t.Errorf("cut more than the secrets: %q", got)
+	}
+	var many strings.Builder
+	for range maxRedacted + 1 {
+		many.WriteString("token " + testenv.GitHubToken(t) + "\n")
+	}
+	if got, err := RedactString(ctx, many.String()); err != nil || got != "***" {
+		t.Errorf("%d distinct secrets: %.80q, %v; want the whole text hidden", maxRedacted+1, got, err)
+	}
+}
+
+// Overlapping places of one secret, and overlapping or touching spans,
+// are cut as one.
+func TestCutSpans(t *testing.T) {
+	if got := appendOccurrences(nil, "xaaaaay aaaa", "aaaa"); !slices.Equal(got, []span{{1, 6}, {8, 12}}) {
+		t.Errorf("occurrences of aaaa: %v", got)
+	}
+	for _, c := range []struct {
+		spans []span
+		want  string
+	}{
+		{nil, "abcdefghij"},
+		{[]span{{7, 8}, {0, 3}, {2, 5}}, "***fg***ij"},
+		{[]span{{0, 2}, {2, 4}}, "***efghij"},
+		{[]span{{0, 10}, {3, 4}}, "***"},
+	} {
+		if got := cutSpans("abcdefghij", c.spans); got != c.want {
+			t.Errorf("cutSpans(%v) = %q, want %q", c.spans, got, c.want)
 		}
 	}
 }
