@@ -1,6 +1,8 @@
 package secretscan
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -105,4 +107,139 @@ func FuzzParseMergeRaw(f *testing.F) {
 			}
 		})
 	})
+}
+
+// addedRunsByEveryLine is addedRuns as first written: every line of every
+// parent's copy in a set, then each line of content looked up.
+func addedRunsByEveryLine(content string, parents []*string) []string {
+	known := map[string]bool{}
+	for _, p := range parents {
+		if p == nil {
+			continue
+		}
+		for line := range strings.Lines(*p) {
+			known[line] = true
+		}
+	}
+	var out []string
+	var run strings.Builder
+	start, n := 0, 0
+	for line := range strings.Lines(content) {
+		n++
+		if known[line] {
+			if run.Len() > 0 {
+				out = append(out, fmt.Sprint(start, run.String()))
+				run.Reset()
+			}
+			continue
+		}
+		if run.Len() == 0 {
+			start = n
+		}
+		run.WriteString(line)
+	}
+	if run.Len() > 0 {
+		out = append(out, fmt.Sprint(start, run.String()))
+	}
+	return out
+}
+
+// On random files and random merges of them (lines kept, dropped, added,
+// moved, duplicated; with and without a last newline; parents missing or
+// too large), addedRuns reports the runs the plain statement does, and
+// reads a parent beyond the first only while it must.
+func TestAddedRunsAsEveryLineLookedUp(t *testing.T) {
+	alphabet := []string{"a\n", "b\n", "key = 1\n", "\n", "a", "b", "x\n", "aa\n", "ab\n", "b\na\n"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	text := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		return b.String()
+	}
+	mutate := func(s string) string {
+		lines := slices.Collect(strings.Lines(s))
+		for range rng.IntN(4) {
+			i := rng.IntN(len(lines) + 1)
+			switch rng.IntN(3) {
+			case 0:
+				lines = slices.Insert(lines, i, alphabet[rng.IntN(len(alphabet))])
+			case 1:
+				if i < len(lines) {
+					lines = slices.Delete(lines, i, i+1)
+				}
+			default:
+				if i < len(lines) && len(lines) > 0 {
+					lines = slices.Insert(lines, rng.IntN(len(lines)), lines[i])
+				}
+			}
+		}
+		return strings.Join(lines, "")
+	}
+	reported := 0
+	for k := range 30_000 {
+		base := text(rng.IntN(12))
+		content := mutate(base)
+		np := rng.IntN(4)
+		parents := make([]*string, np)
+		for i := range parents {
+			if rng.IntN(6) > 0 {
+				p := mutate(base)
+				if rng.IntN(3) == 0 {
+					p = mutate(content)
+				}
+				parents[i] = &p
+			}
+		}
+		reads := 0
+		var got []string
+		err := addedRuns(content, np, func(i int) (string, bool, error) {
+			reads++
+			if parents[i] == nil {
+				return "", false, nil
+			}
+			return *parents[i], true, nil
+		}, func(start int, run string) error {
+			got = append(got, fmt.Sprint(start, run))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := addedRunsByEveryLine(content, parents)
+		if !slices.Equal(got, want) {
+			t.Fatalf("case %d: content %q, parents %v: addedRuns %q, every line looked up %q", k, content, deref(parents), got, want)
+		}
+		if len(got) > 0 {
+			reported++
+		}
+		if reads > np {
+			t.Fatalf("case %d: %d reads of %d parents", k, reads, np)
+		}
+	}
+	if reported < 3_000 || reported > 27_000 {
+		t.Errorf("runs reported in %d of 30000 cases: the draw is lopsided", reported)
+	}
+	// A parent the lines between need not be read is not.
+	reads := 0
+	_ = addedRuns("a\nb\nc\n", 2, func(i int) (string, bool, error) {
+		reads++
+		return "a\nb\nc\nd\n", true, nil
+	}, func(int, string) error { return nil })
+	if reads != 1 {
+		t.Errorf("%d parents read where the first holds every line", reads)
+	}
+}
+
+func deref(ps []*string) []string {
+	var out []string
+	for _, p := range ps {
+		if p == nil {
+			out = append(out, "<none>")
+		} else {
+			out = append(out, *p)
+		}
+	}
+	return out
 }
