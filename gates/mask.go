@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 type Masker struct {
 	mu      sync.RWMutex
 	secrets []string // longest first, so overlapping secrets are masked whole
+	known   map[string]bool
 	// OnAdd, when set, is called once for every new secret (the GitHub
 	// reporter prints ::add-mask:: so the CI log hides it too).
 	OnAdd func(secret string)
@@ -39,16 +39,21 @@ func (m *Masker) Add(secret string) {
 			continue
 		}
 		m.mu.Lock()
-		known := false
-		for _, k := range m.secrets {
-			if k == s {
-				known = true
-				break
-			}
-		}
+		known := m.known[s]
 		if !known {
-			m.secrets = append(m.secrets, s)
-			sort.SliceStable(m.secrets, func(i, j int) bool { return len(m.secrets[i]) > len(m.secrets[j]) })
+			if m.known == nil {
+				m.known = map[string]bool{}
+			}
+			m.known[s] = true
+			// Inserted after those as long, not sorted in: a scan may
+			// register a mask for each of thousands of findings, and sorting
+			// the list at each made that grow with their square times its
+			// logarithm.
+			at, _ := slices.BinarySearchFunc(m.secrets, len(s), func(k string, n int) int { return n - len(k) })
+			for at < len(m.secrets) && len(m.secrets[at]) == len(s) {
+				at++
+			}
+			m.secrets = slices.Insert(m.secrets, at, s)
 		}
 		onAdd := m.OnAdd
 		m.mu.Unlock()
