@@ -207,33 +207,29 @@ func hasNonASCII(s string) bool {
 // escapeMayDecode is NeedsDecoding for the \uXXXX form of the unicode
 // alternative: a backslash followed by u or U and four hex digits.
 func escapeMayDecode(raw string) bool {
-	for at := 0; at < len(raw); {
-		i := strings.IndexByte(raw[at:], '\\')
-		if i < 0 {
-			return false
-		}
-		i += at
-		if i+5 < len(raw) && raw[i+1]|0x20 == 'u' && allHex(raw[i+2:i+6]) {
-			return true
-		}
-		at = i + 1
-	}
-	return false
+	return anyAt(raw, `\`, func(i int) bool {
+		return i+5 < len(raw) && raw[i+1]|0x20 == 'u' && allHex(raw[i+2:i+6])
+	})
 }
 
 // codePointMayDecode is NeedsDecoding for the U+XXXX form: a U+XXXX
 // followed by a space or the end.
 func codePointMayDecode(raw string) bool {
+	return anyAt(raw, "U+", func(i int) bool { return codePointAt(raw, i) })
+}
+
+// anyAt reports whether ok holds at some place where sep stands in raw,
+// found with strings.Index (vectorised).
+func anyAt(raw, sep string, ok func(i int) bool) bool {
 	for at := 0; at < len(raw); {
-		i := strings.Index(raw[at:], "U+")
+		i := strings.Index(raw[at:], sep)
 		if i < 0 {
 			return false
 		}
-		i += at
-		if codePointAt(raw, i) {
+		if ok(at + i) {
 			return true
 		}
-		at = i + 1
+		at += i + 1
 	}
 	return false
 }

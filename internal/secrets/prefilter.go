@@ -370,20 +370,10 @@ func privateKeyPossible(raw string) bool {
 		return true
 	}
 	// Its v is rarer in text than its other letters: look for that.
-	for _, v := range [2]byte{'v', 'V'} {
-		for at := 0; ; {
-			i := strings.IndexByte(raw[at:], v)
-			if i < 0 {
-				break
-			}
-			i += at
-			if i >= 3 && i-3+len(want) <= len(raw) && strings.EqualFold(raw[i-3:i-3+len(want)], want) {
-				return true
-			}
-			at = i + 1
-		}
+	at := func(i int) bool {
+		return i >= 3 && i-3+len(want) <= len(raw) && strings.EqualFold(raw[i-3:i-3+len(want)], want)
 	}
-	return false
+	return anyAt(raw, "v", at) || anyAt(raw, "V", at)
 }
 
 func isHex(c byte) bool {

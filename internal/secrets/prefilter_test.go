@@ -1,7 +1,6 @@
 package secrets
 
 import (
-	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -219,22 +218,13 @@ func TestGenericPossibleReadsLinearly(t *testing.T) {
 	}
 	pieces := []string{"=", "==", ":", ",", "|", ">", "?", " ", "\"", "'", "`", ";", "\n", "\\n", "a", "Z", "0", "_", ".", "-", "+", "/", "\x80", "ſ",
 		"key", "token", "api", "secret", "abcdefghij", "0123456789ab"}
-	rng := rand.New(rand.NewPCG(3, 4))
-	trues := 0
-	for i := range 50_000 {
-		var b strings.Builder
-		for k := rng.IntN(30); k > 0; k-- {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		s := b.String()
+	trues := drawTexts(3, pieces, 30, 50_000, func(i int, s string) bool {
 		got, want := genericPossible(s), genericPossibleByRuns(s)
 		if got != want {
 			t.Fatalf("text %d, %q: genericPossible %v, the plain statement %v", i, s, got, want)
 		}
-		if got {
-			trues++
-		}
-	}
+		return got
+	})
 	if trues < 2_000 || trues > 48_000 {
 		t.Errorf("%d of 50000 texts possible: the draw is lopsided", trues)
 	}
