@@ -243,3 +243,34 @@ func deref(ps []*string) []string {
 	}
 	return out
 }
+
+// FuzzAddedRuns holds addedRuns to the plain statement on any merge's copy
+// and two parents' (the second possibly missing).
+func FuzzAddedRuns(f *testing.F) {
+	f.Add("a\nb\nc\n", "a\nc\n", "b\n", true)
+	f.Add("x\nkey = 1\ny", "x\ny", "", false)
+	f.Add("same\n", "same\n", "same\n", true)
+	f.Add("a\na\na", "a\n", "a", true)
+	f.Fuzz(func(t *testing.T, content, p1, p2 string, second bool) {
+		parents := []*string{&p1, nil}
+		if second {
+			parents[1] = &p2
+		}
+		var got []string
+		err := addedRuns(content, 2, func(i int) (string, bool, error) {
+			if parents[i] == nil {
+				return "", false, nil
+			}
+			return *parents[i], true, nil
+		}, func(start int, run string) error {
+			got = append(got, fmt.Sprint(start, run))
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := addedRunsByEveryLine(content, parents); !slices.Equal(got, want) {
+			t.Fatalf("content %q, parents %q, %q (%v): addedRuns %q, every line looked up %q", content, p1, p2, second, got, want)
+		}
+	})
+}
