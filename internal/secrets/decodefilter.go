@@ -108,7 +108,7 @@ func newDecodeFilter(vc glconfig.ViperConfig) *decodeFilter {
 		dr := decodeRule{span: -1}
 		if re, err := syntax.Parse(vr.Regex, syntax.Perl); err == nil && vr.Regex != "" {
 			dr.span = newlineSpan(re)
-			dr.held = len(lower) > 0 && allASCII(lower) && holdsKeyword(re, lower)
+			dr.held = len(lower) > 0 && !slices.ContainsFunc(lower, hasNonASCII) && holdsKeyword(re, lower)
 		}
 		most = max(most, dr.span)
 		f.rules[i] = dr
@@ -128,18 +128,6 @@ func newDecodeFilter(vc glconfig.ViperConfig) *decodeFilter {
 	slices.Sort(keywords)
 	f.global = newKeywordFilter(keywords)
 	return f
-}
-
-// allASCII reports whether every string is ASCII.
-func allASCII(ss []string) bool {
-	for _, s := range ss {
-		for i := 0; i < len(s); i++ {
-			if s[i] >= utf8.RuneSelf {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // maxSpan bounds newlineSpan: a larger span counts as none.

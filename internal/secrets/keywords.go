@@ -95,13 +95,8 @@ func newKeywordFilter(keywords []string) *keywordFilter {
 			continue
 		}
 		seen[k] = true
-		if len(k) < 2 {
+		if len(k) < 2 || hasNonASCII(k) {
 			return nil
-		}
-		for i := 0; i < len(k); i++ {
-			if k[i] >= 0x80 {
-				return nil
-			}
 		}
 		held := func(i int) int { return len(f.lists[f.slot[pairOf(k[i], k[i+1])]]) }
 		at := -1
