@@ -192,21 +192,7 @@ func TestAddedRunsAsEveryLineLookedUp(t *testing.T) {
 				parents[i] = &p
 			}
 		}
-		reads := 0
-		var got []string
-		err := addedRuns(content, np, func(i int) (string, bool, error) {
-			reads++
-			if parents[i] == nil {
-				return "", false, nil
-			}
-			return *parents[i], true, nil
-		}, func(start int, run string) error {
-			got = append(got, fmt.Sprint(start, run))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got, reads := runsOf(t, content, parents)
 		want := addedRunsByEveryLine(content, parents)
 		if !slices.Equal(got, want) {
 			t.Fatalf("case %d: content %q, parents %v: addedRuns %q, every line looked up %q", k, content, deref(parents), got, want)
@@ -230,6 +216,27 @@ func TestAddedRunsAsEveryLineLookedUp(t *testing.T) {
 	if reads != 1 {
 		t.Errorf("%d parents read where the first holds every line", reads)
 	}
+}
+
+// runsOf is what addedRuns reports of content and parents (nil: a parent
+// without the file), each run as its line and text, and how many parents'
+// copies it read.
+func runsOf(t testing.TB, content string, parents []*string) (runs []string, reads int) {
+	t.Helper()
+	err := addedRuns(content, len(parents), func(i int) (string, bool, error) {
+		reads++
+		if parents[i] == nil {
+			return "", false, nil
+		}
+		return *parents[i], true, nil
+	}, func(start int, run string) error {
+		runs = append(runs, fmt.Sprint(start, run))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runs, reads
 }
 
 func deref(ps []*string) []string {
@@ -256,19 +263,7 @@ func FuzzAddedRuns(f *testing.F) {
 		if second {
 			parents[1] = &p2
 		}
-		var got []string
-		err := addedRuns(content, 2, func(i int) (string, bool, error) {
-			if parents[i] == nil {
-				return "", false, nil
-			}
-			return *parents[i], true, nil
-		}, func(start int, run string) error {
-			got = append(got, fmt.Sprint(start, run))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got, _ := runsOf(t, content, parents)
 		if want := addedRunsByEveryLine(content, parents); !slices.Equal(got, want) {
 			t.Fatalf("content %q, parents %q, %q (%v): addedRuns %q, every line looked up %q", content, p1, p2, second, got, want)
 		}
