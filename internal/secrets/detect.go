@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
 	"github.com/zricethezav/gitleaks/v8/report"
 	"github.com/zricethezav/gitleaks/v8/sources"
+
+	"github.com/release-gate/release-gate/internal/spans"
 )
 
 // Leak is a secret found in a string by DetectString: the rule that matched
@@ -145,15 +146,15 @@ func (r *Rules) Redact(ctx context.Context, text string) (string, error) {
 	if len(distinct) > maxRedacted {
 		return "***", nil
 	}
-	spans, ok := encodedSpans(text, findings)
+	places, ok := encodedSpans(text, findings)
 	if !ok {
 		return "***", nil
 	}
 	// Every place each stands, not only where gitleaks reported it.
 	for _, s := range distinct {
-		spans = appendOccurrences(spans, text, s)
+		places = spans.AppendAll(places, text, s)
 	}
-	return cutSpans(text, spans), nil
+	return spans.Cut(text, places), nil
 }
 
 // maxRedacted is the most distinct secrets and matches Redact cuts out of
@@ -161,53 +162,12 @@ func (r *Rules) Redact(ctx context.Context, text string) (string, error) {
 // number multiplies the cost. A text holding more is hidden whole.
 const maxRedacted = 256
 
-// appendOccurrences appends to spans where s stands in text, overlapping
-// places merged as they are found.
-func appendOccurrences(spans []span, text, s string) []span {
-	from := len(spans)
-	for at := 0; ; {
-		i := strings.Index(text[at:], s)
-		if i < 0 {
-			return spans
-		}
-		start, end := at+i, at+i+len(s)
-		if n := len(spans); n > from && start <= spans[n-1].end {
-			spans[n-1].end = max(spans[n-1].end, end)
-		} else {
-			spans = append(spans, span{start, end})
-		}
-		at = start + 1
-	}
-}
-
-// cutSpans returns text with each run of bytes the spans cover, merged
-// where they overlap or touch, replaced by ***.
-func cutSpans(text string, spans []span) string {
-	if len(spans) == 0 {
-		return text
-	}
-	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
-	var sb strings.Builder
-	at := 0
-	for i := 0; i < len(spans); {
-		start, end := spans[i].start, spans[i].end
-		for i++; i < len(spans) && spans[i].start <= end; i++ {
-			end = max(end, spans[i].end)
-		}
-		sb.WriteString(text[at:start])
-		sb.WriteString("***")
-		at = end
-	}
-	sb.WriteString(text[at:])
-	return sb.String()
-}
-
 // encodedSpans are the places of the findings whose secret is not in text
 // as it is: gitleaks found it by decoding (base64, hex, percent encoding)
 // and reports it decoded, at the place of the encoded text. ok is false
 // when a finding is not where gitleaks says: the whole text must be hidden
 // rather than risk showing the secret.
-func encodedSpans(text string, findings []report.Finding) (spans []span, ok bool) {
+func encodedSpans(text string, findings []report.Finding) (places []spans.Span, ok bool) {
 	// Where each line starts: gitleaks counts a fragment's lines from 0,
 	// and columns from the newline before them (1-based on the first).
 	var newlines []int
@@ -239,7 +199,7 @@ func encodedSpans(text string, findings []report.Finding) (spans []span, ok bool
 		if start < 0 || end > len(text) || start >= end {
 			return nil, false
 		}
-		spans = append(spans, span{start, end})
+		places = append(places, spans.Span{Start: start, End: end})
 	}
-	return spans, true
+	return places, true
 }

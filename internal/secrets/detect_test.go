@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -151,27 +150,6 @@ func TestRedactEveryPlaceAndBounded(t *testing.T) {
 	}
 	if got, err := RedactString(ctx, many.String()); err != nil || got != "***" {
 		t.Errorf("%d distinct secrets: %.80q, %v; want the whole text hidden", maxRedacted+1, got, err)
-	}
-}
-
-// Overlapping places of one secret, and overlapping or touching spans,
-// are cut as one.
-func TestCutSpans(t *testing.T) {
-	if got := appendOccurrences(nil, "xaaaaay aaaa", "aaaa"); !slices.Equal(got, []span{{1, 6}, {8, 12}}) {
-		t.Errorf("occurrences of aaaa: %v", got)
-	}
-	for _, c := range []struct {
-		spans []span
-		want  string
-	}{
-		{nil, "abcdefghij"},
-		{[]span{{7, 8}, {0, 3}, {2, 5}}, "***fg***ij"},
-		{[]span{{0, 2}, {2, 4}}, "***efghij"},
-		{[]span{{0, 10}, {3, 4}}, "***"},
-	} {
-		if got := cutSpans("abcdefghij", c.spans); got != c.want {
-			t.Errorf("cutSpans(%v) = %q, want %q", c.spans, got, c.want)
-		}
 	}
 }
 
