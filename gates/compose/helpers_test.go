@@ -44,6 +44,31 @@ func workspace(t testing.TB, files map[string]string) string {
 	return dir
 }
 
+// sandboxed parses files (path: content) and copies them into a sandbox,
+// removed when the test ends, as load does.
+func sandboxed(t testing.TB, files map[string]string) (*sandbox, *sourceSet) {
+	t.Helper()
+	sb, err := newSandbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sb.remove() })
+	src := &sourceSet{byRel: map[string]*yamlFile{}}
+	for rel, content := range files {
+		f, err := parseYAMLFile(rel, []byte(content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.data = []byte(content)
+		src.byRel[rel] = f
+		src.files = append(src.files, f)
+	}
+	if err := sb.add(src); err != nil {
+		t.Fatal(err)
+	}
+	return sb, src
+}
+
 // run runs the gate the way users see it, with environ as the process
 // environment.
 func run(t testing.TB, dir, body string, environ map[string]string) gates.Result {

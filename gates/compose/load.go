@@ -167,7 +167,46 @@ func loadSandboxed(ctx context.Context, sb *sandbox, src *sourceSet, pf projectF
 		files[i] = types.ConfigFile{Filename: sb.path(rel), Content: src.byRel[rel].data}
 	}
 	details := types.ConfigDetails{WorkingDir: sb.path(path.Dir(pf[0])), ConfigFiles: files, Environment: environment}
-	model, err := loader.LoadWithContext(ctx, details, func(o *loader.Options) {
+	configure := loaderOptions(sb, rec, profiles)
+	// What loader.LoadWithContext does, in three steps: the model, the
+	// project without the consistency check, then with it. The check ends
+	// with compose-go's search for a depends_on cycle, which walks every
+	// path from every service and remembers none: services depending on
+	// each other in diamonds multiply its work (24 diamonds in a row, 73
+	// services, ran for minutes, with the context ignored). It runs only
+	// when the project shows that search to be cheap (see cycleSearchSteps).
+	// The environment is a map the loader adds COMPOSE_PROJECT_NAME to, as
+	// it does in its one call.
+	if details.Environment == nil {
+		details.Environment = types.Mapping{}
+	}
+	dict, err := loader.LoadModelWithContext(ctx, details, configure)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := loader.ToOptions(&details, []func(*loader.Options){configure})
+	quick := *opts
+	quick.SkipConsistencyCheck = true
+	sketch, err := loader.ModelToProject(copyModel(dict).(map[string]any), &quick, details)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n := len(sketch.Services); cycleSearchSteps(sketch, maxCycleSearchSteps) > maxCycleSearchSteps {
+		return nil, nil, fmt.Errorf("the depends_on of these %d services form too many paths: compose-go, which docker compose uses to load a project, walks every path of depends_on from every service to look for a cycle (more than %d steps here), so docker compose would not finish loading it either; depend only on the services each one needs directly", n, maxCycleSearchSteps)
+	}
+	model, err := loader.ModelToProject(dict, opts, details)
+	if err != nil {
+		return nil, nil, err
+	}
+	return model, rec.names(), nil
+}
+
+// loaderOptions is how the gate has compose-go load a project from sb:
+// with the given profiles, no env_file or label file read, every file read
+// through the sandbox, and the variables interpolation finds unset noted in
+// rec.
+func loaderOptions(sb *sandbox, rec *unsetRecorder, profiles []string) func(*loader.Options) {
+	return func(o *loader.Options) {
 		o.SetProjectName(projectName, true)
 		o.Profiles = profiles
 		o.SkipResolveEnvironment = true // env_file files are not read
@@ -177,11 +216,72 @@ func loadSandboxed(ctx context.Context, sb *sandbox, src *sourceSet, pf projectF
 		interpolate.Substitute = rec.substitute
 		interpolate.TypeCastMapping = sandboxCasts(interpolate.TypeCastMapping)
 		o.Interpolate = &interpolate
-	})
-	if err != nil {
-		return nil, nil, err
 	}
-	return model, rec.names(), nil
+}
+
+// copyModel is a copy of a loaded model (maps, lists and values).
+func copyModel(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = copyModel(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = copyModel(x)
+		}
+		return out
+	default:
+		return v
+	}
+}
+
+// maxCycleSearchSteps bounds the steps of compose-go's cycle search (see
+// cycleSearchSteps) a project may take: the loader runs the search twice,
+// at 15–30 ns a step, so about a second. 16 diamonds in a row (49
+// services) take 29 million steps, a chain of 500 services 21 million;
+// 17 diamonds (63 million) or a chain of 700 (57 million) are refused.
+const maxCycleSearchSteps = 1 << 25
+
+// cycleSearchSteps counts, up to past limit, the steps compose-go's
+// search for a depends_on cycle (graph.CheckCycle, v2.16.2, which the
+// loader runs in its consistency check) takes on project: it starts from
+// each service in name order and, at each, visits each service it depends
+// on (in name order) that the project has, comparing it with every service
+// on the path so far, and stops at the first cycle. Each comparison is a
+// step, and each visit one more.
+func cycleSearchSteps(project *types.Project, limit int) int {
+	deps := make(map[string][]string, len(project.Services))
+	for name, s := range project.Services {
+		for dep := range s.DependsOn {
+			if _, ok := project.Services[dep]; ok {
+				deps[name] = append(deps[name], dep)
+			}
+		}
+		slices.Sort(deps[name])
+	}
+	steps := 0
+	var search func(path []string, name string) (stop bool)
+	search = func(path []string, name string) bool {
+		for _, dep := range deps[name] {
+			if steps += len(path) + 1; steps > limit || slices.Contains(path, dep) {
+				return true
+			}
+			if search(append(path, dep), dep) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range slices.Sorted(maps.Keys(project.Services)) {
+		if search([]string{name}, name) {
+			break
+		}
+	}
+	return steps
 }
 
 // isDir reports whether rel is a directory of the workspace.

@@ -70,40 +70,62 @@ func yamlError(rel string, err error) error {
 
 // key returns the key node and value node of key k in mapping m, following
 // aliases and YAML merge keys (<<: *defaults); an explicit key wins over a
-// merged one, as in YAML. Both are nil when m has no such key.
+// merged one, as in YAML. Both are nil when m has no such key. It is what
+// pairs lists first for k, found without listing: a file's services are
+// looked up for each finding, and listing them each time made a file of
+// 8,000 services take a minute.
 func key(m *yaml.Node, k string) (keyNode, value *yaml.Node) {
-	for _, p := range pairs(m) {
-		if p[0].Value == k {
-			return p[0], p[1]
+	merged := explicitPairs(m, func(kn, v *yaml.Node) bool {
+		if kn.Value == k {
+			keyNode, value = kn, v
+			return false
 		}
+		return true
+	})
+	for _, mm := range merged {
+		if keyNode != nil {
+			break
+		}
+		keyNode, value = key(mm, k)
 	}
-	return nil, nil
+	return keyNode, value
 }
 
-// pairs lists a mapping's keys and values, merged keys included (explicit
-// keys first).
-func pairs(m *yaml.Node) [][2]*yaml.Node {
+// explicitPairs calls fn with each key and value written in mapping m (after
+// aliases), in order, until fn returns false, and returns the mappings its
+// merge keys (<<: *a, <<: [*a, *b]) merge, in order; nil when fn stopped.
+func explicitPairs(m *yaml.Node, fn func(kn, v *yaml.Node) bool) (merged []*yaml.Node) {
 	m = resolve(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
-	var out [][2]*yaml.Node
-	seen := map[string]bool{}
-	var merged []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		kn := m.Content[i]
+		kn, v := m.Content[i], m.Content[i+1]
 		if kn.Value == "<<" && kn.Style == 0 || kn.Tag == "!!merge" {
-			v := resolve(m.Content[i+1])
-			if v.Kind == yaml.SequenceNode {
+			if v = resolve(v); v.Kind == yaml.SequenceNode {
 				merged = append(merged, v.Content...)
 			} else {
 				merged = append(merged, v)
 			}
 			continue
 		}
-		seen[kn.Value] = true
-		out = append(out, [2]*yaml.Node{kn, m.Content[i+1]})
+		if !fn(kn, v) {
+			return nil
+		}
 	}
+	return merged
+}
+
+// pairs lists a mapping's keys and values, merged keys included (explicit
+// keys first).
+func pairs(m *yaml.Node) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	seen := map[string]bool{}
+	merged := explicitPairs(m, func(kn, v *yaml.Node) bool {
+		seen[kn.Value] = true
+		out = append(out, [2]*yaml.Node{kn, v})
+		return true
+	})
 	for _, mm := range merged {
 		for _, p := range pairs(mm) {
 			if !seen[p[0].Value] {

@@ -2,15 +2,22 @@ package compose
 
 import (
 	"context"
+	"fmt"
+	"maps"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/release-gate/release-gate/internal/gatetest"
 
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/testenv"
@@ -336,5 +343,191 @@ func TestLibraryWarningsBecomeNotes(t *testing.T) {
 	want := "docker compose would warn: compose.yaml: the attribute `version` is obsolete"
 	if !slices.ContainsFunc(res.Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
 		t.Errorf("notes %q lack %q", res.Notes, want)
+	}
+}
+
+// ladder is a compose file of n diamonds in a row: s0 depends on a0 and
+// b0, which both depend on s1, and so on to sn; every service is sound.
+func ladder(n int) string {
+	var b strings.Builder
+	b.WriteString("services:\n")
+	svc := func(name string, deps ...string) {
+		fmt.Fprintf(&b, "  %s:\n    image: nginx:1.27\n    healthcheck: {test: [CMD, /bin/true], interval: 10s, timeout: 5s, retries: 3, start_period: 5s}\n    logging: {driver: json-file, options: {max-size: \"10m\", max-file: \"3\"}}\n", name)
+		if len(deps) > 0 {
+			b.WriteString("    depends_on:\n")
+			for _, d := range deps {
+				fmt.Fprintf(&b, "      %s: {condition: service_healthy}\n", d)
+			}
+		}
+	}
+	for i := range n {
+		svc(fmt.Sprintf("s%d", i), fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i))
+		svc(fmt.Sprintf("a%d", i), fmt.Sprintf("s%d", i+1))
+		svc(fmt.Sprintf("b%d", i), fmt.Sprintf("s%d", i+1))
+	}
+	svc(fmt.Sprintf("s%d", n))
+	return b.String()
+}
+
+// compose-go's search for a depends_on cycle walks every path: a project
+// where that would not end in reasonable time is an error at once, saying
+// why, and a smaller one is loaded, and checked, as before.
+func TestDependsOnPathsBounded(t *testing.T) {
+	res := run(t, workspace(t, map[string]string{"compose.yaml": ladder(20)}), "", nil)
+	if res.Status != gates.StatusError {
+		t.Fatalf("20 diamonds: status %s, findings %v", res.Status, where(res.Findings))
+	}
+	testenv.MustContain(t, "error", res.Err, "61 services form too many paths", "docker compose would not finish loading it")
+	if res := run(t, workspace(t, map[string]string{"compose.yaml": ladder(8)}), "", nil); res.Status != gates.StatusPass {
+		t.Errorf("8 diamonds: status %s, error %q, findings %v", res.Status, res.Err, where(res.Findings))
+	}
+	cycle := "services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n"
+	res = run(t, workspace(t, map[string]string{"compose.yaml": cycle}), "", nil)
+	if res.Status != gates.StatusError {
+		t.Fatalf("a cycle: status %s", res.Status)
+	}
+	testenv.MustContain(t, "error", res.Err, "dependency cycle detected")
+}
+
+// cycleSearchSteps counts what compose-go's search does: every path from
+// every service, each step comparing with the path so far, to the first
+// cycle.
+func TestCycleSearchSteps(t *testing.T) {
+	project := func(deps map[string][]string) *types.Project {
+		p := &types.Project{Services: types.Services{}}
+		for name, ds := range deps {
+			s := types.ServiceConfig{Name: name, WorkloadSpec: types.WorkloadSpec{DependsOn: types.DependsOnConfig{}}}
+			for _, d := range ds {
+				s.DependsOn[d] = types.ServiceDependency{Condition: types.ServiceConditionStarted, Required: true}
+			}
+			p.Services[name] = s
+		}
+		return p
+	}
+	diamonds := func(n int) map[string][]string {
+		deps := map[string][]string{fmt.Sprintf("s%d", n): nil}
+		for i := range n {
+			deps[fmt.Sprintf("s%d", i)] = []string{fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)}
+			deps[fmt.Sprintf("a%d", i)] = []string{fmt.Sprintf("s%d", i+1)}
+			deps[fmt.Sprintf("b%d", i)] = []string{fmt.Sprintf("s%d", i+1)}
+		}
+		return deps
+	}
+	chain := map[string][]string{}
+	for i := range 300 {
+		chain[fmt.Sprintf("s%03d", i)] = []string{fmt.Sprintf("s%03d", i+1)}
+	}
+	chain["s300"] = nil
+	for _, c := range []struct {
+		name  string
+		deps  map[string][]string
+		limit int
+		want  int
+	}{
+		// From a: a→b (2), b→a (3) is on the path: the search stops.
+		{"cycle", map[string][]string{"a": {"b"}, "b": {"a"}}, 100, 5},
+		// A missing service is no step (the consistency check names it).
+		{"unknown", map[string][]string{"a": {"b", "nope"}, "b": nil}, 100, 2},
+		// Counted by summing over the path lengths (a dynamic program).
+		{"14 diamonds", diamonds(14), 1 << 30, 6291716},
+		{"chain of 301", chain, 1 << 30, 4590250},
+	} {
+		if got := cycleSearchSteps(project(c.deps), c.limit); got != c.want {
+			t.Errorf("%s: %d steps, want %d", c.name, got, c.want)
+		}
+	}
+	// The count stops at the first step past the limit: one path's length.
+	if got := cycleSearchSteps(project(diamonds(30)), 1000); got <= 1000 || got > 1000+2*30+2 {
+		t.Errorf("30 diamonds, limit 1000: %d steps", got)
+	}
+}
+
+// loadWhole is loadSandboxed as one call of the loader, with its
+// consistency check: what loadSandboxed must return for any project whose
+// cycle search is cheap.
+func loadWhole(ctx context.Context, sb *sandbox, src *sourceSet, pf projectFiles, environment types.Mapping, profiles []string) (*types.Project, error) {
+	files := make([]types.ConfigFile, len(pf))
+	for i, rel := range pf {
+		files[i] = types.ConfigFile{Filename: sb.path(rel), Content: src.byRel[rel].data}
+	}
+	details := types.ConfigDetails{WorkingDir: sb.path(path.Dir(pf[0])), ConfigFiles: files, Environment: environment}
+	return loader.LoadWithContext(ctx, details, loaderOptions(sb, &unsetRecorder{}, profiles))
+}
+
+// Loading the model once and making the project from it twice (without,
+// then with, the consistency check) gives the project, or the error, one
+// call of the loader gives: with profiles, extends, include, overrides,
+// interpolation, and the consistency check's own errors.
+func TestLoadSandboxedAsOneLoad(t *testing.T) {
+	base := "services:\n  base:\n    image: nginx:${TAG:-1.27}\n    healthcheck: {test: [CMD, /bin/true], interval: 5s}\n"
+	for name, c := range map[string]struct {
+		files    map[string]string
+		pf       projectFiles
+		profiles []string
+		env      types.Mapping
+	}{
+		"profiles and depends_on": {files: map[string]string{"compose.yaml": "services:\n  api:\n    image: x:${TAG}\n    depends_on: {db: {condition: service_healthy}, cache: {condition: service_started, required: false}}\n  db:\n    image: postgres:16\n  cache:\n    image: redis\n    profiles: [full]\n"}, pf: projectFiles{"compose.yaml"}, profiles: []string{"*"}, env: types.Mapping{"TAG": "2"}},
+		"a profile off":           {files: map[string]string{"compose.yaml": "services:\n  api:\n    image: x\n    depends_on: {cache: {condition: service_started, required: false}}\n  cache:\n    image: redis\n    profiles: [full]\n"}, pf: projectFiles{"compose.yaml"}, profiles: []string{"other"}},
+		"extends and include":     {files: map[string]string{"compose.yaml": "include: [inc.yaml]\nservices:\n  api:\n    extends: {file: base.yaml, service: base}\n    environment:\n      A: ${A:-x}\n", "base.yaml": base, "inc.yaml": "services:\n  worker:\n    image: w\n    depends_on: [api]\n"}, pf: projectFiles{"compose.yaml"}, profiles: []string{"*"}},
+		"override":                {files: map[string]string{"compose.yaml": base, "compose.override.yaml": "services:\n  base:\n    image: y\n    ports: ['8080:80']\n"}, pf: projectFiles{"compose.yaml", "compose.override.yaml"}, profiles: []string{"*"}},
+		"undefined dependency":    {files: map[string]string{"compose.yaml": "services:\n  api:\n    image: x\n    depends_on: [db]\n"}, pf: projectFiles{"compose.yaml"}, profiles: []string{"*"}},
+		"cycle":                   {files: map[string]string{"compose.yaml": "services:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n"}, pf: projectFiles{"compose.yaml"}, profiles: []string{"*"}},
+		"no image":                {files: map[string]string{"compose.yaml": "services:\n  a:\n    restart: always\n"}, pf: projectFiles{"compose.yaml"}, profiles: []string{"*"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sb, src := sandboxed(t, c.files)
+			want, wantErr := loadWhole(t.Context(), sb, src, c.pf, maps.Clone(c.env), c.profiles)
+			got, _, err := loadSandboxed(t.Context(), sb, src, c.pf, maps.Clone(c.env), c.profiles)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("error %v, one load gives %v", err, wantErr)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("project\n%+v\none load gives\n%+v", got, want)
+			}
+			if wantErr == nil && len(got.Services) == 0 {
+				t.Error("no services")
+			}
+		})
+	}
+}
+
+// key finds, for every key, what pairs lists first for it: explicit keys
+// before merged ones (<<: *a and <<: [*a, *b], nested), the first of
+// duplicates, and nothing for a key no mapping has.
+func TestKeyAsPairs(t *testing.T) {
+	doc := `
+base: &base {image: a, tag: "1", only-base: x}
+more: &more {tag: "2", only-more: y, <<: *base}
+svc:
+  image: explicit
+  <<: [*more, *base]
+  dup: first
+  dup: second
+alias: *more
+`
+	f, err := parseYAMLFile("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"base", "more", "svc", "alias"} {
+		_, node := key(f.root, m)
+		ps := pairs(node)
+		for _, k := range []string{"image", "tag", "only-base", "only-more", "dup", "missing"} {
+			var wantK, wantV *yaml.Node
+			for _, p := range ps {
+				if p[0].Value == k {
+					wantK, wantV = p[0], p[1]
+					break
+				}
+			}
+			if gotK, gotV := key(node, k); gotK != wantK || gotV != wantV {
+				t.Errorf("%s.%s: key gives %v, pairs %v", m, k, gotV, wantV)
+			}
+		}
+	}
+	if _, v := key(f.root, "svc"); v == nil {
+		t.Fatal("no svc")
+	} else if _, tag := key(v, "tag"); tag == nil || tag.Value != "2" {
+		t.Errorf("svc.tag = %v, want the first merged mapping's 2", tag)
 	}
 }

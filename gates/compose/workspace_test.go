@@ -217,26 +217,12 @@ func TestSandboxHoldsWhatTheGateMissed(t *testing.T) {
 		"env_file":          {"include:\n  - path: q.yaml\n    env_file: [" + outside["env"] + ", " + outside["fifo"] + ", /dev/zero]\nservices: {}\n", ""},
 	} {
 		t.Run(name, func(t *testing.T) {
-			sb, err := newSandbox()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sb.remove()
-			src := &sourceSet{byRel: map[string]*yamlFile{}}
-			for rel, content := range map[string]string{"compose.yaml": c.compose, "q.yaml": queue} {
-				f, err := parseYAMLFile(rel, []byte(content))
-				if err != nil {
-					t.Fatal(err)
-				}
-				f.data = []byte(content)
-				src.byRel[rel] = f
-				src.files = append(src.files, f)
-			}
-			if err := sb.add(src); err != nil {
-				t.Fatal(err)
-			}
+			sb, src := sandboxed(t, map[string]string{"compose.yaml": c.compose, "q.yaml": queue})
 			done := make(chan struct{})
-			var model any
+			var (
+				model any
+				err   error
+			)
 			go func() {
 				defer close(done)
 				model, _, err = loadSandboxed(t.Context(), sb, src, projectFiles{"compose.yaml"}, nil, []string{"*"})
