@@ -38,11 +38,12 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	var sb *sandbox
 	defer func() {
 		stop()
+		hider := newValueHider(used)
 		for _, m := range sink.messages() {
 			if sb != nil {
 				m = sb.unsandboxed(m)
 			}
-			env.Notef("docker compose would warn: %s", hideValues(strings.ReplaceAll(m, env.Workspace+string(filepath.Separator), ""), used))
+			env.Notef("docker compose would warn: %s", hider.hide(strings.ReplaceAll(m, env.Workspace+string(filepath.Separator), "")))
 		}
 	}()
 	projects, err := g.discover(ctx, env.Workspace)
@@ -89,8 +90,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		findings = append(findings, fs...)
 	}
 	g.noteUnusedExceptions(env, loaded)
+	hider := newValueHider(used)
 	for i := range findings {
-		findings[i].Message = hideValues(findings[i].Message, used)
+		findings[i].Message = hider.hide(findings[i].Message)
 	}
 	sortFindings(findings)
 	findings = dedupe(findings)

@@ -3,7 +3,6 @@ package compose
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,10 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/compose-spec/compose-go/v2/consts"
 	"github.com/compose-spec/compose-go/v2/dotenv"
@@ -303,133 +300,6 @@ func hideError(err error, environment types.Mapping, getenv func(string) string)
 		return errors.New(hidden)
 	}
 	return err
-}
-
-// minHiddenValue is the shortest variable value hideValues replaces:
-// shorter ones ("1", "on") are not secrets, and replacing them would
-// garble messages.
-const minHiddenValue = 4
-
-// minHiddenPart is the shortest part of a value hideValues replaces when a
-// message quotes only part of it: libraries quote what they could not
-// parse, which may be a piece of the value (go-units quotes a size's
-// number up to its last digit).
-const minHiddenPart = 6
-
-// hideValues replaces in msg every value of vars (from the environment or
-// a .env file: either may hold a secret) by the variable's name, ${NAME}.
-// compose-go quotes a value it cannot use ("strconv.ParseFloat: parsing
-// \"<value>\""), Go's way or JSON's, whole or in part: a value holding a
-// quote, a backslash or a control character is written escaped there, and
-// its escaped forms are replaced too, as are the first or last
-// minHiddenPart or more characters of a value or of its escaped forms.
-func hideValues(msg string, vars types.Mapping) string {
-	names := make([]string, 0, len(vars))
-	for name, v := range vars {
-		if len(v) >= minHiddenValue {
-			names = append(names, name)
-		}
-	}
-	// Longest values first, so that one holding another is named for it.
-	sort.Slice(names, func(i, j int) bool {
-		if a, b := len(vars[names[i]]), len(vars[names[j]]); a != b {
-			return a > b
-		}
-		return names[i] < names[j]
-	})
-	// Every run of minHiddenPart bytes in msg, to skip the forms that
-	// share none with it at once.
-	grams := map[string]bool{}
-	for i := 0; i+minHiddenPart <= len(msg); i++ {
-		grams[msg[i:i+minHiddenPart]] = true
-	}
-	shares := func(f string) bool {
-		if len(f) < minHiddenPart {
-			return strings.Contains(msg, f)
-		}
-		for j := 0; j+minHiddenPart <= len(f); j++ {
-			if grams[f[j:j+minHiddenPart]] {
-				return true
-			}
-		}
-		return false
-	}
-	hidden := make([]string, len(msg)) // the variable hiding each byte
-	for _, name := range names {
-		for _, f := range valueForms(vars[name]) {
-			if shares(f) {
-				markParts(msg, f, name, hidden)
-			}
-		}
-	}
-	var b strings.Builder
-	for i := 0; i < len(msg); {
-		name := hidden[i]
-		if name == "" {
-			b.WriteByte(msg[i])
-			i++
-			continue
-		}
-		for i < len(msg) && hidden[i] == name {
-			i++
-		}
-		b.WriteString("${" + name + "}")
-	}
-	return b.String()
-}
-
-// markParts marks in hidden, with name, the bytes of msg that hold form
-// whole, or at least minHiddenPart bytes of its start or of its end (what
-// a parser quotes when it gives up on part of a value: go-units quotes a
-// size's number, or its unit). Runs are widened to whole UTF-8 characters.
-// A piece from the middle of a value is left: the text around it would
-// be hidden far more often than a secret.
-func markParts(msg, form, name string, hidden []string) {
-	for i := 0; i < len(msg); i++ {
-		longest := 0
-		for j := 0; j < len(form); j++ {
-			k := 0
-			for i+k < len(msg) && j+k < len(form) && msg[i+k] == form[j+k] {
-				k++
-			}
-			if (j == 0 || j+k == len(form)) && (k >= minHiddenPart || k == len(form)) {
-				longest = max(longest, k)
-			}
-		}
-		if longest == 0 {
-			continue
-		}
-		start, end := i, i+longest
-		for start > 0 && !utf8.RuneStart(msg[start]) {
-			start--
-		}
-		for end < len(msg) && !utf8.RuneStart(msg[end]) {
-			end++
-		}
-		for x := start; x < end; x++ {
-			if hidden[x] == "" {
-				hidden[x] = name
-			}
-		}
-	}
-}
-
-// valueForms is v as it is, and as it appears between the quotes of
-// strconv.Quote, strconv.QuoteToASCII and a JSON string, when those differ.
-func valueForms(v string) []string {
-	out := []string{v}
-	add := func(quoted string) {
-		inner := quoted[1 : len(quoted)-1]
-		if !slices.Contains(out, inner) {
-			out = append(out, inner)
-		}
-	}
-	add(strconv.Quote(v))
-	add(strconv.QuoteToASCII(v))
-	if j, err := json.Marshal(v); err == nil {
-		add(string(j))
-	}
-	return out
 }
 
 // unsetRecorder is a lenient substitution: it notes variables that are not
