@@ -578,6 +578,18 @@ func (r *run) decide() {
 				}
 			}
 		}
+		// The categories each rule covers, and what keeps each category
+		// covered, worked out once: a source may have thousands of
+		// blocked rules in one category.
+		cats := map[int][]int{}
+		for c := range r.st.require {
+			for _, i := range s.covering[c] {
+				if len(cats[i]) == 0 || cats[i][len(cats[i])-1] != c {
+					cats[i] = append(cats[i], c)
+				}
+			}
+		}
+		coveredBy := make([]string, len(r.st.require))
 		for _, i := range coveringRules(s) {
 			rule := s.rules[i]
 			fs := r.blocking[rule]
@@ -585,19 +597,16 @@ func (r *run) decide() {
 				continue
 			}
 			var uncovered, covered []string
-			for c, name := range r.st.require {
-				if !containsInt(s.covering[c], i) {
-					continue
-				}
+			for _, c := range cats[i] {
+				name := r.st.require[c]
 				if len(s.effective[c]) == 0 {
 					uncovered = append(uncovered, name)
-				} else {
-					names := make([]string, 0, len(s.effective[c]))
-					for _, j := range s.effective[c] {
-						names = append(names, s.rules[j].describe())
-					}
-					covered = append(covered, fmt.Sprintf("%s stays covered by %s", name, listNames(names)))
+					continue
 				}
+				if coveredBy[c] == "" {
+					coveredBy[c] = fmt.Sprintf("%s stays covered by %s", name, describeRules(s, s.effective[c]))
+				}
+				covered = append(covered, coveredBy[c])
 			}
 			for _, f := range fs {
 				if len(uncovered) == 0 {
@@ -612,13 +621,10 @@ func (r *run) decide() {
 	}
 }
 
-func containsInt(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+// describeRules lists the rules of s at indexes as listNames lists their
+// descriptions, describing only the ones it shows.
+func describeRules(s *source, indexes []int) string {
+	return listFirst(len(indexes), func(k int) string { return s.rules[indexes[k]].describe() })
 }
 
 // checkRoute routes a rule's alerts through the tree and reports receivers
@@ -660,9 +666,13 @@ func (r *run) checkRoute(rt *routing, rule *Rule, known map[string]string) {
 // receiverList names the receivers of routing outcomes: receiver "a", "b".
 func receiverList(outs []routeOutcome) string {
 	var names []string
+	seen := map[string]bool{}
 	for _, o := range outs {
 		for _, rc := range o.receivers {
-			names = appendUnique(names, fmt.Sprintf("%q", rc))
+			if q := fmt.Sprintf("%q", rc); !seen[q] {
+				seen[q] = true
+				names = append(names, q)
+			}
 		}
 	}
 	if len(names) == 1 {
@@ -671,11 +681,22 @@ func receiverList(outs []routeOutcome) string {
 	return "receivers " + strings.Join(names, ", ")
 }
 
+// listNames lists the first maxNamesInNote names and counts the rest.
 func listNames(names []string) string {
-	if len(names) > maxNamesInNote {
-		return fmt.Sprintf("%s and %d more", strings.Join(names[:maxNamesInNote], ", "), len(names)-maxNamesInNote)
+	return listFirst(len(names), func(k int) string { return names[k] })
+}
+
+// listFirst lists the first maxNamesInNote of n names, name(k) the k-th,
+// and counts the rest.
+func listFirst(n int, name func(k int) string) string {
+	shown := make([]string, 0, min(n, maxNamesInNote))
+	for k := range min(n, maxNamesInNote) {
+		shown = append(shown, name(k))
 	}
-	return strings.Join(names, ", ")
+	if n > maxNamesInNote {
+		return fmt.Sprintf("%s and %d more", strings.Join(shown, ", "), n-maxNamesInNote)
+	}
+	return strings.Join(shown, ", ")
 }
 
 func firstLineOf(s string) string {

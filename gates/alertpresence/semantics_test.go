@@ -277,3 +277,42 @@ func TestInhibitFaults(t *testing.T) {
 		t.Errorf("the finding quotes %d bytes of a server's alert", len(fs[0].Message))
 	}
 }
+
+// manyRules is a rule file of blocked warning and covering critical CPU
+// alerts, as a stack that writes one alert per workload would have.
+func manyRules(warnings, criticals int) string {
+	var b strings.Builder
+	b.WriteString("groups:\n  - name: api\n    rules:\n")
+	for i := range warnings {
+		fmt.Fprintf(&b, "      - alert: CPUWarning%d\n        expr: sum(rate(container_cpu_usage_seconds_total{namespace=\"api\", pod=\"p%d\"}[5m])) > 0.8\n        labels: {severity: warning, namespace: api}\n", i, i)
+	}
+	for i := range criticals {
+		fmt.Fprintf(&b, "      - alert: CPUCritical%d\n        expr: sum(rate(container_cpu_usage_seconds_total{namespace=\"api\", pod=\"p%d\"}[5m])) > 0.95\n        labels: {severity: critical, namespace: api}\n", i, i)
+	}
+	return b.String()
+}
+
+// TestManyBlockedRulesNameTheirCover: each blocked rule of a covered
+// category names the first rules that cover it and counts the others,
+// the same text for every blocked rule.
+func TestManyBlockedRulesNameTheirCover(t *testing.T) {
+	am := startAlertmanager(t, stackAlertmanager)
+	const warnings, criticals = 30, maxNamesInNote + 3
+	ws := workspace(t, map[string]string{"rules.yml": manyRules(warnings, criticals)})
+	res := runGate(t, "files: rules.yml\nselector: {namespace: api}\nrequire: cpu\nalertmanager: "+am.URL, testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusPass)
+	var shown []string
+	for i := range maxNamesInNote {
+		shown = append(shown, fmt.Sprintf("CPUCritical%d (rules.yml:%d:9)", i, 4+3*(warnings+i)))
+	}
+	want := fmt.Sprintf("; not blocking: cpu stays covered by %s and 3 more", strings.Join(shown, ", "))
+	fs := findingsOf(res, ruleRouteBlackhole)
+	if len(fs) != warnings {
+		t.Fatalf("%d findings, want one per warning rule (%d)\n%s", len(fs), warnings, dump(res))
+	}
+	for _, f := range fs {
+		if f.Severity != gates.SeverityWarning || !strings.HasSuffix(f.Message, want) {
+			t.Errorf("%s %q, want a warning ending %q", f.Severity, f.Message, want)
+		}
+	}
+}
