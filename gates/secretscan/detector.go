@@ -91,10 +91,17 @@ type gitleaksDetector struct {
 	rules    *ruleSet
 	ignore   *policyFile // .gitleaksignore, nil for none
 	baseline *policyFile // gitleaks JSON report of accepted findings, nil for none
-	// copies holds what gitleaks opens itself: ignorePath and
-	// baselinePath are private copies of ignore and baseline.
-	copies                   *privateCopies
-	ignorePath, baselinePath string
+	// copies holds what gitleaks opens itself: ignorePath is a private
+	// copy of ignore.
+	copies     *privateCopies
+	ignorePath string
+	// baselineSkip is the path of the fragments not scanned as those of
+	// the baseline itself (see baselineSkipPath), "" for none.
+	baselineSkip string
+	// accepted is baseline parsed, once (see loadBaseline).
+	acceptedOnce sync.Once
+	accepted     *baseline
+	acceptedErr  error
 	// pathPrefix is stripped from paths git reports (the workspace's path
 	// inside the repository).
 	pathPrefix string
@@ -104,26 +111,37 @@ type gitleaksDetector struct {
 // baseline read. Close it when done.
 func newGitleaksDetector(rules *ruleSet, ignore, baseline *policyFile, prefix string) (*gitleaksDetector, error) {
 	g := &gitleaksDetector{rules: rules, ignore: ignore, baseline: baseline, pathPrefix: prefix}
-	if ignore == nil && baseline == nil {
+	if baseline != nil {
+		g.baselineSkip = baselineSkipPath(baseline)
+	}
+	if ignore == nil {
 		return g, nil
 	}
 	var err error
 	if g.copies, err = newPrivateCopies(); err != nil {
 		return nil, err
 	}
-	if ignore != nil {
-		if g.ignorePath, err = g.copies.write(ignore, "ignore"); err != nil {
-			_ = g.copies.remove()
-			return nil, err
-		}
-	}
-	if baseline != nil {
-		if g.baselinePath, err = g.copies.write(baseline, "baseline"); err != nil {
-			_ = g.copies.remove()
-			return nil, err
-		}
+	if g.ignorePath, err = g.copies.write(ignore, "ignore"); err != nil {
+		_ = g.copies.remove()
+		return nil, err
 	}
 	return g, nil
+}
+
+// loadBaseline parses the baseline on first use (nil for none).
+func (g *gitleaksDetector) loadBaseline() (*baseline, error) {
+	g.acceptedOnce.Do(func() {
+		if g.baseline != nil {
+			g.accepted, g.acceptedErr = parseBaseline(g.baseline.data)
+		}
+	})
+	return g.accepted, g.acceptedErr
+}
+
+// skips reports whether a fragment from path is not scanned, being the
+// baseline's own (gitleaks skips its baseline).
+func (g *gitleaksDetector) skips(path string) bool {
+	return g.baselineSkip != "" && path == g.baselineSkip
 }
 
 // close removes the private copies.
@@ -147,11 +165,12 @@ func (g *gitleaksDetector) newDetector(ctx context.Context) (*detect.Detector, e
 		}
 	}
 	if g.baseline != nil {
-		// Relative to the copies' source, the copy of a workspace file has
-		// its workspace path: gitleaks then skips the baseline itself
-		// when it scans the change.
-		if err := d.AddBaseline(g.baselinePath, g.copies.source()); err != nil {
-			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %s", g.baseline.name, strings.ReplaceAll(err.Error(), g.baselinePath, g.baseline.name))
+		// Not handed to gitleaks (see baseline.go): the findings it
+		// accepts are dropped as they are recorded.
+		if _, err := g.loadBaseline(); errors.Is(err, errBaselineFormat) {
+			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): the format of the file %s is not supported", g.baseline.name, g.baseline.name)
+		} else if err != nil {
+			return nil, fmt.Errorf("reading baseline %s (a gitleaks JSON report): %w", g.baseline.name, err)
 		}
 	}
 	return d, nil
@@ -164,6 +183,7 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 	if err != nil {
 		return treeResult{}, err
 	}
+	accepted, _ := g.loadBaseline() // it loaded: newDetector read it
 	var (
 		next    atomic.Int64
 		done    atomic.Int64
@@ -190,7 +210,7 @@ func (g *gitleaksDetector) scanTree(ctx context.Context, repo *gitrepo.Repo, roo
 				mu.Unlock()
 				return
 			}
-			tw := &treeWorker{d: d, scratch: scratch, rules: g.rules.rules, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
+			tw := &treeWorker{d: d, scratch: scratch, rules: g.rules.rules, accepted: accepted, skips: g.skips, repo: repo, root: root, buf: make([]byte, fragmentSize+fragmentOverlap)}
 			defer tw.close()
 			for {
 				i := int(next.Add(1) - 1)
@@ -241,12 +261,16 @@ type treeWorker struct {
 	// fragment (see secrets.Rules.Detect), with the prefilter: one
 	// detector set per fragment rather than one made per setting, as each
 	// costs about 12 MB (gitleaks' keyword index).
-	scratch *detect.Detector
-	rules   *secrets.Rules
-	repo    *gitrepo.Repo
-	root    string
-	buf     []byte
-	blobs   *gitrepo.Blobs
+	scratch  *detect.Detector
+	rules    *secrets.Rules
+	accepted *baseline // nil for none
+	// skips tells the files whose fragments are not scanned (see
+	// gitleaksDetector.skips).
+	skips func(path string) bool
+	repo  *gitrepo.Repo
+	root  string
+	buf   []byte
+	blobs *gitrepo.Blobs
 }
 
 func (w *treeWorker) close() {
@@ -333,10 +357,10 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 	return out, nil
 }
 
-// add records findings (the detector drops those of the baseline and
-// .gitleaksignore).
+// add records findings, but those the baseline accepts (the detector
+// drops those of .gitleaksignore).
 func (w *treeWorker) add(findings []report.Finding) {
-	for _, f := range findings {
+	for _, f := range w.accepted.without(findings) {
 		w.d.AddFinding(f)
 	}
 }
@@ -392,7 +416,7 @@ func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) 
 			return
 		}
 		var fs []report.Finding
-		fs, detectErr = w.rules.Detect(ctx, w.scratch, sources.Fragment{Raw: raw, FilePath: rel, StartLine: line}, true)
+		fs, detectErr = w.detect(ctx, sources.Fragment{Raw: raw, FilePath: rel, StartLine: line})
 		found = append(found, fs...)
 	})
 	if err == nil {
@@ -402,7 +426,15 @@ func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) 
 }
 
 func (w *treeWorker) detectString(ctx context.Context, rel, content string) ([]report.Finding, error) {
-	return w.rules.Detect(ctx, w.scratch, sources.Fragment{Raw: content, FilePath: rel, StartLine: 1}, true)
+	return w.detect(ctx, sources.Fragment{Raw: content, FilePath: rel, StartLine: 1})
+}
+
+// detect scans one fragment with the worker's own detector.
+func (w *treeWorker) detect(ctx context.Context, fr sources.Fragment) ([]report.Finding, error) {
+	if w.skips(fr.FilePath) {
+		return nil, nil
+	}
+	return w.rules.Detect(ctx, w.scratch, fr, true)
 }
 
 // blobHasher hashes content as git hashes a blob of a known size, keeping
@@ -607,6 +639,9 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 		if err != nil {
 			return err
 		}
+		if g.skips(fr.FilePath) {
+			return nil
+		}
 		// Scanned here, on a core taken for it, with a detector no other
 		// goroutine uses meanwhile.
 		give, err := src.cores.Take(ctx)
@@ -631,7 +666,8 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 	if strict != nil && strict.err != nil {
 		return nil, nil, strict.err
 	}
-	found := pool.findings()
+	accepted, _ := g.loadBaseline() // it loaded: the first detector read it
+	found := accepted.without(pool.findings())
 	var only []strictLeak
 	if strict != nil {
 		only = strict.only(found, g.pathPrefix)
@@ -641,8 +677,8 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 
 // detectorPool lends detectors, each to one goroutine at a time, making
 // one when none is free: at most as many as goroutines scan at once (one
-// per core taken). They record the findings that stand (gitleaks drops
-// those of .gitleaksignore and the baseline as it records them).
+// per core taken). They record the findings, but those of .gitleaksignore
+// (the baseline's are dropped from what they recorded).
 type detectorPool struct {
 	newD func(context.Context) (*detect.Detector, error)
 	mu   sync.Mutex

@@ -19,8 +19,8 @@ import (
 // baseline) are files of the change when they are in the workspace: a
 // symbolic link among them could bring in the runner's files (whose content
 // an error would quote), /dev/zero or a FIFO. Each is read once, through
-// wsfile, bounded; gitleaks, which opens the ignore file and the baseline
-// itself, is handed private copies of what was read. A file the workflow's
+// wsfile, bounded; gitleaks, which opens the ignore file itself, is handed
+// a private copy of what was read. A file the workflow's
 // author names outside the workspace is theirs and may be anywhere, but it
 // too must be a regular file.
 
@@ -173,9 +173,8 @@ func newPrivateCopies() (*privateCopies, error) {
 	return &privateCopies{dir: dir}, nil
 }
 
-// source is the directory a copy of a workspace file sits under at its
-// workspace path, as gitleaks' baseline wants a path relative to the
-// scanned directory.
+// source is the directory a copy of a workspace file sits under, at its
+// workspace path.
 func (p *privateCopies) source() string { return filepath.Join(p.dir, "ws") }
 
 // write copies f and returns the copy's path: under source() at its

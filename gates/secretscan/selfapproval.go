@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -78,23 +77,21 @@ type strictScan struct {
 	once     sync.Once
 	pool     *detectorPool // detectors of the policy, to collect their findings
 	mu       sync.Mutex
-	baseline []report.Finding
-	startErr error // from start
-	err      error // from start or a scan, under mu
+	baseline *baseline // the policy's, nil for none
+	startErr error     // from start
+	err      error     // from start or a scan, under mu
 }
 
 // start makes the detector. Its findings keep their secrets, to be
 // compared with base's copy of the file; they never leave this file.
 func (s *strictScan) start(ctx context.Context) error {
 	s.once.Do(func() {
-		if s.det.baseline != nil {
-			// gitleaks compares a baseline with findings redacted or not;
-			// these are not, so the comparison is made here, as for
-			// redacted findings (see only).
-			if err := json.Unmarshal(s.det.baseline.data, &s.baseline); err != nil {
-				s.startErr = fmt.Errorf("reading baseline %s as it is at base: the format of the file is not supported (%v)", s.det.baseline.name, err)
-				return
-			}
+		// The findings keep their secrets; the baseline is compared with
+		// them as with redacted ones (see baselineKey and only).
+		var err error
+		if s.baseline, err = s.det.loadBaseline(); err != nil {
+			s.startErr = fmt.Errorf("reading baseline %s as it is at base: %w", s.det.baseline.name, err)
+			return
 		}
 		newD := func(ctx context.Context) (*detect.Detector, error) {
 			d := s.det.rules.rules.NewDetector(ctx, true)
@@ -181,7 +178,7 @@ func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
 		if reported[at{f.Commit, f.File, f.StartLine}] {
 			continue
 		}
-		if s.baseline != nil && !detect.IsNew(f, 100, s.baseline) {
+		if s.baseline.accepts(&f) {
 			continue
 		}
 		out = append(out, strictLeak{
@@ -528,10 +525,7 @@ func (g *Gate) selfSuppressed(ctx context.Context, r repo, base string, det *git
 		return nil, nil
 	}
 	headIgnore := ignoreEntries(det.ignore)
-	var headBaseline []report.Finding
-	if det.baseline != nil {
-		_ = json.Unmarshal(det.baseline.data, &headBaseline) // it loaded: gitleaks read it
-	}
+	headBaseline, _ := det.loadBaseline() // it loaded: the scan read it
 	atBase := &baseLines{bf: &baseFiles{ctx: ctx, r: r, commit: base}, files: map[string][]string{}}
 	defer atBase.close()
 	var out []gates.Finding
@@ -545,7 +539,7 @@ func (g *Gate) selfSuppressed(ctx context.Context, r repo, base string, det *git
 				how = append(how, fmt.Sprintf("the entry %s of %s", fp, det.ignore.name))
 			}
 		}
-		if headBaseline != nil && !detect.IsNew(f, 100, headBaseline) {
+		if headBaseline.accepts(&f) {
 			how = append(how, "the baseline "+det.baseline.name)
 		}
 		if strings.Contains(f.Line, gitleaksAllow) {
