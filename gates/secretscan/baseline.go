@@ -13,10 +13,16 @@ import (
 // one (Detector.AddBaseline), gitleaks parses it in each detector, at
 // about 700 bytes of memory an entry, and checks every finding against
 // every entry in turn (detect.IsNew): with a baseline a change wrote,
-// 10,000 findings against 100,000 entries took 26 s, and a 3 MB one held
+// 10,000 findings against 100,000 entries took 28 s, and a 3 MB one held
 // 2.1 GB across a tree scan's detectors. So the gate parses it once per
-// policy, as gitleaks does, and drops the findings it accepts itself,
-// looking each up by exactly the fields IsNew compares.
+// policy, reading it as gitleaks does, and drops the findings it accepts
+// itself, looking each up by exactly the fields IsNew compares.
+
+// maxBaselineEntries bounds the entries of a baseline. A real one, some
+// hundred bytes an entry, reaches it only beyond maxListFile; entries
+// built to be small (`{}` is two bytes) would otherwise cost gigabytes to
+// parse.
+const maxBaselineEntries = 200_000
 
 // errBaselineFormat is a baseline gitleaks cannot read.
 var errBaselineFormat = errors.New("the format of the file is not supported")
@@ -49,8 +55,12 @@ type baseline struct {
 }
 
 // parseBaseline reads a baseline as gitleaks' LoadBaseline does (one
-// json.Unmarshal into findings).
+// json.Unmarshal into findings), refusing more than maxBaselineEntries
+// entries before it parses any.
 func parseBaseline(data []byte) (*baseline, error) {
+	if n := jsonArrayLen(data); n > maxBaselineEntries {
+		return nil, fmt.Errorf("it holds %d findings, more than the %d a baseline may hold: drop the entries that no longer match anything, or accept findings by path or rule with an allowlist in .gitleaks.toml instead", n, maxBaselineEntries)
+	}
 	var entries []report.Finding
 	if err := json.Unmarshal(data, &entries); err != nil {
 		return nil, fmt.Errorf("%w (%v)", errBaselineFormat, err)
@@ -84,6 +94,55 @@ func (b *baseline) without(findings []report.Finding) []report.Finding {
 		}
 	}
 	return kept
+}
+
+// jsonArrayLen counts the elements of data when it is valid JSON holding
+// an array, without parsing them; else it returns -1.
+func jsonArrayLen(data []byte) int {
+	if !json.Valid(data) {
+		return -1
+	}
+	depth, commas := 0, 0
+	inString, escaped, empty := false, false, true
+	for _, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		if depth == 0 && c != '[' {
+			return -1 // after the array only white space is valid
+		}
+		if depth == 1 && c != ']' {
+			empty = false
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+		case ',':
+			if depth == 1 {
+				commas++
+			}
+		}
+	}
+	if empty {
+		return 0
+	}
+	return commas + 1
 }
 
 // baselineSkipPath is the path of the fragments gitleaks skips as those

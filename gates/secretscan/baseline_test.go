@@ -3,6 +3,7 @@ package secretscan
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -169,6 +170,43 @@ func TestBaselineMatchesGitleaks(t *testing.T) {
 		`{"RuleID":"github-pat"}`, `"x"`, `[{}] x`, `[{},]`, "\ufeff[]", ``, `not json`,
 	} {
 		check([]byte(text), findings)
+	}
+}
+
+// TestJSONArrayLen holds the count of a baseline's entries to
+// encoding/json's.
+func TestJSONArrayLen(t *testing.T) {
+	for _, text := range []string{
+		`[]`, ` [ ] `, `[{}]`, `[1,2,3]`, `[[],[1,[2,3]],{}]`, `[{"a":[1,2],"b":{"c":[3]}},{}]`,
+		`["a,b","[","]","{","\"",",\\"]`, `[ "\\\"],[\"" , {"k\"":"v,]"} ]`, "[\n{}\t,\r\n{}\n]\n",
+		`null`, `{}`, `{"a":[1,2]}`, `"x"`, `1`, `[1,]`, `[`, `]`, `[}`, `[1] [2]`, ``, `[],`,
+	} {
+		var raw []json.RawMessage
+		want := -1
+		if err := json.Unmarshal([]byte(text), &raw); err == nil && raw != nil {
+			want = len(raw)
+		}
+		if got := jsonArrayLen([]byte(text)); got != want {
+			t.Errorf("jsonArrayLen(%q) = %d, want %d", text, got, want)
+		}
+	}
+}
+
+// A baseline of more entries than the gate reads is an error naming the
+// file and what to change; one at the bound is read.
+func TestBaselineTooLarge(t *testing.T) {
+	r := newRepo(t)
+	r.commit("init", map[string]string{"a.txt": "nothing\n"})
+	entries := func(n int) string { return "[" + strings.Repeat("{},", n-1) + "{}]" }
+	r.write("full.json", entries(maxBaselineEntries))
+	res := scan(t, r.dir, "scope: tree\nbaseline: full.json", gates.Event{})
+	wantStatus(t, res, gates.StatusPass)
+
+	r.write("over.json", entries(maxBaselineEntries+1))
+	res = scan(t, r.dir, "scope: tree\nbaseline: over.json", gates.Event{})
+	wantStatus(t, res, gates.StatusError)
+	for _, want := range []string{"over.json", fmt.Sprint(maxBaselineEntries + 1), "allowlist"} {
+		testenv.MustContain(t, "error", res.Err, want)
 	}
 }
 
