@@ -610,10 +610,13 @@ func ignoreEntries(f *policyFile) map[string]bool {
 // gitleaks:allow comment there; a larger file counts as having none.
 const maxAllowLookup = 64 << 20
 
-// baseLines reads files as they are at base, once each.
+// baseLines reads files as they are at base, once each, keeping only the
+// lines that hold gitleaks:allow: the only ones that can have let a
+// secret pass at base. (Scanning every line of a file for each secret
+// allowed in it took 46 s for 10,000 against a 200,000-line file.)
 type baseLines struct {
 	bf    *baseFiles
-	files map[string][]string // repository path → its lines; nil when absent
+	files map[string][]string // repository path → its lines holding gitleaks:allow
 }
 
 func (b *baseLines) close() {
@@ -644,7 +647,7 @@ func (b *baseLines) allowed(f report.Finding) (bool, error) {
 			if err != nil {
 				return false, err
 			}
-			lines = strings.Split(string(data), "\n")
+			lines = allowLines(data)
 		}
 		b.files[f.File] = lines
 	}
@@ -653,11 +656,23 @@ func (b *baseLines) allowed(f report.Finding) (bool, error) {
 		secret = f.Match
 	}
 	for _, line := range lines {
-		if secret != "" && strings.Contains(line, gitleaksAllow) && strings.Contains(line, secret) {
+		if secret != "" && strings.Contains(line, secret) {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// allowLines returns the lines of data (cut at each newline) that hold
+// gitleaks:allow.
+func allowLines(data []byte) []string {
+	var out []string
+	for line := range bytes.SplitSeq(data, []byte{'\n'}) {
+		if bytes.Contains(line, []byte(gitleaksAllow)) {
+			out = append(out, string(line))
+		}
+	}
+	return out
 }
 
 // policyEdits reports each file that decides what the scan lets pass and

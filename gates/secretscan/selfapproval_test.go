@@ -3,12 +3,15 @@ package secretscan
 import (
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/zricethezav/gitleaks/v8/report"
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/configtest"
@@ -358,5 +361,84 @@ func TestSelfApprovalUnrelatedHistories(t *testing.T) {
 	want := []string{".gitleaksignore:0 scan-policy-edited warning", "creds.txt:1 suppressed-in-change error"}
 	if got := kinds(res.Findings); !slices.Equal(got, want) {
 		t.Errorf("findings %v, want %v (err %q)", got, want, res.Err)
+	}
+}
+
+// allowedBefore is how base's copy was searched for a secret's
+// gitleaks:allow comment, every line of it for each secret: the
+// reference for baseLines.allowed, which keeps only the lines holding the
+// comment.
+func allowedBefore(data string, f report.Finding) bool {
+	secret := f.Secret
+	if secret == "" {
+		secret = f.Match
+	}
+	for _, line := range strings.Split(data, "\n") {
+		if secret != "" && strings.Contains(line, gitleaksAllow) && strings.Contains(line, secret) {
+			return true
+		}
+	}
+	return false
+}
+
+// baseLines.allowed finds a secret's gitleaks:allow comment in base's copy
+// of its file, on its line only, as a search of every line did; it reads
+// the file from the base commit.
+func TestBaseLinesAllowed(t *testing.T) {
+	r := newRepo(t)
+	data := "k1 # gitleaks:allow\nk2\n# gitleaks:allow\nk3\r\nx k4 gitleaks:allow k5\r\nk6 gitleaks:allo\nk7 # gitleaks:allow"
+	base := r.commit("base", map[string]string{"f.txt": data, "g.txt": "k9 # gitleaks:allow\n"})
+	gr, err := gitrepo.Open(context.Background(), r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gr.Close()
+	at := &baseLines{bf: &baseFiles{ctx: context.Background(), r: repo{gr}, commit: base}, files: map[string][]string{}}
+	defer at.close()
+	for _, c := range []struct {
+		f    report.Finding
+		want bool
+	}{
+		{report.Finding{File: "f.txt", Secret: "k1"}, true},
+		{report.Finding{File: "f.txt", Secret: "k2"}, false},
+		{report.Finding{File: "f.txt", Secret: "k3"}, false},
+		{report.Finding{File: "f.txt", Secret: "k4"}, true},
+		{report.Finding{File: "f.txt", Secret: "k5"}, true},
+		{report.Finding{File: "f.txt", Secret: "k6"}, false},
+		{report.Finding{File: "f.txt", Secret: "k7"}, true}, // the last line, no newline after it
+		{report.Finding{File: "f.txt", Secret: "k9"}, false},
+		{report.Finding{File: "f.txt", Match: "x k4"}, true},
+		{report.Finding{File: "f.txt", Match: "k2"}, false},
+		{report.Finding{File: "f.txt"}, false},
+		{report.Finding{File: "g.txt", Secret: "k9"}, true},
+		{report.Finding{File: "h.txt", Secret: "k1"}, false},
+		{report.Finding{Secret: "k1"}, false},
+	} {
+		got, err := at.allowed(c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.f.File == "f.txt" && allowedBefore(data, c.f) || c.f.File == "g.txt" && allowedBefore("k9 # gitleaks:allow\n", c.f)
+		if got != c.want || want != c.want {
+			t.Errorf("%s %q/%q: allowed %v, before %v, want %v", c.f.File, c.f.Secret, c.f.Match, got, want, c.want)
+		}
+	}
+
+	// Generated files and secrets, against the search of every line.
+	rnd := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"k1", "k2", " ", gitleaksAllow, "gitleaks:", "allow", "\n", "\n", "\r\n", "k1 " + gitleaksAllow}
+	for range 2000 {
+		var b strings.Builder
+		for range rnd.IntN(30) {
+			b.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		text := b.String()
+		lines := &baseLines{files: map[string][]string{"f.txt": allowLines([]byte(text))}}
+		for _, secret := range []string{"k1", "k2", "k1 k2", "gitleaks:allow", "allow k1", "\r"} {
+			f := report.Finding{File: "f.txt", Secret: secret}
+			if got, err := lines.allowed(f); err != nil || got != allowedBefore(text, f) {
+				t.Fatalf("%q, secret %q: allowed %v (%v), before %v", text, secret, got, err, !got)
+			}
+		}
 	}
 }
