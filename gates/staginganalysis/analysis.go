@@ -76,6 +76,10 @@ func (r *run) analyse(ctx context.Context, q *query) *outcome {
 		case len(list) == 0:
 			m.verdict, m.err = unreadable, fmt.Errorf("no data: the query returned no series at %s (a wrong metric or label, or no traffic?)", at.UTC().Format(time.RFC3339))
 		default:
+			if err := evaluatedAt(list, at); err != nil {
+				m.verdict, m.err = unreadable, err
+				break
+			}
 			vals := make([]labelled, len(list))
 			for i, s := range list {
 				vals[i] = labelled{s.labels, s.points[0].v}
@@ -88,6 +92,24 @@ func (r *run) analyse(ctx context.Context, q *query) *outcome {
 		}
 	}
 	return o
+}
+
+// evaluatedAt checks that every series of an instant query's answer has
+// its value at the time the query was evaluated at: Prometheus, Thanos,
+// Mimir and VictoriaMetrics stamp an instant query's result with the
+// evaluation time asked for (to the millisecond), never with the time of
+// the samples read. A value stamped otherwise does not say how staging
+// was doing at that time (a cache, a proxy, or a server answering an old
+// result), so it proves nothing.
+func evaluatedAt(list []series, at time.Time) error {
+	want := time.UnixMilli(at.UnixMilli()).UTC()
+	for _, s := range list {
+		if t := s.points[0].t; !t.Equal(want) {
+			return fmt.Errorf("series %s has its value at %s, not at %s, the time the query was evaluated at: the answer does not say how staging is doing now; is this a Prometheus query API?",
+				s.labels, t.Format(time.RFC3339Nano), want.Format(time.RFC3339Nano))
+		}
+	}
+	return nil
 }
 
 // analyseWindow evaluates the query once as a range query over its window
