@@ -57,7 +57,7 @@ func (r *run) checkAlerts(ctx context.Context) ([]gates.Finding, error) {
 		out = append(out, gates.Finding{Rule: ruleAlertFiring, Severity: gates.SeverityError,
 			Message: promapi.Redact(ctx, fmt.Sprintf("alert %s is firing in staging's %s%s: %s", a.name, a.where, state, a.labels), r.carried())})
 	}
-	r.env.Notef("no-firing-alerts: %d alert(s) of %s firing (ignoring %s)", len(all), formatLabels(r.st.alerts.Selector), strings.Join(r.st.ignore, ", "))
+	r.env.Notef("no-firing-alerts: %d alert(s) of %s firing (ignoring %s)", len(all), formatLabels(r.st.alerts.Selector, nil), strings.Join(r.st.ignore, ", "))
 	return out, nil
 }
 
@@ -115,9 +115,9 @@ func (r *run) alertmanagerAlerts(ctx context.Context) ([]firing, error) {
 		}
 		state := ""
 		if a.Status.State != "active" {
-			state = clip(a.Status.State, 20)
+			state = serverClip(a.Status.State, 20, r.am.secrets)
 		}
-		out = append(out, firing{name: clip(a.Labels["alertname"], 100), labels: formatLabels(a.Labels), where: "Alertmanager", state: state})
+		out = append(out, firing{name: serverClip(a.Labels["alertname"], 100, r.am.secrets), labels: formatLabels(a.Labels, r.am.secrets), where: "Alertmanager", state: state})
 	}
 	return out, nil
 }
@@ -142,14 +142,14 @@ func (r *run) prometheusAlerts(ctx context.Context) ([]firing, error) {
 		return nil, err
 	}
 	if a.Status != "success" || a.Data == nil || a.Data.Alerts == nil {
-		return nil, fmt.Errorf("/api/v1/alerts: the answer has no list of alerts (status %q); is this a Prometheus API?", clip(a.Status, 40))
+		return nil, fmt.Errorf("/api/v1/alerts: the answer has no list of alerts (status %q); is this a Prometheus API?", serverClip(a.Status, 40, r.prom.secrets))
 	}
 	var out []firing
 	for _, al := range a.Data.Alerts {
 		if al.State != "firing" || !r.matches(al.Labels) {
 			continue
 		}
-		out = append(out, firing{name: clip(al.Labels["alertname"], 100), labels: formatLabels(al.Labels), where: "Prometheus"})
+		out = append(out, firing{name: serverClip(al.Labels["alertname"], 100, r.prom.secrets), labels: formatLabels(al.Labels, r.prom.secrets), where: "Prometheus"})
 	}
 	return out, nil
 }

@@ -80,7 +80,7 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 		if json.Unmarshal(body, &apiErr) == nil && apiErr.Status == "error" && apiErr.Error != "" {
 			// The query API's own error: say what the server refused.
 			msg = fmt.Sprintf("%s refused the query (GET %s: %s): %s: %s", c.server, shown, httpsafe.CutSecrets(resp.Status, c.secrets...),
-				clip(promapi.Redact(ctx, apiErr.ErrorType, c.secrets), 40), clip(promapi.Redact(ctx, apiErr.Error, c.secrets), 300))
+				c.shown(ctx, apiErr.ErrorType, 40), c.shown(ctx, apiErr.Error, 300))
 		} else if ex := promapi.Excerpt(ctx, body, c.secrets, 120); ex != "" {
 			msg += ": " + ex
 		}
@@ -93,6 +93,16 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 		return nil, errors.New(msg)
 	}
 	return body, nil
+}
+
+// shown is text from the server, with the carried secrets and the secrets
+// gitleaks' rules find cut out, clipped to n bytes. Only its first 20n
+// bytes are searched with the rules (an error text may be megabytes, and
+// searching 30 MB took 2.5 s for each of a run's queries); the carried
+// secrets are cut from all of it first, so none is shown in part.
+func (c *apiClient) shown(ctx context.Context, text string, n int) string {
+	text = httpsafe.CutSecrets(text, c.secrets...)
+	return clip(promapi.Redact(ctx, text[:min(len(text), 20*n)], c.secrets), n)
 }
 
 // decode unmarshals a JSON answer, naming what it was when it is not JSON.

@@ -1,6 +1,7 @@
 package staginganalysis
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -105,6 +106,82 @@ func TestHugeAnswer(t *testing.T) {
 	clk := &fakeClock{now: time.Unix(1700000000, 0)}
 	res := runGate(t, "prometheus: "+srv.URL+"\nqueries:\n  - query: up\n    success: result == 0\n    max-series: 1000000\n", clk, nil)
 	gatetest.Want(t, res, gates.StatusError, nil, "larger than 32 MiB")
+}
+
+// An error text of megabytes, a warning and a series of thousands of
+// labels are shown cut short, their secrets still cut out: the token
+// carried anywhere in them, a key gitleaks' rules find near the start.
+func TestHugeServerTexts(t *testing.T) {
+	token := "tok-" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 24)
+	leaked := testenv.AWSKey(t)
+	long := "store key " + leaked + " " + strings.Repeat("x", 2<<20) + token
+	labels := map[string]string{}
+	for i := range 20000 {
+		labels[fmt.Sprintf("l%05d", i)] = token
+	}
+	metric, err := json.Marshal(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, body string
+		want       gates.Status
+		wants      []string
+	}{
+		{"error", `{"status":"error","errorType":"internal","error":"` + long + `"}`, gates.StatusError, []string{"refused the query: internal: store key *** xxx"}},
+		{"warning", `{"status":"success","warnings":["` + long + `"],"data":{"resultType":"vector","result":[]}}`, gates.StatusError, []string{"may be partial: store key *** xxx"}},
+		{"labels", `{"status":"success","data":{"resultType":"vector","result":[{"metric":` + string(metric) + `,"value":[1700000000,"0.5"]},{"metric":{},"value":[1700000000,"0"]}]}}`, gates.StatusFail, []string{`l00000="***"`, " more}"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			clk := &fakeClock{now: time.Unix(1700000000, 0)}
+			res := runGate(t, "prometheus: "+srv.URL+"\ntoken-env: PROM_TOKEN\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, map[string]string{"PROM_TOKEN": token})
+			var rules []string
+			if tc.want == gates.StatusFail {
+				rules = []string{"analysis-failed"}
+			}
+			gatetest.Want(t, res, tc.want, rules, tc.wants...)
+			gatetest.WantNot(t, res, token, leaked, strings.Repeat("x", 400))
+			if text := gatetest.Describe(res); len(text) > 8000 {
+				t.Errorf("the result shows %d bytes of the answer:\n%.2000s", len(text), text)
+			}
+		})
+	}
+}
+
+// A token longer than the server's texts are clipped to (a JWT or a cloud
+// access token): echoed where the gate clips what it shows, not even its
+// start is shown.
+func TestLongTokenNeverShownInPart(t *testing.T) {
+	token := "tok-" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 200)
+	for name, body := range map[string]string{
+		"value":       `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"` + token + `"]}]}}`,
+		"label":       `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"` + token + `"},"value":[1700000000,"0.5"]},{"metric":{},"value":[1700000000,"0"]}]}}`,
+		"label name":  `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"` + token + `":"a"},"value":[1700000000,"0.5"]},{"metric":{},"value":[1700000000,"0"]}]}}`,
+		"status":      `{"status":"` + token + `"}`,
+		"result type": `{"status":"success","data":{"resultType":"` + token + `","result":[]}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			clk := &fakeClock{now: time.Unix(1700000000, 0)}
+			res := runGate(t, "prometheus: "+srv.URL+"\ntoken-env: PROM_TOKEN\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, map[string]string{"PROM_TOKEN": token})
+			if res.Status == gates.StatusPass {
+				t.Fatalf("want a failure or an error:\n%s", gatetest.Describe(res))
+			}
+			gatetest.WantNot(t, res, token[:12])
+			if !strings.Contains(gatetest.Describe(res), "***") {
+				t.Errorf("the token is not shown cut out:\n%s", gatetest.Describe(res))
+			}
+		})
+	}
 }
 
 // A server that fails once in three evaluations: the analysis cannot

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/release-gate/release-gate/internal/promapi"
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // apiAnswer is the envelope of every Prometheus query API answer.
@@ -85,12 +85,12 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 	}
 	if a.Status != "success" {
 		if a.Status == "error" {
-			return nil, fmt.Errorf("%s refused the query: %s: %s", r.prom.server, clip(promapi.Redact(ctx, a.ErrorType, r.prom.secrets), 40), clip(promapi.Redact(ctx, a.Error, r.prom.secrets), 300))
+			return nil, fmt.Errorf("%s refused the query: %s: %s", r.prom.server, r.prom.shown(ctx, a.ErrorType, 40), r.prom.shown(ctx, a.Error, 300))
 		}
-		return nil, fmt.Errorf("%s: the answer's status is %q, not success; is this a Prometheus query API?", p, clip(a.Status, 40))
+		return nil, fmt.Errorf("%s: the answer's status is %q, not success; is this a Prometheus query API?", p, serverClip(a.Status, 40, r.prom.secrets))
 	}
 	if len(a.Warnings) > 0 {
-		return nil, fmt.Errorf("the answer carries %d warning(s), so it may be partial: %s", len(a.Warnings), clip(promapi.Redact(ctx, a.Warnings[0], r.prom.secrets), 300))
+		return nil, fmt.Errorf("the answer carries %d warning(s), so it may be partial: %s", len(a.Warnings), r.prom.shown(ctx, a.Warnings[0], 300))
 	}
 	var d queryData
 	if err := r.prom.decode(ctx, p, a.Data, &d); err != nil {
@@ -109,7 +109,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		if err := r.prom.decode(ctx, p, d.Result, &s); err != nil {
 			return nil, err
 		}
-		pt, err := readSample(s)
+		pt, err := readSample(s, r.prom.secrets)
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +128,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		out := make([]series, 0, len(list))
 		for _, as := range list {
 			delete(as.Metric, "__name__") // the query names it
-			s := series{labels: formatLabels(as.Metric), metric: as.Metric}
+			s := series{labels: formatLabels(as.Metric, r.prom.secrets), metric: as.Metric}
 			raw := as.Values
 			if !isRange {
 				if as.Value == nil {
@@ -137,7 +137,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 				raw = []sample{*as.Value}
 			}
 			for _, smp := range raw {
-				pt, err := readSample(smp)
+				pt, err := readSample(smp, r.prom.secrets)
 				if err != nil {
 					return nil, fmt.Errorf("series %s: %w", s.labels, err)
 				}
@@ -147,7 +147,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("the answer is a %s, want a %s: %s", clip(d.ResultType, 20), want, queryShapeHint(isRange))
+	return nil, fmt.Errorf("the answer is a %s, want a %s: %s", serverClip(d.ResultType, 20, r.prom.secrets), want, queryShapeHint(isRange))
 }
 
 func queryShapeHint(isRange bool) string {
@@ -160,7 +160,7 @@ func queryShapeHint(isRange bool) string {
 // readSample reads a [time, "value"] pair; a value that is not a finite
 // number (NaN, ±Inf: a division by zero when there is no traffic) is an
 // error, as no condition can judge it.
-func readSample(s sample) (point, error) {
+func readSample(s sample, carried []string) (point, error) {
 	var ts float64
 	var vs string
 	if err := json.Unmarshal(s[0], &ts); err != nil {
@@ -171,7 +171,7 @@ func readSample(s sample) (point, error) {
 	}
 	v, err := strconv.ParseFloat(vs, 64)
 	if err != nil {
-		return point{}, fmt.Errorf("value %q is not a number", clip(vs, 40))
+		return point{}, fmt.Errorf("value %q is not a number", serverClip(vs, 40, carried))
 	}
 	t := time.UnixMilli(int64(math.Round(ts * 1000))).UTC()
 	if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -180,18 +180,41 @@ func readSample(s sample) (point, error) {
 	return point{t: t, v: v}, nil
 }
 
-// formatLabels writes labels as PromQL does: {a="1", b="2"}, sorted.
-func formatLabels(m map[string]string) string {
+// maxLabelsShown bounds the bytes formatLabels writes of a series' or an
+// alert's labels: a server can attach any number of them (300,000 made one
+// finding 5.5 MB).
+const maxLabelsShown = 1000
+
+// formatLabels writes labels as PromQL does: {a="1", b="2"}, sorted, each
+// clipped (see serverClip), and after about maxLabelsShown bytes the count
+// of the rest.
+func formatLabels(m map[string]string, carried []string) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, len(keys))
+	var b strings.Builder
+	b.WriteByte('{')
 	for i, k := range keys {
-		parts[i] = clip(k, 60) + "=" + strconv.Quote(clip(m[k], 100))
+		if b.Len() > maxLabelsShown {
+			fmt.Fprintf(&b, ", … %d more", len(keys)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(serverClip(k, 60, carried) + "=" + strconv.Quote(serverClip(m[k], 100, carried)))
 	}
-	return "{" + strings.Join(parts, ", ") + "}"
+	b.WriteByte('}')
+	return b.String()
+}
+
+// serverClip is clip for a server's text that may hold the secrets the
+// requests carried: they are cut out first, as a clipped one would be
+// shown in part and no longer recognised.
+func serverClip(s string, n int, carried []string) string {
+	return clip(httpsafe.CutSecrets(s, carried...), n)
 }
 
 // clip shortens s to n bytes, on a rune boundary.
