@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/alertmanager/pkg/labels"
 	"github.com/prometheus/common/model"
+
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // firingAlert is an alert that may inhibit others: one the Alertmanager
@@ -35,7 +37,9 @@ func fetchAlerts(ctx context.Context, c *apiClient) ([]firingAlert, error) {
 	out := make([]firingAlert, 0, len(raw))
 	for _, a := range raw {
 		name := a.Labels["alertname"]
-		what := "alert " + name + formatLabels(a.Labels, "alertname")
+		// The secrets the requests carry are cut before the text is cut
+		// short: a part of one would no longer be recognised.
+		what := httpsafe.CutSecrets("alert "+name+formatLabels(a.Labels, "alertname"), c.secrets...)
 		if len(what) > maxAlertText {
 			what = strings.ToValidUTF8(what[:maxAlertText], "") + "…"
 		}

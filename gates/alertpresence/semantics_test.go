@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // stackRules reproduces how published stacks (kube-prometheus, the
@@ -314,5 +315,26 @@ func TestManyBlockedRulesNameTheirCover(t *testing.T) {
 		if f.Severity != gates.SeverityWarning || !strings.HasSuffix(f.Message, want) {
 			t.Errorf("%s %q, want a warning ending %q", f.Severity, f.Message, want)
 		}
+	}
+}
+
+// An alert whose labels echo the Alertmanager's credentials, longer than
+// the part of an alert a finding quotes, shows no part of them.
+func TestInhibitingAlertEchoingCredentials(t *testing.T) {
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 300)
+	ws := workspace(t, map[string]string{"r.yml": apiRulesFile})
+	cfg := "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs: [{url: 'http://x'}]\ninhibit_rules:\n  - source_matchers: [alertname=\"Storm\"]\n    target_matchers: [team=\"api\"]\n"
+	body, _ := json.Marshal(map[string]any{"config": map[string]any{"original": cfg}})
+	alerts, _ := json.Marshal([]map[string]any{{"labels": map[string]string{"alertname": "Storm", "echo": pw}, "status": map[string]any{"state": "active"}}})
+	url := fakeServer(t, map[string]http.HandlerFunc{"/api/v2/silences": answer(200, "application/json", `[]`),
+		"/api/v2/status": answer(200, "application/json", string(body)), "/api/v2/alerts": answer(200, "application/json", string(alerts))})
+	url = strings.Replace(url, "http://", "http://rg:"+pw+"@", 1)
+	res := runGate(t, "files: r.yml\nrequire: cpu\nalertmanager: "+url, testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusFail)
+	if fs := findingsOf(res, ruleInhibited); len(fs) != 1 || !strings.Contains(fs[0].Message, `alert Storm{echo="***"}`) {
+		t.Fatalf("want ApiHighCPU inhibited by the Storm alert, its label cut out\n%s", dump(res))
+	}
+	if all := dump(res); strings.Contains(all, pw[:8]) {
+		t.Errorf("part of the Alertmanager's password is shown:\n%s", all)
 	}
 }
