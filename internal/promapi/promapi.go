@@ -52,9 +52,12 @@ func Redact(ctx context.Context, text string, carried []string) string {
 
 // Excerpt is the first line of a server's answer, at most max bytes (then
 // ending in …), printable UTF-8, redacted (see Redact) before it is cut:
-// half a secret is no longer recognised.
+// half a secret is no longer recognised. The carried secrets are cut from
+// the whole answer; only its first 20*max bytes are searched with
+// gitleaks' rules.
 func Excerpt(ctx context.Context, body []byte, carried []string, max int) string {
-	s := Redact(ctx, string(body[:min(len(body), 20*max)]), carried)
+	text := httpsafe.CutSecrets(string(body), carried...)
+	s := Redact(ctx, text[:min(len(text), 20*max)], nil)
 	s = strings.TrimSpace(s[:min(len(s), 4*max)])
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]

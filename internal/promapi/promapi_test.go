@@ -65,6 +65,20 @@ func TestExcerpt(t *testing.T) {
 			t.Errorf("%s: %q", tc.name, got)
 		}
 	}
+	// A carried token across the end of what is searched with gitleaks'
+	// rules, after secrets the rules cut short: none of it is shown.
+	token := "tok-" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 56)
+	var body strings.Builder
+	for range 4 {
+		body.WriteString(testenv.GitHubToken(t))
+	}
+	body.WriteString(token)
+	if body.Len()-len(token) >= 20*10 {
+		t.Fatalf("the token does not cross the end of the searched part")
+	}
+	if got := Excerpt(ctx, []byte(body.String()), []string{token}, 10); strings.Contains(got, token[:5]) || !strings.HasPrefix(got, "***") {
+		t.Errorf("the token across the searched part's end: %q", got)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if got := Redact(cancelled, "aws = "+key, nil); strings.Contains(got, key) || !strings.HasPrefix(got, "(not shown") {
