@@ -349,18 +349,23 @@ func TestExcerptHidesEncodedSecrets(t *testing.T) {
 // all the same, not shown by halves.
 func TestExcerptHidesSecretsAtTheCut(t *testing.T) {
 	key := "AKIA" + rand.Text()[:16]
-	srv := startService(t, &service{
-		ready: func(int) (int, string) {
-			return 503, strings.Repeat("x", 170) + " aws_access_key_id=" + key + " rejected"
-		},
-	})
-	res := run(t, "base-url: "+srv.URL, nil)
-	if res.Status != gates.StatusFail {
-		t.Fatalf("status %s, err %s", res.Status, res.Err)
-	}
-	msg := res.Findings[0].Message + strings.Join(res.Notes, "\n")
-	if strings.Contains(msg, key[:8]) {
-		t.Errorf("part of a secret reached the report: %q", msg)
+	for name, body := range map[string]string{
+		"the excerpt's cut": strings.Repeat("x", 170) + " aws_access_key_id=" + key + " rejected",
+		// White space the excerpt collapses, up to where the body read
+		// is cut.
+		"the body read's cut": strings.Repeat(" ", maxBodyRead+maxCutSecret-10) + key,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := startService(t, &service{ready: func(int) (int, string) { return 503, body }})
+			res := run(t, "base-url: "+srv.URL, nil)
+			if res.Status != gates.StatusFail {
+				t.Fatalf("status %s, err %s", res.Status, res.Err)
+			}
+			msg := res.Findings[0].Message + strings.Join(res.Notes, "\n")
+			if strings.Contains(msg, key[:8]) {
+				t.Errorf("part of a secret reached the report: %q", msg)
+			}
+		})
 	}
 }
 
@@ -378,9 +383,20 @@ func TestExcerptHidesOwnCredentialsAtTheCut(t *testing.T) {
 		"header at the cut":   {token, 190},
 		"password at the cut": {password, 185},
 		"header escaped":      {`"` + token[:20] + `\` + token[20:] + `"`, 10},
+		// White space the excerpt collapses, up to where the body read
+		// is cut, or the end of the margin read past it: the header across
+		// that end.
+		"header across the cut":                    {token, -maxBodyRead + 10},
+		"header across the end of the margin":      {token, -maxBodyRead - maxCutSecret + 10},
+		"header just within the end of the margin": {token, -maxBodyRead - maxCutSecret + 45},
 	} {
 		t.Run(name, func(t *testing.T) {
-			body := strings.Repeat("x", c.pad) + " " + c.body + " rejected"
+			var body string
+			if c.pad >= 0 {
+				body = strings.Repeat("x", c.pad) + " " + c.body + " rejected"
+			} else {
+				body = strings.Repeat(" ", -c.pad) + c.body
+			}
 			srv := startService(t, &service{ready: func(int) (int, string) { return 401, body }})
 			u := strings.Replace(srv.URL, "http://", "http://probe:"+password+"@", 1)
 			env := map[string]string{"STAGING_AUTH": "Token " + token[:20] + `\` + token[20:]}

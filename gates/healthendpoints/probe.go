@@ -25,6 +25,11 @@ const maxExcerpt = 200
 // maxBodyRead bounds what is read of an answer to make the excerpt.
 const maxBodyRead = 4096
 
+// maxCutSecret is the longest secret of a server's own (one gitleaks'
+// rules find, not a credential the probe carried) that is sure not to be
+// shown in part where the body read is cut.
+const maxCutSecret = 512
+
 // probe is one endpoint the gate checks.
 type probe struct {
 	rule string // liveness | readiness
@@ -90,11 +95,22 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 			a.excerpt = "redirects to " + displayURL(lu)
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyRead))
+	// Past maxBodyRead, a margin as long as the longest secret is read,
+	// so that one across that end is cut out whole; what is left of one
+	// the longer read cuts is dropped with the margin. The margin is at
+	// least maxCutSecret, for the secrets gitleaks' rules find.
+	margin := maxCutSecret
+	for _, s := range secrets {
+		margin = max(margin, len(s))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxBodyRead+margin)))
 	if a.excerpt == "" {
 		// Secrets are cut out of the whole body before it is cut short:
 		// half a secret is no longer recognised, and would be shown.
 		text := httpsafe.CutSecrets(string(body), secrets...)
+		if len(body) == maxBodyRead+margin { // cut short: the margin may end in part of one
+			text = text[:max(len(text)-margin, 0)]
+		}
 		if red, rerr := detectsecrets.RedactString(parent, text); rerr == nil {
 			a.excerpt = excerpt([]byte(red))
 		} else {
