@@ -98,14 +98,21 @@ type run struct {
 	// deployedAt is when staging started running the candidate; zero
 	// when not configured.
 	deployedAt time.Time
+	// slots bounds the queries read and decoded at once (see queryAPI).
+	slots chan struct{}
 }
+
+// maxQueriesAtOnce bounds the answers held at once: each may be up to
+// maxAnswer, and its decoding costs several times that, while the
+// analyses, which mostly wait between evaluations, all run at once.
+const maxQueriesAtOnce = 4
 
 func (r *run) count(n int64) { r.g.requests.Add(n) }
 
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
 	g.requests.Store(0)
-	r := &run{g: g, st: g.st, env: env}
+	r := &run{g: g, st: g.st, env: env, slots: make(chan struct{}, maxQueriesAtOnce)}
 	if g.st.prometheus != nil {
 		tok, err := credential(env, "token-env", g.st.tokenEnv)
 		if err != nil {

@@ -322,3 +322,29 @@ func TestConditionRuntimeError(t *testing.T) {
 		gatetest.Want(t, res, gates.StatusError, nil, "evaluating the condition on series", want)
 	}
 }
+
+// Queries run at once, but no more than maxQueriesAtOnce answers are read
+// and decoded at once: each may be 32 MB, and costs several times that
+// to decode.
+func TestAnswersHeldAtOnceBounded(t *testing.T) {
+	var inFlight, most atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(20 * time.Millisecond) // so that the requests overlap
+		io.WriteString(w, `{"status":"success","data":{"resultType":"scalar","result":[1700000000,"0.001"]}}`)
+	}))
+	defer srv.Close()
+	var cfg strings.Builder
+	cfg.WriteString("prometheus: " + srv.URL + "\nqueries:\n")
+	for i := range 3 * maxQueriesAtOnce {
+		fmt.Fprintf(&cfg, "  - query: up%d\n    success: result < 0.01\n", i)
+	}
+	res := runGate(t, cfg.String(), &fakeClock{now: time.Unix(1700000000, 0)}, nil)
+	gatetest.Want(t, res, gates.StatusPass, nil)
+	if m := most.Load(); m > maxQueriesAtOnce {
+		t.Errorf("%d queries answered at once, want at most %d", m, maxQueriesAtOnce)
+	}
+}

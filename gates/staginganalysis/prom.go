@@ -74,6 +74,12 @@ func formatTime(t time.Time) string {
 // warnings (a partial answer), an unexpected result type, too many series,
 // and a value that is not a finite number are all errors.
 func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Values, isRange bool) ([]series, error) {
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	r.count(1)
 	body, err := r.prom.get(ctx, p, params)
 	if err != nil {
@@ -118,12 +124,20 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		if (d.ResultType == "matrix") != isRange {
 			break
 		}
-		var list []apiSeries
-		if err := r.prom.decode(ctx, p, d.Result, &list); err != nil {
+		// Counted before any is decoded: 550,000 small series decoded
+		// whole took 350 MB from a 32 MB answer.
+		var raw []json.RawMessage
+		if err := r.prom.decode(ctx, p, d.Result, &raw); err != nil {
 			return nil, err
 		}
-		if len(list) > q.maxSeries {
-			return nil, fmt.Errorf("the answer has %d series, more than max-series (%d); aggregate the query (sum by, max) so that it answers the series you mean", len(list), q.maxSeries)
+		if len(raw) > q.maxSeries {
+			return nil, fmt.Errorf("the answer has %d series, more than max-series (%d); aggregate the query (sum by, max) so that it answers the series you mean", len(raw), q.maxSeries)
+		}
+		list := make([]apiSeries, len(raw))
+		for i := range raw {
+			if err := r.prom.decode(ctx, p, raw[i], &list[i]); err != nil {
+				return nil, err
+			}
 		}
 		out := make([]series, 0, len(list))
 		for _, as := range list {
