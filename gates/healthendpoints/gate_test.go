@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -47,6 +48,30 @@ func TestReadinessFlipsAfterRequests(t *testing.T) {
 		"attempts 2 to 3 (until ", "the same as attempt 1",
 		"attempt 4 at ", "readiness 200 OK")
 	testenv.MustContain(t, "summary", res.Summary, "healthy on attempt 4")
+}
+
+// A server whose every answer differs (a request id, a timestamp) is not
+// noted attempt by attempt past maxAttemptNotes lines: the rest are summed
+// up in one line naming the last.
+func TestAttemptNotesBounded(t *testing.T) {
+	const unready = 3 * maxAttemptNotes
+	srv := startService(t, &service{ready: func(i int) (int, string) {
+		if i <= unready {
+			return 503, fmt.Sprintf("request %d: db: connection refused", i)
+		}
+		return 200, `{"status":"ready"}`
+	}})
+	res := run(t, "base-url: "+srv.URL+"\nwait: {interval: 1ms, timeout: 60s}", nil)
+	if res.Status != gates.StatusPass {
+		t.Fatalf("status %s: %s %s %v", res.Status, res.Summary, res.Err, res.Findings)
+	}
+	if len(res.Notes) > maxAttemptNotes+1 {
+		t.Errorf("%d notes, want at most %d", len(res.Notes), maxAttemptNotes+1)
+	}
+	notes := strings.Join(res.Notes, "\n")
+	testenv.MustContain(t, "notes", notes, `"request 1: db: connection refused"`,
+		fmt.Sprintf("to %d (until ", unready+1), "not noted one by one past 50 lines; the last: ", "readiness 200 OK")
+	testenv.MustContain(t, "summary", res.Summary, fmt.Sprintf("healthy on attempt %d", unready+1))
 }
 
 func TestNotReadyWithoutWait(t *testing.T) {
