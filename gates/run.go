@@ -222,10 +222,22 @@ func fillDefaults(e *Env) {
 	}
 }
 
+// MaxNotes and MaxNotesBytes bound the notes a gate keeps: a gate notes
+// what servers and files it reads hold, which may be without end (an
+// endpoint answering differently each attempt, a registry waited on). The
+// notes past either are counted in a last note, never cut in part (a
+// secret masked later could then be shown in part).
+const (
+	MaxNotes      = 10_000
+	MaxNotesBytes = 8 << 20
+)
+
 // recorder collects what a gate says besides its findings.
 type recorder struct {
 	mu         sync.Mutex
 	notes      []string
+	notesBytes int
+	dropped    int // notes past MaxNotes or MaxNotesBytes
 	charts     []Chart
 	outputs    []Output
 	summary    string
@@ -236,8 +248,15 @@ type recorder struct {
 // note records one note per line of s: a note is one line in every report.
 func (r *recorder) note(s string) {
 	r.mu.Lock()
-	r.notes = append(r.notes, strings.Split(strings.TrimRight(s, "\n"), "\n")...)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if r.dropped > 0 || len(r.notes) >= MaxNotes || r.notesBytes+len(line) > MaxNotesBytes {
+			r.dropped++
+			continue
+		}
+		r.notes = append(r.notes, line)
+		r.notesBytes += len(line)
+	}
 }
 
 // chart records a chart: finite values only, the last MaxChartPoints.
@@ -297,5 +316,9 @@ func (r *recorder) progress(s string) {
 func (r *recorder) snapshot() ([]string, []Output, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]string(nil), r.notes...), append([]Output(nil), r.outputs...), r.summary
+	notes := append([]string(nil), r.notes...)
+	if r.dropped > 0 {
+		notes = append(notes, fmt.Sprintf("%d more notes not kept: a gate keeps %d notes or %d MiB of them", r.dropped, MaxNotes, MaxNotesBytes>>20))
+	}
+	return notes, append([]Output(nil), r.outputs...), r.summary
 }

@@ -3,6 +3,7 @@ package gates
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -266,5 +267,35 @@ func TestGatesOfARunShareTheCores(t *testing.T) {
 	}
 	if !<-seen {
 		t.Error("a second yielding worker ran while the other gate held every core")
+	}
+}
+
+// A gate's notes are kept up to MaxNotes lines and MaxNotesBytes; the rest
+// are counted in a last note, whole lines only.
+func TestNotesBounded(t *testing.T) {
+	big := strings.Repeat("x", MaxNotesBytes/3)
+	r := Runner{}
+	res := r.Run(context.Background(), Env{}, []Job{
+		{Gate: gate("many", func(_ context.Context, env *Env) ([]Finding, error) {
+			for i := range MaxNotes + 5 {
+				env.Notef("attempt %d", i)
+			}
+			return nil, nil
+		})},
+		{Gate: gate("large", func(_ context.Context, env *Env) ([]Finding, error) {
+			for range 4 {
+				env.Notef("%s", big)
+			}
+			env.Notef("small, but after notes dropped")
+			return nil, nil
+		})},
+	})
+	many := res[0].Notes
+	if len(many) != MaxNotes+1 || many[MaxNotes-1] != fmt.Sprintf("attempt %d", MaxNotes-1) || many[MaxNotes] != "5 more notes not kept: a gate keeps 10000 notes or 8 MiB of them" {
+		t.Errorf("%d notes, ending %q", len(many), many[max(len(many)-2, 0):])
+	}
+	large := res[1].Notes
+	if len(large) != 4 || large[0] != big || large[2] != big || large[3] != "2 more notes not kept: a gate keeps 10000 notes or 8 MiB of them" {
+		t.Errorf("%d notes, the last %.80q", len(large), large[len(large)-1])
 	}
 }
