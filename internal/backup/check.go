@@ -138,7 +138,7 @@ func verifyObject(ctx context.Context, env *gates.Env, rep *Report, set Set, sto
 	hash := false
 	if set.Checksum {
 		sidecar := obj.Name + SidecarSuffix
-		if !cands.Sidecars[sidecar] {
+		if !cands.HasSidecar(sidecar) {
 			rep.problem(RuleChecksumMissing, "%s has no checksum file %s; write one beside each backup (sha256sum NAME > NAME.sha256) or drop checksum from verify",
 				where, store.ObjectURL(sidecar))
 		} else {
