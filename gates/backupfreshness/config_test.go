@@ -24,10 +24,11 @@ max-decompressed: 10GiB
 endpoint: http://127.0.0.1:9000
 path-style: true
 region: eu-west-1
+request-timeout: 10s
 `)
 	want := []backup.Set{{
 		Location: "s3://prod-backups/orders", Pattern: "pre_migration_*.sql.gz",
-		S3:     backup.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1"},
+		S3:     backup.S3Options{Endpoint: "http://127.0.0.1:9000", PathStyle: true, Region: "eu-west-1", RequestTimeout: 10 * time.Second},
 		MaxAge: 24 * time.Hour, MinSize: 1 << 20, MaxShrink: 0.125, CheckShrink: true,
 		Checksum: true, Decompress: true, MaxDecompressed: 10 << 30,
 	}}
@@ -96,6 +97,11 @@ func TestConfigErrors(t *testing.T) {
 		{"location: file://host/x\nmax-age: 1d\n", `names host "host"`},
 		{"location: s3://bucket/x\nendpoint: minio:9000\nmax-age: 1d\n", `release-gate.yml:5:15: gates.backup-freshness.endpoint: S3 endpoint "minio:9000": want a URL`},
 		{"location: b\nmax-age: 1d\nwhatever: 1\n", `unknown key "whatever"`},
+		{"location: s3://bucket/x\nmax-age: 1d\nrequest-timeout: 0s\n", `release-gate.yml:6:22: gates.backup-freshness.request-timeout: must be positive`},
+		{"location: s3://bucket/x\nmax-age: 1d\nrequest-timeout: -5s\n", `gates.backup-freshness.request-timeout: want a duration`},
+		{"max-age: 1d\nrequest-timeout: 0s\nbackups: [{location: 's3://bucket/x'}]\n", `release-gate.yml:5:22: gates.backup-freshness.request-timeout: must be positive`},
+		{"location: b\nmax-age: 1d\nrequest-timeout: 5s\n", `release-gate.yml:6:22: gates.backup-freshness.request-timeout: request-timeout applies to s3:// locations only`},
+		{"pgbackrest: {stanza: x}\nmax-age: 1d\nrequest-timeout: 5s\n", `gates.backup-freshness.request-timeout: request-timeout does not apply to a pgbackrest set`},
 		{"location: b\npgbackrest: {stanza: x}\nmax-age: 1d\n", `gates.backup-freshness.pgbackrest: a set reads either a location or pgbackrest`},
 		{"pgbackrest: {stanza: x}\nmax-age: 1d\nverify: [checksum]\n", `release-gate.yml:6:13: gates.backup-freshness.verify: verify does not apply to a pgbackrest set`},
 		{"pgbackrest: {stanza: x, type: [full, weekly]}\nmax-age: 1d\n", `gates.backup-freshness.pgbackrest.type[1]: "weekly" is not a backup type`},

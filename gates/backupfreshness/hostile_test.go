@@ -3,7 +3,10 @@ package backupfreshness
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -428,4 +431,79 @@ func TestChecksumFileSuppliedByTheChange(t *testing.T) {
 	cfg := "location: backups\npattern: \"pre_migration_*.sql.gz\"\nmax-age: 1d\nverify: [checksum]\n"
 	res := gatetest.Run(t, mustGate(t, cfg), testEnv(ws, nil))
 	gatetest.Want(t, res, gates.StatusError, nil, "checksum file backups/pre_migration_9.sql.gz.sha256 is tracked by git")
+}
+
+// An S3 endpoint that accepts requests and never answers them, or stops
+// sending a download halfway, is cut off after request-timeout with an
+// error naming it, long before the gate's own timeout.
+func TestS3RequestTimeout(t *testing.T) {
+	f := newFakeS3(t, "backups")
+	gz := backuptest.Gzip(t, backuptest.Payload(2<<20, 1))
+	f.put(t, "backups", "db.sql.gz", gz, now.Add(-time.Hour))
+
+	// A listener that accepts connections and never writes a byte.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c) // until the client hangs up
+			}()
+		}
+	}()
+	silent := "http://" + ln.Addr().String()
+
+	noHeaders := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+	stalls := s3WithBody(t, f, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(len(gz)))
+		w.Write(gz[:len(gz)/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	for name, tc := range map[string]struct{ endpoint, want string }{
+		"listing never answered":  {silent, "listing s3://backups/: " + silent + " gave no answer to page 1 within 300ms (request-timeout)"},
+		"download never answered": {noHeaders.URL, "reading s3://backups/db.sql.gz: " + noHeaders.URL + " gave no answer within 300ms (request-timeout)"},
+		"download stops halfway":  {stalls.URL, "reading s3://backups/db.sql.gz: " + stalls.URL + " sent nothing for 300ms after "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nverify: decompress\nrequest-timeout: 300ms\nendpoint: "+tc.endpoint+"\npath-style: true\n")
+			res := gatetest.Run(t, g, testEnv(t.TempDir(), awsVars()), gatetest.Options{Timeout: 10 * time.Second})
+			gatetest.Want(t, res, gates.StatusError, nil, tc.want)
+			gatetest.WantNot(t, res, awsVars()["AWS_SECRET_ACCESS_KEY"], awsVars()["AWS_SESSION_TOKEN"])
+		})
+	}
+}
+
+// A listing that never ends (every page truncated, each with a new token)
+// and is stopped by the deadline says how far it got, in the error and in
+// a note: the runner reports a deadline in its own words.
+func TestS3EndlessListingSaysHowFarItGot(t *testing.T) {
+	var pages atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>true</IsTruncated><NextContinuationToken>t%d</NextContinuationToken>`+
+			`<Contents><Key>db-%d.sql.gz</Key><Size>10</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents></ListBucketResult>`, n, n)
+	}))
+	defer srv.Close()
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+srv.URL+"\npath-style: true\n")
+	env := testEnv(t.TempDir(), awsVars())
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	rep, err := backup.Check(ctx, &env, g.sets[0])
+	want := "listing s3://backups/ at " + srv.URL + ": still going at page "
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), " keys seen so far)") {
+		t.Fatalf("err = %v, want the deadline and %q", err, want)
+	}
+	if len(rep.Notes) != 1 || rep.Notes[0] != err.Error() {
+		t.Errorf("notes %q, want the error", rep.Notes)
+	}
 }

@@ -38,6 +38,11 @@ func Check(ctx context.Context, env *gates.Env, set Set) (*Report, error) {
 		return nil
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			// A deadline is reported as such by whoever set it; the note
+			// keeps how far the listing got (a listing that never ends).
+			rep.note("%v", err)
+		}
 		return rep, err
 	}
 	pages := ""

@@ -14,7 +14,7 @@ import (
 
 // SetConfig is one backup set as written in a configuration file: name,
 // location, pattern, pgbackrest, max-age, min-size, max-shrink, verify,
-// max-decompressed, endpoint, path-style and region. Pointers tell "not
+// max-decompressed, endpoint, path-style, region and request-timeout. Pointers tell "not
 // set" (inherit a default) from a zero value.
 type SetConfig struct {
 	Name            string            `yaml:"name"`
@@ -29,6 +29,7 @@ type SetConfig struct {
 	Endpoint        string            `yaml:"endpoint"`
 	PathStyle       *bool             `yaml:"path-style"`
 	Region          string            `yaml:"region"`
+	RequestTimeout  *config.Duration  `yaml:"request-timeout"`
 }
 
 // DefaultPattern selects every object (checksum sidecars never count).
@@ -73,7 +74,7 @@ func BuildSetWithDefaults(s *config.Section, prefix string, own, defaults SetCon
 
 	if own.PgBackRest != nil {
 		for _, k := range []keySet{{"pattern", own.Pattern != ""}, {"verify", own.Verify != nil}, {"max-decompressed", own.MaxDecompressed != nil},
-			{"endpoint", own.Endpoint != ""}, {"path-style", own.PathStyle != nil}, {"region", own.Region != ""}} {
+			{"endpoint", own.Endpoint != ""}, {"path-style", own.PathStyle != nil}, {"region", own.Region != ""}, {"request-timeout", own.RequestTimeout != nil}} {
 			if k.set {
 				return set, s.Errorf(key(k.key), "%s does not apply to a pgbackrest set", k.key)
 			}
@@ -113,6 +114,16 @@ func BuildSetWithDefaults(s *config.Section, prefix string, own, defaults SetCon
 		if v := firstPtr(own.PathStyle, defaults.PathStyle); v != nil {
 			set.S3.PathStyle = *v
 		}
+		if v := firstPtr(own.RequestTimeout, defaults.RequestTimeout); v != nil {
+			if *v <= 0 {
+				k := key("request-timeout")
+				if own.RequestTimeout == nil {
+					k = "request-timeout"
+				}
+				return set, s.Errorf(k, "must be positive")
+			}
+			set.S3.RequestTimeout = time.Duration(*v)
+		}
 		if set.S3.Endpoint != "" {
 			if err := checkEndpoint(set.S3.Endpoint); err != nil {
 				k := key("endpoint")
@@ -123,7 +134,7 @@ func BuildSetWithDefaults(s *config.Section, prefix string, own, defaults SetCon
 			}
 		}
 	} else {
-		for _, k := range []keySet{{"endpoint", own.Endpoint != ""}, {"path-style", own.PathStyle != nil}, {"region", own.Region != ""}} {
+		for _, k := range []keySet{{"endpoint", own.Endpoint != ""}, {"path-style", own.PathStyle != nil}, {"region", own.Region != ""}, {"request-timeout", own.RequestTimeout != nil}} {
 			if k.set {
 				return set, s.Errorf(key(k.key), "%s applies to s3:// locations only; %q is a directory", k.key, set.Location)
 			}

@@ -3,11 +3,13 @@ package backup
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -22,8 +24,9 @@ type s3Store struct {
 	list     *http.Client // for listings: answers capped at maxListAnswer
 	download *http.Client // for object bodies: no whole-request timeout
 	bucket   string
-	prefix   string // "" or ends with "/"
-	where    string // the endpoint (or AWS region) for messages
+	prefix   string        // "" or ends with "/"
+	where    string        // the endpoint (or AWS region) for messages
+	timeout  time.Duration // request-timeout
 }
 
 func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Options) (*s3Store, error) {
@@ -71,7 +74,11 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 	if where == "" {
 		where = "AWS S3 (" + cfg.Region + ")"
 	}
-	return &s3Store{client: client, list: &list, download: &download, bucket: loc.Bucket, prefix: loc.Prefix, where: where}, nil
+	timeout := opts.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	return &s3Store{client: client, list: &list, download: &download, bucket: loc.Bucket, prefix: loc.Prefix, where: where, timeout: timeout}, nil
 }
 
 // Bounds on what is read of S3's answers: one page of a listing, and the
@@ -109,9 +116,21 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 	// server likes, and a listing that never ends must not fill the memory.
 	seen := map[[sha256.Size]byte]bool{}
 	for {
-		out, err := s.client.ListObjectsV2(ctx, in, func(o *s3.Options) { o.HTTPClient = s.list })
+		// A server that accepts the request and never answers (or drips
+		// its headers) must not hold the gate until its deadline.
+		pageCtx, cancel := context.WithTimeoutCause(ctx, s.timeout, errNoAnswer)
+		out, err := s.client.ListObjectsV2(pageCtx, in, func(o *s3.Options) { o.HTTPClient = s.list })
+		noAnswer := errors.Is(context.Cause(pageCtx), errNoAnswer)
+		cancel()
 		st.Requests++
-		if err != nil {
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			// The gate's or the run's deadline: say how far the listing got.
+			return st, fmt.Errorf("listing %s at %s: still going at page %d (%d keys seen so far): %w", target, s.where, st.Requests, st.Objects, ctx.Err())
+		case noAnswer:
+			return st, fmt.Errorf("listing %s: %s gave no answer to page %d within %s (request-timeout)", target, s.where, st.Requests, s.timeout)
+		default:
 			return st, s3Error(ctx, "listing", target, s.bucket, s.where, err)
 		}
 		// Every S3 listing names its bucket; an answer that does not (a
@@ -147,12 +166,58 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 	}
 }
 
+// errNoAnswer is the cause of a request cut off by request-timeout.
+var errNoAnswer = errors.New("no answer within request-timeout")
+
+// Open starts a download. The answer's headers must come within the
+// request timeout, and so must each read of the body: a backup takes as
+// long as its size needs, but a server that stops sending is cut off.
 func (s *s3Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	key := s.prefix + name
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
+	target := "s3://" + s.bucket + "/" + key
+	reqCtx, cancel := context.WithCancelCause(ctx)
+	timer := time.AfterFunc(s.timeout, func() { cancel(errNoAnswer) })
+	out, err := s.client.GetObject(reqCtx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)},
 		func(o *s3.Options) { o.HTTPClient = s.download })
+	timer.Stop()
 	if err != nil {
-		return nil, s3Error(ctx, "reading", "s3://"+s.bucket+"/"+key, s.bucket, s.where, err)
+		noAnswer := ctx.Err() == nil && errors.Is(context.Cause(reqCtx), errNoAnswer)
+		cancel(nil)
+		if noAnswer {
+			return nil, fmt.Errorf("reading %s: %s gave no answer within %s (request-timeout)", target, s.where, s.timeout)
+		}
+		return nil, s3Error(ctx, "reading", target, s.bucket, s.where, err)
 	}
-	return out.Body, nil
+	return &stallBody{rc: out.Body, ctx: ctx, reqCtx: reqCtx, cancel: cancel, timer: timer, timeout: s.timeout, target: target, where: s.where}, nil
+}
+
+// stallBody is a download's body that fails when one read waits longer
+// than the request timeout for the server's next bytes. Only the wait for
+// the server counts, not the time the reader spends between reads.
+type stallBody struct {
+	rc            io.ReadCloser
+	ctx, reqCtx   context.Context
+	cancel        context.CancelCauseFunc
+	timer         *time.Timer
+	timeout       time.Duration
+	target, where string
+	read          int64
+}
+
+func (b *stallBody) Read(p []byte) (int, error) {
+	b.timer.Reset(b.timeout)
+	n, err := b.rc.Read(p)
+	b.timer.Stop()
+	b.read += int64(n)
+	if err != nil && b.ctx.Err() == nil && errors.Is(context.Cause(b.reqCtx), errNoAnswer) {
+		err = fmt.Errorf("reading %s: %s sent nothing for %s after %d bytes (request-timeout)", b.target, b.where, b.timeout, b.read)
+	}
+	return n, err
+}
+
+func (b *stallBody) Close() error {
+	b.timer.Stop()
+	err := b.rc.Close()
+	b.cancel(nil)
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -29,7 +30,16 @@ type S3Options struct {
 	PathStyle bool
 	// Region overrides AWS_REGION, AWS_DEFAULT_REGION and the shared config.
 	Region string
+	// RequestTimeout bounds one listing page, and how long a download
+	// waits for the answer's headers or for its next bytes; 0 is
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is how long one S3 request may go without an
+// answer when the set does not say (request-timeout): a page of 1,000
+// keys comes back within a second from any real S3 service.
+const DefaultRequestTimeout = 30 * time.Second
 
 // defaultRegion is used when nothing names one: S3 answers a request signed
 // for the wrong region with the bucket's region, which the error names.
