@@ -27,6 +27,7 @@ type s3Store struct {
 	prefix   string        // "" or ends with "/"
 	where    string        // the endpoint (or AWS region) for messages
 	timeout  time.Duration // request-timeout
+	maxPages int           // maxListPages
 }
 
 func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Options) (*s3Store, error) {
@@ -78,7 +79,7 @@ func newS3Store(ctx context.Context, env *gates.Env, loc Location, opts S3Option
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	return &s3Store{client: client, list: &list, download: &download, bucket: loc.Bucket, prefix: loc.Prefix, where: where, timeout: timeout}, nil
+	return &s3Store{client: client, list: &list, download: &download, bucket: loc.Bucket, prefix: loc.Prefix, where: where, timeout: timeout, maxPages: maxListPages}, nil
 }
 
 // Bounds on what is read of S3's answers: one page of a listing, and the
@@ -87,6 +88,12 @@ const (
 	maxListAnswer  = 64 << 20
 	maxErrorAnswer = 1 << 20
 )
+
+// maxListPages bounds the pages of one listing: 100 million keys at S3's
+// 1,000 a page, which take hours to list from any real service (well past
+// any sensible timeout), while an endpoint's endless listing of small pages
+// reaches it within a minute. It also bounds the tokens kept.
+const maxListPages = 100_000
 
 // checkEndpoint makes sure an endpoint is a URL the SDK can use.
 func checkEndpoint(e string) error {
@@ -156,6 +163,9 @@ func (s *s3Store) List(ctx context.Context, q Query, fn func(Object) error) (Lis
 		next := aws.ToString(out.NextContinuationToken)
 		if next == "" {
 			return st, fmt.Errorf("listing %s at %s: page %d is truncated but has no continuation token", target, s.where, st.Requests)
+		}
+		if st.Requests >= s.maxPages {
+			return st, fmt.Errorf("listing %s at %s: still truncated after %d pages (%d keys), more than any backup prefix holds: narrow location or pattern, or check the endpoint", target, s.where, st.Requests, st.Objects)
 		}
 		sum := sha256.Sum256([]byte(next))
 		if seen[sum] {
