@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -52,6 +53,8 @@ type settings struct {
 	userVar, passVar string
 	retry            RetryPolicy
 	loginHelp        string
+	requestTimeout   time.Duration
+	timeoutSetting   string
 }
 
 // WithInsecure allows plain HTTP to the registries. Without it plain HTTP
@@ -69,6 +72,18 @@ func WithCredentialsFrom(usernameEnv, passwordEnv string) Option {
 // WithRetry replaces DefaultRetry (tests use fast backoffs).
 func WithRetry(p RetryPolicy) Option { return func(s *settings) { s.retry = p } }
 
+// DefaultRequestTimeout bounds one request to a registry, from sending it
+// to the last byte of the answer.
+const DefaultRequestTimeout = 30 * time.Second
+
+// WithRequestTimeout replaces DefaultRequestTimeout; setting names where
+// users change it ("request-timeout"), for the error of a request that ran
+// out of time. A request that does is not retried: it already took that
+// long.
+func WithRequestTimeout(d time.Duration, setting string) Option {
+	return func(s *settings) { s.requestTimeout, s.timeoutSetting = d, setting }
+}
+
 // WithLoginHelp names where users read about registry logins, for messages
 // about refused credentials: "the staging-digest section of the README".
 func WithLoginHelp(where string) Option { return func(s *settings) { s.loginHelp = where } }
@@ -77,7 +92,7 @@ func WithLoginHelp(where string) Option { return func(s *settings) { s.loginHelp
 // WithCredentialsFrom names (an error when they are empty) and does no
 // network I/O.
 func New(env *gates.Env, opts ...Option) (*Client, error) {
-	s := settings{retry: DefaultRetry(), loginHelp: "the README"}
+	s := settings{retry: DefaultRetry(), loginHelp: "the README", requestTimeout: DefaultRequestTimeout}
 	for _, o := range opts {
 		o(&s)
 	}
@@ -92,7 +107,7 @@ func New(env *gates.Env, opts ...Option) (*Client, error) {
 	// Credentials never follow a redirect to another origin, and no answer
 	// (a tag list the library decodes whole, say) is read past maxAnswer.
 	base = httpsafe.LimitBodies(httpsafe.NewTransport(base), maxAnswer)
-	tr := newRegistryTransport(base, s.insecure)
+	tr := newRegistryTransport(base, s.insecure, s.requestTimeout, s.timeoutSetting)
 	puller, err := remote.NewPuller(
 		remote.WithTransport(tr),
 		remote.WithAuthFromKeychain(creds.keychain()),

@@ -40,6 +40,9 @@ var (
 	ErrPlainHTTP = errors.New("plain HTTP refused")
 	// ErrUnreachable: DNS failed or the connection was refused.
 	ErrUnreachable = errors.New("unreachable")
+	// ErrNoAnswer: a request got no answer, or not all of it, within the
+	// request timeout (see WithRequestTimeout).
+	ErrNoAnswer = errors.New("no answer")
 )
 
 // Error is a registry call that failed, explained for the people reading
@@ -96,6 +99,8 @@ func (c *Client) classify(ctx context.Context, repo name.Repository, what string
 		e.Msg = fmt.Sprintf("registry %s keeps failing: %s; try again later", host, ShortError(err))
 	case te != nil:
 		e.Kind, e.Msg = ErrUnexpected, fmt.Sprintf("registry %s answered %s", host, ShortError(err))
+	case findNoAnswer(err) != nil:
+		e.Kind, e.Msg = ErrNoAnswer, findNoAnswer(err).Error()
 	case anyError(err, isCertError):
 		e.Kind, e.Msg = ErrTLS, fmt.Sprintf("TLS with registry %s failed: %s. If it uses a private certificate authority, add that to the trust store (SSL_CERT_FILE or SSL_CERT_DIR)", host, ShortError(err))
 	case anyError(err, isUnreachable):
@@ -233,6 +238,13 @@ func isHTTPAnswer(err error) bool {
 func isTLSError(err error) bool {
 	var aerr tls.AlertError
 	return errors.As(err, &aerr) || strings.Contains(err.Error(), "tls: ")
+}
+
+// findNoAnswer finds a request that ran out of time in err, or in a list
+// of errors it holds.
+func findNoAnswer(err error) *NoAnswerError {
+	na, _ := find[*NoAnswerError](err)
+	return na
 }
 
 func isUnreachable(err error) bool {

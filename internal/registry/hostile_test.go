@@ -229,3 +229,43 @@ func TestListTagsEndlessPages(t *testing.T) {
 		})
 	}
 }
+
+// A registry that accepts the connection and never answers, or sends the
+// headers of an answer and then nothing, costs one request timeout, not the
+// caller's whole deadline, and the error names the registry, the timeout
+// and the setting that changes it.
+func TestRequestTimeout(t *testing.T) {
+	silent := registrytest.Silent(t)
+	stalled := registrytest.Seeded(t, registrytest.StallBody(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && registrytest.IsManifest(r)
+	}), func(host string) { registrytest.PushImage(t, host+"/app:v1") })
+	for name, tc := range map[string]struct {
+		host string
+		call func(ctx context.Context, c *Client, ref string) error
+		want string
+	}{
+		"no answer": {silent, func(ctx context.Context, c *Client, ref string) error {
+			_, err := c.Resolve(ctx, mustRef(t, ref))
+			return err
+		}, "did not answer GET"},
+		"headers, then nothing": {stalled, func(ctx context.Context, c *Client, ref string) error {
+			_, err := c.Get(ctx, mustRef(t, ref))
+			return err
+		}, "started answering GET http://" + stalled + "/v2/app/manifests/v1 but did not finish within 100ms"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			env := registrytest.Env(nil, nil)
+			c := newClient(t, &env, WithRequestTimeout(100*time.Millisecond, "request-timeout"))
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := tc.call(ctx, c, tc.host+"/app:v1")
+			if !errors.Is(err, ErrNoAnswer) {
+				t.Fatalf("want ErrNoAnswer, got %#v", err)
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("the caller's deadline ended the call: %v", err)
+			}
+			testenv.MustContain(t, "error", err.Error(), "registry "+tc.host, tc.want, "within 100ms (request-timeout)", "raise request-timeout")
+		})
+	}
+}

@@ -109,16 +109,23 @@ func retryable(err error) bool {
 // unexported slice type without Unwrap, used when both HTTPS and HTTP were
 // tried).
 func findTransportError(err error) *transport.Error {
-	var te *transport.Error
-	if errors.As(err, &te) {
-		return te
+	te, _ := find[*transport.Error](err)
+	return te
+}
+
+// find is errors.As that also looks into lists of errors (see
+// errorList).
+func find[E error](err error) (E, bool) {
+	var e E
+	if errors.As(err, &e) {
+		return e, true
 	}
-	for _, e := range errorList(err) {
-		if te := findTransportError(e); te != nil {
-			return te
+	for _, inner := range errorList(err) {
+		if e, ok := find[E](inner); ok {
+			return e, true
 		}
 	}
-	return nil
+	return e, false
 }
 
 // errorList returns the errors err holds when it is a slice of errors or

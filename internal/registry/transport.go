@@ -1,7 +1,10 @@
 package registry
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,10 +16,15 @@ import (
 // transport. It refuses plain HTTP unless the gate sets insecure (the library
 // would otherwise fall back to HTTP for localhost and private addresses), and
 // it remembers what the registry said where the library does not tell: the
-// status of each manifest HEAD (for the GET fallback) and Retry-After.
+// status of each manifest HEAD (for the GET fallback) and Retry-After. Each
+// request, from sending it to the last byte of its answer, has at most
+// timeout (none when 0): a registry that accepts the connection and never
+// answers, or stops half way, costs that, not the whole run.
 type registryTransport struct {
 	inner    http.RoundTripper
 	insecure bool
+	timeout  time.Duration
+	setting  string // where the timeout is set, for messages
 
 	mu         sync.Mutex
 	heads      map[string]int           // manifest URL path -> status of its last HEAD
@@ -24,13 +32,15 @@ type registryTransport struct {
 	refused    map[string]bool          // hosts we refused plain HTTP to
 }
 
-func newRegistryTransport(inner http.RoundTripper, insecure bool) *registryTransport {
+func newRegistryTransport(inner http.RoundTripper, insecure bool, timeout time.Duration, setting string) *registryTransport {
 	if inner == nil {
 		inner = http.DefaultTransport
 	}
 	return &registryTransport{
 		inner:      inner,
 		insecure:   insecure,
+		timeout:    timeout,
+		setting:    setting,
 		heads:      map[string]int{},
 		retryAfter: map[string]time.Duration{},
 		refused:    map[string]bool{},
@@ -45,7 +55,81 @@ func (t *registryTransport) RoundTrip(req *http.Request) (*http.Response, error)
 		t.mu.Unlock()
 		return nil, &plainHTTPRefused{host: req.URL.Host}
 	}
-	resp, err := t.inner.RoundTrip(req)
+	if t.timeout <= 0 {
+		resp, err := t.inner.RoundTrip(req)
+		return t.record(req, resp, err)
+	}
+	parent := req.Context()
+	ctx, cancel := context.WithTimeout(parent, t.timeout)
+	resp, err := t.inner.RoundTrip(req.WithContext(ctx))
+	// Its own deadline, not the caller's and not Close's cancel.
+	timedOut := func() bool { return errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil }
+	if err != nil {
+		cancel()
+		if timedOut() {
+			return nil, t.noAnswer(req, false)
+		}
+		return nil, err
+	}
+	resp.Body = &timedBody{rc: resp.Body, cancel: cancel, timedOut: timedOut, err: t.noAnswer(req, true)}
+	return t.record(req, resp, nil)
+}
+
+// noAnswer is the error of a request that ran out of time.
+func (t *registryTransport) noAnswer(req *http.Request, headersCame bool) *NoAnswerError {
+	u := *req.URL
+	u.RawQuery, u.User, u.Fragment = "", nil, ""
+	return &NoAnswerError{Host: req.URL.Host, Method: req.Method, URL: u.String(), Timeout: t.timeout, Setting: t.setting, HeadersCame: headersCame}
+}
+
+// timedBody ends its request's time limit when it is closed, and says so
+// when the limit cut it off.
+type timedBody struct {
+	rc       io.ReadCloser
+	cancel   context.CancelFunc
+	timedOut func() bool
+	err      *NoAnswerError
+}
+
+func (b *timedBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err != nil && err != io.EOF && b.timedOut() { //nolint:errorlint // io.EOF is returned as it is, never wrapped
+		return n, b.err
+	}
+	return n, err
+}
+
+func (b *timedBody) Close() error {
+	err := b.rc.Close()
+	b.cancel()
+	return err
+}
+
+// NoAnswerError is a request to a registry that got no answer, or not all
+// of it, within the time one request may take.
+type NoAnswerError struct {
+	Host, Method, URL string // URL without its query
+	Timeout           time.Duration
+	Setting           string // the setting that changes Timeout; may be empty
+	HeadersCame       bool   // the answer started but did not finish
+}
+
+func (e *NoAnswerError) Error() string {
+	what := "did not answer " + e.Method + " " + e.URL
+	if e.HeadersCame {
+		what = "started answering " + e.Method + " " + e.URL + " but did not finish"
+	}
+	msg := fmt.Sprintf("registry %s %s within %s", e.Host, what, e.Timeout)
+	if e.Setting != "" {
+		msg += fmt.Sprintf(" (%s); check that the registry is up and reachable, or raise %s if it is this slow by design", e.Setting, e.Setting)
+	} else {
+		msg += "; check that the registry is up and reachable"
+	}
+	return msg
+}
+
+// record notes what the library does not tell about an answer.
+func (t *registryTransport) record(req *http.Request, resp *http.Response, err error) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}

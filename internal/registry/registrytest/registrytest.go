@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -55,6 +56,64 @@ func StartTLS(t testing.TB) (host string, trusted http.RoundTripper) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "https://"), srv.Client().Transport
+}
+
+// Silent listens on 127.0.0.1 and returns its host:port: it accepts every
+// connection and never sends a byte (nor closes it) until the test ends,
+// like a registry behind a stuck proxy.
+func Silent(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(io.Discard, c) }() // reads, never answers
+		}
+	}()
+	return l.Addr().String()
+}
+
+// StallBody answers the requests match selects with their status and
+// headers and the first bytes of the body, then sends nothing more until
+// the client gives up.
+func StallBody(match func(*http.Request) bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !match(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			body := rec.Body.Bytes()
+			_, _ = w.Write(body[:min(len(body), 10)])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		})
+	}
 }
 
 // Seeded starts the registry, lets seed push to it unhindered, then serves
