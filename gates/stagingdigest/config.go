@@ -41,6 +41,9 @@ type Config struct {
 	StagingEndpoint *Endpoint `yaml:"staging-endpoint"`
 	// Wait re-reads the staging endpoint until it shows the candidate.
 	Wait *Wait `yaml:"wait"`
+	// RequestTimeout bounds one request, to a registry or to the staging
+	// endpoint, from sending it to the last byte of the answer.
+	RequestTimeout config.Duration `yaml:"request-timeout"`
 }
 
 // Endpoint is an HTTP endpoint of the staging deployment that reports, in
@@ -76,7 +79,7 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 	if err := s.Decode(&c); err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: c, retry: registry.DefaultRetry(), endpointTimeout: defaultEndpointTimeout}
+	g := &Gate{cfg: c, retry: registry.DefaultRetry(), requestTimeout: defaultRequestTimeout}
 	for _, o := range opts {
 		o(g)
 	}
@@ -97,6 +100,12 @@ func newGate(s *config.Section, opts ...option) (*Gate, error) {
 		}
 	}
 	errs = append(errs, c.RegistryCredentials.Check(s))
+	switch {
+	case c.RequestTimeout < 0:
+		fail("request-timeout", "must be positive")
+	case c.RequestTimeout > 0:
+		g.requestTimeout = time.Duration(c.RequestTimeout)
+	}
 	if e := c.StagingEndpoint; e != nil {
 		u, err := url.Parse(e.URL)
 		switch {

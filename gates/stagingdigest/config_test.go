@@ -101,6 +101,7 @@ func TestConfigErrors(t *testing.T) {
 		{"wait without endpoint", img + stg + "wait: {timeout: 1m}\n", []string{"release-gate.yml:6:11", "set staging-endpoint too"}},
 		{"wait interval", img + stg + "staging-endpoint: {url: 'https://x/v', json-path: d}\nwait: {interval: 2m, timeout: 1m}\n", []string{"release-gate.yml:7:22", "at most wait.timeout"}},
 		{"wait timeout zero", img + stg + "staging-endpoint: {url: 'https://x/v', json-path: d}\nwait: {timeout: 0}\n", []string{"release-gate.yml:7:21", "must be positive"}},
+		{"request-timeout negative", img + stg + "request-timeout: -5s\n", []string{"release-gate.yml:6:22", "request-timeout", "want a duration"}},
 		{"wait past gate timeout", img + stg + "timeout: 1m\nstaging-endpoint: {url: 'https://x/v', json-path: d}\nwait: {timeout: 5m}\n", []string{"release-gate.yml:8:21", "not shorter than the gate's timeout"}},
 	}
 	for _, tt := range tests {

@@ -17,11 +17,13 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/registry"
 	"github.com/release-gate/release-gate/internal/secrets"
 )
 
-// defaultEndpointTimeout bounds one read of the staging endpoint.
-const defaultEndpointTimeout = 30 * time.Second
+// defaultRequestTimeout bounds one request, to a registry or to the
+// staging endpoint (request-timeout).
+const defaultRequestTimeout = registry.DefaultRequestTimeout
 
 // maxEndpointBody caps what is read from the staging endpoint.
 const maxEndpointBody = 1 << 20
@@ -136,7 +138,7 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 	e := g.cfg.StagingEndpoint
 	where := endpointURL(e.URL)
 	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, g.endpointTimeout)
+	ctx, cancel := context.WithTimeout(ctx, g.requestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
 	if err != nil {
@@ -169,13 +171,16 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 			err = uerr.Err // its text repeats the full URL
 		}
 		if parent.Err() == nil && ctx.Err() != nil {
-			return v1.Hash{}, fmt.Errorf("GET %s: no answer within %s", where, g.endpointTimeout)
+			return v1.Hash{}, fmt.Errorf("GET %s: no answer within %s (request-timeout)", where, g.requestTimeout)
 		}
 		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEndpointBody+1))
 	if err != nil {
+		if parent.Err() == nil && ctx.Err() != nil {
+			return v1.Hash{}, fmt.Errorf("GET %s: the answer did not finish within %s (request-timeout)", where, g.requestTimeout)
+		}
 		return v1.Hash{}, fmt.Errorf("GET %s: reading the answer: %w", where, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

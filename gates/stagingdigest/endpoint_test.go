@@ -199,12 +199,12 @@ func TestEndpointHang(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 
-	g := gateFor(t, endpointConfig(host, srv.URL, "wait: {interval: 5ms, timeout: 100ms}"), withEndpointTimeout(20*time.Millisecond))
+	g := gateFor(t, endpointConfig(host, srv.URL, "wait: {interval: 5ms, timeout: 100ms}", "request-timeout: 20ms"))
 	res := gatetest.Run(t, g, registrytest.Env(nil, nil))
 	if res.Status != gates.StatusError {
 		t.Fatalf("want error: %s", gatetest.Describe(res))
 	}
-	testenv.MustContain(t, "error", res.Err, "GET "+srv.URL+": no answer within 20ms", "last of")
+	testenv.MustContain(t, "error", res.Err, "GET "+srv.URL+": no answer within 20ms (request-timeout)", "last of")
 	if len(res.Notes) < 3 {
 		t.Errorf("each timed-out attempt is noted: %s", gatetest.Describe(res))
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -384,6 +385,49 @@ func TestHang(t *testing.T) {
 	res := gatetest.Run(t, g, registrytest.Env(nil, nil), gatetest.Options{Timeout: 200 * time.Millisecond})
 	if res.Status != gates.StatusError || !strings.Contains(res.Err, "timed out after 200ms") {
 		t.Errorf("want a timeout error: %s", gatetest.Describe(res))
+	}
+}
+
+// A registry that accepts the connection and never answers, or sends an
+// answer's headers and then nothing, ends the gate with an error naming it
+// after request-timeout, long before the gate's own timeout; so does a
+// staging endpoint that stops after its headers.
+func TestRequestTimeout(t *testing.T) {
+	silent := registrytest.Silent(t)
+	stalled := seedRegistry(t, registrytest.StallBody(func(r *http.Request) bool {
+		return r.Method == http.MethodGet && registrytest.IsManifest(r)
+	}))
+	good := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, good+"/app:candidate")
+	registrytest.WriteImage(t, good+"/app:staging", img)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", "200")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte(`{"build": `))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	t.Cleanup(srv.Close)
+	endpoint := srv.URL + "/version"
+	for name, tc := range map[string]struct {
+		body string
+		want []string
+	}{
+		"registry: no answer": {sameRef(silent, "request-timeout: 100ms"),
+			[]string{"registry " + silent + " did not answer GET", "within 100ms (request-timeout)", "raise request-timeout"}},
+		"registry: headers, then nothing": {sameRef(stalled, "request-timeout: 100ms", "platform: linux/amd64"),
+			[]string{"registry " + stalled + " started answering GET http://" + stalled + "/v2/app/manifests/v1 but did not finish within 100ms (request-timeout)", "raise request-timeout"}},
+		"endpoint: headers, then nothing": {endpointConfig(good, endpoint, "request-timeout: 100ms"),
+			[]string{"GET " + endpoint + ": the answer did not finish within 100ms (request-timeout)"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := gatetest.Run(t, gateFor(t, tc.body), registrytest.Env(nil, nil), gatetest.Options{Timeout: time.Minute})
+			if res.Status != gates.StatusError {
+				t.Fatalf("want error: %s", gatetest.Describe(res))
+			}
+			testenv.MustContain(t, "error", res.Err, tc.want...)
+		})
 	}
 }
 

@@ -16,21 +16,19 @@ import (
 // Gate proves that the candidate image is, digest for digest, the one
 // staging validated.
 type Gate struct {
-	cfg             Config
-	image, staging  name.Reference
-	platform        *v1.Platform
-	jsonPath        []string
-	interval        time.Duration
-	retry           registry.RetryPolicy
-	endpointTimeout time.Duration
+	cfg            Config
+	image, staging name.Reference
+	platform       *v1.Platform
+	jsonPath       []string
+	interval       time.Duration
+	retry          registry.RetryPolicy
+	requestTimeout time.Duration
 }
 
 // option changes a gate's defaults (tests use fast retries).
 type option func(*Gate)
 
 func withRetry(p registry.RetryPolicy) option { return func(g *Gate) { g.retry = p } }
-
-func withEndpointTimeout(d time.Duration) option { return func(g *Gate) { g.endpointTimeout = d } }
 
 // Name implements gates.Gate.
 func (g *Gate) Name() string { return Name }

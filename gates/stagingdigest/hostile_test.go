@@ -95,7 +95,7 @@ func TestEndpointTrickles(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	g := gateFor(t, endpointConfig(host, srv.URL+"/version"), withEndpointTimeout(time.Hour))
+	g := gateFor(t, endpointConfig(host, srv.URL+"/version", "request-timeout: 1h"))
 	env := registrytest.Env(nil, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()

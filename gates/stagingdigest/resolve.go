@@ -27,6 +27,7 @@ func newResolver(env *gates.Env, g *Gate) (*resolver, error) {
 	opts := []registry.Option{
 		registry.WithInsecure(g.cfg.Insecure),
 		registry.WithRetry(g.retry),
+		registry.WithRequestTimeout(g.requestTimeout, "request-timeout"),
 		registry.WithLoginHelp("the staging-digest section of the README"),
 	}
 	if g.cfg.UsernameEnv != "" {
