@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/attempts"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
@@ -32,6 +33,9 @@ func (g *Gate) Name() string { return Name }
 
 // progressEvery is how often a long wait prints where it is.
 const progressEvery = 5 * time.Second
+
+// timeFormat shows attempt times to the millisecond, in UTC.
+const timeFormat = "15:04:05.000Z"
 
 // Finding rules.
 const (
@@ -90,8 +94,8 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	if g.waitTimeout > 0 {
 		maxAttempts = int(g.waitTimeout/g.interval) + 2
 	}
-	notes := &attemptNotes{env: env}
-	defer notes.flush()
+	notes := attempts.New(env, "attempt", "at %s")
+	defer notes.Flush()
 	lastProgress := start
 	streak := 0
 	attempt := 0
@@ -100,7 +104,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		at := env.Now()
 		answers := g.round(ctx, client, probes, headers, secrets, env.Now)
 		if err := ctx.Err(); err != nil {
-			notes.flush()
+			notes.Flush()
 			return nil, fmt.Errorf("probing %s and %s: %w", probes[0].where(), probes[1].where(), err)
 		}
 		healthy := true
@@ -123,9 +127,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			streak = 0
 		}
 		text, sig := g.describeRound(probes, answers)
-		notes.add(attempt, at, text, sig)
+		notes.Add(attempt, at.UTC().Format(timeFormat), text, sig)
 		if streak >= g.steady {
-			notes.flush()
+			notes.Flush()
 			g.passSummary(env, attempt, env.Now().Sub(start))
 			return nil, nil
 		}
@@ -141,12 +145,12 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			notes.flush()
+			notes.Flush()
 			return nil, fmt.Errorf("waiting for %s and %s to be healthy: %w", probes[0].where(), probes[1].where(), ctx.Err())
 		case <-t.C:
 		}
 	}
-	notes.flush()
+	notes.Flush()
 	return g.verdict(env, probes, attempt, streak, env.Now().Sub(start))
 }
 

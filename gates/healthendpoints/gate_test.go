@@ -16,6 +16,7 @@ import (
 	"github.com/release-gate/release-gate/internal/gatetest"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/attempts"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -51,10 +52,10 @@ func TestReadinessFlipsAfterRequests(t *testing.T) {
 }
 
 // A server whose every answer differs (a request id, a timestamp) is not
-// noted attempt by attempt past maxAttemptNotes lines: the rest are summed
+// noted attempt by attempt past attempts.MaxLines lines: the rest are summed
 // up in one line naming the last.
 func TestAttemptNotesBounded(t *testing.T) {
-	const unready = 3 * maxAttemptNotes
+	const unready = 3 * attempts.MaxLines
 	srv := startService(t, &service{ready: func(i int) (int, string) {
 		if i <= unready {
 			return 503, fmt.Sprintf("request %d: db: connection refused", i)
@@ -65,8 +66,8 @@ func TestAttemptNotesBounded(t *testing.T) {
 	if res.Status != gates.StatusPass {
 		t.Fatalf("status %s: %s %s %v", res.Status, res.Summary, res.Err, res.Findings)
 	}
-	if len(res.Notes) > maxAttemptNotes+1 {
-		t.Errorf("%d notes, want at most %d", len(res.Notes), maxAttemptNotes+1)
+	if len(res.Notes) > attempts.MaxLines+1 {
+		t.Errorf("%d notes, want at most %d", len(res.Notes), attempts.MaxLines+1)
 	}
 	notes := strings.Join(res.Notes, "\n")
 	testenv.MustContain(t, "notes", notes, `"request 1: db: connection refused"`,
