@@ -16,9 +16,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/attempts"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/promapi"
 	"github.com/release-gate/release-gate/internal/registry"
-	"github.com/release-gate/release-gate/internal/secrets"
 )
 
 // defaultRequestTimeout bounds one request, to a registry or to the
@@ -86,10 +87,7 @@ func lookupJSONPath(v any, steps []string) (any, error) {
 					keys = append(keys, k)
 				}
 				slices.Sort(keys)
-				if len(keys) > 20 {
-					keys = append(keys[:20], "…")
-				}
-				return nil, fmt.Errorf("no key %q at %s (keys there: %s)", step, at, strings.Join(keys, ", "))
+				return nil, &missingKeyError{step: step, at: at, keys: keys}
 			}
 			v = next
 		case []any:
@@ -103,6 +101,37 @@ func lookupJSONPath(v any, steps []string) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// missingKeyError is a path step that names no key of the object there.
+// The object's keys are the endpoint's text: Error shows them as they are,
+// for tests; messages quote them with quoteKeys.
+type missingKeyError struct {
+	step, at string
+	keys     []string // sorted
+}
+
+func (e *missingKeyError) Error() string { return e.message(func(k string) string { return k }) }
+
+// maxKeysShown and maxKeyShown bound the keys a message lists: an endpoint
+// answering with thousands of long keys must not make each read's note
+// megabytes long.
+const (
+	maxKeysShown = 20
+	maxKeyShown  = 60
+)
+
+// message lists the first keys, each shown by quote.
+func (e *missingKeyError) message(quote func(string) string) string {
+	shown := make([]string, 0, maxKeysShown)
+	for _, k := range e.keys[:min(len(e.keys), maxKeysShown)] {
+		shown = append(shown, quote(k))
+	}
+	list := strings.Join(shown, ", ")
+	if more := len(e.keys) - len(shown); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return fmt.Sprintf("no key %q at %s (keys there: %s)", e.step, e.at, list)
 }
 
 func jsonKind(v any) string {
@@ -160,7 +189,9 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 			}
 		}
 	}
-	cut := func(s string) string { return httpsafe.CutSecrets(s, secrets...) }
+	// quote is how any of the endpoint's text is shown: redacted, then cut
+	// to n bytes.
+	quote := func(s string, n int) string { return promapi.Excerpt(parent, []byte(s), secrets, n) }
 	// user:password and the query string (the Referer) never follow a
 	// redirect to another origin, and a redirect to plain HTTP, where the
 	// digest could be forged, is refused.
@@ -184,18 +215,21 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 		return v1.Hash{}, fmt.Errorf("GET %s: reading the answer: %w", where, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return v1.Hash{}, fmt.Errorf("GET %s: %s", where, cut(resp.Status))
+		return v1.Hash{}, fmt.Errorf("GET %s: %s", where, quote(resp.Status, 100))
 	}
 	if len(body) > maxEndpointBody {
 		return v1.Hash{}, fmt.Errorf("GET %s: the answer is larger than %d bytes", where, maxEndpointBody)
 	}
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, cut(resp.Header.Get("Content-Type")), snippet(redacted(parent, cut(string(body)))))
+		return v1.Hash{}, fmt.Errorf("GET %s: the answer is not JSON (Content-Type %q, starts %q)", where, quote(resp.Header.Get("Content-Type"), 60), quote(string(body), 60))
 	}
 	v, err := lookupJSONPath(doc, g.jsonPath)
+	if mk := (*missingKeyError)(nil); errors.As(err, &mk) {
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %s", where, e.JSONPath, mk.message(func(k string) string { return quote(k, maxKeyShown) }))
+	}
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %s", where, e.JSONPath, cut(err.Error()))
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %w", where, e.JSONPath, err)
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -203,7 +237,7 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 	}
 	h, err := parseDigestValue(s)
 	if err != nil {
-		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, truncate(redacted(parent, cut(s)), 120))
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s is %q, not a digest (sha256:… or name@sha256:…)", where, e.JSONPath, quote(s, 120))
 	}
 	return h, nil
 }
@@ -215,27 +249,6 @@ func parseDigestValue(s string) (v1.Hash, error) {
 		s = s[i+1:]
 	}
 	return v1.NewHash(s)
-}
-
-func snippet(s string) string { return truncate(strings.TrimSpace(s), 60) }
-
-// redacted is text the endpoint sent with every secret gitleaks' rules (and
-// a URL's password) find in it replaced by ***, for quoting in a message.
-// It is redacted whole, before any cut: a secret cut in half is no longer
-// recognised, and its half would be shown.
-func redacted(ctx context.Context, text string) string {
-	out, err := secrets.RedactString(ctx, text)
-	if err != nil {
-		return "(not shown: " + err.Error() + ")"
-	}
-	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // checkEndpoint requires the staging endpoint to report one of want (the
@@ -259,22 +272,29 @@ func (g *Gate) checkEndpoint(ctx context.Context, env *gates.Env, want []v1.Hash
 		seen    v1.Hash
 		lastErr error
 	)
+	// A long wait on an endpoint that keeps answering the same is one
+	// note for all the attempts after the first.
+	notes := attempts.New(env, "staging-endpoint attempt", "(%s)")
+	defer notes.Flush()
 	attempt := 0
 	for attempt < maxAttempts {
 		attempt++
 		seen, lastErr = g.readEndpoint(ctx, env)
-		elapsed := env.Now().Sub(start).Round(time.Millisecond)
+		elapsed := env.Now().Sub(start).Round(time.Millisecond).String()
+		var text string
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("reading staging-endpoint %s: %w", where, ctx.Err())
 		case lastErr != nil:
-			env.Notef("staging-endpoint attempt %d (%s): %v", attempt, elapsed, lastErr)
+			text = lastErr.Error()
 		case slices.Contains(want, seen):
-			env.Notef("staging-endpoint attempt %d (%s): %s at %s is %s: staging runs the candidate", attempt, elapsed, where, path, seen)
+			text = fmt.Sprintf("%s at %s is %s: staging runs the candidate", where, path, seen)
+			notes.Add(attempt, elapsed, text, text)
 			return nil, nil
 		default:
-			env.Notef("staging-endpoint attempt %d (%s): %s at %s is %s, not the candidate", attempt, elapsed, where, path, seen)
+			text = fmt.Sprintf("%s at %s is %s, not the candidate", where, path, seen)
 		}
+		notes.Add(attempt, elapsed, text, text)
 		remaining := deadline.Sub(env.Now())
 		if g.cfg.Wait == nil || remaining <= 0 || attempt >= maxAttempts {
 			break
@@ -295,7 +315,11 @@ func (g *Gate) checkEndpoint(ctx context.Context, env *gates.Env, want []v1.Hash
 	if g.cfg.Wait != nil {
 		over = fmt.Sprintf(" (last of %d attempts over %s)", attempt, env.Now().Sub(start).Round(time.Millisecond))
 	}
+	notes.Flush()
 	if lastErr != nil {
+		if len(lastErr.Error()) > attempts.MaxText {
+			return nil, fmt.Errorf("reading staging-endpoint: %s%s", attempts.Clip(lastErr.Error(), attempts.MaxText), over)
+		}
 		return nil, fmt.Errorf("reading staging-endpoint: %w%s", lastErr, over)
 	}
 	msg := fmt.Sprintf("staging-endpoint %s reports %s at %s, not the candidate's %s%s: staging does not run the image being released", where, seen, path, want[0], over)

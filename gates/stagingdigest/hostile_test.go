@@ -2,6 +2,7 @@ package stagingdigest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/internal/gatetest"
 
@@ -172,5 +174,55 @@ func TestEndpointEchoesItsCredentials(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An endpoint answering an object of many long keys, one holding a
+// secret, read again and again by a wait: the keys listed are the first
+// 20, each cut to a few dozen bytes of valid UTF-8 with the secret cut out,
+// and the reads after the first, all the same, are one note. The whole
+// result stays a few kilobytes instead of growing by megabytes per read.
+func TestEndpointManyLongKeys(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	tok := testenv.GitHubToken(t)
+	doc := map[string]int{}
+	for i := range 30 {
+		k := fmt.Sprintf("k%02d ", i) + strings.Repeat("é", 15000) // 2 bytes each: a cut may fall inside one
+		if i == 5 {
+			k = fmt.Sprintf("k%02d ", i) + tok + " " + strings.Repeat("x", 30000)
+		}
+		doc[k] = i
+	}
+	body, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, calls := stagingService(t, func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+	res := gatetest.Run(t, gateFor(t, endpointConfig(host, url, "wait: {interval: 1ms, timeout: 100ms}")), registrytest.Env(nil, nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", gatetest.Describe(res))
+	}
+	if calls.Load() < 2 {
+		t.Fatalf("%d reads; want several", calls.Load())
+	}
+	all := gatetest.Describe(res)
+	testenv.MustContain(t, "error", res.Err, `no key "build" at the top level (keys there: k00 éé`, "k19 éé", "and 10 more", "(last of")
+	testenv.MustContain(t, "notes", strings.Join(res.Notes, "\n"), "the same as attempt 1")
+	if strings.Contains(all, tok[4:16]) {
+		t.Errorf("part of the secret in a key is shown:\n%.2000s", all)
+	}
+	if strings.Contains(all, "k20 ") {
+		t.Errorf("more than 20 keys are listed:\n%.2000s", all)
+	}
+	if !utf8.ValidString(all) {
+		t.Errorf("a key was cut inside a character:\n%.2000s", all)
+	}
+	if len(all) > 10_000 {
+		t.Errorf("the result is %d bytes after %d reads:\n%.2000s", len(all), calls.Load(), all)
 	}
 }
