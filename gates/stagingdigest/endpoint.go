@@ -113,25 +113,14 @@ type missingKeyError struct {
 
 func (e *missingKeyError) Error() string { return e.message(func(k string) string { return k }) }
 
-// maxKeysShown and maxKeyShown bound the keys a message lists: an endpoint
-// answering with thousands of long keys must not make each read's note
-// megabytes long.
-const (
-	maxKeysShown = 20
-	maxKeyShown  = 60
-)
+// maxNameShown bounds each key (or other name from a server's answer) a
+// message lists: an endpoint answering with long keys must not make each
+// read's note megabytes long.
+const maxNameShown = 60
 
-// message lists the first keys, each shown by quote.
+// message lists the first keys (see firstOf), each shown by quote.
 func (e *missingKeyError) message(quote func(string) string) string {
-	shown := make([]string, 0, maxKeysShown)
-	for _, k := range e.keys[:min(len(e.keys), maxKeysShown)] {
-		shown = append(shown, quote(k))
-	}
-	list := strings.Join(shown, ", ")
-	if more := len(e.keys) - len(shown); more > 0 {
-		list += fmt.Sprintf(" and %d more", more)
-	}
-	return fmt.Sprintf("no key %q at %s (keys there: %s)", e.step, e.at, list)
+	return fmt.Sprintf("no key %q at %s (keys there: %s)", e.step, e.at, firstOf(e.keys, quote))
 }
 
 func jsonKind(v any) string {
@@ -226,7 +215,7 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 	}
 	v, err := lookupJSONPath(doc, g.jsonPath)
 	if mk := (*missingKeyError)(nil); errors.As(err, &mk) {
-		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %s", where, e.JSONPath, mk.message(func(k string) string { return quote(k, maxKeyShown) }))
+		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %s", where, e.JSONPath, mk.message(func(k string) string { return quote(k, maxNameShown) }))
 	}
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("GET %s: json-path %s: %w", where, e.JSONPath, err)

@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/promapi"
 	"github.com/release-gate/release-gate/internal/registry"
 )
 
@@ -76,7 +77,7 @@ func (g *Gate) run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			g.noteResolution(env, x.role, res, r)
 			if g.platform != nil && res.isIndex() && res.child == nil {
 				findings = append(findings, finding(rulePlatformMissing, fmt.Sprintf(
-					"%s %s is a multi-arch index (%s) without a %s image; it has: %s", x.role, res.ref, res.desc.Digest, g.platform, orNone(res.platforms))))
+					"%s %s is a multi-arch index (%s) without a %s image; it has: %s", x.role, res.ref, res.desc.Digest, g.platform, platformList(ctx, res.platforms))))
 			}
 		}
 	}
@@ -187,9 +188,31 @@ func finding(rule, msg string) gates.Finding {
 	return gates.Finding{Rule: rule, Severity: gates.SeverityError, Message: msg}
 }
 
-func orNone(list []string) string {
+// platformList lists an index's platforms (the registry's text) for a
+// platform-missing finding: the first few, each redacted and cut short,
+// and how many more.
+func platformList(ctx context.Context, list []string) string {
 	if len(list) == 0 {
 		return "no labelled platforms"
 	}
-	return strings.Join(list, ", ")
+	return firstOf(list, func(p string) string { return promapi.Excerpt(ctx, []byte(p), nil, maxNameShown) })
+}
+
+// maxListed bounds the items a message lists from a server's answer (an
+// object's keys, an index's platforms): one with thousands must not make
+// the message megabytes long.
+const maxListed = 20
+
+// firstOf lists the first maxListed items, each shown by quote, and says
+// how many more there are.
+func firstOf(items []string, quote func(string) string) string {
+	shown := make([]string, 0, min(len(items), maxListed))
+	for _, it := range items[:min(len(items), maxListed)] {
+		shown = append(shown, quote(it))
+	}
+	list := strings.Join(shown, ", ")
+	if more := len(items) - len(shown); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	return list
 }

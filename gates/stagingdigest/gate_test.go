@@ -211,6 +211,25 @@ func TestPlatform(t *testing.T) {
 			t.Errorf("no digest for a platform the index lacks: %s", gatetest.Describe(res))
 		}
 	})
+	t.Run("platform missing from a large index", func(t *testing.T) {
+		// The registry's platform names are listed the first 20 only, each
+		// cut short: an index of thousands would otherwise make a finding
+		// (one per reference) megabytes long.
+		platforms := []string{"linux/" + strings.Repeat("y", 200)}
+		for i := 1; i < 25; i++ {
+			platforms = append(platforms, fmt.Sprintf("linux/a%02d", i))
+		}
+		registrytest.PushIndex(t, host+"/app:large", platforms...)
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:large", host+"/app:large", "platform: linux/s390x")), registrytest.Env(nil, nil))
+		if res.Status != gates.StatusFail || res.Findings[0].Rule != rulePlatformMissing {
+			t.Fatalf("want platform-missing: %s", gatetest.Describe(res))
+		}
+		msg := res.Findings[0].Message
+		testenv.MustContain(t, "finding", msg, "it has: linux/"+strings.Repeat("y", 54)+"…, linux/a01, ", "linux/a19 and 5 more")
+		if strings.Contains(msg, "linux/a20") || strings.Contains(msg, strings.Repeat("y", 55)) {
+			t.Errorf("more than 20 platforms, or a whole long one, listed: %s", msg)
+		}
+	})
 }
 
 // Plain HTTP is never implied, not even for 127.0.0.1 (go-containerregistry
