@@ -200,6 +200,11 @@ func deadlineError(runCtx context.Context, gateTimeout, runTimeout time.Duration
 			return fmt.Errorf("timed out after %s (the gate's timeout)", gateTimeout)
 		}
 		if runTimeout > 0 {
+			// The run's timeout reaches the runner less what loading took
+			// (14m59.9993s of 15m): shown to the second it was set to.
+			if runTimeout >= time.Second {
+				runTimeout = runTimeout.Round(time.Second)
+			}
 			return fmt.Errorf("timed out: the whole run's timeout of %s passed", runTimeout)
 		}
 		return errors.New("timed out")

@@ -299,3 +299,12 @@ func TestNotesBounded(t *testing.T) {
 		t.Errorf("%d notes, the last %.80q", len(large), large[len(large)-1])
 	}
 }
+
+// The run's timeout reaches the runner less what loading took; the error
+// shows it to the second.
+func TestDeadlineErrorRoundsTheRunTimeout(t *testing.T) {
+	err := deadlineError(context.Background(), 0, 15*time.Minute-700*time.Microsecond, context.DeadlineExceeded)
+	if got := err.Error(); got != "timed out: the whole run's timeout of 15m0s passed" {
+		t.Errorf("%q", got)
+	}
+}
