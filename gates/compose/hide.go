@@ -2,6 +2,7 @@ package compose
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -36,10 +37,11 @@ func hideValues(msg string, vars types.Mapping) string {
 
 // A valueHider hides the values of a set of variables in messages, as
 // hideValues does. Making one costs about the size of the values; hiding
-// a message then costs about its length and the length of the values it
-// shares minHiddenPart bytes with, however many variables there are (a
+// a message then costs about its length for each value whose first or
+// last minHiddenPart bytes it holds, however many variables there are (a
 // .env file may set thousands, and a project may have thousands of
-// findings).
+// findings). A message that would cost more than maxHideWork is not shown
+// at all (see hide).
 type valueHider struct {
 	forms []hiddenForm
 	// ends indexes the forms of at least minHiddenPart bytes by their
@@ -88,33 +90,50 @@ func newValueHider(vars types.Mapping) *valueHider {
 	return h
 }
 
-// hide returns msg with the values hidden.
+// maxHideWork bounds the bytes hide compares for one message: about a
+// second. Only a message that shares the start or end of thousands of
+// values, built so by the .env of a change, comes near it.
+const maxHideWork = 1 << 28
+
+// hide returns msg with the values hidden, or, when that would cost more
+// than maxHideWork, a note that it is not shown: a value is never shown
+// because hiding it would take too long.
 func (h *valueHider) hide(msg string) string {
 	if len(h.forms) == 0 {
 		return msg
 	}
 	// The forms msg may hold part of, in the order of h.forms: the first
-	// to claim a byte names it.
-	seen := map[int]bool{}
+	// to claim a byte names it. Each run of bytes is looked up once, as a
+	// message may repeat one that thousands of forms share.
+	seen, looked := map[int]bool{}, map[string]bool{}
 	var cands []int
-	add := func(ids []int) {
-		for _, id := range ids {
+	work := 0
+	add := func(index map[string][]int, key string) {
+		if looked[key] {
+			return
+		}
+		looked[key] = true
+		for _, id := range index[key] {
 			if !seen[id] {
 				seen[id] = true
 				cands = append(cands, id)
+				work += 2 * (len(msg) + len(h.forms[id].text))
 			}
 		}
 	}
 	for i := range len(msg) {
 		if i+minHiddenPart <= len(msg) {
-			add(h.ends[msg[i:i+minHiddenPart]])
+			add(h.ends, msg[i:i+minHiddenPart])
 		}
 		for n := minHiddenValue; n < minHiddenPart && i+n <= len(msg); n++ {
-			add(h.short[msg[i:i+n]])
+			add(h.short, msg[i:i+n])
 		}
 	}
 	if len(cands) == 0 {
 		return msg
+	}
+	if work > maxHideWork {
+		return fmt.Sprintf("(not shown: the message, %d bytes, shares the start or end of %d variable values, too many to hide them in it one by one)", len(msg), len(cands))
 	}
 	slices.Sort(cands)
 	hidden := make([]string, len(msg)) // the variable hiding each byte

@@ -211,3 +211,28 @@ func FuzzHideValues(f *testing.F) {
 		}
 	})
 }
+
+// A .env of values that all start and end alike, and a long message
+// holding those starts and ends: hiding each value in it would compare
+// the message once per value. Past maxHideWork the message is not shown
+// at all, so that no value is shown either.
+func TestValueHiderTooMuchWork(t *testing.T) {
+	vars := types.Mapping{}
+	const values = 2000
+	for i := range values {
+		vars["V"+strconv.Itoa(i)] = "aaaaaa" + strconv.Itoa(i) + "-secret-zzzzzz"
+	}
+	msg := strings.Repeat("aaaaaa zzzzzz ", 5000) + "aaaaaa1234-secret-zzzzzz"
+	if work := 2 * values * len(msg); work <= maxHideWork {
+		t.Fatalf("the message costs %d, not past maxHideWork", work)
+	}
+	got := newValueHider(vars).hide(msg)
+	if strings.Contains(got, "secret") || !strings.HasPrefix(got, "(not shown: the message, 70024 bytes, shares the start or end of ") {
+		t.Errorf("hidden: %.200q", got)
+	}
+	// Under the bound, the same values are hidden one by one.
+	short := "parsing aaaaaa1234-secret-zzzzzz: invalid"
+	if got, want := newValueHider(vars).hide(short), referenceHideValues(short, vars); got != want || strings.Contains(got, "secret") {
+		t.Errorf("hidden %q, want %q", got, want)
+	}
+}
