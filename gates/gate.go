@@ -170,6 +170,16 @@ func (e *Env) Mask(secret string) {
 	}
 }
 
+// Masked returns s with every secret registered so far (Mask, by any gate)
+// replaced by ***. Call it before cutting text that may hold one short:
+// the masking of the reports recognises a secret only whole.
+func (e *Env) Masked(s string) string {
+	if e.rec == nil || e.rec.masker == nil {
+		return s
+	}
+	return e.rec.masker.Redact(s)
+}
+
 // Progressf prints a progress line for long work (on stderr, prefixed by the
 // gate's name). Use it at most every few seconds.
 func (e *Env) Progressf(format string, args ...any) {

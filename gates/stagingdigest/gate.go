@@ -77,7 +77,7 @@ func (g *Gate) run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			g.noteResolution(env, x.role, res, r)
 			if g.platform != nil && res.isIndex() && res.child == nil {
 				findings = append(findings, finding(rulePlatformMissing, fmt.Sprintf(
-					"%s %s is a multi-arch index (%s) without a %s image; it has: %s", x.role, res.ref, res.desc.Digest, g.platform, platformList(ctx, res.platforms))))
+					"%s %s is a multi-arch index (%s) without a %s image; it has: %s", x.role, res.ref, res.desc.Digest, g.platform, platformList(ctx, env, res.platforms))))
 			}
 		}
 	}
@@ -189,13 +189,14 @@ func finding(rule, msg string) gates.Finding {
 }
 
 // platformList lists an index's platforms (the registry's text) for a
-// platform-missing finding: the first few, each redacted and cut short,
-// and how many more.
-func platformList(ctx context.Context, list []string) string {
+// platform-missing finding: the first few, each with the credentials
+// masked and the other secrets redacted before it is cut short, and how
+// many more.
+func platformList(ctx context.Context, env *gates.Env, list []string) string {
 	if len(list) == 0 {
 		return "no labelled platforms"
 	}
-	return firstOf(list, func(p string) string { return promapi.Excerpt(ctx, []byte(p), nil, maxNameShown) })
+	return firstOf(list, func(p string) string { return promapi.Excerpt(ctx, []byte(env.Masked(p)), nil, maxNameShown) })
 }
 
 // maxListed bounds the items a message lists from a server's answer (an

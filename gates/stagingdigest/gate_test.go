@@ -230,6 +230,21 @@ func TestPlatform(t *testing.T) {
 			t.Errorf("more than 20 platforms, or a whole long one, listed: %s", msg)
 		}
 	})
+	t.Run("a platform echoing the registry password across the cut", func(t *testing.T) {
+		// The masking of the reports knows the password whole only: it is
+		// masked before the platform is cut short.
+		pw := "pw-" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+		registrytest.PushIndex(t, host+"/app:echo", "linux/"+strings.Repeat("a", 44)+pw, "linux/arm64")
+		vars := map[string]string{"REG_USER": "ci", "REG_PW": pw}
+		res := gatetest.Run(t, gateFor(t, refs(host+"/app:echo", host+"/app:echo", "platform: linux/s390x", "username-env: REG_USER", "password-env: REG_PW")), registrytest.Env(nil, vars))
+		if res.Status != gates.StatusFail || res.Findings[0].Rule != rulePlatformMissing {
+			t.Fatalf("want platform-missing: %s", gatetest.Describe(res))
+		}
+		testenv.MustContain(t, "finding", res.Findings[0].Message, "linux/"+strings.Repeat("a", 44)+"***")
+		if all := gatetest.Describe(res); strings.Contains(all, pw[:6]) {
+			t.Errorf("part of the password is shown:\n%s", all)
+		}
+	})
 }
 
 // Plain HTTP is never implied, not even for 127.0.0.1 (go-containerregistry
