@@ -380,6 +380,8 @@ func TestExcerptHidesSecretsAtTheCut(t *testing.T) {
 		// White space the excerpt collapses, up to where the body read
 		// is cut.
 		"the body read's cut": strings.Repeat(" ", maxBodyRead+maxCutSecret-10) + key,
+		// The same, across where the margin read past it is dropped.
+		"where the margin is dropped": strings.Repeat(" ", maxBodyRead-10) + key + " " + strings.Repeat("x", maxCutSecret),
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := startService(t, &service{ready: func(int) (int, string) { return 503, body }})

@@ -97,8 +97,9 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	}
 	// Past maxBodyRead, a margin as long as the longest secret is read,
 	// so that one across that end is cut out whole; what is left of one
-	// the longer read cuts is dropped with the margin. The margin is at
-	// least maxCutSecret, for the secrets gitleaks' rules find.
+	// the longer read cuts is dropped with the margin, after the secrets
+	// are cut. The margin is at least maxCutSecret, for the secrets
+	// gitleaks' rules find.
 	margin := maxCutSecret
 	for _, s := range secrets {
 		margin = max(margin, len(s))
@@ -108,10 +109,10 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 		// Secrets are cut out of the whole body before it is cut short:
 		// half a secret is no longer recognised, and would be shown.
 		text := httpsafe.CutSecrets(string(body), secrets...)
-		if len(body) == maxBodyRead+margin { // cut short: the margin may end in part of one
-			text = text[:max(len(text)-margin, 0)]
-		}
 		if red, rerr := detectsecrets.RedactString(parent, text); rerr == nil {
+			if len(body) == maxBodyRead+margin { // cut short: the margin may end in part of one
+				red = red[:max(len(red)-margin, 0)]
+			}
 			a.excerpt = excerpt([]byte(red))
 		} else {
 			a.excerpt = "(the body is not shown: " + rerr.Error() + ")"
