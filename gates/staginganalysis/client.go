@@ -96,13 +96,13 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 }
 
 // shown is text from the server, with the carried secrets and the secrets
-// gitleaks' rules find cut out, clipped to n bytes. Only its first 20n
-// bytes are searched with the rules (an error text may be megabytes, and
-// searching 30 MB took 2.5 s for each of a run's queries); the carried
-// secrets are cut from all of it first, so none is shown in part.
+// gitleaks' rules find cut out, clipped to n bytes. Only about its first
+// 20n bytes are searched with the rules (an error text may be megabytes,
+// and searching 30 MB took 2.5 s for each of a run's queries); see
+// promapi.RedactStart, which also cuts the carried secrets from all of it,
+// so that none is shown in part.
 func (c *apiClient) shown(ctx context.Context, text string, n int) string {
-	text = httpsafe.CutSecrets(text, c.secrets...)
-	return clip(promapi.Redact(ctx, text[:min(len(text), 20*n)], c.secrets), n)
+	return clip(promapi.RedactStart(ctx, text, c.secrets, 20*n), n)
 }
 
 // decode unmarshals a JSON answer, naming what it was when it is not JSON.

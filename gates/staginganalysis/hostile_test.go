@@ -184,6 +184,38 @@ func TestLongTokenNeverShownInPart(t *testing.T) {
 	}
 }
 
+// A key across the end of what of an error text is searched with
+// gitleaks' rules, after secrets the rules cut to ***: not even its start
+// is shown.
+func TestKeyAcrossTheSearchedEnd(t *testing.T) {
+	key := testenv.AWSKey(t)
+	var text strings.Builder
+	text.WriteString(strings.Repeat("x", 29))
+	for range 149 {
+		text.WriteString(testenv.GitHubToken(t))
+	}
+	text.WriteString(" " + key + " rejected")
+	if at := strings.Index(text.String(), key); at >= 20*300 || at+len(key) <= 20*300 {
+		t.Fatalf("the key does not cross the end of the searched part")
+	}
+	for name, body := range map[string]string{
+		"error":   `{"status":"error","errorType":"internal","error":"` + text.String() + `"}`,
+		"warning": `{"status":"success","warnings":["` + text.String() + `"],"data":{"resultType":"vector","result":[]}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			clk := &fakeClock{now: time.Unix(1700000000, 0)}
+			res := runGate(t, "prometheus: "+srv.URL+"\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, nil)
+			gatetest.Want(t, res, gates.StatusError, nil, strings.Repeat("x", 29)+"***")
+			gatetest.WantNot(t, res, key[:5])
+		})
+	}
+}
+
 // A server that fails once in three evaluations: the analysis cannot
 // decide; it does not pass on the two answers it got.
 func TestFlakyServer(t *testing.T) {

@@ -50,14 +50,36 @@ func Redact(ctx context.Context, text string, carried []string) string {
 	return s
 }
 
+// maxRuleSecret is the longest secret gitleaks' rules find that
+// RedactStart is sure not to show in part where its search ends.
+const maxRuleSecret = 512
+
+// RedactStart is Redact for the start of a long text: the carried secrets
+// are cut from all of it, but only its first limit bytes, and a margin of
+// maxRuleSecret past them, are searched with gitleaks' rules, and the
+// margin is then dropped. Dropped after the search, not before: a secret
+// across the end of what is searched would be cut there, no longer
+// recognised, and the secrets found before it, cut to ***, could bring
+// its start within what a caller shows.
+func RedactStart(ctx context.Context, text string, carried []string, limit int) string {
+	text = httpsafe.CutSecrets(text, carried...)
+	if len(text) <= limit+maxRuleSecret {
+		return Redact(ctx, text, nil)
+	}
+	s, err := secrets.RedactString(ctx, text[:limit+maxRuleSecret])
+	if err != nil {
+		return "(not shown: " + err.Error() + ")"
+	}
+	return s[:max(len(s)-maxRuleSecret, 0)]
+}
+
 // Excerpt is the first line of a server's answer, at most max bytes (then
 // ending in …), printable UTF-8, redacted (see Redact) before it is cut:
 // half a secret is no longer recognised. The carried secrets are cut from
-// the whole answer; only its first 20*max bytes are searched with
-// gitleaks' rules.
+// the whole answer; only about its first 20*max bytes are searched with
+// gitleaks' rules (see RedactStart).
 func Excerpt(ctx context.Context, body []byte, carried []string, max int) string {
-	text := httpsafe.CutSecrets(string(body), carried...)
-	s := Redact(ctx, text[:min(len(text), 20*max)], nil)
+	s := RedactStart(ctx, string(body), carried, 20*max)
 	s = strings.TrimSpace(s[:min(len(s), 4*max)])
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]

@@ -79,6 +79,19 @@ func TestExcerpt(t *testing.T) {
 	if got := Excerpt(ctx, []byte(body.String()), []string{token}, 10); strings.Contains(got, token[:5]) || !strings.HasPrefix(got, "***") {
 		t.Errorf("the token across the searched part's end: %q", got)
 	}
+	// A key across the end of what is searched with gitleaks' rules,
+	// after secrets they cut short: not even its start is shown.
+	body.Reset()
+	for range 5 {
+		body.WriteString(testenv.GitHubToken(t))
+	}
+	body.WriteString(" " + key + " rejected")
+	if body.Len() < 20*11+1 || strings.Index(body.String(), key) >= 20*11 {
+		t.Fatalf("the key does not cross the end of the searched part")
+	}
+	if got := Excerpt(ctx, []byte(body.String()), nil, 11); strings.Contains(got, key[:5]) || !strings.HasPrefix(got, "***") {
+		t.Errorf("a key across the searched part's end: %q", got)
+	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if got := Redact(cancelled, "aws = "+key, nil); strings.Contains(got, key) || !strings.HasPrefix(got, "(not shown") {
