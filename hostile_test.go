@@ -294,6 +294,22 @@ func TestConfigCredentialsAreMaskedFirst(t *testing.T) {
 	checkLog(t, r)
 }
 
+// TestLongCredentialInAConfigError: a configuration error that quotes a
+// value is cut short; a credential the value holds, longer than what is
+// shown of it (a session token in a presigned URL), shows no part of it.
+func TestLongCredentialInAConfigError(t *testing.T) {
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 1200)
+	cfg := "gates:\n  deploy-window:\n    calendar: http://freezes.example.com/f.ics?X-Amz-Security-Token=" + token + "\n"
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg})
+	r := runIn(t, nil, "check", "-C", dir)
+	if r.code != 2 || !strings.Contains(r.stderr, "gates.deploy-window.calendar: \"http://freezes.example.com/f.ics?X-Amz-Security-Token=") {
+		t.Fatalf("exit %d, want 2 and the error\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stdout+r.stderr, token[:16]) {
+		t.Errorf("part of the token was printed:\n%s", r.stderr)
+	}
+}
+
 // TestConfigRefPinsTheGate: a change that sets its own gate to warn, and
 // adds a secret, passes with the configuration it brings; read from the
 // base commit, the configuration still blocks it.

@@ -222,8 +222,9 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 	m := reflect.MakeMap(v.Type())
 	for _, kv := range mappingPairs(n, d.errs, path) {
 		elem := reflect.New(v.Type().Elem()).Elem()
-		// A key from the file can be long; the path only names it.
-		d.decode(kv.value, elem, path+"."+truncate(oneLine(kv.key.Value), 64))
+		// A key from the file can be long; the path only names it, cut
+		// after the secrets in it are.
+		d.decode(kv.value, elem, path+"."+truncate(oneLine(d.errs.src.redact(kv.key.Value)), 64))
 		m.SetMapIndex(reflect.ValueOf(kv.key.Value).Convert(v.Type().Key()), elem)
 	}
 	v.Set(m)

@@ -16,6 +16,7 @@ func expandWithinLimits(root *yaml.Node, getenv func(string) string, errs *error
 	}
 	expandNode(root, getenv, errs)
 	credentialEnv, urlSecrets = collectSecrets(root)
+	errs.src.addURLSecrets(urlSecrets)
 	return credentialEnv, urlSecrets, checkLimits(root, errs)
 }
 

@@ -117,8 +117,19 @@ type source struct {
 	// secret lists the distinct substitutions of variables whose names
 	// look secret (not defaulted, not empty): as many as the environment
 	// has such variables, however often the file uses them.
-	secret   []expansion
-	replacer *strings.Replacer // built from secret when first needed
+	secret []expansion
+	// urls lists the URL credentials the file's values hold (see
+	// urlCredentials), after expansion: an error may quote such a value.
+	urls     []string
+	replacer *strings.Replacer // built from secret and urls when first needed
+}
+
+// addURLSecrets makes redact cut the URL credentials urls out too.
+func (s *source) addURLSecrets(urls []string) {
+	if s != nil && len(urls) > 0 {
+		s.urls = append(s.urls, urls...)
+		s.replacer = nil
+	}
 }
 
 func (s *source) record(n *yaml.Node, exps []expansion) {
@@ -135,24 +146,34 @@ func (s *source) record(n *yaml.Node, exps []expansion) {
 }
 
 // redact replaces, in msg, each value of a secret-looking variable the file
-// expanded, as is, trimmed, and as %q quotes them, by ${NAME}.
+// expanded, as is, trimmed, and as %q quotes them, by ${NAME}, and each
+// URL credential a value holds by ***. Messages are cut short after it:
+// the final masking of every output knows these values only whole.
 func (s *source) redact(msg string) string {
-	if s == nil || len(s.secret) == 0 {
+	if s == nil || len(s.secret)+len(s.urls) == 0 {
 		return msg
 	}
 	if s.replacer == nil {
 		type pair struct{ old, new string }
 		var pairs []pair
+		add := func(v, with string) {
+			if v == "" {
+				return
+			}
+			pairs = append(pairs, pair{v, with})
+			if q := strconv.Quote(v); q[1:len(q)-1] != v {
+				pairs = append(pairs, pair{q[1 : len(q)-1], with})
+			}
+		}
 		for _, e := range s.secret {
 			ref := "${" + e.name + "}"
 			for _, v := range []string{e.value, strings.TrimSpace(e.value)} {
-				if v == "" {
-					continue
-				}
-				pairs = append(pairs, pair{v, ref})
-				if q := strconv.Quote(v); q[1:len(q)-1] != v {
-					pairs = append(pairs, pair{q[1 : len(q)-1], ref})
-				}
+				add(v, ref)
+			}
+		}
+		for _, v := range s.urls {
+			if len(v) >= 4 { // as the final masking: shorter ones garble, not protect
+				add(v, "***")
 			}
 		}
 		// Longest first: the replacer tries its pairs in order at each

@@ -74,6 +74,32 @@ func TestSecretInConfigError(t *testing.T) {
 	}
 }
 
+// TestLongSecretsInCutValues: a value or key an error quotes cut short
+// shows no part of a secret in it longer than what is shown, neither a
+// secret-looking variable's value nor a URL's password.
+func TestLongSecretsInCutValues(t *testing.T) {
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 100)
+	password := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 100)
+	getenv := env(map[string]string{"WAIVER_TOKEN": token})
+	src := "gates:\n  secret-scan:\n    selector: {\"https://u:" + password + "@h\": [1]}\n" +
+		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: ${WAIVER_TOKEN}\n"
+	f, err := Parse("rg.yml", []byte(src), Options{Getenv: getenv, Gates: testGates})
+	if err == nil || f == nil {
+		t.Fatalf("want an error and the file: %v", err)
+	}
+	var c sampleConfig
+	derr := f.Section("secret-scan").Decode(&c)
+	if derr == nil {
+		t.Fatal("want an error about the selector")
+	}
+	for _, msg := range []string{err.Error(), derr.Error()} {
+		if strings.Contains(msg, token[:16]) || strings.Contains(msg, password[:16]) {
+			t.Errorf("part of a secret is shown: %s", msg)
+		}
+	}
+	testenv.MustContain(t, "errors", err.Error()+derr.Error(), `got "${WAIVER_TOKEN}"`, "selector.https://u:***@h")
+}
+
 // TestRedactionCoversQuotedForms: a secret with characters %q escapes is
 // still not shown when a message quotes it.
 func TestRedactionCoversQuotedForms(t *testing.T) {

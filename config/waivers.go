@@ -74,7 +74,9 @@ func (e *Expiry) UnmarshalConfig(n *yaml.Node) error {
 	}
 	t, err := time.Parse(layout, v)
 	if err != nil {
-		return fmt.Errorf("%v, got %q", bad, truncate(oneLine(v), 64))
+		// Not cut here: the error's message is cut after the secrets in
+		// it are (see newError), as a secret cut first is no longer found.
+		return fmt.Errorf("%v, got %q", bad, v)
 	}
 	*e = Expiry(t)
 	return nil
@@ -206,7 +208,7 @@ func ParseWaivers(name string, data []byte, opts Options) (*File, error) {
 	}
 	for _, kv := range mappingPairs(root, errs, "waivers file") {
 		if kv.key.Value != "waivers" {
-			errs.at(kv.key, "unknown key %q; a waivers file has the one key waivers", truncate(oneLine(kv.key.Value), 64))
+			errs.at(kv.key, "unknown key %q; a waivers file has the one key waivers", truncate(oneLine(errs.src.redact(kv.key.Value)), 64))
 			continue
 		}
 		f.Waivers, _ = parseWaivers(kv.value, opts.Gates, errs, false)
