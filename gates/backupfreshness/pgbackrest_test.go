@@ -12,6 +12,7 @@ import (
 
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/backup"
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 // workspaceWithInfo copies the pgBackRest fixture into a workspace.
@@ -110,6 +111,19 @@ cat '`+fixture+`'
 
 	res = gatetest.Run(t, mustGate(t, "pgbackrest: {command: [no-such-pgbackrest-binary, info]}\nmax-age: 1d\n"), testEnv(ws, nil))
 	gatetest.Want(t, res, gates.StatusError, nil, "running no-such-pgbackrest-binary info", "install pgBackRest in the job or point info-file at a saved copy")
+}
+
+// What pgbackrest printed on stderr is kept up to a bound: a line across
+// it, which may end in part of a secret no masking recognises any more, is
+// not shown.
+func TestPgBackRestStderrCutAtALine(t *testing.T) {
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	t.Setenv("RG_TEST_TOKEN", token)
+	fakePgBackRest(t, `{ yes xxxxxxxxxxxxxxx | head -c 16368; printf 'token=%s\n' "$RG_TEST_TOKEN"; echo more; } >&2; exit 1
+`)
+	res := gatetest.Run(t, mustGate(t, "pgbackrest: {stanza: main}\nmax-age: 1d\n"), testEnv(t.TempDir(), nil))
+	gatetest.Want(t, res, gates.StatusError, nil, "exit status 1: xxxxxxxxxxxxxxx / xxxxxxxxxxxxxxx")
+	gatetest.WantNot(t, res, token[:8])
 }
 
 func TestPgBackRestCommandHonoursContext(t *testing.T) {

@@ -233,7 +233,13 @@ func readPgBackRestInfo(ctx context.Context, env *gates.Env, pb *PgBackRest) ([]
 		return nil, "", fmt.Errorf("running %s: %w", strings.Join(argv, " "), cerr)
 	}
 	if err != nil {
-		msg := strings.TrimSpace(stderr.buf.String())
+		msg := stderr.buf.String()
+		if stderr.over {
+			// The line the bound cut may end in part of a secret, which
+			// the masking of every output no longer recognises.
+			msg = msg[:strings.LastIndexByte(msg, '\n')+1]
+		}
+		msg = strings.TrimSpace(msg)
 		if msg != "" {
 			msg = ": " + lastLines(msg, 3)
 		}
