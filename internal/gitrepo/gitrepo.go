@@ -487,9 +487,13 @@ func (b *limitedBuffer) Write(p []byte) (int, error) {
 	return b.buf.Write(p)
 }
 
+// String is what was kept; when more was written, without the line the
+// bound cut, which may end in part of a secret that the masking of every
+// output only recognises whole.
 func (b *limitedBuffer) String() string {
 	if b.truncated {
-		return b.buf.String() + "\n(more not shown)"
+		s := b.buf.String()
+		return s[:strings.LastIndexByte(s, '\n')+1] + "(more not shown)"
 	}
 	return b.buf.String()
 }

@@ -114,6 +114,25 @@ func TestGitErrorQuotesGit(t *testing.T) {
 	}
 }
 
+// git's stderr is kept up to a bound; the line across it, which may end
+// in part of a secret that the masking of every output only recognises
+// whole, is left out. (git cuts each message it prints to 4 KiB, so only
+// many lines reach the bound.)
+func TestStderrCutAtALine(t *testing.T) {
+	token := "tok" + strings.Repeat("0123456789", 4)
+	b := &limitedBuffer{max: maxStderr}
+	line := "warning: " + strings.Repeat("x", 90) + "\n"
+	for b.buf.Len()+len(line) <= maxStderr-10 {
+		b.Write([]byte(line))
+	}
+	b.Write([]byte(strings.Repeat("y", maxStderr-10-b.buf.Len()) + "token " + token + "\n"))
+	b.Write([]byte("error: the last line\n"))
+	got := b.String()
+	if strings.Contains(got, token[:4]) || strings.Contains(got, "yyy") || !strings.HasSuffix(got, "x\n(more not shown)") {
+		t.Errorf("stderr ends %q", got[max(len(got)-100, 0):])
+	}
+}
+
 func TestRepositoryOwnedByAnotherUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to give the repository to another user")
