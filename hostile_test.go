@@ -310,6 +310,29 @@ func TestLongCredentialInAConfigError(t *testing.T) {
 	}
 }
 
+// TestLongSecretInAValueAGateQuotes: a secret-looking variable expanded
+// where a gate wants a time or a digest, longer than what the gate's
+// error would quote of the value, shows no part of it.
+func TestLongSecretInAValueAGateQuotes(t *testing.T) {
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 100)
+	for name, key := range map[string]string{
+		"deployed-at":  "deployed-at: ${DEPLOY_TOKEN}\n",
+		"since-digest": "since-digest:\n      digest: ${DEPLOY_TOKEN}\n      query: up\n      search: 1h\n      step: 1m\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := "gates:\n  staging-analysis:\n    prometheus: http://127.0.0.1:1\n    queries:\n      - query: up\n        success: result > 0\n    " + key
+			dir := repo(t, map[string]string{".github/release-gate.yml": cfg})
+			r := runIn(t, map[string]string{"DEPLOY_TOKEN": token}, "check", "-C", dir, "--gates", "staging-analysis")
+			if r.code != 3 || !strings.Contains(r.stderr, name) {
+				t.Fatalf("exit %d, want 3 and the error\n%s", r.code, r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, token[:16]) {
+				t.Errorf("part of the token was printed:\n%s", r.stderr)
+			}
+		})
+	}
+}
+
 // TestConfigRefPinsTheGate: a change that sets its own gate to warn, and
 // adds a secret, passes with the configuration it brings; read from the
 // base commit, the configuration still blocks it.

@@ -391,5 +391,16 @@ func parseDeployedAt(text string) (time.Time, error) {
 	if secs, err := strconv.ParseInt(text, 10, 64); err == nil && secs > 0 && secs < 1<<40 {
 		return time.Unix(secs, 0).UTC(), nil
 	}
-	return time.Time{}, fmt.Errorf("deployed-at: want an RFC 3339 time such as 2026-11-27T15:04:05Z, or Unix seconds, got %q", clip(text, 60))
+	return time.Time{}, fmt.Errorf("deployed-at: want an RFC 3339 time such as 2026-11-27T15:04:05Z, or Unix seconds, got %s", quoteShort(text, 60))
+}
+
+// quoteShort quotes a value the configuration expanded when it is at most
+// n bytes, and otherwise says only how long it is: one that long is wrong
+// anyway, and a secret the value holds is masked only whole, so a part of
+// it must not be shown.
+func quoteShort(s string, n int) string {
+	if len(s) > n {
+		return fmt.Sprintf("a text of %d bytes", len(s))
+	}
+	return strconv.Quote(s)
 }

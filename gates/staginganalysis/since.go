@@ -25,7 +25,7 @@ func runsDigest(value, digest string) bool {
 func (r *run) sinceDigest(ctx context.Context) (time.Time, error) {
 	sd := r.st.since
 	if !digestRE.MatchString(sd.digest) {
-		return time.Time{}, fmt.Errorf("since-digest: digest %q is not a sha256:<64 hex> digest", clip(sd.digest, 80))
+		return time.Time{}, fmt.Errorf("since-digest: digest %s is not a sha256:<64 hex> digest", quoteShort(sd.digest, 80))
 	}
 	end := r.env.Now().Truncate(time.Millisecond)
 	start := end.Add(-sd.search)
