@@ -61,6 +61,31 @@ func TestFindingsNeverQuoteInterpolatedValues(t *testing.T) {
 	}
 }
 
+// A value with runs of white space, quoted by an error that is then
+// written on one line, shows no part of it, its middle included.
+func TestValueWithWhiteSpaceRunsNeverShown(t *testing.T) {
+	part := func() string { return testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 16) }
+	left, middle, right := part(), part(), part()
+	for name, sep := range map[string]string{"spaces": "  ", "space and tab": " \t"} {
+		t.Run(name, func(t *testing.T) {
+			secret := left + sep + middle + sep + right
+			r := run(t, workspace(t, map[string]string{"compose.yaml": "services:\n  api:\n    image: api\n    cpus: ${DB_PASSWORD}\n"}), "", map[string]string{"DB_PASSWORD": secret})
+			if r.Status != "error" {
+				t.Fatalf("want an error: %s", gatetest.Describe(r))
+			}
+			out := gatetest.Describe(r)
+			for _, p := range []string{left, middle, right} {
+				if strings.Contains(out, p) {
+					t.Errorf("part of the value of a variable is shown:\n%s", out)
+				}
+			}
+			if !strings.Contains(out, "${DB_PASSWORD}") {
+				t.Errorf("the message does not name the variable:\n%s", out)
+			}
+		})
+	}
+}
+
 // compose-go and the rules quote values Go's way (strconv.Quote), which
 // escapes " and \ and control characters: a value holding one is shown in
 // its escaped form, which is hidden too.

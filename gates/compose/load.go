@@ -124,7 +124,7 @@ func load(ctx context.Context, ws *wsfile.Root, sb *sandbox, pf projectFiles, ge
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, cerr
 		}
-		return nil, fmt.Errorf("%s (loading compose project %s as docker compose would)", hideValues(loadProblem(sb, src, err), used), pf)
+		return nil, fmt.Errorf("%s (loading compose project %s as docker compose would)", loadProblem(sb, src, err, used), pf)
 	}
 	lp.model = model
 	lp.unset = unset
@@ -372,11 +372,14 @@ var (
 	openRE        = regexp.MustCompile(`\bopen ([^: ]+): `)
 )
 
-// loadProblem rewrites a loader error for the user: on one line, with
-// workspace-relative paths, and starting with the file:line of the key or
-// service it names when the files have it.
-func loadProblem(sb *sandbox, src *sourceSet, err error) string {
-	msg := sb.unsandboxed(err.Error())
+// loadProblem rewrites a loader error for the user: the values of vars
+// hidden (see hideValues), on one line, with workspace-relative paths, and
+// starting with the file:line of the key or service it names when the
+// files have it. The values are hidden before white space is collapsed:
+// a value with runs of it would no longer be found whole, and its middle
+// would be shown.
+func loadProblem(sb *sandbox, src *sourceSet, err error, vars types.Mapping) string {
+	msg := hideValues(sb.unsandboxed(err.Error()), vars)
 	msg = strings.Join(strings.Fields(msg), " ")
 	msg = bracketPathRE.ReplaceAllString(msg, "services.$1.")
 	msg = validatingRE.ReplaceAllString(msg, "")
