@@ -444,3 +444,26 @@ func TestExcerptHidesOwnCredentialsAtTheCut(t *testing.T) {
 		})
 	}
 }
+
+// A redirect whose address the client cannot read is quoted in the
+// client's error, which the attempt's note cuts short: a credential the
+// server echoed there, across that cut, shows no part of it.
+func TestBadRedirectHidesOwnCredentials(t *testing.T) {
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "http://x/%zz/"+strings.Repeat("a", 1918)+r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusFound)
+	}))
+	t.Cleanup(srv.Close)
+	res := run(t, "base-url: "+srv.URL+"\nheaders-env: {Authorization: STAGING_AUTH}", map[string]string{"STAGING_AUTH": "Token " + token})
+	if res.Status != gates.StatusError && res.Status != gates.StatusFail {
+		t.Fatalf("status %s: %s", res.Status, res.Err)
+	}
+	all := gatetest.Describe(res)
+	if !strings.Contains(all, "Location header") {
+		t.Fatalf("the client's error is not shown:\n%s", all)
+	}
+	if strings.Contains(all, token[:8]) {
+		t.Errorf("part of a credential reached the report:\n%s", all[max(len(all)-3000, 0):])
+	}
+}

@@ -79,6 +79,12 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 	lat := now().Sub(start)
 	if err != nil {
 		a := answer{latency: lat, netErr: describeNetError(err)}
+		// The client's error may quote the server (a Location it could
+		// not read), which may echo the credentials: they are cut before
+		// an attempt's note cuts the error short.
+		if msg := a.netErr.Error(); httpsafe.CutSecrets(msg, secrets...) != msg {
+			a.netErr = errors.New(httpsafe.CutSecrets(msg, secrets...))
+		}
 		if parent.Err() == nil && ctx.Err() != nil {
 			a.netErr = fmt.Errorf("no answer within %s (request-timeout)", timeout)
 		}
