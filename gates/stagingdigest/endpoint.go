@@ -193,7 +193,9 @@ func (g *Gate) readEndpoint(ctx context.Context, env *gates.Env) (v1.Hash, error
 		if parent.Err() == nil && ctx.Err() != nil {
 			return v1.Hash{}, fmt.Errorf("GET %s: no answer within %s (request-timeout)", where, g.requestTimeout)
 		}
-		return v1.Hash{}, fmt.Errorf("GET %s: %w", where, err)
+		// The client's error may quote the server (a Location it could
+		// not read), which may echo what the request carried.
+		return v1.Hash{}, fmt.Errorf("GET %s: %s", where, httpsafe.CutSecrets(err.Error(), secrets...))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxEndpointBody+1))

@@ -287,3 +287,23 @@ func TestEndpointAnswerSecretsHidden(t *testing.T) {
 		})
 	}
 }
+
+// A redirect whose address the client cannot read is quoted in the
+// client's error: the query values the request carried, which it may
+// echo, are cut out of it.
+func TestEndpointBadRedirectHidesQueryValues(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/app:candidate")
+	registrytest.WriteImage(t, host+"/app:staging", img)
+	token := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	url, _ := stagingService(t, func(_ int, w http.ResponseWriter) {
+		w.Header().Set("Location", "http://x/%zz?access="+token)
+		w.WriteHeader(http.StatusFound)
+	})
+	res := gatetest.Run(t, gateFor(t, endpointConfig(host, url+"?access="+token)), registrytest.Env(nil, nil))
+	if res.Status != gates.StatusError {
+		t.Fatalf("want error: %s", gatetest.Describe(res))
+	}
+	gatetest.Want(t, res, gates.StatusError, nil, "Location header")
+	gatetest.WantNot(t, res, token[:12])
+}
