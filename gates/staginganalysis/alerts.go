@@ -115,9 +115,10 @@ func (r *run) alertmanagerAlerts(ctx context.Context) ([]firing, error) {
 		}
 		state := ""
 		if a.Status.State != "active" {
-			state = serverClip(a.Status.State, 20, r.am.secrets)
+			state = serverClip(redactLong(ctx, a.Status.State, 20), 20, r.am.secrets)
 		}
-		out = append(out, firing{name: serverClip(a.Labels["alertname"], 100, r.am.secrets), labels: formatLabels(a.Labels, r.am.secrets), where: "Alertmanager", state: state})
+		labels := redactLongLabels(ctx, a.Labels)
+		out = append(out, firing{name: serverClip(labels["alertname"], 100, r.am.secrets), labels: formatLabels(labels, r.am.secrets), where: "Alertmanager", state: state})
 	}
 	return out, nil
 }
@@ -149,9 +150,32 @@ func (r *run) prometheusAlerts(ctx context.Context) ([]firing, error) {
 		if al.State != "firing" || !r.matches(al.Labels) {
 			continue
 		}
-		out = append(out, firing{name: serverClip(al.Labels["alertname"], 100, r.prom.secrets), labels: formatLabels(al.Labels, r.prom.secrets), where: "Prometheus"})
+		labels := redactLongLabels(ctx, al.Labels)
+		out = append(out, firing{name: serverClip(labels["alertname"], 100, r.prom.secrets), labels: formatLabels(labels, r.prom.secrets), where: "Prometheus"})
 	}
 	return out, nil
+}
+
+// redactLong cuts from s, when it is longer than the n bytes a finding
+// shows of it, the secrets gitleaks' rules find, before it is clipped: the
+// finding is searched again, but a secret the clip cut in part no longer
+// matches. A shorter s is left whole to that search. (The carried secrets
+// are cut by serverClip.)
+func redactLong(ctx context.Context, s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return promapi.RedactStart(ctx, s, nil, 20*n)
+}
+
+// redactLongLabels is an alert's labels, each name and value longer than
+// formatLabels shows of it redacted (see redactLong).
+func redactLongLabels(ctx context.Context, labels map[string]string) map[string]string {
+	out := make(map[string]string, len(labels))
+	for k, v := range labels {
+		out[redactLong(ctx, k, 60)] = redactLong(ctx, v, 100)
+	}
+	return out
 }
 
 func sortedKeys(m map[string]string) []string {

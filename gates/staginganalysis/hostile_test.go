@@ -300,6 +300,22 @@ func TestFiringAlertRevealingASecret(t *testing.T) {
 	res := runGate(t, "alertmanager: "+srv.URL+"\nno-firing-alerts: {selector: {service: api}}\n", clk, nil)
 	gatetest.Want(t, res, gates.StatusFail, []string{"alert-firing"}, "alert KeyRotationFailed is firing", "aws_access_key_id=***")
 	gatetest.WantNot(t, res, leaked)
+
+	// Across where the label's value or the alert's name is cut short.
+	pad := strings.Repeat("x", 85)
+	for name, labels := range map[string]string{
+		"label": `"alertname":"KeyRotationFailed","detail":"` + pad + ` ` + leaked + `"`,
+		"name":  `"alertname":"` + pad + ` ` + leaked + `"`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := `[{"labels":{"service":"api",` + labels + `},"status":{"state":"active"}}]`
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, body) }))
+			defer srv.Close()
+			res := runGate(t, "alertmanager: "+srv.URL+"\nno-firing-alerts: {selector: {service: api}}\n", clk, nil)
+			gatetest.Want(t, res, gates.StatusFail, []string{"alert-firing"}, pad+" ***")
+			gatetest.WantNot(t, res, leaked[:8])
+		})
+	}
 }
 
 // A window whose answer has two series labelled alike (they differed only
