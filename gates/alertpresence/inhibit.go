@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // firingAlert is an alert that may inhibit others: one the Alertmanager
@@ -37,9 +38,13 @@ func fetchAlerts(ctx context.Context, c *apiClient) ([]firingAlert, error) {
 	out := make([]firingAlert, 0, len(raw))
 	for _, a := range raw {
 		name := a.Labels["alertname"]
-		// The secrets the requests carry are cut before the text is cut
-		// short: a part of one would no longer be recognised.
+		// The secrets the requests carry, and those gitleaks' rules find,
+		// are cut before the text is cut short: a part of one would no
+		// longer be recognised when the finding is searched again.
 		what := httpsafe.CutSecrets("alert "+name+formatLabels(a.Labels, "alertname"), c.secrets...)
+		if len(what) > maxAlertText {
+			what = promapi.RedactStart(ctx, what, nil, 20*maxAlertText)
+		}
 		if len(what) > maxAlertText {
 			what = strings.ToValidUTF8(what[:maxAlertText], "") + "…"
 		}

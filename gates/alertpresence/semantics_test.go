@@ -338,3 +338,24 @@ func TestInhibitingAlertEchoingCredentials(t *testing.T) {
 		t.Errorf("part of the Alertmanager's password is shown:\n%s", all)
 	}
 }
+
+// A key gitleaks' rules find in an inhibiting alert's labels, across where
+// the quote of the alert is cut, shows no part of it.
+func TestInhibitingAlertRevealingAKeyAtTheCut(t *testing.T) {
+	key := testenv.AWSKey(t)
+	ws := workspace(t, map[string]string{"r.yml": apiRulesFile})
+	cfg := "route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs: [{url: 'http://x'}]\ninhibit_rules:\n  - source_matchers: [alertname=\"Storm\"]\n    target_matchers: [team=\"api\"]\n"
+	body, _ := json.Marshal(map[string]any{"config": map[string]any{"original": cfg}})
+	echo := strings.Repeat("x", 170) + " " + key
+	alerts, _ := json.Marshal([]map[string]any{{"labels": map[string]string{"alertname": "Storm", "echo": echo}, "status": map[string]any{"state": "active"}}})
+	url := fakeServer(t, map[string]http.HandlerFunc{"/api/v2/silences": answer(200, "application/json", `[]`),
+		"/api/v2/status": answer(200, "application/json", string(body)), "/api/v2/alerts": answer(200, "application/json", string(alerts))})
+	res := runGate(t, "files: r.yml\nrequire: cpu\nalertmanager: "+url, testEnv(ws, nil))
+	wantStatus(t, res, gates.StatusFail)
+	if fs := findingsOf(res, ruleInhibited); len(fs) != 1 || !strings.Contains(fs[0].Message, `alert Storm{echo="xxx`) {
+		t.Fatalf("want ApiHighCPU inhibited by the Storm alert\n%s", dump(res))
+	}
+	if all := dump(res); strings.Contains(all, key[:8]) {
+		t.Errorf("part of the key is shown:\n%s", all)
+	}
+}
