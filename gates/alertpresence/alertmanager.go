@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/alertmanager/pkg/labels"
+
+	"github.com/release-gate/release-gate/internal/httpsafe"
 )
 
 // silence is an Alertmanager silence, its matchers read with
@@ -132,7 +134,10 @@ func fetchRouting(ctx context.Context, c *apiClient) (*routing, error) {
 	if st.Config == nil || st.Config.Original == nil {
 		return nil, fmt.Errorf("GET %s: the answer has no config.original: is this an Alertmanager v2 API?", shown)
 	}
-	rt, err := parseRouting(*st.Config.Original)
+	// The parser's errors quote the start of a value it cannot read: the
+	// credentials the requests carry, which the answer may echo, are cut
+	// first, as a part of one would no longer be recognised.
+	rt, err := parseRouting(httpsafe.CutSecrets(*st.Config.Original, c.secrets...))
 	if err != nil {
 		return nil, fmt.Errorf("reading the configuration from GET %s: %w", shown, err)
 	}

@@ -359,3 +359,24 @@ func TestInhibitingAlertRevealingAKeyAtTheCut(t *testing.T) {
 		t.Errorf("part of the key is shown:\n%s", all)
 	}
 }
+
+// An Alertmanager whose configuration echoes its credentials where the
+// configuration's parser quotes only the start of a value: no part of
+// them is shown.
+func TestConfigurationEchoingCredentials(t *testing.T) {
+	pw := testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 40)
+	ws := workspace(t, map[string]string{"r.yml": apiRulesFile})
+	cfg := "route:\n  receiver: a\n  continue: " + pw + "\nreceivers:\n  - name: a\n    webhook_configs: [{url: 'http://x'}]\n"
+	body, _ := json.Marshal(map[string]any{"config": map[string]any{"original": cfg}})
+	url := fakeServer(t, map[string]http.HandlerFunc{"/api/v2/silences": answer(200, "application/json", `[]`),
+		"/api/v2/status": answer(200, "application/json", string(body)), "/api/v2/alerts": answer(200, "application/json", `[]`)})
+	url = strings.Replace(url, "http://", "http://rg:"+pw+"@", 1)
+	res := runGate(t, "files: r.yml\nrequire: cpu\nalertmanager: "+url, testEnv(ws, nil))
+	all := dump(res)
+	if !strings.Contains(all, "reading the configuration") {
+		t.Fatalf("want the configuration refused:\n%s", all)
+	}
+	if strings.Contains(all, pw[:6]) {
+		t.Errorf("part of the Alertmanager's password is shown:\n%s", all)
+	}
+}
