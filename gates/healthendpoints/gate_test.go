@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -465,5 +466,23 @@ func TestBadRedirectHidesOwnCredentials(t *testing.T) {
 	}
 	if strings.Contains(all, token[:8]) {
 		t.Errorf("part of a credential reached the report:\n%s", all[max(len(all)-3000, 0):])
+	}
+}
+
+// A long credential echoed URL-encoded, which makes it several times
+// longer, across the end of what is read of the body: none of it shown.
+func TestExcerptHidesEncodedCredentialAtTheReadEnd(t *testing.T) {
+	token := strings.Repeat("+/", 150) + testenv.Random(t, "abcdefghijklmnopqrstuvwxyz0123456789", 300)
+	encoded := url.QueryEscape(token)
+	for _, at := range []int{maxBodyRead - 40, maxBodyRead + maxCutSecret - 40, maxBodyRead + len(token) - 40} {
+		body := strings.Repeat(" ", at) + encoded
+		srv := startService(t, &service{ready: func(int) (int, string) { return 503, body }})
+		res := run(t, "base-url: "+srv.URL+"\nheaders-env: {X-Token: STAGING_TOKEN}", map[string]string{"STAGING_TOKEN": token})
+		if res.Status != gates.StatusFail {
+			t.Fatalf("status %s: %s", res.Status, res.Err)
+		}
+		if all := gatetest.Describe(res); strings.Contains(all, encoded[:12]) || strings.Contains(all, token[300:312]) {
+			t.Errorf("the token, URL-encoded at byte %d, is shown in part:\n%.600s", at, all)
+		}
 	}
 }

@@ -101,15 +101,13 @@ func request(ctx context.Context, client *http.Client, p probe, headers http.Hea
 			a.excerpt = "redirects to " + displayURL(lu)
 		}
 	}
-	// Past maxBodyRead, a margin as long as the longest secret is read,
-	// so that one across that end is cut out whole; what is left of one
-	// the longer read cuts is dropped with the margin, after the secrets
-	// are cut. The margin is at least maxCutSecret, for the secrets
-	// gitleaks' rules find.
-	margin := maxCutSecret
-	for _, s := range secrets {
-		margin = max(margin, len(s))
-	}
+	// Past maxBodyRead, a margin as long as the longest form of a secret
+	// is read (escaped, one may be several times its length), so that one
+	// across that end is cut out whole; what is left of one the longer
+	// read cuts is dropped with the margin, after the secrets are cut. The
+	// margin is at least maxCutSecret, for the secrets gitleaks' rules
+	// find.
+	margin := max(maxCutSecret, httpsafe.LongestForm(secrets...))
 	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(maxBodyRead+margin)))
 	if a.excerpt == "" {
 		// Secrets are cut out of the whole body before it is cut short:

@@ -39,6 +39,24 @@ func CutSecrets(text string, secrets ...string) string {
 	return text
 }
 
+// LongestForm is the length of the longest text CutSecrets cuts for
+// secrets: an escaped form may be several times as long as the secret (a
+// URL-encoded + is %2B). A reader that stops partway through an answer
+// must read this much further for a secret across the stop to be cut
+// whole.
+func LongestForm(secrets ...string) int {
+	n := 0
+	for _, s := range secrets {
+		if len(s) < minSecret {
+			continue
+		}
+		for _, f := range secretForms(s) {
+			n = max(n, len(f))
+		}
+	}
+	return n
+}
+
 // secretForms is s as it is and as an answer may write it.
 func secretForms(s string) []string {
 	out := []string{s}

@@ -17,3 +17,27 @@ func TestCutSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestLongestForm(t *testing.T) {
+	for _, c := range []struct {
+		secrets []string
+		want    int
+	}{
+		{nil, 0},
+		{[]string{"abc"}, 0}, // too short to be cut
+		{[]string{"abcd", "abcdef"}, 6},
+		{[]string{"+/+/"}, len("%2B%2F%2B%2F")},
+		{[]string{"a\x01bc"}, len(`a\u0001bc`)},
+	} {
+		if got := LongestForm(c.secrets...); got != c.want {
+			t.Errorf("LongestForm(%q) = %d, want %d", c.secrets, got, c.want)
+		}
+		for _, s := range c.secrets {
+			for _, f := range secretForms(s) {
+				if len(s) >= minSecret && CutSecrets(f, c.secrets...) != "***" {
+					t.Errorf("form %q of %q is not cut", f, s)
+				}
+			}
+		}
+	}
+}
