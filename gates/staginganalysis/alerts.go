@@ -57,7 +57,7 @@ func (r *run) checkAlerts(ctx context.Context) ([]gates.Finding, error) {
 		out = append(out, gates.Finding{Rule: ruleAlertFiring, Severity: gates.SeverityError,
 			Message: promapi.Redact(ctx, fmt.Sprintf("alert %s is firing in staging's %s%s: %s", a.name, a.where, state, a.labels), r.carried())})
 	}
-	r.env.Notef("no-firing-alerts: %d alert(s) of %s firing (ignoring %s)", len(all), formatLabels(r.st.alerts.Selector, nil), strings.Join(r.st.ignore, ", "))
+	r.env.Notef("no-firing-alerts: %d alert(s) of %s firing (ignoring %s)", len(all), formatLabels(r.st.alerts.Selector, nil, nil), strings.Join(r.st.ignore, ", "))
 	return out, nil
 }
 
@@ -117,8 +117,8 @@ func (r *run) alertmanagerAlerts(ctx context.Context) ([]firing, error) {
 		if a.Status.State != "active" {
 			state = serverClip(redactLong(ctx, a.Status.State, 20), 20, r.am.secrets)
 		}
-		labels := redactLongLabels(ctx, a.Labels)
-		out = append(out, firing{name: serverClip(labels["alertname"], 100, r.am.secrets), labels: formatLabels(labels, r.am.secrets), where: "Alertmanager", state: state})
+		long := func(s string, n int) string { return redactLong(ctx, s, n) }
+		out = append(out, firing{name: serverClip(long(a.Labels["alertname"], 100), 100, r.am.secrets), labels: formatLabels(a.Labels, r.am.secrets, long), where: "Alertmanager", state: state})
 	}
 	return out, nil
 }
@@ -150,8 +150,8 @@ func (r *run) prometheusAlerts(ctx context.Context) ([]firing, error) {
 		if al.State != "firing" || !r.matches(al.Labels) {
 			continue
 		}
-		labels := redactLongLabels(ctx, al.Labels)
-		out = append(out, firing{name: serverClip(labels["alertname"], 100, r.prom.secrets), labels: formatLabels(labels, r.prom.secrets), where: "Prometheus"})
+		long := func(s string, n int) string { return redactLong(ctx, s, n) }
+		out = append(out, firing{name: serverClip(long(al.Labels["alertname"], 100), 100, r.prom.secrets), labels: formatLabels(al.Labels, r.prom.secrets, long), where: "Prometheus"})
 	}
 	return out, nil
 }
@@ -166,16 +166,6 @@ func redactLong(ctx context.Context, s string, n int) string {
 		return s
 	}
 	return promapi.RedactStart(ctx, s, nil, 20*n)
-}
-
-// redactLongLabels is an alert's labels, each name and value longer than
-// formatLabels shows of it redacted (see redactLong).
-func redactLongLabels(ctx context.Context, labels map[string]string) map[string]string {
-	out := make(map[string]string, len(labels))
-	for k, v := range labels {
-		out[redactLong(ctx, k, 60)] = redactLong(ctx, v, 100)
-	}
-	return out
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -142,7 +142,7 @@ func (r *run) queryAPI(ctx context.Context, q *query, p string, params url.Value
 		out := make([]series, 0, len(list))
 		for _, as := range list {
 			delete(as.Metric, "__name__") // the query names it
-			s := series{labels: formatLabels(as.Metric, r.prom.secrets), metric: as.Metric}
+			s := series{labels: formatLabels(as.Metric, r.prom.secrets, nil), metric: as.Metric}
 			raw := as.Values
 			if !isRange {
 				if as.Value == nil {
@@ -202,7 +202,11 @@ const maxLabelsShown = 1000
 // formatLabels writes labels as PromQL does: {a="1", b="2"}, sorted, each
 // clipped (see serverClip), and after about maxLabelsShown bytes the count
 // of the rest.
-func formatLabels(m map[string]string, carried []string) string {
+//
+// long, when not nil, is applied to each name and value shown (with the
+// bytes it will be clipped to) before it is clipped: only the labels
+// shown pay for it, however many an answer has.
+func formatLabels(m map[string]string, carried []string, long func(s string, n int) string) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -218,7 +222,11 @@ func formatLabels(m map[string]string, carried []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(serverClip(k, 60, carried) + "=" + strconv.Quote(serverClip(m[k], 100, carried)))
+		name, value := k, m[k]
+		if long != nil {
+			name, value = long(name, 60), long(value, 100)
+		}
+		b.WriteString(serverClip(name, 60, carried) + "=" + strconv.Quote(serverClip(value, 100, carried)))
 	}
 	b.WriteByte('}')
 	return b.String()
