@@ -62,7 +62,10 @@ func (r *run) analyse(ctx context.Context, q *query) *outcome {
 				return o
 			}
 		}
-		at := r.env.Now()
+		// Whole seconds: every server reads them exactly (one reading the
+		// time as a float and truncating it to milliseconds may land a
+		// millisecond early) and stamps its answer with them (evaluatedAt).
+		at := r.env.Now().Truncate(time.Second)
 		if d := r.deployedAt; !d.IsZero() && at.Add(-q.lookback).Before(d) {
 			o.err = fmt.Errorf("evaluation %d at %s would read data from before deployed-at %s (lookback %s): staging has not run the candidate long enough; run the gate later, or lower lookback if the query reads less",
 				k+1, at.UTC().Format(time.RFC3339), d.Format(time.RFC3339), q.lookback)

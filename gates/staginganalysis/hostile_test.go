@@ -412,3 +412,21 @@ func TestOnlyShownLabelsSearched(t *testing.T) {
 		t.Errorf("%d labels shown, %d names and values searched: %.200s", shown, searched, out)
 	}
 }
+
+// An instant query is evaluated at a whole second, which every server
+// reads exactly and stamps its answer with, whatever the clock's
+// fraction of a second.
+func TestInstantQueryAtAWholeSecond(t *testing.T) {
+	var asked atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Store(r.FormValue("time"))
+		fmt.Fprintf(w, `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[%s,"0.001"]}]}}`, r.FormValue("time"))
+	}))
+	defer srv.Close()
+	clk := &fakeClock{now: time.Unix(1700000000, 987654321)}
+	res := runGate(t, "prometheus: "+srv.URL+"\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, nil)
+	gatetest.Want(t, res, gates.StatusPass, nil)
+	if got, _ := asked.Load().(string); got != "1700000000.000" {
+		t.Errorf("evaluated at %q, want 1700000000.000", got)
+	}
+}
