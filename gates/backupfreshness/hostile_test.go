@@ -486,20 +486,13 @@ func TestS3RequestTimeout(t *testing.T) {
 // and is stopped by the deadline says how far it got, in the error and in
 // a note: the runner reports a deadline in its own words.
 func TestS3EndlessListingSaysHowFarItGot(t *testing.T) {
-	var pages atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := pages.Add(1)
-		w.Header().Set("Content-Type", "application/xml")
-		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>true</IsTruncated><NextContinuationToken>t%d</NextContinuationToken>`+
-			`<Contents><Key>db-%d.sql.gz</Key><Size>10</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents></ListBucketResult>`, n, n)
-	}))
-	defer srv.Close()
-	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+srv.URL+"\npath-style: true\n")
+	url, _ := backuptest.EndlessListing(t)
+	g := mustGate(t, "location: s3://backups/\nmax-age: 1d\nendpoint: "+url+"\npath-style: true\n")
 	env := testEnv(t.TempDir(), awsVars())
 	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
 	defer cancel()
 	rep, err := backup.Check(ctx, &env, g.sets[0])
-	want := "listing s3://backups/ at " + srv.URL + ": still going at page "
+	want := "listing s3://backups/ at " + url + ": still going at page "
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), " keys seen so far)") {
 		t.Fatalf("err = %v, want the deadline and %q", err, want)
 	}

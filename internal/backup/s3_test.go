@@ -1,30 +1,21 @@
 package backup
 
 import (
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/backup/backuptest"
 )
 
 // A listing whose every page is truncated, each with a new token, ends
 // with an error after the page bound rather than at the deadline.
 func TestS3ListingPageBound(t *testing.T) {
-	var pages atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := pages.Add(1)
-		w.Header().Set("Content-Type", "application/xml")
-		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>true</IsTruncated><NextContinuationToken>t%d</NextContinuationToken>`+
-			`<Contents><Key>db-%d.sql.gz</Key><Size>10</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents></ListBucketResult>`, n, n)
-	}))
-	defer srv.Close()
+	url, pages := backuptest.EndlessListing(t)
 	vars := map[string]string{"AWS_ACCESS_KEY_ID": "AKIA" + strings.Repeat("TEST", 4), "AWS_SECRET_ACCESS_KEY": strings.Repeat("s3cr", 10), "AWS_MAX_ATTEMPTS": "1"}
 	env := &gates.Env{HTTPClient: &http.Client{}, Getenv: func(k string) string { return vars[k] }}
-	store, err := newS3Store(t.Context(), env, Location{Bucket: "backups"}, S3Options{Endpoint: srv.URL, PathStyle: true})
+	store, err := newS3Store(t.Context(), env, Location{Bucket: "backups"}, S3Options{Endpoint: url, PathStyle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +24,7 @@ func TestS3ListingPageBound(t *testing.T) {
 	}
 	store.maxPages = 5
 	st, err := store.List(t.Context(), Query{}, func(Object) error { return nil })
-	want := "listing s3://backups/ at " + srv.URL + ": still truncated after 5 pages (5 keys)"
+	want := "listing s3://backups/ at " + url + ": still truncated after 5 pages (5 keys)"
 	if err == nil || !strings.Contains(err.Error(), want) || st.Requests != 5 || pages.Load() != 5 {
 		t.Errorf("after %d pages (%d asked): %v; want %q", st.Requests, pages.Load(), err, want)
 	}

@@ -1,13 +1,18 @@
 // Package backuptest builds backup files for tests: compressible payloads,
-// gzip and zstd streams and checksum sidecar lines.
+// gzip and zstd streams and checksum sidecar lines; and an S3 endpoint
+// whose listing never ends.
 package backuptest
 
 import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -61,4 +66,20 @@ func Zstd(t testing.TB, data []byte) []byte {
 func SHA256Line(data []byte, name string) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:]) + "  " + name + "\n"
+}
+
+// EndlessListing starts an S3 endpoint (path style, bucket "backups")
+// whose every listing page is truncated, with a new continuation token and
+// one backup each time, and returns its URL and the count of pages served.
+func EndlessListing(t testing.TB) (string, *atomic.Int64) {
+	t.Helper()
+	pages := &atomic.Int64{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", "application/xml")
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>backups</Name><IsTruncated>true</IsTruncated><NextContinuationToken>t%d</NextContinuationToken>`+
+			`<Contents><Key>db-%d.sql.gz</Key><Size>10</Size><LastModified>2025-03-14T11:00:00Z</LastModified></Contents></ListBucketResult>`, n, n)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, pages
 }
