@@ -10,10 +10,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/promapi"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // maxAnswer bounds one API answer read into memory: a query answer the
@@ -102,7 +102,7 @@ func (c *apiClient) get(ctx context.Context, p string, params url.Values) ([]byt
 // promapi.RedactStart, which also cuts the carried secrets from all of it,
 // so that none is shown in part.
 func (c *apiClient) shown(ctx context.Context, text string, n int) string {
-	return clip(promapi.RedactStart(ctx, text, c.secrets, 20*n), n)
+	return sanitize.Clip(promapi.RedactStart(ctx, text, c.secrets, 20*n), n)
 }
 
 // decode unmarshals a JSON answer, naming what it was when it is not JSON.
@@ -116,5 +116,3 @@ func (c *apiClient) decode(ctx context.Context, p string, body []byte, out any) 
 	}
 	return nil
 }
-
-func utf8Valid(s string) bool { return utf8.ValidString(s) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // apiAnswer is the envelope of every Prometheus query API answer.
@@ -236,18 +237,5 @@ func formatLabels(m map[string]string, carried []string, long func(s string, n i
 // requests carried: they are cut out first, as a clipped one would be
 // shown in part and no longer recognised.
 func serverClip(s string, n int, carried []string) string {
-	return clip(httpsafe.CutSecrets(s, carried...), n)
-}
-
-// clip shortens s to n bytes, on a rune boundary.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8Valid(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+	return sanitize.Clip(httpsafe.CutSecrets(s, carried...), n)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/promapi"
 	"github.com/release-gate/release-gate/internal/registry"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // defaultRequestTimeout bounds one request, to a registry or to the
@@ -309,7 +310,7 @@ func (g *Gate) checkEndpoint(ctx context.Context, env *gates.Env, want []v1.Hash
 	notes.Flush()
 	if lastErr != nil {
 		if len(lastErr.Error()) > attempts.MaxText {
-			return nil, fmt.Errorf("reading staging-endpoint: %s%s", attempts.Clip(lastErr.Error(), attempts.MaxText), over)
+			return nil, fmt.Errorf("reading staging-endpoint: %s%s", sanitize.Clip(lastErr.Error(), attempts.MaxText), over)
 		}
 		return nil, fmt.Errorf("reading staging-endpoint: %w%s", lastErr, over)
 	}

@@ -5,10 +5,9 @@ package attempts
 
 import (
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 // MaxText bounds what one attempt notes: a server's answer quoted in it
@@ -67,7 +66,7 @@ func (n *Notes) Add(attempt int, at, text, sig string) {
 		n.skipLast, n.skipLastAt, n.skipLastText = attempt, at, text
 		return
 	}
-	n.note("%s %d %s: %s", n.label, attempt, fmt.Sprintf(n.stamp, at), Clip(text, MaxText))
+	n.note("%s %d %s: %s", n.label, attempt, fmt.Sprintf(n.stamp, at), sanitize.Clip(text, MaxText))
 	n.sig, n.first, n.last, n.pending = sig, attempt, attempt, false
 }
 
@@ -78,10 +77,10 @@ func (n *Notes) Flush() {
 		return
 	}
 	if n.skipLast == n.skipFirst {
-		n.note("%s %d %s: %s", n.label, n.skipLast, fmt.Sprintf(n.stamp, n.skipLastAt), Clip(n.skipLastText, MaxText))
+		n.note("%s %d %s: %s", n.label, n.skipLast, fmt.Sprintf(n.stamp, n.skipLastAt), sanitize.Clip(n.skipLastText, MaxText))
 	} else {
 		n.note("%ss %d to %d (until %s), not noted one by one past %d lines; the last: %s",
-			n.label, n.skipFirst, n.skipLast, n.skipLastAt, MaxLines, Clip(n.skipLastText, MaxText))
+			n.label, n.skipFirst, n.skipLast, n.skipLastAt, MaxLines, sanitize.Clip(n.skipLastText, MaxText))
 	}
 	n.skipFirst, n.skipLast = 0, 0
 }
@@ -103,18 +102,4 @@ func (n *Notes) flushRun() {
 func (n *Notes) note(format string, args ...any) {
 	n.noted++
 	n.env.Notef(format, args...)
-}
-
-// Clip cuts s to at most max bytes of valid UTF-8, marking the cut with …
-// (3 bytes more).
-func Clip(s string, max int) string {
-	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= max {
-		return s
-	}
-	s = s[:max]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }

@@ -126,3 +126,18 @@ func IsCommand(line string) bool {
 
 // isSpace is .NET's Char.IsWhiteSpace, which the runner's TrimStart uses.
 func isSpace(r rune) bool { return unicode.IsSpace(r) || unicode.Is(unicode.Zs, r) }
+
+// Clip cuts s to at most max bytes of valid UTF-8 (invalid bytes become
+// ?), marking the cut with … (3 bytes more). Cut a secret out of s before
+// clipping it: the masking of every output recognises one only whole.
+func Clip(s string, max int) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= max {
+		return s
+	}
+	s = s[:max]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}

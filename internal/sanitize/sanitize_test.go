@@ -210,3 +210,22 @@ func FuzzWriter(f *testing.F) {
 		}
 	})
 }
+
+func TestClip(t *testing.T) {
+	for _, c := range []struct {
+		s    string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly", 7, "exactly"},
+		{"a longer text", 8, "a longer…"},
+		{"ééé", 5, "éé…"}, // never half a character
+		{"bad \xff byte", 20, "bad ? byte"},
+		{"", 0, ""},
+	} {
+		if got := Clip(c.s, c.max); got != c.want {
+			t.Errorf("Clip(%q, %d) = %q, want %q", c.s, c.max, got, c.want)
+		}
+	}
+}
