@@ -624,7 +624,7 @@ func (r *run) decide() {
 // describeRules lists the rules of s at indexes as listNames lists their
 // descriptions, describing only the ones it shows.
 func describeRules(s *source, indexes []int) string {
-	return listFirst(len(indexes), func(k int) string { return s.rules[indexes[k]].describe() })
+	return plural.First(len(indexes), maxNamesInNote, func(k int) string { return s.rules[indexes[k]].describe() })
 }
 
 // checkRoute routes a rule's alerts through the tree and reports receivers
@@ -683,20 +683,7 @@ func receiverList(outs []routeOutcome) string {
 
 // listNames lists the first maxNamesInNote names and counts the rest.
 func listNames(names []string) string {
-	return listFirst(len(names), func(k int) string { return names[k] })
-}
-
-// listFirst lists the first maxNamesInNote of n names, name(k) the k-th,
-// and counts the rest.
-func listFirst(n int, name func(k int) string) string {
-	shown := make([]string, 0, min(n, maxNamesInNote))
-	for k := range min(n, maxNamesInNote) {
-		shown = append(shown, name(k))
-	}
-	if n > maxNamesInNote {
-		return fmt.Sprintf("%s and %d more", strings.Join(shown, ", "), n-maxNamesInNote)
-	}
-	return strings.Join(shown, ", ")
+	return plural.First(len(names), maxNamesInNote, func(k int) string { return names[k] })
 }
 
 func firstLineOf(s string) string {

@@ -198,8 +198,5 @@ func sample(items []string) string {
 	if len(items) == 0 {
 		return "none"
 	}
-	if len(items) <= limit {
-		return strings.Join(items, ", ")
-	}
-	return strings.Join(items[:limit], ", ") + fmt.Sprintf(" and %d more", len(items)-limit)
+	return plural.First(len(items), limit, func(k int) string { return items[k] })
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/attempts"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/plural"
 	"github.com/release-gate/release-gate/internal/promapi"
 	"github.com/release-gate/release-gate/internal/registry"
 	"github.com/release-gate/release-gate/internal/sanitize"
@@ -121,7 +122,7 @@ const maxNameShown = 60
 
 // message lists the first keys (see firstOf), each shown by quote.
 func (e *missingKeyError) message(quote func(string) string) string {
-	return fmt.Sprintf("no key %q at %s (keys there: %s)", e.step, e.at, firstOf(e.keys, quote))
+	return fmt.Sprintf("no key %q at %s (keys there: %s)", e.step, e.at, plural.First(len(e.keys), maxListed, func(k int) string { return quote(e.keys[k]) }))
 }
 
 func jsonKind(v any) string {

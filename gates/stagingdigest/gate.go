@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/plural"
 	"github.com/release-gate/release-gate/internal/promapi"
 	"github.com/release-gate/release-gate/internal/registry"
 )
@@ -196,24 +197,12 @@ func platformList(ctx context.Context, env *gates.Env, list []string) string {
 	if len(list) == 0 {
 		return "no labelled platforms"
 	}
-	return firstOf(list, func(p string) string { return promapi.Excerpt(ctx, []byte(env.Masked(p)), nil, maxNameShown) })
+	return plural.First(len(list), maxListed, func(k int) string {
+		return promapi.Excerpt(ctx, []byte(env.Masked(list[k])), nil, maxNameShown)
+	})
 }
 
 // maxListed bounds the items a message lists from a server's answer (an
 // object's keys, an index's platforms): one with thousands must not make
 // the message megabytes long.
 const maxListed = 20
-
-// firstOf lists the first maxListed items, each shown by quote, and says
-// how many more there are.
-func firstOf(items []string, quote func(string) string) string {
-	shown := make([]string, 0, min(len(items), maxListed))
-	for _, it := range items[:min(len(items), maxListed)] {
-		shown = append(shown, quote(it))
-	}
-	list := strings.Join(shown, ", ")
-	if more := len(items) - len(shown); more > 0 {
-		list += fmt.Sprintf(" and %d more", more)
-	}
-	return list
-}
