@@ -28,7 +28,7 @@ const maxBodyRead = 4096
 // maxCutSecret is the longest secret of a server's own (one gitleaks'
 // rules find, not a credential the probe carried) that is sure not to be
 // shown in part where the body read is cut.
-const maxCutSecret = 512
+const maxCutSecret = detectsecrets.RedactMargin
 
 // probe is one endpoint the gate checks.
 type probe struct {

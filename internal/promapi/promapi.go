@@ -50,27 +50,23 @@ func Redact(ctx context.Context, text string, carried []string) string {
 	return s
 }
 
-// maxRuleSecret is the longest secret gitleaks' rules find that
-// RedactStart is sure not to show in part where its search ends.
-const maxRuleSecret = 512
-
 // RedactStart is Redact for the start of a long text: the carried secrets
 // are cut from all of it, but only its first limit bytes, and a margin of
-// maxRuleSecret past them, are searched with gitleaks' rules, and the
+// secrets.RedactMargin past them, are searched with gitleaks' rules, and the
 // margin is then dropped. Dropped after the search, not before: a secret
 // across the end of what is searched would be cut there, no longer
 // recognised, and the secrets found before it, cut to ***, could bring
 // its start within what a caller shows.
 func RedactStart(ctx context.Context, text string, carried []string, limit int) string {
 	text = httpsafe.CutSecrets(text, carried...)
-	if len(text) <= limit+maxRuleSecret {
+	if len(text) <= limit+secrets.RedactMargin {
 		return Redact(ctx, text, nil)
 	}
-	s, err := secrets.RedactString(ctx, text[:limit+maxRuleSecret])
+	s, err := secrets.RedactString(ctx, text[:limit+secrets.RedactMargin])
 	if err != nil {
 		return "(not shown: " + err.Error() + ")"
 	}
-	return s[:max(len(s)-maxRuleSecret, 0)]
+	return s[:max(len(s)-secrets.RedactMargin, 0)]
 }
 
 // Excerpt is the first line of a server's answer, at most max bytes (then

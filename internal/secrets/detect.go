@@ -112,6 +112,13 @@ func DetectString(ctx context.Context, text string) ([]Leak, error) {
 // (postgres://app:hunter2@db/...), which no gitleaks rule covers.
 var urlPassword = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@`)
 
+// RedactMargin is how far past what it shows a reader that cuts text short
+// has RedactString search, before it drops that margin: a secret the
+// rules find, up to this long, across the end of what is shown is then
+// cut whole rather than shown in part. A longer one (a private key block)
+// may still be cut there.
+const RedactMargin = 512
+
 // RedactString returns text with every secret gitleaks' default rules find
 // in it, and every password in a URL, replaced by ***: for showing text a
 // server sent (an error page, a health answer) in a report.
