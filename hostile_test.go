@@ -370,3 +370,53 @@ func TestConfigRefPinsTheGate(t *testing.T) {
 		t.Errorf("an unknown ref: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestCredentialWhereAVariablesNameBelongs: a token pasted into a key that
+// takes a variable's name (token-env: ghp_…) has the shape of a name, so
+// the configuration loads and each gate reads a variable that is not set.
+// Its error says what is wrong without repeating the token, and nothing
+// else the run writes holds it.
+func TestCredentialWhereAVariablesNameBelongs(t *testing.T) {
+	tokens := map[string]string{}
+	for _, k := range []string{"alert", "analysis", "header", "password", "calendar"} {
+		tokens[k] = testenv.GitHubToken(t)
+	}
+	cfg := "gates:\n" +
+		"  alert-presence:\n    prometheus: http://127.0.0.1:1\n    token-env: " + tokens["alert"] + "\n    require: [cpu]\n" +
+		"  staging-analysis:\n    prometheus: http://127.0.0.1:1\n    token-env: " + tokens["analysis"] + "\n    queries:\n      - query: up\n        success: result > 0\n" +
+		"  health-endpoints:\n    base-url: http://127.0.0.1:1\n    headers-env: {Authorization: " + tokens["header"] + "}\n" +
+		"  staging-digest:\n    image: 127.0.0.1:1/app:v1\n    staging: 127.0.0.1:1/app:v1\n    username-env: REG_USER\n    password-env: " + tokens["password"] + "\n" +
+		"  deploy-window:\n    calendar-url-env: " + tokens["calendar"] + "\n"
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg})
+	env, files := actionEnv(t, dir, nil)
+	env["REG_USER"] = "deployer"
+	r := runIn(t, env, "check", "--gates", "alert-presence,staging-analysis,health-endpoints,staging-digest,deploy-window")
+	if r.code != 3 {
+		t.Fatalf("exit %d, want 3\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var written strings.Builder
+	for _, l := range strings.Split(r.stdout, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			written.WriteString(l + "\n")
+		}
+	}
+	written.WriteString(r.stderr)
+	for _, f := range []string{"summary.md", "output"} {
+		b, err := os.ReadFile(filepath.Join(files, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		written.Write(b)
+	}
+	for k, tok := range tokens {
+		if strings.Contains(written.String(), tok[4:]) {
+			t.Errorf("%s: the token was written:\n%s", k, written.String())
+		}
+	}
+	testenv.MustContain(t, "errors", r.stdout,
+		"token-env: names a variable that is not set or empty, and the name looks like a token itself",
+		"headers-env: Authorization names [a name that looks like a credential, not shown",
+		"password-env names [a name that looks like a credential, not shown",
+		"calendar-url-env: [a name that looks like a credential, not shown")
+	checkLog(t, r)
+}

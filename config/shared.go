@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -21,6 +22,55 @@ func (e *EnvName) UnmarshalConfig(n *yaml.Node) error {
 	}
 	*e = EnvName(n.Value)
 	return nil
+}
+
+// ShownEnvName is how a message names the environment variable name: name
+// itself, or, when name looks like a credential written where a variable's
+// name belongs (token-env: ghp_…, see EnvNameLooksSecret), words that say so
+// without repeating it. Every message that names a variable read from the
+// configuration goes through it: a name that passes ValidEnvName can still
+// be a token (ghp_ followed by letters and digits is one).
+func ShownEnvName(name string) string {
+	if EnvNameLooksSecret(name) {
+		return "[a name that looks like a credential, not shown: write the name of the variable that holds it, such as API_TOKEN]"
+	}
+	return name
+}
+
+// EnvNameLooksSecret reports whether a variable's name looks like a
+// credential rather than a name: not a valid name (see ValidEnvName), longer
+// than 64 bytes, or holding a run of letters and digits (between
+// underscores) of 20 or more, or of 16 or more that mixes letters with
+// digits or lower with upper case, as tokens do (ghp_…, sk_live_…, AKIA…,
+// hex keys) and names such as PROMETHEUS_TOKEN or http_proxy do not. A name
+// it wrongly takes for a credential is only not shown; nothing refuses it.
+func EnvNameLooksSecret(name string) bool {
+	if len(name) > 64 || !ValidEnvName(name) {
+		return true
+	}
+	for _, run := range strings.Split(name, "_") {
+		if len(run) >= 20 {
+			return true
+		}
+		if len(run) < 16 {
+			continue
+		}
+		var digit, lower, upper bool
+		for i := 0; i < len(run); i++ {
+			switch c := run[i]; {
+			case c >= '0' && c <= '9':
+				digit = true
+			case c >= 'a' && c <= 'z':
+				lower = true
+			case c >= 'A' && c <= 'Z':
+				upper = true
+			}
+		}
+		if digit && (lower || upper) || lower && upper {
+			return true
+		}
+	}
+	return false
 }
 
 // RegistryCredentials are the keys that name the environment variables

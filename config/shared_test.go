@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/release-gate/release-gate/internal/testenv"
 )
 
 type credsSection struct {
@@ -113,5 +115,43 @@ func TestParseDurationOverflow(t *testing.T) {
 	}
 	if d, err := ParseDuration("106751d"); err != nil || d <= 0 {
 		t.Errorf("106751d: %v, %v", d, err)
+	}
+}
+
+// A credential written where a variable's name belongs is never shown in a
+// message, even when it has the shape of a name (ghp_ and letters and
+// digits is one); names people give variables are shown as written.
+func TestShownEnvName(t *testing.T) {
+	hex := "a" + strings.Repeat("0f3c9e", 7)
+	for _, token := range []string{
+		testenv.GitHubToken(t),
+		testenv.AWSKey(t),
+		"AKIAIOSFODNN7EXAMPLE", // AWS's documented example key id
+		"sk_live_" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 24),
+		"glsa_" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32) + "_" + hex[:8],
+		"github_pat_11" + testenv.Random(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 20) + "_" + testenv.Random(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 59),
+		hex,                                      // a hex key that starts with a letter
+		"xoxb-1234-5678-abcdefghijklmnop",        // not a name at all
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.x", // a JWT
+		"QWxhZGRpbjpvcGVuIHNlc2FtZQ",             // base64, letters of both cases
+		"AKIAQYLPMNETBIZRJXWH",                   // a key id of letters only
+		strings.Repeat("SECRET_", 10),            // longer than any name
+	} {
+		if !EnvNameLooksSecret(token) {
+			t.Errorf("%s: taken for a variable's name", token)
+		}
+		if shown := ShownEnvName(token); strings.Contains(shown, token[:8]) || !strings.Contains(shown, "not shown") {
+			t.Errorf("%s: shown as %q", token, shown)
+		}
+	}
+	for _, name := range []string{
+		"PROMETHEUS_TOKEN", "GITHUB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "AWS_SECRET_ACCESS_KEY",
+		"GOOGLE_APPLICATION_CREDENTIALS", "http_proxy", "GRAFANA_SERVICE_ACCOUNT_TOKEN",
+		"DOCKERHUB_PASSWORD", "REG_PASS", "STAGING_AUTH", "FREEZE_CALENDAR_URL", "MIMIR_TENANT_2",
+		"PROMREMOTEWRITEPASS", "prometheus_bearer_token", "CI_REGISTRY_PASSWORD", "_X", "A1",
+	} {
+		if EnvNameLooksSecret(name) || ShownEnvName(name) != name {
+			t.Errorf("%s: not shown as a variable's name (%q)", name, ShownEnvName(name))
+		}
 	}
 }

@@ -257,7 +257,7 @@ func (r *run) client(u *url.URL, server, key, tokenEnv string) (*apiClient, erro
 	if pw, ok := u.User.Password(); ok {
 		r.env.Mask(pw)
 	}
-	tok, err := credential(r.env, key, tokenEnv)
+	tok, err := promapi.BearerToken(r.env.Getenv, r.env.Mask, key, tokenEnv)
 	if err != nil {
 		return nil, err
 	}

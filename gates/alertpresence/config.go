@@ -106,7 +106,7 @@ func parseSettings(s *config.Section) (*settings, error) {
 	}
 	for _, k := range []struct{ key, value string }{{"token-env", c.TokenEnv}, {"alertmanager-token-env", c.AlertmanagerTokenEnv}} {
 		if k.value != "" && !config.ValidEnvName(k.value) {
-			return nil, s.Errorf(k.key, "want the name of an environment variable (such as PROMETHEUS_TOKEN), got %q; the token itself never goes in the file", k.value)
+			return nil, s.Errorf(k.key, "want the name of an environment variable (such as PROMETHEUS_TOKEN: letters, digits and _), got a value that is not a variable name (not shown: it may be the token); the token itself never goes in the file")
 		}
 	}
 	if c.AlertmanagerTokenEnv != "" && c.Alertmanager == "" {

@@ -8,7 +8,6 @@ package alertpresence
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
@@ -78,19 +77,6 @@ func (r *run) check(ctx context.Context) error {
 	r.decide()
 	r.summarise()
 	return nil
-}
-
-// credential reads the token an env-var name points at and masks it.
-func credential(env *gates.Env, key, name string) (string, error) {
-	if name == "" {
-		return "", nil
-	}
-	tok := env.Getenv(name)
-	if tok == "" {
-		return "", fmt.Errorf("%s: the environment variable %s is not set or empty; set it to the bearer token (in GitHub Actions: env: {%s: ${{ secrets.%s }}})", key, name, name, name)
-	}
-	env.Mask(tok)
-	return tok, nil
 }
 
 // shownError is an error as the gate shows it (see run.shown), wrapping

@@ -15,6 +15,7 @@ import (
 	"github.com/emersion/go-ical"
 	"github.com/teambition/rrule-go"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/httpsafe"
@@ -41,14 +42,17 @@ const fetchTimeout = 30 * time.Second
 // there), else from the workspace, else from its URL.
 func (g *Gate) readCalendar(ctx context.Context, env *gates.Env) ([]byte, string, error) {
 	if g.calEnv != "" {
+		if config.EnvNameLooksSecret(g.calEnv) {
+			env.Mask(g.calEnv)
+		}
 		raw := strings.TrimSpace(env.Getenv(g.calEnv))
 		if raw == "" {
-			return nil, "", fmt.Errorf("calendar-url-env: %s is empty or unset; without the calendar the freezes are unknown", g.calEnv)
+			return nil, "", fmt.Errorf("calendar-url-env: %s is empty or unset; without the calendar the freezes are unknown", config.ShownEnvName(g.calEnv))
 		}
 		env.Mask(raw)
 		_, url, err := calendarSource(raw)
 		if err != nil || url == "" {
-			return nil, "", fmt.Errorf("calendar-url-env: %s does not hold an https:// URL", g.calEnv)
+			return nil, "", fmt.Errorf("calendar-url-env: %s does not hold an https:// URL", config.ShownEnvName(g.calEnv))
 		}
 		data, name, err := fetchCalendar(ctx, env.HTTPClient, url)
 		return data, name, err

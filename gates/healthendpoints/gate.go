@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/attempts"
 	"github.com/release-gate/release-gate/internal/httpsafe"
@@ -342,7 +343,10 @@ func (g *Gate) headers(env *gates.Env) (http.Header, error) {
 		v := string(g.cfg.HeadersEnv[k])
 		val := env.Getenv(v)
 		if val == "" {
-			return nil, fmt.Errorf("headers-env: %s names %s, which is empty or not set; set it in the step's env (a secret this workflow cannot read is empty)", k, v)
+			if config.EnvNameLooksSecret(v) {
+				env.Mask(v)
+			}
+			return nil, fmt.Errorf("headers-env: %s names %s, which is empty or not set; set it in the step's env (a secret this workflow cannot read is empty)", k, config.ShownEnvName(v))
 		}
 		env.Mask(val)
 		if _, cred, ok := strings.Cut(val, " "); ok {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/promapi"
 )
 
 // Name is the gate's key in the configuration.
@@ -114,14 +115,14 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 	g.requests.Store(0)
 	r := &run{g: g, st: g.st, env: env, slots: make(chan struct{}, maxQueriesAtOnce)}
 	if g.st.prometheus != nil {
-		tok, err := credential(env, "token-env", g.st.tokenEnv)
+		tok, err := promapi.BearerToken(env.Getenv, env.Mask, "token-env", g.st.tokenEnv)
 		if err != nil {
 			return nil, err
 		}
 		r.prom = newAPIClient(env.HTTPClient, g.st.prometheus, "Prometheus", g.st.tenant, tok, g.st.requestTimeout)
 	}
 	if g.st.alertmanager != nil {
-		tok, err := credential(env, "alertmanager-token-env", g.st.amTokenEnv)
+		tok, err := promapi.BearerToken(env.Getenv, env.Mask, "alertmanager-token-env", g.st.amTokenEnv)
 		if err != nil {
 			return nil, err
 		}
@@ -196,17 +197,4 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		env.SetSummary("%s", parts)
 	}
 	return findings, errors.Join(errs...)
-}
-
-// credential reads the token an env-var name points at and masks it.
-func credential(env *gates.Env, key, name string) (string, error) {
-	if name == "" {
-		return "", nil
-	}
-	tok := env.Getenv(name)
-	if tok == "" {
-		return "", fmt.Errorf("%s: the environment variable %s is not set or empty; set it to the bearer token (in GitHub Actions: env: {%s: ${{ secrets.%s }}})", key, name, name, name)
-	}
-	env.Mask(tok)
-	return tok, nil
 }

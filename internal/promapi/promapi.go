@@ -7,14 +7,37 @@ package promapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/httpsafe"
 	"github.com/release-gate/release-gate/internal/secrets"
 )
+
+// BearerToken reads the token that the variable name holds (named by key,
+// token-env or alertmanager-token-env) and masks it; "" when name is "". A
+// variable that is empty or not set is an error that says how to set it,
+// and does not repeat a name that looks like the token itself (see
+// config.EnvNameLooksSecret), which is masked too.
+func BearerToken(getenv func(string) string, mask func(string), key, name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	tok := getenv(name)
+	if tok == "" {
+		if config.EnvNameLooksSecret(name) {
+			mask(name)
+			return "", fmt.Errorf("%s: names a variable that is not set or empty, and the name looks like a token itself, so it is not shown; %s takes the name of the variable that holds the token (such as PROMETHEUS_TOKEN), never the token", key, key)
+		}
+		return "", fmt.Errorf("%s: the environment variable %s is not set or empty; set it to the bearer token (in GitHub Actions: env: {%s: ${{ secrets.%s }}})", key, name, name, name)
+	}
+	mask(tok)
+	return tok, nil
+}
 
 // Headers returns the headers of a request by gate to the API at base,
 // for tenant (Mimir's and Cortex's X-Scope-OrgID, none when empty) with a

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/gates"
 )
 
@@ -74,17 +75,22 @@ func newCredentials(env *gates.Env, userVar, passVar string) (*credentials, erro
 		if c.envPass != "" {
 			c.mask(c.envPass)
 		}
+		for _, name := range []string{userVar, passVar} {
+			if config.EnvNameLooksSecret(name) {
+				c.mask(name)
+			}
+		}
 		var missing []string
 		if c.envUser == "" {
-			missing = append(missing, "username-env names "+userVar)
+			missing = append(missing, "username-env names "+config.ShownEnvName(userVar))
 		}
 		if c.envPass == "" {
-			missing = append(missing, "password-env names "+passVar)
+			missing = append(missing, "password-env names "+config.ShownEnvName(passVar))
 		}
 		if len(missing) > 0 {
 			return nil, fmt.Errorf("reading registry credentials: %s, which is empty or not set; set it in the step's env (e.g. from a secret)", strings.Join(missing, " and "))
 		}
-		c.envNames = fmt.Sprintf("username-env/password-env (%s, %s)", userVar, passVar)
+		c.envNames = fmt.Sprintf("username-env/password-env (%s, %s)", config.ShownEnvName(userVar), config.ShownEnvName(passVar))
 	}
 	return c, nil
 }
