@@ -19,6 +19,7 @@ import (
 	"github.com/release-gate/release-gate/gates"
 	"github.com/release-gate/release-gate/internal/gitrepo"
 	"github.com/release-gate/release-gate/internal/httpsafe"
+	"github.com/release-gate/release-gate/internal/sanitize"
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
@@ -128,7 +129,7 @@ func fetchCalendar(ctx context.Context, client *http.Client, url string) ([]byte
 // of floating times and all-day dates when the calendar names none
 // (X-WR-TIMEZONE). Anything it cannot read is an error, never an empty
 // calendar.
-func parseCalendar(ctx context.Context, data []byte, name string, def *time.Location, from, until time.Time, ov *Override) ([]freeze, error) {
+func parseCalendar(ctx context.Context, data []byte, name string, def *time.Location, from, until time.Time, ov *Override, mask func(string) string) ([]freeze, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("calendar %s is empty; an iCalendar file starts with BEGIN:VCALENDAR", name)
 	}
@@ -159,7 +160,7 @@ func parseCalendar(ctx context.Context, data []byte, name string, def *time.Loca
 		}
 		t, err := propTime(rid, loc)
 		if err != nil {
-			return nil, fmt.Errorf("calendar %s: event %q: RECURRENCE-ID: %w", name, summary(ev), err)
+			return nil, fmt.Errorf("calendar %s: event %q: RECURRENCE-ID: %w", name, summary(ev, mask), err)
 		}
 		uid, _ := ev.Props.Text(ical.PropUID)
 		replaced[uid] = append(replaced[uid], t)
@@ -174,9 +175,9 @@ func parseCalendar(ctx context.Context, data []byte, name string, def *time.Loca
 		if strings.EqualFold(status, "CANCELLED") {
 			continue
 		}
-		fs, err := eventFreezes(ev, loc, from, until, replaced, &budget)
+		fs, err := eventFreezes(ev, loc, from, until, replaced, &budget, mask)
 		if err != nil {
-			return nil, fmt.Errorf("calendar %s: event %q: %w", name, summary(ev), err)
+			return nil, fmt.Errorf("calendar %s: event %q: %w", name, summary(ev, mask), err)
 		}
 		for i := range fs {
 			fs[i].what = "an event of calendar " + name
@@ -195,20 +196,21 @@ func calendarPosFile(name string) string {
 	return name
 }
 
-func summary(ev ical.Event) string {
+// summary is how messages name an event: its SUMMARY, or else its UID, with
+// the secrets mask finds (the run's registered secrets, such as the
+// calendar's URL) masked before it is cut to 120 bytes, since the masking of
+// every output recognises a secret only whole.
+func summary(ev ical.Event, mask func(string) string) string {
 	s, _ := ev.Props.Text(ical.PropSummary)
 	if s == "" {
 		s, _ = ev.Props.Text(ical.PropUID)
 	}
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
+	return sanitize.Clip(mask(s), 120)
 }
 
 // eventFreezes expands one event into its occurrences overlapping
 // [from, until).
-func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, replaced map[string][]time.Time, budget *int) ([]freeze, error) {
+func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, replaced map[string][]time.Time, budget *int, mask func(string) string) ([]freeze, error) {
 	startProp := ev.Props.Get(ical.PropDateTimeStart)
 	if startProp == nil {
 		return nil, errors.New("it has no DTSTART")
@@ -238,7 +240,7 @@ func eventFreezes(ev ical.Event, loc *time.Location, from, until time.Time, repl
 	if end.Before(start) {
 		return nil, errors.New("it ends before it starts")
 	}
-	reason := summary(ev)
+	reason := summary(ev, mask)
 	if reason == "" {
 		reason = "a calendar freeze"
 	}

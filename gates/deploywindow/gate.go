@@ -153,7 +153,7 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		}
 		// Occurrences that may cover now, up to the horizon of the next
 		// window.
-		evs, err := parseCalendar(ctx, data, name, g.zone, now.Add(-time.Second), now.Add(horizon), g.override)
+		evs, err := parseCalendar(ctx, data, name, g.zone, now.Add(-time.Second), now.Add(horizon), g.override, env.Masked)
 		if err != nil {
 			return nil, err
 		}

@@ -106,6 +106,27 @@ func TestCalendarURLEnvIsMasked(t *testing.T) {
 			gatetest.WantNot(t, r, "private-5f3c9a0d1e2b4c6a8f7e9d0c1b2a3f4e", secretPath)
 		})
 	}
+	// An event whose summary quotes the address, where the summary is cut:
+	// the address is masked before the cut, so no part of it is shown.
+	for _, into := range []int{10, 30} {
+		var url string
+		handler := func(w http.ResponseWriter, r *http.Request) {
+			quoted := url + secretPath
+			filler := strings.Repeat("x", 120-len("Christmas freeze see ")-strings.Index(quoted, "private-")-into)
+			_, _ = w.Write([]byte(strings.Replace(googleCalendar, "SUMMARY:Christmas freeze", "SUMMARY:Christmas freeze see "+filler+quoted, 1)))
+		}
+		u, env := calendarServer(t, handler, "2026-12-25T12:00:00Z", map[string]string{})
+		url = u
+		env.Getenv = func(k string) string {
+			if k == "FREEZE_CALENDAR_URL" {
+				return url + secretPath
+			}
+			return ""
+		}
+		r := gatetest.Run(t, mustGate(t, "calendar-url-env: FREEZE_CALENDAR_URL\n"), env)
+		gatetest.Want(t, r, gates.StatusFail, []string{RuleFrozen}, "Christmas freeze see xxx", "***")
+		gatetest.WantNot(t, r, "private-5f3c9a0d1e2b4c6a8f7e9d0c1b2a3f4e"[:into])
+	}
 	// Unset: an error, not a calendar without freezes.
 	env := testEnv(t.TempDir(), at(t, "2026-11-25T12:00:00Z"), nil)
 	gatetest.Want(t, gatetest.Run(t, mustGate(t, "calendar-url-env: FREEZE_CALENDAR_URL\n"), env), gates.StatusError, nil, "FREEZE_CALENDAR_URL is empty or unset")
