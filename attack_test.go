@@ -143,3 +143,38 @@ func TestPullRequestHidingKeysFailsAsAnAction(t *testing.T) {
 		}
 	}
 }
+
+// commitFiles writes files into dir and commits them as one change.
+func commitFiles(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "change")
+	return gitIn(t, dir, "rev-parse", "HEAD")
+}
+
+// A base waiver for one rule's false positives in test fixtures. The
+// change's .gitleaks.toml disables the rule that finds its AWS key and
+// names a rule of its own after the waived one: the key, found by the base's
+// rules as aws-access-token, is reported as let pass by the change's own
+// suppression, not waived.
+func TestRuleRenamedByTheChangeIsNotWaived(t *testing.T) {
+	cfg := "version: 1\ngates:\n  secret-scan:\n    scope: [diff, tree]\nwaivers:\n  - gate: secret-scan\n    rule: generic-api-key\n    path: \"test/fixtures/**\"\n    owner: sec\n    reason: sample tokens in fixtures are fake\n    expires: " + day(30) + "\n"
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg, "test/fixtures/readme.txt": "fixtures\n"})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	toml := "[extend]\nuseDefault = true\ndisabledRules = [\"aws-access-token\"]\n\n[[rules]]\nid = \"generic-api-key\"\ndescription = \"x\"\nregex = '''AKIA[A-Z2-7]{16}'''\nkeywords = [\"akia\"]\n"
+	commitFiles(t, dir, map[string]string{".gitleaks.toml": toml, "test/fixtures/deploy.txt": "AWS=" + testenv.AWSKey(t) + "\n"})
+	r := runIn(t, map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}, "check", "-C", dir, "--config-ref", base)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	testenv.MustContain(t, "report", r.stderr, "test/fixtures/deploy.txt:1:5: This change adds a secret (aws-access-token)", "[suppressed-in-change]")
+}

@@ -159,23 +159,27 @@ type strictLeak struct {
 	finding report.Finding // as gitleaks found it (paths in the repository)
 }
 
-// only returns the strict scan's findings on lines where found (the
-// change's own policy) has none.
+// only returns the strict scan's findings that found (the change's own
+// policy) does not hold: none of the same rule on the same line. The rule
+// counts: a change that renames its own finding's rule (disabling
+// aws-access-token and defining a generic-api-key that matches AWS keys)
+// would otherwise turn it into a finding a waiver for the other rule lets
+// pass.
 func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
 	if s.pool == nil {
 		return nil
 	}
 	type at struct {
-		commit, file string
-		line         int
+		commit, file, rule string
+		line               int
 	}
 	reported := map[at]bool{}
 	for _, f := range found {
-		reported[at{f.Commit, f.File, f.StartLine}] = true
+		reported[at{f.Commit, f.File, f.RuleID, f.StartLine}] = true
 	}
 	var out []strictLeak
 	for _, f := range s.pool.findings() {
-		if reported[at{f.Commit, f.File, f.StartLine}] {
+		if reported[at{f.Commit, f.File, f.RuleID, f.StartLine}] {
 			continue
 		}
 		if s.baseline.accepts(&f) {
