@@ -85,6 +85,26 @@ func (e *Expiry) UnmarshalConfig(n *yaml.Node) error {
 // fingerprintForm is secret-scan's fingerprint: [commit:]file:rule:line.
 var fingerprintForm = regexp.MustCompile(`^([0-9a-f]{7,64}:)?.+:[^:]+:[0-9]+$`)
 
+// FingerprintCommit splits a secret-scan fingerprint that names a commit
+// (commit:file:rule:line) into the commit and the rest (file:rule:line);
+// ok is false for one that does not (file:rule:line). A fingerprint whose
+// first of four or more colon-separated parts is 7 to 64 lowercase hex
+// digits names a commit, whatever a file may be called: git allows ':' in
+// file names, and a fingerprint also read as file:rule:line would match a
+// file a change names "<commit>:file" on any commit.
+func FingerprintCommit(fp string) (commit, rest string, ok bool) {
+	commit, rest, found := strings.Cut(fp, ":")
+	if !found || len(commit) < 7 || len(commit) > 64 || strings.Count(rest, ":") < 2 {
+		return "", "", false
+	}
+	for i := 0; i < len(commit); i++ {
+		if c := commit[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return "", "", false
+		}
+	}
+	return commit, rest, true
+}
+
 // parseWaivers reads the value of a waivers key: a list of waivers, or
 // (when allowFile) the path of a file that holds them, returned as file.
 func parseWaivers(n *yaml.Node, known []string, errs *errorList, allowFile bool) (list []Waiver, file string) {
@@ -141,6 +161,9 @@ func parseWaivers(n *yaml.Node, known []string, errs *errorList, allowFile bool)
 		}
 		if k.Fingerprint != "" && !fingerprintForm.MatchString(k.Fingerprint) {
 			at("fingerprint", "want secret-scan's fingerprint, commit:file:rule:line or file:rule:line")
+			ok = false
+		} else if c, _, named := FingerprintCommit(k.Fingerprint); named && len(c) != 40 && len(c) != 64 {
+			at("fingerprint", "give the commit's full id (40 hex digits, as gitleaks writes it), not %d: a fingerprint matches its commit's whole id only", len(c))
 			ok = false
 		}
 		if lookup(item, "labels") != nil && len(k.Labels) == 0 {

@@ -54,7 +54,7 @@ func TestWaiversKey(t *testing.T) {
 	if err != nil || f.WaiversFile != "ops/waivers.yml" || f.MaxWaiverDays != DefaultMaxWaiverDays {
 		t.Fatalf("file %+v, err %v", f, err)
 	}
-	f, err = Parse("c.yml", []byte("max-waiver-days: 30\nwaivers:\n  - gate: secret-scan\n    rule: aws-access-token\n    path: \"deploy/**\"\n    fingerprint: abc1234:deploy/a.env:aws-access-token:3\n    owner: \"@team\"\n    reason: r\n    ticket: OPS-1\n    expires: 2026-12-15\n"), Options{Gates: testGates})
+	f, err = Parse("c.yml", []byte("max-waiver-days: 30\nwaivers:\n  - gate: secret-scan\n    rule: aws-access-token\n    path: \"deploy/**\"\n    fingerprint: abc1234abc1234abc1234abc1234abc1234abc12:deploy/a.env:aws-access-token:3\n    owner: \"@team\"\n    reason: r\n    ticket: OPS-1\n    expires: 2026-12-15\n"), Options{Gates: testGates})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,11 +64,12 @@ func TestWaiversKey(t *testing.T) {
 	}
 	for src, want := range map[string]string{
 		"waivers: {gate: secret-scan}\n": "c.yml:1:10: waivers: want a list of waivers or the path of a file that holds them, got a mapping",
-		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    images: x\n":                "c.yml:6:5: waivers[0]: unknown key \"images\"",
-		"waivers:\n  - gate: alert-presence\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    labels: {}\n":            "c.yml:6:13: waivers[0].labels: names no label",
-		"waivers:\n  - gate: staging-digest\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    image: \"\"\n":           "c.yml:6:12: waivers[0].image: must not be empty",
-		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    fingerprint: just-a-name\n": "c.yml:6:18: waivers[0].fingerprint: want secret-scan's fingerprint",
-		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: \"  \"\n    expires: 2026-12-15\n":                          "c.yml:4:13: waivers[0].reason: must not be empty",
+		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    images: x\n":                                            "c.yml:6:5: waivers[0]: unknown key \"images\"",
+		"waivers:\n  - gate: alert-presence\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    labels: {}\n":                                        "c.yml:6:13: waivers[0].labels: names no label",
+		"waivers:\n  - gate: staging-digest\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    image: \"\"\n":                                       "c.yml:6:12: waivers[0].image: must not be empty",
+		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    fingerprint: just-a-name\n":                             "c.yml:6:18: waivers[0].fingerprint: want secret-scan's fingerprint",
+		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: r\n    expires: 2026-12-15\n    fingerprint: abc1234:deploy/a.env:aws-access-token:3\n": "c.yml:6:18: waivers[0].fingerprint: give the commit's full id (40 hex digits, as gitleaks writes it), not 7",
+		"waivers:\n  - gate: secret-scan\n    owner: o\n    reason: \"  \"\n    expires: 2026-12-15\n":                                                      "c.yml:4:13: waivers[0].reason: must not be empty",
 		"max-waiver-days: 0\n":          "c.yml:1:18: max-waiver-days: want a number of days from 1 to 366, got 0",
 		"max-waiver-days: 9d\n":         "c.yml:1:18: max-waiver-days: want an integer",
 		"waivers:\n  - gate: ${GATE}\n": "c.yml:2:11: ",

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/glob"
 )
 
@@ -89,8 +90,14 @@ func (w *Waiver) matches(gate string, f Finding) bool {
 		if f.Pos.File == "" || f.Pos.Line == 0 {
 			return false
 		}
+		// One that names a commit matches on that commit only: read also
+		// as file:rule:line, it would match a file named "<commit>:file".
 		global := f.Pos.File + ":" + f.Rule + ":" + strconv.Itoa(f.Pos.Line)
-		if w.Fingerprint != global && (f.Commit == "" || w.Fingerprint != f.Commit+":"+global) {
+		if commit, rest, named := config.FingerprintCommit(w.Fingerprint); named {
+			if commit != f.Commit || rest != global {
+				return false
+			}
+		} else if w.Fingerprint != global {
 			return false
 		}
 	}

@@ -77,6 +77,24 @@ func TestWaiverMatchers(t *testing.T) {
 	}
 }
 
+// TestWaiverFingerprintOfACommitIsNotAFileName: git allows ':' in a file
+// name, so a change can add "<commit>:deploy/prod.env.txt". A fingerprint
+// naming that commit's deploy/prod.env.txt does not waive what is found in
+// that file, on any commit or in the tracked files.
+func TestWaiverFingerprintOfACommitIsNotAFileName(t *testing.T) {
+	named := secretFinding
+	named.Pos.File = secretFinding.Commit + ":deploy/prod.env.txt"
+	for _, commit := range []string{strings.Repeat("e", 40), ""} {
+		named.Commit = commit
+		w := waiver("secret-scan", at(10.5))
+		w.Fingerprint = secretFinding.Commit + ":deploy/prod.env.txt:aws-access-token:3"
+		res := runWaived(t, []Waiver{w}, Job{Gate: gate("secret-scan", findings(named))})
+		if res[0].Findings[0].Waived != nil || res[0].Status != StatusFail {
+			t.Errorf("commit %q: the finding in %s was waived (%s)", commit, named.Pos.File, res[0].Status)
+		}
+	}
+}
+
 // TestWaiverImageAndLabels: image matches the finding's image label
 // exactly; every label a waiver names must be the finding's, with the same
 // value. A finding without labels matches neither.
