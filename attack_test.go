@@ -178,3 +178,39 @@ func TestRuleRenamedByTheChangeIsNotWaived(t *testing.T) {
 	}
 	testenv.MustContain(t, "report", r.stderr, "test/fixtures/deploy.txt:1:5: This change adds a secret (aws-access-token)", "[suppressed-in-change]")
 }
+
+// The base's .gitleaksignore ignores a key on one old commit
+// (commit:file:rule:line). gitleaks also looks every finding's
+// file:rule:line up in that list, and git allows ':' in names: a change
+// adding "<commit>:deploy.sh" with a new key on that line had it ignored in
+// every scope, on the change's commit and in the tracked files.
+func TestIgnoredCommitIsNotAFileName(t *testing.T) {
+	for _, scope := range []string{"diff", "tree", "history"} {
+		t.Run(scope, func(t *testing.T) {
+			dir := repo(t, map[string]string{"README.md": "hi\n"})
+			old := commitFiles(t, dir, map[string]string{"deploy.sh": "# deploy\nexport AWS=" + testenv.AWSKey(t) + "\n"})
+			base := commitFiles(t, dir, map[string]string{
+				"deploy.sh":                "# deploy\n",
+				".gitleaksignore":          old + ":deploy.sh:aws-access-token:2\n",
+				".github/release-gate.yml": "version: 1\ngates:\n  secret-scan:\n    scope: [" + scope + "]\n",
+			})
+			if scope == "history" {
+				// The old key itself stays ignored on its commit.
+				r := runIn(t, nil, "check", "-C", dir, "--config-ref", base)
+				if r.code != 0 {
+					t.Fatalf("before the change: exit %d, want 0\n%s", r.code, r.stderr)
+				}
+			}
+			commitFiles(t, dir, map[string]string{old + ":deploy.sh": "# x\nexport AWS=" + testenv.AWSKey(t) + "\n"})
+			env := map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}
+			if scope == "history" {
+				env = nil
+			}
+			r := runIn(t, env, "check", "-C", dir, "--config-ref", base)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+			}
+			testenv.MustContain(t, "report", r.stderr, old+":deploy.sh:2:13", "[aws-access-token]")
+		})
+	}
+}

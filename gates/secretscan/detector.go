@@ -95,6 +95,9 @@ type gitleaksDetector struct {
 	// copy of ignore.
 	copies     *privateCopies
 	ignorePath string
+	// commitIgnores are ignore's entries that name a commit, kept out of
+	// ignorePath's copy and matched by the scan (see commitIgnores).
+	commitIgnores commitIgnores
 	// baselineSkip is the path of the fragments not scanned as those of
 	// the baseline itself (see baselineSkipPath), "" for none.
 	baselineSkip string
@@ -121,7 +124,9 @@ func newGitleaksDetector(rules *ruleSet, ignore, baseline *policyFile, prefix st
 	if g.copies, err = newPrivateCopies(); err != nil {
 		return nil, err
 	}
-	if g.ignorePath, err = g.copies.write(ignore, "ignore"); err != nil {
+	forGitleaks, commits := splitIgnore(ignore.data)
+	g.commitIgnores = commits
+	if g.ignorePath, err = g.copies.write(&policyFile{name: ignore.name, rel: ignore.rel, data: forGitleaks}, "ignore"); err != nil {
 		_ = g.copies.remove()
 		return nil, err
 	}
@@ -667,7 +672,7 @@ func (g *gitleaksDetector) scanCommits(ctx context.Context, src *gitLog, strict 
 		return nil, nil, strict.err
 	}
 	accepted, _ := g.loadBaseline() // it loaded: the first detector read it
-	found := accepted.without(pool.findings())
+	found := g.commitIgnores.without(accepted.without(pool.findings()))
 	var only []strictLeak
 	if strict != nil {
 		only = strict.only(found, g.pathPrefix)

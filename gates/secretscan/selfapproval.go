@@ -182,7 +182,7 @@ func (s *strictScan) only(found []report.Finding, prefix string) []strictLeak {
 		if reported[at{f.Commit, f.File, f.RuleID, f.StartLine}] {
 			continue
 		}
-		if s.baseline.accepts(&f) {
+		if s.baseline.accepts(&f) || s.det.commitIgnores.ignores(&f) {
 			continue
 		}
 		out = append(out, strictLeak{
