@@ -214,3 +214,22 @@ func TestIgnoredCommitIsNotAFileName(t *testing.T) {
 		})
 	}
 }
+
+// A shallow clone holds the last commits only: scope history there would
+// report the key of a cut-off commit as no secret at all.
+func TestHistoryOfAShallowCloneIsAnError(t *testing.T) {
+	src := repo(t, map[string]string{".github/release-gate.yml": "version: 1\ngates:\n  secret-scan:\n    scope: [history]\n"})
+	commitFiles(t, src, map[string]string{"k.txt": "AWS=" + testenv.AWSKey(t) + "\n"})
+	gitIn(t, src, "rm", "-q", "k.txt")
+	gitIn(t, src, "commit", "-q", "-m", "remove the key")
+	if r := runIn(t, nil, "check", "-C", src); r.code != 1 {
+		t.Fatalf("whole clone: exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	clone := filepath.Join(t.TempDir(), "shallow")
+	gitIn(t, src, "clone", "-q", "--depth", "1", "file://"+src, clone)
+	r := runIn(t, nil, "check", "-C", clone)
+	if r.code != 3 {
+		t.Fatalf("shallow clone: exit %d, want 3\n%s", r.code, r.stderr)
+	}
+	testenv.MustContain(t, "error", r.stderr, "this clone is shallow", "fetch-depth: 0")
+}

@@ -506,6 +506,16 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 }
 
 func (g *Gate) scanHistory(ctx context.Context, cores *cores.Pool, r repo, det detector, prefix string) (scopeResult, error) {
+	// A shallow clone holds only the last commits: what it cut off would
+	// pass unseen.
+	shallow, err := r.Shallow(ctx)
+	if err != nil {
+		return scopeResult{}, fmt.Errorf("reading the repository: %w", err)
+	}
+	if len(shallow) > 0 {
+		return scopeResult{}, fmt.Errorf("scope history scans every commit, but this clone is shallow (its history is cut off at %s), so the commits before are not here to scan; check out with fetch-depth: 0 (actions/checkout), or run git fetch --unshallow",
+			strings.Join(firstN(shortSHAs(shallow), 3), ", "))
+	}
 	args := []string{"--full-history", "--all", "--diff-filter=d"}
 	if prefix != "" {
 		args = append(args, "--", prefix)
