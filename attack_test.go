@@ -233,3 +233,17 @@ func TestHistoryOfAShallowCloneIsAnError(t *testing.T) {
 	}
 	testenv.MustContain(t, "error", r.stderr, "this clone is shallow", "fetch-depth: 0")
 }
+
+// A configuration emptied or cut short (no gate left) is an error, not a
+// pass that checked nothing.
+func TestConfigWithNoGateIsAnError(t *testing.T) {
+	for _, body := range []string{"", "version: 1\n", "version: 1\ngates: {}\n", "gates:\n", "# all gates moved elsewhere\n"} {
+		dir := repo(t, map[string]string{".github/release-gate.yml": body})
+		for _, cmd := range []string{"check", "validate"} {
+			r := runIn(t, nil, cmd, "-C", dir)
+			if r.code != 2 || !strings.Contains(r.stderr, ".github/release-gate.yml: configures no gate") {
+				t.Errorf("%s of %q: exit %d, want 2 and the error\n%s", cmd, body, r.code, r.stderr)
+			}
+		}
+	}
+}

@@ -490,6 +490,11 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 		return nil, err
 	}
 
+	if len(file.Sections) == 0 && len(errs) == 0 {
+		// An emptied or cut-off file would otherwise pass having checked
+		// nothing.
+		errs = append(errs, &config.Error{File: file.Path, Msg: "configures no gate, so nothing would be checked and the run would pass; name at least one under gates: (such as gates: {secret-scan: {}}; docs/configuration.md lists them)"})
+	}
 	p := &plan{configName: file.Path, timeout: file.Timeout, maxWaiverDays: file.MaxWaiverDays}
 	if p.waivers, p.configFiles, err = loadWaivers(ctx, o, file, names, getenv, masker); err != nil {
 		errs = append(errs, asConfigErrors(err, file.Path)...)
