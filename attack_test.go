@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/release-gate/release-gate/internal/registry/registrytest"
 	"github.com/release-gate/release-gate/internal/testenv"
 )
 
@@ -246,4 +248,53 @@ func TestConfigWithNoGateIsAnError(t *testing.T) {
 			}
 		}
 	}
+}
+
+// What the run cannot write ends it with exit 3, and every output written
+// after says error: the last line, the step outputs, the JSON report. No
+// attestation is left by a run that does not pass.
+func TestUnwrittenOutputMakesTheVerdictAnError(t *testing.T) {
+	host := registrytest.Start(t, nil)
+	img := registrytest.PushImage(t, host+"/shop/api:candidate")
+	registrytest.WriteImage(t, host+"/shop/api:staging", img)
+	dir := repo(t, map[string]string{".github/release-gate.yml": stagingConfig(host, "candidate", "staging", "")})
+
+	t.Run("summary", func(t *testing.T) {
+		env, files := actionEnv(t, dir, nil)
+		env["GITHUB_STEP_SUMMARY"] = filepath.Join(files, "a-directory")
+		if err := os.Mkdir(env["GITHUB_STEP_SUMMARY"], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r := runIn(t, env, "check")
+		outs := outputs(t, filepath.Join(files, "output"))
+		if r.code != 3 || outs["result"] != "error" || outs["attestation"] != "" {
+			t.Fatalf("exit %d, outputs %v; want 3, result error, no attestation\n%s", r.code, outs, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, defaultAttestationPath)); err == nil {
+			t.Errorf("the statement was written")
+		}
+		testenv.MustContain(t, "stderr", r.stderr, "writing the job summary", "release-gate: ERROR — blocked (fail closed): could not write the job summary (exit 3)")
+		var rep struct {
+			Result   string `json:"result"`
+			ExitCode int    `json:"exit_code"`
+		}
+		data, err := os.ReadFile(filepath.Join(dir, defaultReportPath))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &rep); err != nil || rep.Result != "error" || rep.ExitCode != 3 {
+			t.Errorf("JSON report: %+v, %v", rep, err)
+		}
+	})
+	t.Run("SARIF", func(t *testing.T) {
+		jsonPath := filepath.Join(t.TempDir(), "r.json")
+		r := runIn(t, nil, "check", "-C", dir, "--json", jsonPath, "--sarif", filepath.Join(t.TempDir(), "missing", "r.sarif"))
+		if r.code != 3 || !strings.Contains(r.stderr, "release-gate: ERROR — blocked (fail closed): could not write the SARIF report (exit 3)") {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		data, err := os.ReadFile(jsonPath)
+		if err != nil || !strings.Contains(string(data), `"result": "error"`) {
+			t.Errorf("JSON report: %v\n%s", err, data)
+		}
+	})
 }

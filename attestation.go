@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -27,23 +28,24 @@ const defaultAttestationPath = "release-gate-attestation.intoto.json"
 // writeAttestation writes the verification summary of a passing run that
 // pinned an image (see internal/attest), and its predicate alone beside it
 // for actions/attest, and returns the step outputs naming both and the
-// subject. A run that proved less writes none, and removes
-// nothing: the output is then absent, so a later step that reads it cannot
-// pick up a file an earlier run left. exit is the run's exit code so far;
-// fail reports a statement that should have been written and was not.
-func writeAttestation(ctx context.Context, o *options, p *plan, rep report.Run, exit int, onActions bool, masker *gates.Masker, getenv func(string) string, stdout, stderr io.Writer, fail func(string, error)) []gates.Output {
+// subject, and the files it wrote (see removeAttestation). A run that
+// proved less writes none, and removes nothing: the output is then absent,
+// so a later step that reads it cannot pick up a file an earlier run left.
+// exit is the run's exit code so far; fail reports a statement that should
+// have been written and was not.
+func writeAttestation(ctx context.Context, o *options, p *plan, rep report.Run, exit int, onActions bool, masker *gates.Masker, getenv func(string) string, stdout, stderr io.Writer, fail func(string, error)) (outputs []gates.Output, written []string) {
 	target, explicit := o.attestationPath, o.attestationPath != ""
 	if !explicit {
 		if !onActions {
-			return nil
+			return nil, nil
 		}
 		target = filepath.Join(o.workspace, defaultAttestationPath)
 	}
-	skip := func(reason string) []gates.Output {
+	skip := func(reason string) ([]gates.Output, []string) {
 		if explicit || ran(rep.Results, "staging-digest") {
 			fmt.Fprintf(stderr, "release-gate: no attestation written: %s\n", sanitize.Text(masker.Redact(reason)))
 		}
-		return nil
+		return nil, nil
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -65,18 +67,18 @@ func writeAttestation(ctx context.Context, o *options, p *plan, rep report.Run, 
 	}
 	if err != nil {
 		fail("the attestation", err)
-		return nil
+		return nil, nil
 	}
 	if target == "-" {
 		if _, err := stdout.Write(data); err != nil {
 			fail("the attestation", err)
 		}
-		return nil
+		return nil, nil
 	}
 	parts, err := attest.Split(data)
 	if err != nil {
 		fail("the attestation", err)
-		return nil
+		return nil, nil
 	}
 	predicate := predicatePath(target)
 	for _, f := range []struct {
@@ -85,14 +87,33 @@ func writeAttestation(ctx context.Context, o *options, p *plan, rep report.Run, 
 	}{{target, data}, {predicate, parts.Predicate}} {
 		if err := wsfile.WriteFile(o.workspace, f.path, f.data); err != nil {
 			fail("the attestation", err)
-			return nil
+			return nil, written // removed by the caller: half a pair is none
 		}
+		written = append(written, f.path)
 	}
 	return []gates.Output{
 		{Name: "attestation", Value: displayPath(o.workspace, target)},
 		{Name: "attestation-predicate", Value: displayPath(o.workspace, predicate)},
 		{Name: "attestation-subject-name", Value: parts.SubjectName},
 		{Name: "attestation-subject-digest", Value: parts.SubjectDigest},
+	}, written
+}
+
+// removeAttestation removes the files writeAttestation wrote, when the run
+// did not pass after all: the regular files they are, through a link the
+// workflow made; a device or a descriptor (/dev/stdout) stays as it is.
+func removeAttestation(workspace string, written []string, masker *gates.Masker, stderr io.Writer) {
+	for _, f := range written {
+		target, err := filepath.EvalSymlinks(f)
+		if err != nil {
+			continue
+		}
+		if fi, err := os.Lstat(target); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if err := os.Remove(target); err != nil {
+			fmt.Fprintf(stderr, "release-gate: removing %s: %s\n", sanitize.Text(displayPath(workspace, f)), sanitize.Text(masker.Redact(err.Error())))
+		}
 	}
 }
 

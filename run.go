@@ -776,11 +776,14 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 
 	exit := rep.Verdict.Exit
 	// A report the user asked for that cannot be written is an error: a CI
-	// step reading it next must not read a stale one.
+	// step reading it next must not read a stale one. From then on the
+	// verdict is an error, and every output written after says so.
 	fail := func(what string, err error) {
 		fmt.Fprintf(stderr, "release-gate: writing %s: %s\n", what, sanitize.Text(masker.Redact(err.Error())))
+		rep.Unwritten = append(rep.Unwritten, what)
 		if exit == gates.ExitPass || exit == gates.ExitFail {
 			exit = gates.ExitError
+			rep.Verdict.Result, rep.Verdict.Exit = "error", exit
 		}
 	}
 	jsonPath, jsonFile := o.jsonPath, o.jsonPath
@@ -800,29 +803,62 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 		}
 		return wsfile.WriteFile(o.workspace, path, data)
 	}
-	if jsonPath != "" {
+	// Files first, then the summary, the attestation (only if nothing
+	// failed before it) and the step outputs; a report on stdout last, so
+	// that it states the verdict the run ends with.
+	if jsonPath != "" && jsonPath != "-" {
 		if err := write(jsonFile, report.EncodeJSON); err != nil {
 			fail("the JSON report", err)
 			jsonPath = ""
 		}
 	}
-	if jsonPath == "-" {
-		jsonPath = "" // no file for the report output to name
-	}
 	rep.ReportPath = jsonPath
-	if o.sarifPath != "" {
+	if jsonPath == "-" {
+		rep.ReportPath = "" // no file for the report output to name
+	}
+	if o.sarifPath != "" && o.sarifPath != "-" {
 		if err := write(o.sarifPath, report.EncodeSARIF); err != nil {
 			fail("the SARIF report", err)
 		}
 	}
-	attestationOutput := writeAttestation(ctx, o, p, rep, exit, gh != nil, masker, getenv, stdout, stderr, fail)
 	if gh != nil {
 		omitted := gh.WriteAnnotations(rep)
 		if err := gh.WriteSummary(rep, omitted); err != nil {
 			fail("the job summary", err)
 		}
-		if err := gh.WriteOutputs(append(rep.Outputs(jsonPath), attestationOutput...)); err != nil {
+	}
+	attestationOutput, attested := writeAttestation(ctx, o, p, rep, exit, gh != nil, masker, getenv, stdout, stderr, fail)
+	if gh != nil {
+		if err := gh.WriteOutputs(append(rep.Outputs(rep.ReportPath), attestationOutput...)); err != nil {
 			fail("the step outputs", err)
+		}
+	}
+	if len(attested) > 0 && exit != gates.ExitPass {
+		// Something failed after the statement was written: a run that
+		// does not pass leaves none.
+		removeAttestation(o.workspace, attested, masker, stderr)
+		fmt.Fprintf(stderr, "release-gate: attestation removed: the run ends with exit code %d\n", exit)
+	}
+	if len(rep.Unwritten) > 0 && rep.ReportPath != "" {
+		// The JSON report was written before what failed: it states the
+		// verdict the run ends with.
+		if err := write(jsonFile, report.EncodeJSON); err != nil {
+			fmt.Fprintf(stderr, "release-gate: writing the JSON report again: %s\n", sanitize.Text(masker.Redact(err.Error())))
+		}
+	}
+	if o.sarifPath != "" && o.sarifPath != "-" && len(rep.Unwritten) > 0 && !slices.Contains(rep.Unwritten, "the SARIF report") {
+		if err := write(o.sarifPath, report.EncodeSARIF); err != nil {
+			fmt.Fprintf(stderr, "release-gate: writing the SARIF report again: %s\n", sanitize.Text(masker.Redact(err.Error())))
+		}
+	}
+	if jsonPath == "-" {
+		if err := write("-", report.EncodeJSON); err != nil {
+			fail("the JSON report", err)
+		}
+	}
+	if o.sarifPath == "-" {
+		if err := write("-", report.EncodeSARIF); err != nil {
+			fail("the SARIF report", err)
 		}
 	}
 	text.Final(rep)

@@ -27,6 +27,10 @@ type Run struct {
 	// ReportPath is where the JSON report was written, relative to the
 	// workspace; "" when none was.
 	ReportPath string
+	// Unwritten names what the run could not write (the SARIF report, the
+	// job summary...): the verdict is then an error, whatever the gates
+	// said, and every output written after says so.
+	Unwritten []string
 }
 
 // Outputs lists every step output of the run: result, failed-gates, report

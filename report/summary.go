@@ -90,6 +90,9 @@ func headline(run Run) string {
 	if len(errored) > 0 {
 		parts = append(parts, strings.Join(errored, ", ")+" could not decide")
 	}
+	if len(run.Unwritten) > 0 {
+		parts = append(parts, "could not write "+strings.Join(run.Unwritten, ", "))
+	}
 	if len(parts) == 0 {
 		return run.Verdict.Result
 	}

@@ -157,10 +157,17 @@ func (t *Text) Final(run Run) {
 	case "fail":
 		what = "blocked: " + strings.Join(enforcedWith(run.Results, gates.StatusFail), ", ") + " failed"
 	case "error":
-		what = "blocked (fail closed): " + strings.Join(enforcedWith(run.Results, gates.StatusError), ", ") + " could not decide"
-		if failed := enforcedWith(run.Results, gates.StatusFail); len(failed) > 0 {
-			what += "; " + strings.Join(failed, ", ") + " failed"
+		var parts []string
+		if errored := enforcedWith(run.Results, gates.StatusError); len(errored) > 0 {
+			parts = append(parts, strings.Join(errored, ", ")+" could not decide")
 		}
+		if failed := enforcedWith(run.Results, gates.StatusFail); len(failed) > 0 {
+			parts = append(parts, strings.Join(failed, ", ")+" failed")
+		}
+		if len(run.Unwritten) > 0 {
+			parts = append(parts, "could not write "+strings.Join(run.Unwritten, ", "))
+		}
+		what = "blocked (fail closed): " + strings.Join(parts, "; ")
 	}
 	fmt.Fprintf(&b, "release-gate: %s — %s (exit %d)\n", t.paint(v.Result, strings.ToUpper(v.Result)), what, v.Exit)
 	t.printf("%s", b.String())
