@@ -298,3 +298,43 @@ func TestUnwrittenOutputMakesTheVerdictAnError(t *testing.T) {
 		}
 	})
 }
+
+// With scope [tree] alone and the configuration read from the base, a
+// change's own suppressions (its .gitleaks.toml, a gitleaks:allow comment)
+// do not let its key pass; those already at the base still apply.
+func TestTreeScopeHoldsTheChangeToTheBasesSuppressions(t *testing.T) {
+	cfg := "version: 1\ngates:\n  secret-scan:\n    scope: [tree]\n"
+	allowlist := "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''deploy\\.sh''']\n"
+	for name, c := range map[string]struct {
+		base, change map[string]string
+		want         int
+		wants        []string
+	}{
+		"allowlist added": {nil, map[string]string{".gitleaks.toml": allowlist, "deploy.sh": "AWS=KEY\n"}, 1,
+			[]string{"deploy.sh:1:5: This change adds a secret (aws-access-token) that only an allowlist", "[suppressed-in-change]", "[scan-policy-edited]"}},
+		"allow comment added": {nil, map[string]string{"deploy.sh": "AWS=KEY # gitleaks:allow\n"}, 1,
+			[]string{"deploy.sh:1:5: This change adds a secret (aws-access-token) that only a gitleaks:allow comment", "[suppressed-in-change]"}},
+		"allowlist at base":     {map[string]string{".gitleaks.toml": allowlist}, map[string]string{"deploy.sh": "AWS=KEY\n"}, 0, nil},
+		"allow comment at base": {map[string]string{"deploy.sh": "AWS=KEY # gitleaks:allow\n"}, map[string]string{"README.md": "y\n"}, 0, nil},
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := testenv.AWSKey(t)
+			files := map[string]string{".github/release-gate.yml": cfg, "README.md": "x\n"}
+			for k, v := range c.base {
+				files[k] = strings.ReplaceAll(v, "KEY", key)
+			}
+			dir := repo(t, files)
+			base := gitIn(t, dir, "rev-parse", "HEAD")
+			change := map[string]string{}
+			for k, v := range c.change {
+				change[k] = strings.ReplaceAll(v, "KEY", key)
+			}
+			commitFiles(t, dir, change)
+			r := runIn(t, map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}, "check", "-C", dir, "--config-ref", base)
+			if r.code != c.want {
+				t.Fatalf("exit %d, want %d\n%s", r.code, c.want, r.stderr)
+			}
+			testenv.MustContain(t, "report", r.stderr, c.wants...)
+		})
+	}
+}

@@ -87,6 +87,20 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			return nil, err
 		}
 	}
+	// The tree scope alone, with the configuration read from a commit
+	// (--config-ref), still holds the change to that commit's suppressions:
+	// the change's commits since it are checked as the diff scope checks
+	// them (see guardTree), or its own .gitleaks.toml or gitleaks:allow
+	// would let its key pass unreported.
+	var guard *commitRange
+	if env.ConfigRef != "" && slices.Contains(scopes, ScopeTree) && !slices.Contains(scopes, ScopeDiff) {
+		if guard, err = resolveRangeOf(ctx, r, env.ConfigRef, g.headRev(env)); err != nil {
+			if b := <-detc; b.det != nil {
+				_ = b.det.close()
+			}
+			return nil, fmt.Errorf("checking the change's own suppressions since %s, the commit the configuration was read from: %w", shortSHA(env.ConfigRef), err)
+		}
+	}
 	b := <-detc
 	if b.err != nil {
 		return nil, b.err
@@ -120,7 +134,9 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 		forbid = append(forbid, out.forbid...)
 		policy = append(append(policy, out.suppressed...), out.edits...)
 		selfSupp += len(out.suppressed)
-		covered = append(covered, out.what)
+		if out.what != "" {
+			covered = append(covered, out.what)
+		}
 		for k, us := range out.unscanned {
 			notRead.add(k, us...)
 		}
@@ -138,6 +154,13 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 				env.Progressf("scanning the whole history of every branch and tag")
 				record(g.scanHistory(ctx, env.Cores, r, det, prefix))
 			}
+		}()
+	}
+	if guard != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			record(g.guardTree(ctx, env, r, det, guard, prefix))
 		}()
 	}
 	wg.Wait()
@@ -224,19 +247,30 @@ func (c *commitRange) String() string { return shortSHA(c.base) + ".." + shortSH
 // resolveRange verifies base and head before anything is scanned: gitleaks
 // would otherwise scan a bad range partially and report nothing.
 func (g *Gate) resolveRange(ctx context.Context, r repo, env *gates.Env) (*commitRange, error) {
-	base, head := g.cfg.Base, g.cfg.Head
+	base, head := g.cfg.Base, g.headRev(env)
 	if base == "" {
 		base = env.Event.Base
-	}
-	if head == "" {
-		head = env.Event.Head
-	}
-	if head == "" {
-		head = "HEAD"
 	}
 	if base == "" {
 		return nil, errors.New("scope diff needs a base commit, and neither the configuration (base:) nor the GitHub event names one (a push that creates a branch has none); set base, or scope: [tree]")
 	}
+	return resolveRangeOf(ctx, r, base, head)
+}
+
+// headRev is the head commit the configuration or the event names, else
+// HEAD.
+func (g *Gate) headRev(env *gates.Env) string {
+	switch {
+	case g.cfg.Head != "":
+		return g.cfg.Head
+	case env.Event.Head != "":
+		return env.Event.Head
+	}
+	return "HEAD"
+}
+
+// resolveRangeOf resolves base..head (see resolveRange).
+func resolveRangeOf(ctx context.Context, r repo, base, head string) (*commitRange, error) {
 	shallow, err := r.Shallow(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the repository: %w", err)
@@ -503,6 +537,19 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 		}
 	}
 	return out, nil
+}
+
+// guardTree checks the change's commits in rng (from the commit the
+// configuration was read from) as the diff scope does, and keeps only what
+// that check adds to a tree scan: secrets let pass only by a suppression the
+// change adds, and its edits to the scan's policy. The secrets themselves
+// are the tree scan's to report.
+func (g *Gate) guardTree(ctx context.Context, env *gates.Env, r repo, det *gitleaksDetector, rng *commitRange, prefix string) (scopeResult, error) {
+	out, err := g.scanDiff(ctx, env, r, det, rng, prefix, false)
+	if err != nil {
+		return scopeResult{}, err
+	}
+	return scopeResult{suppressed: out.suppressed, edits: out.edits, masks: out.masks, unscanned: unscannedReport{}}, nil
 }
 
 func (g *Gate) scanHistory(ctx context.Context, cores *cores.Pool, r repo, det detector, prefix string) (scopeResult, error) {
