@@ -338,3 +338,24 @@ func TestTreeScopeHoldsTheChangeToTheBasesSuppressions(t *testing.T) {
 		})
 	}
 }
+
+// A waiver for the compose files under deploy/batch does not cover a
+// service declared elsewhere that extends one of them, though the finding
+// is placed at the healthcheck it inherits from there.
+func TestComposeWaiverPathDoesNotCoverAServiceExtendingItsFiles(t *testing.T) {
+	cfg := "version: 1\ngates:\n  compose:\n    files: [compose.yaml, deploy/batch/compose.yaml]\nwaivers:\n  - gate: compose\n    rule: healthcheck\n    path: \"deploy/batch/**\"\n    owner: \"@data\"\n    reason: batch images get a health endpoint later\n    expires: " + day(20) + "\n"
+	logging := "    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: \"3\"}\n"
+	batch := "services:\n  worker:\n    image: batch:1\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n" + logging
+	api := "services:\n  api:\n    image: ghcr.io/org/api:1\n    extends: {file: deploy/batch/compose.yaml, service: worker}\n" + logging
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg, "deploy/batch/compose.yaml": batch, "compose.yaml": "services:\n  web:\n    image: nginx:1\n    healthcheck: {test: [CMD, \"true\"], interval: 10s, timeout: 5s, retries: 3, start_period: 10s}\n" + logging})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	if r := runIn(t, nil, "check", "-C", dir, "--config-ref", base); r.code != 0 || !strings.Contains(r.stderr, "the healthcheck of service worker") {
+		t.Fatalf("the batch file alone: exit %d, want 0 with its finding waived\n%s", r.code, r.stderr)
+	}
+	commitFiles(t, dir, map[string]string{"compose.yaml": api})
+	r := runIn(t, nil, "check", "-C", dir, "--config-ref", base)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+	}
+	testenv.MustContain(t, "report", r.stderr, "error: deploy/batch/compose.yaml:4:5: the healthcheck of service api does not set")
+}

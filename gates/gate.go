@@ -67,6 +67,12 @@ type Finding struct {
 	// to match: "image" (staging-digest), "alertname" and "category"
 	// (alert-presence). Each gate's page lists the labels it sets.
 	Labels map[string]string
+	// Within lists the files besides Pos.File that the finding concerns: a
+	// compose service declared in one file whose key is inherited from
+	// another (Pos). A waiver's path must match each of them too, so that a
+	// waiver for one directory does not cover a service elsewhere that
+	// extends one of its files.
+	Within []string
 	// Waived is set by the runner when a waiver lets the finding pass; a
 	// gate never sets it.
 	Waived *Waived

@@ -75,8 +75,15 @@ func (w *Waiver) matches(gate string, f Finding) bool {
 	if w.Rule != "" && w.Rule != f.Rule {
 		return false
 	}
-	if w.Path != "" && (f.Pos.File == "" || !glob.Match(w.Path, f.Pos.File)) {
-		return false
+	if w.Path != "" {
+		if f.Pos.File == "" || !glob.Match(w.Path, f.Pos.File) {
+			return false
+		}
+		for _, file := range f.Within {
+			if !glob.Match(w.Path, file) {
+				return false
+			}
+		}
 	}
 	if w.Image != "" && f.Labels["image"] != w.Image {
 		return false

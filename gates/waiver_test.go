@@ -95,6 +95,25 @@ func TestWaiverFingerprintOfACommitIsNotAFileName(t *testing.T) {
 	}
 }
 
+// TestWaiverPathCoversWithin: a finding that concerns other files besides
+// its place (see Finding.Within) is waived by a path only when the path
+// matches them all.
+func TestWaiverPathCoversWithin(t *testing.T) {
+	f := Finding{Rule: "healthcheck", Severity: SeverityError, Pos: Pos{File: "deploy/batch/compose.yaml", Line: 4}, Message: "no interval"}
+	for _, c := range []struct {
+		within []string
+		want   bool
+	}{{nil, true}, {[]string{"deploy/batch/other.yaml"}, true}, {[]string{"compose.yaml"}, false}, {[]string{"deploy/batch/a.yaml", "compose.yaml"}, false}} {
+		w := waiver("compose", at(10.5))
+		w.Path = "deploy/batch/**"
+		f.Within = c.within
+		res := runWaived(t, []Waiver{w}, Job{Gate: gate("compose", findings(f))})
+		if got := res[0].Findings[0].Waived != nil; got != c.want {
+			t.Errorf("within %v: waived %v, want %v", c.within, got, c.want)
+		}
+	}
+}
+
 // TestWaiverImageAndLabels: image matches the finding's image label
 // exactly; every label a waiver names must be the finding's, with the same
 // value. A finding without labels matches neither.

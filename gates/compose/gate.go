@@ -227,16 +227,38 @@ func sortFindings(fs []gates.Finding) {
 }
 
 // dedupe drops repeated findings (sorted): a file that two projects
-// include or extend is reported once.
+// include or extend is reported once, concerning every file it did (see
+// gates.Finding.Within).
 func dedupe(fs []gates.Finding) []gates.Finding {
 	out := fs[:0]
-	for i, f := range fs {
-		if i > 0 && reflect.DeepEqual(f, fs[i-1]) {
+	for _, f := range fs {
+		// Sorted by place and rule: a repeat is in the run of findings
+		// with f's, at the end of out.
+		i := -1
+		for j := len(out) - 1; j >= 0 && out[j].Pos == f.Pos && out[j].Rule == f.Rule; j-- {
+			if sameFinding(out[j], f) {
+				i = j
+				break
+			}
+		}
+		if i < 0 {
+			out = append(out, f)
 			continue
 		}
-		out = append(out, f)
+		for _, w := range f.Within {
+			if !slices.Contains(out[i].Within, w) {
+				out[i].Within = append(out[i].Within, w)
+			}
+		}
+		slices.Sort(out[i].Within)
 	}
 	return out
+}
+
+// sameFinding reports whether a and b are one finding but for Within.
+func sameFinding(a, b gates.Finding) bool {
+	a.Within, b.Within = nil, nil
+	return reflect.DeepEqual(a, b)
 }
 
 func orNone(s []string) string {

@@ -255,6 +255,29 @@ func (s *sourceSet) pos(service string, keys ...string) gates.Pos {
 	return gates.Pos{File: s.files[0].rel}
 }
 
+// home is the file that declares service: the first of the project's
+// files (then of the included and extended ones) that names it; "" for
+// none.
+func (s *sourceSet) home(service string) string {
+	for _, f := range append(append([]*yamlFile(nil), s.files...), s.extras...) {
+		if kn, _ := f.lookup("services", service); kn != nil {
+			return f.rel
+		}
+	}
+	return ""
+}
+
+// within is what a finding about service placed at pos concerns besides
+// pos's file (see gates.Finding.Within): the file that declares the
+// service, when the finding is placed in another (a key it inherits
+// through extends).
+func (s *sourceSet) within(service string, pos gates.Pos) []string {
+	if home := s.home(service); home != "" && home != pos.File {
+		return []string{home}
+	}
+	return nil
+}
+
 // node returns the value written at service's keys, where pos would place
 // it, with its file; nils when no file writes it.
 func (s *sourceSet) node(service string, keys ...string) (*yamlFile, *yaml.Node) {

@@ -333,6 +333,10 @@ func TestSharedFileFindingsOnce(t *testing.T) {
 	if diff := cmp.Diff(want, where(res.Findings)); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
+	// It concerns both services, each declared in its own file.
+	if len(res.Findings) == 1 && !slices.Equal(res.Findings[0].Within, []string{"a/compose.yaml", "b/compose.yaml"}) {
+		t.Errorf("within %v", res.Findings[0].Within)
+	}
 }
 
 func TestLibraryWarningsBecomeNotes(t *testing.T) {

@@ -42,7 +42,8 @@ func hasHealthcheck(s types.ServiceConfig) bool {
 func (g *Gate) healthchecks(lp *loadedProject, sev gates.Severity) []gates.Finding {
 	var out []gates.Finding
 	add := func(service string, keys []string, format string, args ...any) {
-		out = append(out, gates.Finding{Rule: ruleHealthcheck, Severity: sev, Pos: lp.src.pos(service, keys...), Message: fmt.Sprintf(format, args...)})
+		pos := lp.src.pos(service, keys...)
+		out = append(out, gates.Finding{Rule: ruleHealthcheck, Severity: sev, Pos: pos, Within: lp.src.within(service, pos), Message: fmt.Sprintf(format, args...)})
 	}
 	const fix = "healthcheck: {test: [CMD, ...], interval: 10s, timeout: 5s, retries: 5, start_period: 30s}"
 	for _, s := range sortedServices(lp.model) {
@@ -112,7 +113,7 @@ func dependsOnHealthy(lp *loadedProject, sev gates.Severity) []gates.Finding {
 				how = "the short list syntax, which means condition: service_started"
 			}
 			out = append(out, gates.Finding{
-				Rule: ruleDependsOnHealthy, Severity: sev, Pos: pos,
+				Rule: ruleDependsOnHealthy, Severity: sev, Pos: pos, Within: lp.src.within(s.Name, pos),
 				Message: fmt.Sprintf("service %s depends on %s with %s: %s starts as soon as %s's container starts, before its healthcheck passes. Write depends_on: {%s: {condition: service_healthy}}", s.Name, d, how, s.Name, d, d),
 			})
 		}
@@ -143,7 +144,8 @@ const logDriverDefault = "json-file"
 func (g *Gate) logging(lp *loadedProject, sev gates.Severity) []gates.Finding {
 	var out []gates.Finding
 	add := func(service string, keys []string, format string, args ...any) {
-		out = append(out, gates.Finding{Rule: ruleLogging, Severity: sev, Pos: lp.src.pos(service, keys...), Message: fmt.Sprintf(format, args...)})
+		pos := lp.src.pos(service, keys...)
+		out = append(out, gates.Finding{Rule: ruleLogging, Severity: sev, Pos: pos, Within: lp.src.within(service, pos), Message: fmt.Sprintf(format, args...)})
 	}
 	const fix = `logging: {driver: json-file, options: {max-size: "10m", max-file: "3"}}`
 	for _, s := range sortedServices(lp.model) {
