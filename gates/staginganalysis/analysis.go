@@ -44,6 +44,9 @@ type outcome struct {
 	err error // the analysis could not run at all
 	// planned is how many measurements the analysis meant to make.
 	planned int
+	// shortened is the span a window was cut to, for starting at
+	// deployed-at + lookback; 0 when it was not cut.
+	shortened time.Duration
 }
 
 // analyse runs one query's evaluations.
@@ -129,6 +132,7 @@ func (r *run) analyseWindow(ctx context.Context, q *query) *outcome {
 				d.Format(time.RFC3339), q.lookback)
 			return o
 		}
+		o.shortened = end.Sub(start)
 	}
 	start = start.Truncate(time.Millisecond)
 	n := int(end.Sub(start)/q.step) + 1
@@ -308,6 +312,10 @@ func (r *run) report(o *outcome) {
 	}
 	if q.window > 0 {
 		mode = fmt.Sprintf("window %s, step %s, %d points", q.window, q.step, o.planned)
+		if o.shortened > 0 {
+			mode = fmt.Sprintf("window %s shortened to %s: staging has run the candidate since %s, and the window starts lookback (%s) after; step %s, %d points",
+				q.window, o.shortened.Round(time.Second), r.deployedAt.UTC().Format(time.RFC3339), q.lookback, q.step, o.planned)
+		}
 	}
 	r.env.Notef("%s: %s (%s): %d successful, %d failed, %d inconclusive, %d unreadable of %d made",
 		q.name, cond, mode, o.countOf(successful), o.countOf(failed), o.countOf(inconclusive), o.countOf(unreadable), len(o.ms))

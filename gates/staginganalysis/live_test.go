@@ -250,7 +250,7 @@ func TestLiveSinceDigest(t *testing.T) {
 		// candidate alone from 25:00, and the window from 30:00 (lookback).
 		{"candidate", 40 * time.Minute, newDigest, gates.StatusPass, []string{
 			"since-digest: staging has run only " + newDigest + " since " + s.t0.Add(25*time.Minute).Format(time.RFC3339),
-			"window 30m0s, step 1m0s, 11 points): 11 successful"}},
+			"window 30m0s shortened to 10m0s: staging has run the candidate since " + s.t0.Add(25*time.Minute).UTC().Format(time.RFC3339) + ", and the window starts lookback (5m0s) after; step 1m0s, 11 points): 11 successful"}},
 		{"the old image", 40 * time.Minute, oldDigest, gates.StatusError, []string{"staging does not run only " + oldDigest + " now (only other images at "}},
 		{"mid-rollout", 22 * time.Minute, newDigest, gates.StatusError, []string{"(another image too at " + s.t0.Add(22*time.Minute).Format(time.RFC3339)}},
 		{"too soon", 27 * time.Minute, newDigest, gates.StatusError, []string{"less than lookback (5m0s)"}},
