@@ -433,3 +433,17 @@ func TestYamlExtensionIsRead(t *testing.T) {
 	}
 	testenv.MustContain(t, "stderr", r.stderr, "both .github/release-gate.yml and its .yaml twin exist")
 }
+
+// An unset ${VAR} in a value a gate checks is one error: what the gate
+// would say of the unexpanded value follows from it and is left out.
+func TestUnsetVariableIsOneError(t *testing.T) {
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  staging-digest:\n    image: ghcr.io/org/app:${RELEASE_SHA}\n    staging: ghcr.io/org/app:staging\n    wait: {timeout: 0s}\n"})
+	r := runIn(t, nil, "validate", "-C", dir)
+	if r.code != 2 || strings.Count(r.stderr, ".github/release-gate.yml:") != 2 {
+		t.Fatalf("exit %d, want 2 and two errors\n%s", r.code, r.stderr)
+	}
+	testenv.MustContain(t, "errors", r.stderr, ".github/release-gate.yml:3:12: ${RELEASE_SHA} is not set", ".github/release-gate.yml:5:")
+	if strings.Contains(r.stderr, "not an image reference") {
+		t.Errorf("the unexpanded value is judged too:\n%s", r.stderr)
+	}
+}

@@ -490,6 +490,14 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 		return nil, err
 	}
 
+	// Where reading the file found a problem (a ${VAR} that is not set),
+	// what a gate says of the same value follows from it: it is left out.
+	parsed := map[errorAt]bool{}
+	for _, e := range errs {
+		if e.Line > 0 {
+			parsed[errorAt{e.File, e.Line, e.Col}] = true
+		}
+	}
 	if len(file.Sections) == 0 && len(errs) == 0 {
 		// An emptied or cut-off file would otherwise pass having checked
 		// nothing.
@@ -520,7 +528,7 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 		}
 		g, err := def.New(sec)
 		if err != nil {
-			errs = append(errs, asConfigErrors(err, file.Path)...)
+			errs = append(errs, notAt(asConfigErrors(err, file.Path), parsed)...)
 			continue
 		}
 		p.jobs = append(p.jobs, gates.Job{Gate: g, Mode: gates.Mode(sec.Mode), Timeout: sec.Timeout})
@@ -675,6 +683,23 @@ func applyInputs(f *config.File, in inputs) error {
 		}
 	}
 	return nil
+}
+
+// errorAt is where a configuration error is.
+type errorAt struct {
+	file      string
+	line, col int
+}
+
+// notAt returns errs but those at a position in at.
+func notAt(errs config.Errors, at map[errorAt]bool) config.Errors {
+	out := errs[:0:0]
+	for _, e := range errs {
+		if e.Line == 0 || !at[errorAt{e.File, e.Line, e.Col}] {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func asConfigErrors(err error, file string) config.Errors {
