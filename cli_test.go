@@ -179,3 +179,20 @@ func TestColourOnARealTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestFlagWithoutValueIsNamedAsTyped(t *testing.T) {
+	dir := repo(t, nil)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"check", "-C", dir, "--json"}, "flag --json needs a value"},
+		{[]string{"-C", dir, "--sarif"}, "flag --sarif needs a value"},
+		{[]string{"validate", "-C"}, "flag -C needs a value"},
+	} {
+		r := runIn(t, nil, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr lacks %q:\n%s", c.args, r.code, c.want, r.stderr)
+		}
+	}
+}

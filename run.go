@@ -387,23 +387,28 @@ func resolve(path, base string, fromInput bool, workspace string) string {
 	return filepath.Join(base, path)
 }
 
-// flagError rewrites the flag package's error for an unknown flag to name
-// the closest known one.
+// flagError rewrites the flag package's errors to name flags the way the
+// documentation and the help write them (--json, -C), and an unknown flag
+// with the closest known one.
 func flagError(err error, fs *flag.FlagSet) error {
 	const prefix = "flag provided but not defined: "
 	msg := err.Error()
-	if !strings.HasPrefix(msg, prefix) {
-		return err
-	}
-	name := strings.TrimLeft(strings.TrimPrefix(msg, prefix), "-")
-	var known []string
-	fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
 	dashes := func(n string) string {
 		if len(n) == 1 {
 			return "-"
 		}
 		return "--"
 	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		name = strings.TrimLeft(name, "-")
+		return fmt.Errorf("flag %s%s needs a value", dashes(name), name)
+	}
+	if !strings.HasPrefix(msg, prefix) {
+		return err
+	}
+	name := strings.TrimLeft(strings.TrimPrefix(msg, prefix), "-")
+	var known []string
+	fs.VisitAll(func(f *flag.Flag) { known = append(known, f.Name) })
 	hint := ""
 	if s := suggest(name, known, ""); s != "" {
 		best := strings.TrimSuffix(strings.TrimPrefix(s, " Did you mean "), "?")
