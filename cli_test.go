@@ -196,3 +196,15 @@ func TestFlagWithoutValueIsNamedAsTyped(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpForAnUnknownCommandIsAUsageError(t *testing.T) {
+	r := runIn(t, nil, "help", "chekc")
+	if r.code != 2 || !strings.Contains(r.stderr, `unknown command "chekc". Did you mean check?`) || r.stdout != "" {
+		t.Errorf("help chekc: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	for _, topic := range []string{"check", "validate", "version", "help", "--help"} {
+		if r := runIn(t, nil, "help", topic); r.code != 0 || r.stdout == "" {
+			t.Errorf("help %s: exit %d, stderr %q", topic, r.code, r.stderr)
+		}
+	}
+}

@@ -180,6 +180,10 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, args = args[0], args[1:]
 	}
+	unknown := func(cmd string) int {
+		fmt.Fprintf(stderr, "release-gate: unknown command %s.%s\nRun 'release-gate --help' for the commands.\n", sanitize.Text(strconv.Quote(cmd)), suggest(cmd, commands, ""))
+		return gates.ExitUsage
+	}
 	switch cmd {
 	case "check", "validate":
 	case "version":
@@ -190,11 +194,13 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 		if len(args) > 0 {
 			topic = args[0]
 		}
+		if topic != "" && !slices.Contains(commands, topic) && !slices.Contains([]string{"-h", "-help", "--help"}, topic) {
+			return unknown(topic)
+		}
 		fmt.Fprint(stdout, usageOf(topic))
 		return gates.ExitPass
 	default:
-		fmt.Fprintf(stderr, "release-gate: unknown command %s.%s\nRun 'release-gate --help' for the commands.\n", sanitize.Text(strconv.Quote(cmd)), suggest(cmd, commands, ""))
-		return gates.ExitUsage
+		return unknown(cmd)
 	}
 	if slices.Contains(args, "--version") || slices.Contains(args, "-version") {
 		fmt.Fprintf(stdout, "release-gate %s\n", toolVersion())
