@@ -208,3 +208,19 @@ func TestHelpForAnUnknownCommandIsAUsageError(t *testing.T) {
 		}
 	}
 }
+
+func TestCommandAfterFlagsSaysWhereItGoes(t *testing.T) {
+	dir := repo(t, nil)
+	r := runIn(t, nil, "-C", dir, "--config", "my config.yml", "validate")
+	want := `"validate" is a command, and the command comes before the flags: release-gate validate -C ` + dir + ` --config 'my config.yml'`
+	if r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "release-gate check:") {
+		t.Errorf("the message blames check, which was not typed:\n%s", r.stderr)
+	}
+	// Typed after check, it is an extra argument of check.
+	if r := runIn(t, nil, "check", "-C", dir, "validate"); r.code != 2 || !strings.Contains(r.stderr, `release-gate check: unexpected argument "validate"`) {
+		t.Errorf("check … validate: exit %d\n%s", r.code, r.stderr)
+	}
+}

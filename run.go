@@ -172,13 +172,13 @@ func terminalStyle(tty bool, getenv func(string) string) (color, live bool) {
 }
 
 func runGuarded(ctx context.Context, start time.Time, args []string, getenv func(string) string, stdout, stderr *sanitize.Writer, tty bool) int {
-	cmd := "check"
+	cmd, named := "check", false
 	if len(args) == 1 && (args[0] == "--help" || args[0] == "-help" || args[0] == "-h") {
 		fmt.Fprint(stdout, usage)
 		return gates.ExitPass
 	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+		cmd, args, named = args[0], args[1:], true
 	}
 	unknown := func(cmd string) int {
 		fmt.Fprintf(stderr, "release-gate: unknown command %s.%s\nRun 'release-gate --help' for the commands.\n", sanitize.Text(strconv.Quote(cmd)), suggest(cmd, commands, ""))
@@ -211,6 +211,14 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, usageOf(cmd))
 		return gates.ExitPass
+	}
+	var extra *extraArgError
+	if !named && errors.As(err, &extra) && slices.Contains(commands, extra.arg) {
+		// "release-gate -C DIR validate": the command was taken to be
+		// check, so say where the command goes rather than blame check.
+		line := append([]string{"release-gate", extra.arg}, slices.Delete(slices.Clone(args), extra.at, extra.at+1)...)
+		fmt.Fprintf(stderr, "release-gate: %s is a command, and the command comes before the flags: %s\n", sanitize.Text(strconv.Quote(extra.arg)), sanitize.Text(shellLine(line)))
+		return gates.ExitUsage
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "release-gate %s: %s\nRun 'release-gate %s --help' for its flags.\n", cmd, sanitize.Text(err.Error()), cmd)
@@ -300,7 +308,7 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 		return nil, flagError(err, fs)
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, &extraArgError{arg: fs.Arg(0), at: len(args) - fs.NArg()}
 	}
 	gatesGiven := false
 	fs.Visit(func(f *flag.Flag) { gatesGiven = gatesGiven || f.Name == "gates" })
@@ -379,6 +387,30 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	o.jsonPath = resolve(o.jsonPath, base, false, o.workspace)
 	o.attestationPath = resolve(o.attestationPath, base, attestationFromInput, o.workspace)
 	return &o, nil
+}
+
+// extraArgError is an argument left over after the flags; at is its index
+// in the command's arguments.
+type extraArgError struct {
+	arg string
+	at  int
+}
+
+func (e *extraArgError) Error() string { return fmt.Sprintf("unexpected argument %q", e.arg) }
+
+// shellLine writes a command line to be copied into a shell, quoting the
+// words that need it.
+func shellLine(words []string) string {
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = w
+		if w == "" || strings.ContainsFunc(w, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./,=:@+%", r))
+		}) {
+			quoted[i] = "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
 }
 
 // resolve makes path absolute: against the workspace when it came from an
