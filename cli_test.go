@@ -224,3 +224,26 @@ func TestCommandAfterFlagsSaysWhereItGoes(t *testing.T) {
 		t.Errorf("check … validate: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+func TestTwoReportsInOnePlaceIsAUsageError(t *testing.T) {
+	dir := repo(t, nil)
+	for _, c := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-C", dir, "--json", "-", "--sarif", "-"}, nil, "--json and --sarif both write to stdout (-)"},
+		{[]string{"-C", dir, "--json", "-", "--attestation", "-"}, nil, "--json and --attestation both write to stdout (-)"},
+		{[]string{"-C", dir, "--json", "r.json", "--sarif", "./r.json"}, nil, "--json and --sarif both write r.json"},
+		{[]string{"-C", dir, "--json", "a.predicate.json", "--attestation", "a.intoto.json"}, nil, "--json and the attestation's predicate both write a.predicate.json"},
+		{[]string{"-C", dir}, map[string]string{"GITHUB_ACTIONS": "true", "INPUT_SARIF": "release-gate-report.json"}, "the JSON report (release-gate-report.json on GitHub Actions) and the sarif input both write release-gate-report.json"},
+	} {
+		r := runIn(t, c.env, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr lacks %q:\n%s", c.args, r.code, r.stdout, c.want, r.stderr)
+		}
+	}
+	if r := runIn(t, nil, "-C", dir, "--json", "-", "--sarif", filepath.Join(t.TempDir(), "r.sarif")); r.code != 0 {
+		t.Errorf("one report on stdout: exit %d\n%s", r.code, r.stderr)
+	}
+}

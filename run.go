@@ -386,7 +386,57 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	o.sarifPath = resolve(o.sarifPath, base, sarifFromInput, o.workspace)
 	o.jsonPath = resolve(o.jsonPath, base, false, o.workspace)
 	o.attestationPath = resolve(o.attestationPath, base, attestationFromInput, o.workspace)
+	if cmd == "check" {
+		if err := o.checkOutputs(sarifFromInput, attestationFromInput); err != nil {
+			return nil, err
+		}
+	}
 	return &o, nil
+}
+
+// checkOutputs refuses two reports written to one place: on stdout the
+// documents would run together and neither could be parsed; in one file
+// the one written last would replace the other.
+func (o *options) checkOutputs(sarifFromInput, attestationFromInput bool) error {
+	type output struct{ what, path string }
+	named := func(flag string, fromInput bool) string {
+		if fromInput {
+			return "the " + flag + " input"
+		}
+		return "--" + flag
+	}
+	var outs []output
+	onActions := o.format == "github"
+	switch {
+	case o.jsonPath != "":
+		outs = append(outs, output{"--json", o.jsonPath})
+	case onActions:
+		outs = append(outs, output{"the JSON report (" + defaultReportPath + " on GitHub Actions)", filepath.Join(o.workspace, defaultReportPath)})
+	}
+	if o.sarifPath != "" {
+		outs = append(outs, output{named("sarif", sarifFromInput), o.sarifPath})
+	}
+	att, attWhat := o.attestationPath, named("attestation", attestationFromInput)
+	if att == "" && onActions {
+		att, attWhat = filepath.Join(o.workspace, defaultAttestationPath), "the attestation ("+defaultAttestationPath+" on GitHub Actions)"
+	}
+	if att != "" {
+		outs = append(outs, output{attWhat, att})
+		if att != "-" {
+			outs = append(outs, output{"the attestation's predicate", predicatePath(att)})
+		}
+	}
+	for i, a := range outs {
+		for _, b := range outs[i+1:] {
+			switch {
+			case a.path == "-" && b.path == "-":
+				return fmt.Errorf("%s and %s both write to stdout (-), where the two documents would run together and neither could be parsed; write one of them to a file", a.what, b.what)
+			case a.path != "-" && filepath.Clean(a.path) == filepath.Clean(b.path):
+				return fmt.Errorf("%s and %s both write %s, and the one written last would replace the other; give each its own file", a.what, b.what, displayPath(o.workspace, a.path))
+			}
+		}
+	}
+	return nil
 }
 
 // extraArgError is an argument left over after the flags; at is its index
