@@ -247,3 +247,28 @@ func TestTwoReportsInOnePlaceIsAUsageError(t *testing.T) {
 		t.Errorf("one report on stdout: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+func TestSkippedGateNamesWhereTheSelectionCameFrom(t *testing.T) {
+	dir := repo(t, map[string]string{".github/release-gate.yml": "gates:\n  secret-scan: {}\n  compose: {}\n"})
+	env, files := actionEnv(t, dir, map[string]string{"gates": "secret-scan"})
+	r := runIn(t, env)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	summary, err := os.ReadFile(filepath.Join(files, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for where, text := range map[string]string{"summary": string(summary), "stderr": r.stderr} {
+		if !strings.Contains(text, "action input gates") || strings.Contains(text, "--gates") {
+			t.Errorf("the %s does not name the action input as what left compose out:\n%s", where, text)
+		}
+	}
+	if r := runIn(t, nil, "-C", dir, "--gates", "secret-scan"); !strings.Contains(r.stderr, "(not selected (--gates))") {
+		t.Errorf("--gates: %s", r.stderr)
+	}
+	env["INPUT_GATES"] = "secret-scna"
+	if r := runIn(t, env); r.code != 2 || !strings.Contains(r.stderr, `action input gates: unknown gate "secret-scna"`) {
+		t.Errorf("a mistyped gates input: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -274,10 +274,13 @@ type options struct {
 	configCommit string
 	workspace    string // absolute
 	gates        []string
-	jsonPath     string
-	sarifPath    string
-	format       string
-	inputs       inputs
+	// gatesFrom names where gates came from, for messages: --gates or the
+	// action's gates input.
+	gatesFrom string
+	jsonPath  string
+	sarifPath string
+	format    string
+	inputs    inputs
 	// configSHA256 is the hex SHA-256 of the configuration bytes read and
 	// configFile where they were read from; both "" for the built-in default.
 	configSHA256, configFile string
@@ -325,8 +328,10 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 	if o.configRef == "" {
 		o.configRef = input("config-ref")
 	}
+	o.gatesFrom = "--gates"
 	if gatesFlag == "" {
 		gatesFlag = input("gates")
+		o.gatesFrom = "action input gates"
 	}
 	if o.sarifPath == "" {
 		o.sarifPath = input("sarif")
@@ -556,7 +561,7 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 	}
 	for _, g := range o.gates {
 		if !slices.Contains(names, g) {
-			return nil, fmt.Errorf("--gates: unknown gate %q.%s Known gates: %s", g, suggest(g, names, ""), strings.Join(names, ", "))
+			return nil, fmt.Errorf("%s: unknown gate %q.%s Known gates: %s", o.gatesFrom, g, suggest(g, names, ""), strings.Join(names, ", "))
 		}
 	}
 
@@ -611,10 +616,10 @@ func loadPlan(ctx context.Context, o *options, getenv func(string) string, maske
 			if sec != nil {
 				p.deselected = append(p.deselected, def.Name)
 			}
-			p.jobs = append(p.jobs, gates.Job{Gate: namedGate(def.Name), Skip: "not selected (--gates)"})
+			p.jobs = append(p.jobs, gates.Job{Gate: namedGate(def.Name), Skip: "not selected (" + o.gatesFrom + ")"})
 			continue
 		case sec == nil && len(o.gates) > 0:
-			return nil, fmt.Errorf("--gates: %s is not configured in %s", def.Name, file.Path)
+			return nil, fmt.Errorf("%s: %s is not configured in %s", o.gatesFrom, def.Name, file.Path)
 		case sec == nil:
 			p.jobs = append(p.jobs, gates.Job{Gate: namedGate(def.Name), Skip: "not configured"})
 			continue
