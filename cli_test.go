@@ -236,7 +236,7 @@ func TestTwoReportsInOnePlaceIsAUsageError(t *testing.T) {
 		{[]string{"-C", dir, "--json", "-", "--attestation", "-"}, nil, "--json and --attestation both write to stdout (-)"},
 		{[]string{"-C", dir, "--json", "r.json", "--sarif", "./r.json"}, nil, "--json and --sarif both write r.json"},
 		{[]string{"-C", dir, "--json", "a.predicate.json", "--attestation", "a.intoto.json"}, nil, "--json and the attestation's predicate both write a.predicate.json"},
-		{[]string{"-C", dir}, map[string]string{"GITHUB_ACTIONS": "true", "INPUT_SARIF": "release-gate-report.json"}, "the JSON report (release-gate-report.json on GitHub Actions) and the sarif input both write release-gate-report.json"},
+		{[]string{"-C", dir}, map[string]string{"GITHUB_ACTIONS": "true", "INPUT_SARIF": "release-gate-report.json"}, "the JSON report (release-gate-report.json on GitHub Actions) and action input sarif both write release-gate-report.json"},
 	} {
 		r := runIn(t, c.env, c.args...)
 		if r.code != 2 || !strings.Contains(r.stderr, c.want) || r.stdout != "" {

@@ -406,7 +406,7 @@ func (o *options) checkOutputs(sarifFromInput, attestationFromInput bool) error 
 	type output struct{ what, path string }
 	named := func(flag string, fromInput bool) string {
 		if fromInput {
-			return "the " + flag + " input"
+			return "action input " + flag
 		}
 		return "--" + flag
 	}
