@@ -78,7 +78,7 @@ func annotations(run Run) []annotation {
 			if !r.Enforced() {
 				level = gates.SeverityWarning
 			}
-			out = append(out, annotation{level: level, title: "release-gate: " + r.Name + " could not decide", message: r.Err})
+			out = append(out, annotation{level: level, title: "release-gate: " + r.Name + " could not decide", message: oneLine(r.Err)})
 		}
 	}
 	for _, r := range run.Results {
@@ -165,14 +165,32 @@ func (g *GitHub) writeConfigAnnotations(err error) {
 }
 
 // configErrorLines lists a configuration error one problem per line.
-func configErrorLines(err error) []string {
+func configErrorLines(err error) []string { return errorLines(err.Error()) }
+
+// errorLines splits an error's text into its lines (errors.Join puts each
+// error it joins on a line of its own), each made safe to print, without
+// the empty ones.
+func errorLines(s string) []string {
 	var lines []string
-	for _, l := range strings.Split(err.Error(), "\n") {
+	for _, l := range strings.Split(s, "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, sanitize.Text(l))
 		}
 	}
 	return lines
+}
+
+// oneLine joins an error's lines with "; ", for the places that hold one
+// line (an annotation, a sentence in the job summary), so that they read
+// as separate errors rather than as an escaped "\n" between them.
+func oneLine(s string) string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
 }
 
 // WriteOutputs appends the step outputs to $GITHUB_OUTPUT, each with a

@@ -178,7 +178,7 @@ func details(r gates.Result, run Run) string {
 	}
 	fmt.Fprintf(&b, "<details%s><summary><b>%s</b>: %s</summary>\n\n", open, md(r.Name), md(label(r)))
 	if r.Status == gates.StatusError {
-		fmt.Fprintf(&b, "Could not decide: %s\n\n", md(truncate(r.Err, maxLineBytes)))
+		fmt.Fprintf(&b, "Could not decide: %s\n\n", md(truncate(oneLine(r.Err), maxLineBytes)))
 	}
 	if n := len(r.Findings); n > maxFindingsShown {
 		fmt.Fprintf(&b, "%d of %d findings shown; %s.\n\n", maxFindingsShown, n, reportHint(run))

@@ -179,7 +179,11 @@ func (t *Text) gate(b *strings.Builder, r gates.Result, reportPath string) {
 	word := fmt.Sprintf("%-7s", strings.ToUpper(label(r)))
 	fmt.Fprintf(b, "%s %-18s %8s  %s\n", t.paint(label(r), word), r.Name, duration(r.Duration), sanitize.Text(r.Summary))
 	if r.Status == gates.StatusError && r.Err != r.Summary {
-		fmt.Fprintf(b, "        error: %s\n", sanitize.Text(r.Err))
+		// Errors joined with errors.Join are one a line: each gets its own,
+		// as findings and configuration errors do.
+		for _, line := range errorLines(r.Err) {
+			fmt.Fprintf(b, "        error: %s\n", line)
+		}
 	}
 	for i, f := range r.Findings {
 		if t.MaxFindings > 0 && i == t.MaxFindings && reportPath != "" {

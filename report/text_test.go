@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/release-gate/release-gate/gates"
+	"github.com/release-gate/release-gate/internal/sanitize"
 )
 
 func TestTextLiveProgressReplacesItself(t *testing.T) {
@@ -104,5 +105,28 @@ func TestTextLiveProgressFitsTheTerminal(t *testing.T) {
 	line := strings.TrimSuffix(b.String(), "\n")
 	if n := len([]rune(line)); n >= 40 || !strings.HasSuffix(line, "…") {
 		t.Errorf("live line of %d columns on a 40-column terminal: %q", n, line)
+	}
+}
+
+func TestJoinedErrorsAreOneALine(t *testing.T) {
+	joined := "liveness http://127.0.0.1:1/health never answered: connection refused\nreadiness http://127.0.0.1:1/health/ready never answered: connection refused"
+	run := Run{Results: []gates.Result{{Name: "health-endpoints", Status: gates.StatusError, Mode: gates.ModeEnforce, Summary: "could not decide: liveness …", Err: joined}}}
+	run.Verdict = gates.Decide(run.Results)
+
+	var b bytes.Buffer
+	NewText(&b).Final(run)
+	want := "        error: liveness http://127.0.0.1:1/health never answered: connection refused\n        error: readiness http://127.0.0.1:1/health/ready never answered: connection refused\n"
+	if !strings.Contains(b.String(), want) || strings.Contains(b.String(), `\n`) {
+		t.Errorf("the text report does not put each joined error on its own line:\n%s", b.String())
+	}
+
+	oneLine := "liveness http://127.0.0.1:1/health never answered: connection refused; readiness http://127.0.0.1:1/health/ready never answered: connection refused"
+	var out bytes.Buffer
+	(&GitHub{Stdout: sanitize.NewWriter(&out)}).WriteAnnotations(run)
+	if lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n"); len(lines) != 1 || !strings.HasSuffix(lines[0], "::"+oneLine) {
+		t.Errorf("annotation is not one line joining the errors with \"; \":\n%s", out.String())
+	}
+	if s := Summary(run, 0); !strings.Contains(s, "Could not decide: "+md(oneLine)) {
+		t.Errorf("summary does not join the errors with \"; \":\n%s", s)
 	}
 }
