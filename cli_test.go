@@ -272,3 +272,37 @@ func TestSkippedGateNamesWhereTheSelectionCameFrom(t *testing.T) {
 		t.Errorf("a mistyped gates input: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestConfigRefWithoutAFile: a commit without a configuration file means
+// the built-in default, said aloud; when the workspace has a file that
+// commit lacks, the default would check less than the workspace asks for,
+// so it is a configuration error.
+func TestConfigRefWithoutAFile(t *testing.T) {
+	dir := repo(t, map[string]string{"README.md": "hi\n"})
+	base := gitIn(t, dir, "rev-parse", "HEAD")
+	r := runIn(t, nil, "check", "-C", dir, "--config-ref", base)
+	if want := "commit " + base + " has no .github/release-gate.yml (or .yaml): using the built-in default"; r.code != 0 || !strings.Contains(r.stderr, want) {
+		t.Errorf("no file anywhere: exit %d, stderr lacks %q:\n%s", r.code, want, r.stderr)
+	}
+
+	gitIn(t, dir, "checkout", "-q", "-b", "change")
+	if err := os.MkdirAll(filepath.Join(dir, ".github"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".github", "release-gate.yml"), []byte("gates:\n  secret-scan: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "configure")
+	for _, cmd := range []string{"check", "validate"} {
+		r := runIn(t, nil, cmd, "-C", dir, "--config-ref", "main")
+		want := "--config-ref: commit main (" + base[:7] + ") has no .github/release-gate.yml (or .yaml), so the run would check only the built-in default; the workspace's .github/release-gate.yml is not read"
+		if r.code != 2 || !strings.Contains(r.stderr, want) {
+			t.Errorf("%s: the workspace has a file the commit lacks: exit %d, stderr lacks %q:\n%s", cmd, r.code, want, r.stderr)
+		}
+	}
+	env, _ := actionEnv(t, dir, map[string]string{"config-ref": base})
+	if r := runIn(t, env, "check"); r.code != 2 || !strings.Contains(r.stderr, "action input config-ref: commit "+base[:7]) {
+		t.Errorf("with the config-ref input: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -245,6 +245,9 @@ func runGuarded(ctx context.Context, start time.Time, args []string, getenv func
 	if err != nil {
 		return configError(redactError(err, masker), gh, text, stderr)
 	}
+	if opts.configNote != "" {
+		fmt.Fprintf(stderr, "release-gate: %s\n", sanitize.Text(opts.configNote))
+	}
 	if cmd == "validate" {
 		fmt.Fprintf(stdout, "%s: valid; gates configured: %s\n", sanitize.Text(plan.configName), strings.Join(plan.configured(), ", "))
 		return gates.ExitPass
@@ -269,6 +272,12 @@ var secretEnv = []string{
 type options struct {
 	configPath string // absolute; "" for discovery
 	configRef  string // a commit to read the configuration from; "" for the workspace
+	// configRefFrom names where configRef came from, for messages:
+	// --config-ref or the action's config-ref input.
+	configRefFrom string
+	// configNote is said on stderr once the configuration is loaded: that
+	// configRef has no configuration file, so the built-in default is used.
+	configNote string
 	// configCommit is the full id configRef resolved to, once the
 	// configuration was read from it; gates read the files it names there.
 	configCommit string
@@ -325,8 +334,10 @@ func parseFlags(cmd string, args []string, getenv func(string) string) (*options
 		o.configPath = input("config")
 		configFromInput = o.configPath != ""
 	}
+	o.configRefFrom = "--config-ref"
 	if o.configRef == "" {
 		o.configRef = input("config-ref")
+		o.configRefFrom = "action input config-ref"
 	}
 	o.gatesFrom = "--gates"
 	if gatesFlag == "" {
@@ -720,6 +731,7 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 		rel    string
 	}
 	var got []found
+	var lacking string // the commit that has no configuration file
 	for _, rel := range candidates {
 		inRepo, err := filepath.Rel(top, filepath.Join(ws, filepath.FromSlash(rel)))
 		if err != nil || strings.HasPrefix(inRepo, "..") {
@@ -728,6 +740,7 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 		data, commit, err := repo.ReadCommitFile(ctx, o.configRef, filepath.ToSlash(inRepo), maxConfigBytes)
 		switch {
 		case errors.Is(err, gitrepo.ErrNotInCommit) && o.configPath == "":
+			lacking = commit
 			continue
 		case err != nil:
 			return nil, fmt.Errorf("reading the configuration at %s: %w", o.configRef, err)
@@ -736,6 +749,18 @@ func loadConfigAt(ctx context.Context, o *options, known []string, getenv func(s
 	}
 	switch len(got) {
 	case 0:
+		at := o.configRef
+		if short := lacking[:min(len(lacking), 7)]; short != "" && !strings.HasPrefix(o.configRef, short) {
+			at += " (" + short + ")"
+		}
+		for _, rel := range candidates {
+			if _, err := os.Stat(filepath.Join(o.workspace, filepath.FromSlash(rel))); err == nil {
+				// Fail closed: the workspace says which gates the release
+				// needs, and the default would check fewer and could pass.
+				return nil, fmt.Errorf("%s: commit %s has no %s (or .yaml), so the run would check only the built-in default; the workspace's %s is not read, because %s points elsewhere. Point %s at a commit that has the file; if the change under test is the one that adds it, land the file before checking with %s", o.configRefFrom, at, config.DefaultPath, rel, o.configRefFrom, o.configRefFrom, o.configRefFrom)
+			}
+		}
+		o.configNote = fmt.Sprintf("commit %s has no %s (or .yaml): using the built-in default", at, config.DefaultPath)
 		return builtinDefault(), nil
 	case 2:
 		return nil, fmt.Errorf("both %s and its .yaml twin exist at %s: keep one, so it is clear which configures the release", config.DefaultPath, o.configRef)
