@@ -4,6 +4,7 @@
 package healthendpoints
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -256,6 +257,10 @@ func newGate(s *config.Section) (*Gate, error) {
 func parseHTTPURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if !strings.Contains(raw, "://") {
+			// Not quoted: what cannot be parsed cannot have its password cut.
+			return nil, errors.New("want an http:// or https:// URL such as https://staging.example.com, got a value without a scheme: write http:// or https:// before the host")
+		}
 		return nil, fmt.Errorf("want an http:// or https:// URL such as https://staging.example.com, got %q", redactURLString(raw))
 	}
 	if u.Fragment != "" {

@@ -71,6 +71,7 @@ func TestConfigErrors(t *testing.T) {
 		{"no base for default paths", "request-timeout: 1s\n", []string{"release-gate.yml:3:3", "/health is a path; set base-url"}},
 		{"no base for a path", "liveness: http://x/h\nreadiness: /ready\n", []string{"release-gate.yml:5:16", "/ready is a path; set base-url"}},
 		{"bad base", "base-url: staging.example.com\n", []string{"release-gate.yml:4:15", "want an http:// or https:// URL"}},
+		{"no scheme", "base-url: 127.0.0.1:18080\n", []string{"release-gate.yml:4:15", "got a value without a scheme: write http:// or https:// before the host"}},
 		{"base password hidden", "base-url: 'ftp://user:hunter2@x'\n", []string{"release-gate.yml:4:15", "ftp://user:xxxxx@x"}},
 		{"bad probe url", "base-url: https://x\nreadiness: 'ftp://x/ready'\n", []string{"release-gate.yml:5:16", "want an http:// or https:// URL"}},
 		{"empty probe", "base-url: https://x\nliveness: ''\n", []string{"release-gate.yml:5:15", "want a path such as /health"}},
