@@ -167,8 +167,11 @@ func (o *Override) UnmarshalConfig(n *yaml.Node) error {
 // loadZone loads an IANA time zone by name. "Local" is refused: the
 // runner's zone is not the team's.
 func loadZone(name string) (*time.Location, error) {
-	if name == "" || name == "Local" || strings.EqualFold(name, "local") {
+	if name == "" {
 		return nil, fmt.Errorf("want an IANA time zone such as Europe/Berlin, America/New_York or UTC")
+	}
+	if strings.EqualFold(name, "local") {
+		return nil, fmt.Errorf("%q is the zone of the machine the gate runs on, which is not the team's (a hosted runner's is UTC); want an IANA time zone such as Europe/Berlin, America/New_York or UTC", name)
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {

@@ -15,7 +15,7 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{"nothing configured", "zone: UTC\n", "release-gate.yml:3:3", []string{"configure windows"}},
 		{"unknown gate zone", "zone: Europe/Berln\nwindows: [\"mon 09:00-10:00\"]\n", "release-gate.yml:4:11", []string{`unknown time zone "Europe/Berln"`, "Europe/Berlin"}},
-		{"Local zone", "zone: Local\nwindows: [\"mon 09:00-10:00\"]\n", "release-gate.yml:4:11", []string{"IANA time zone"}},
+		{"Local zone", "zone: Local\nwindows: [\"mon 09:00-10:00\"]\n", "release-gate.yml:4:11", []string{`"Local" is the zone of the machine the gate runs on`, "IANA time zone"}},
 		{"unknown window zone", "windows:\n  - mon-thu 09:00-16:00 Europe/Berlin\n  - fri 09:00-12:00 Europe/Berln\n", "release-gate.yml:6:9", []string{"windows[1]", `unknown time zone "Europe/Berln"`}},
 		{"window without zone", "windows: [\"mon-thu 09:00-16:00\"]\n", "release-gate.yml:4:15", []string{"names no time zone", "set zone for the gate"}},
 		{"bad day", "windows: [\"mon-frj 09:00-16:00 UTC\"]\n", "release-gate.yml:4:15", []string{`"frj" is not a day`}},
