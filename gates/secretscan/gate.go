@@ -275,7 +275,7 @@ func resolveRangeOf(ctx context.Context, r repo, base, head string) (*commitRang
 	if err != nil {
 		return nil, fmt.Errorf("reading the repository: %w", err)
 	}
-	hint := "fetch it, or check out with fetch-depth: 0 (actions/checkout) so the whole history is present"
+	hint := "fetch it, or check out with fetch-depth: 0 (actions/checkout) so the whole history is present; a force push's before commit is gone from every branch: then set base to a commit the clone has (the secret-scan page, After a force push)"
 	if len(shallow) > 0 {
 		hint = "this clone is shallow: check out with fetch-depth: 0 (actions/checkout) so the pull request's base and head are present"
 	}

@@ -397,7 +397,7 @@ func TestHostileNamesInCommits(t *testing.T) {
 	for _, rev := range []string{"--output=" + out, "-p", "--all"} {
 		res := scan(t, r.dir, "scope: diff", gates.Event{Base: rev, Head: head})
 		wantStatus(t, res, gates.StatusError)
-		testenv.MustContain(t, "error", res.Err, "is not in this repository")
+		testenv.MustContain(t, "error", res.Err, "is not in this repository", "a force push's before commit is gone", "set base to a commit the clone has")
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("a revision was read as --output: %v", err)
