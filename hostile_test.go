@@ -420,3 +420,41 @@ func TestCredentialWhereAVariablesNameBelongs(t *testing.T) {
 		"calendar-url-env: [a name that looks like a credential, not shown")
 	checkLog(t, r)
 }
+
+// A token pasted as deploy-window's override.env is never written, whether
+// the override is asked for or not.
+func TestOverrideEnvThatLooksLikeATokenIsNotShown(t *testing.T) {
+	tok := testenv.GitHubToken(t)
+	today := time.Now().UTC().Format(time.DateOnly)
+	cfg := "version: 1\ngates:\n  deploy-window:\n    zone: UTC\n    freezes:\n      - \"" + today + ": launch\"\n    override:\n      env: " + tok + "\n"
+	dir := repo(t, map[string]string{".github/release-gate.yml": cfg})
+	for _, asked := range []bool{false, true} {
+		env, files := actionEnv(t, dir, nil)
+		want := 1
+		if asked {
+			env[tok], env["GITHUB_ACTOR"], want = "emergency fix", "alice", 0
+		}
+		r := runIn(t, env, "check")
+		if r.code != want {
+			t.Fatalf("asked %v: exit %d, want %d\n%s", asked, r.code, want, r.stderr)
+		}
+		var written strings.Builder
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if !strings.HasPrefix(l, "::add-mask::") {
+				written.WriteString(l + "\n")
+			}
+		}
+		summary, err := os.ReadFile(filepath.Join(files, "summary.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		report, err := os.ReadFile(filepath.Join(dir, "release-gate-report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if all := written.String() + r.stderr + string(summary) + string(report); strings.Contains(all, tok[4:]) {
+			t.Errorf("asked %v: the token was written:\n%s", asked, all)
+		}
+		testenv.MustContain(t, "stderr", r.stderr, "[a name that looks like a credential, not shown")
+	}
+}

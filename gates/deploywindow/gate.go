@@ -144,6 +144,9 @@ func (g *Gate) Name() string { return Name }
 
 // Run implements gates.Gate.
 func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error) {
+	if g.override != nil && g.override.Env != "" && config.EnvNameLooksSecret(g.override.Env) {
+		env.Mask(g.override.Env) // a token written where the variable's name belongs
+	}
 	now := env.Now()
 	freezes := slices.Clone(g.freezes)
 	if g.calFile != "" || g.calURL != "" || g.calEnv != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/release-gate/release-gate/config"
 	"github.com/release-gate/release-gate/internal/wsfile"
 )
 
@@ -92,9 +93,9 @@ func (r *request) decide(o *Override) (decision, error) {
 	}
 	if o.Env != "" {
 		if v := strings.TrimSpace(r.getenv(o.Env)); v != "" {
-			d.asked, d.how, d.reason, d.by = true, o.Env, clean(v), clean(r.actor)
+			d.asked, d.how, d.reason, d.by = true, config.ShownEnvName(o.Env), clean(v), clean(r.actor)
 			if len(o.Actors) > 0 && !slices.ContainsFunc(o.Actors, func(a string) bool { return strings.EqualFold(a, r.actor) }) {
-				d.refusal = fmt.Sprintf("%s asks for an override, but the run's actor %q is not one of override.actors", o.Env, clean(r.actor))
+				d.refusal = fmt.Sprintf("%s asks for an override, but the run's actor %q is not one of override.actors", config.ShownEnvName(o.Env), clean(r.actor))
 			} else {
 				d.granted = true
 				return d, nil
@@ -149,7 +150,7 @@ func overrideHint(o *Override) string {
 	}
 	var ways []string
 	if o.Env != "" {
-		ways = append(ways, "set "+o.Env+" to the reason")
+		ways = append(ways, "set "+config.ShownEnvName(o.Env)+" to the reason")
 	}
 	if o.Label != "" {
 		ways = append(ways, "add the label "+o.Label+" to the pull request")

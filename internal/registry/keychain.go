@@ -76,7 +76,7 @@ func newCredentials(env *gates.Env, userVar, passVar string) (*credentials, erro
 			c.mask(c.envPass)
 		}
 		for _, name := range []string{userVar, passVar} {
-			if config.EnvNameLooksSecret(name) {
+			if name != "" && config.EnvNameLooksSecret(name) {
 				c.mask(name)
 			}
 		}
