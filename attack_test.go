@@ -187,10 +187,14 @@ func TestRuleRenamedByTheChangeIsNotWaived(t *testing.T) {
 // adding "<commit>:deploy.sh" with a new key on that line had it ignored in
 // every scope, on the change's commit and in the tracked files.
 func TestIgnoredCommitIsNotAFileName(t *testing.T) {
-	for _, scope := range []string{"diff", "tree", "history"} {
+	for _, scope := range []string{"diff", "tree", "history", "upper case"} {
 		t.Run(scope, func(t *testing.T) {
 			dir := repo(t, map[string]string{"README.md": "hi\n"})
 			old := commitFiles(t, dir, map[string]string{"deploy.sh": "# deploy\nexport AWS=" + testenv.AWSKey(t) + "\n"})
+			if scope == "upper case" {
+				// An entry that can match no commit matches no file either.
+				old, scope = strings.ToUpper(old), "diff"
+			}
 			base := commitFiles(t, dir, map[string]string{
 				"deploy.sh":                "# deploy\n",
 				".gitleaksignore":          old + ":deploy.sh:aws-access-token:2\n",
@@ -303,7 +307,16 @@ func TestUnwrittenOutputMakesTheVerdictAnError(t *testing.T) {
 // change's own suppressions (its .gitleaks.toml, a gitleaks:allow comment)
 // do not let its key pass; those already at the base still apply.
 func TestTreeScopeHoldsTheChangeToTheBasesSuppressions(t *testing.T) {
-	cfg := "version: 1\ngates:\n  secret-scan:\n    scope: [tree]\n"
+	for _, scope := range []string{"tree", "history"} {
+		t.Run(scope, func(t *testing.T) { testScopeHoldsTheChangeToTheBasesSuppressions(t, scope) })
+	}
+}
+
+// testScopeHoldsTheChangeToTheBasesSuppressions is
+// TestTreeScopeHoldsTheChangeToTheBasesSuppressions for one scope without
+// the diff scope.
+func testScopeHoldsTheChangeToTheBasesSuppressions(t *testing.T, scope string) {
+	cfg := "version: 1\ngates:\n  secret-scan:\n    scope: [" + scope + "]\n"
 	allowlist := "[extend]\nuseDefault = true\n[allowlist]\npaths = ['''deploy\\.sh''']\n"
 	for name, c := range map[string]struct {
 		base, change map[string]string
@@ -330,7 +343,11 @@ func TestTreeScopeHoldsTheChangeToTheBasesSuppressions(t *testing.T) {
 				change[k] = strings.ReplaceAll(v, "KEY", key)
 			}
 			commitFiles(t, dir, change)
-			r := runIn(t, map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}, "check", "-C", dir, "--config-ref", base)
+			env := map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}
+			if scope == "history" {
+				env = nil // the history scope takes no base
+			}
+			r := runIn(t, env, "check", "-C", dir, "--config-ref", base)
 			if r.code != c.want {
 				t.Fatalf("exit %d, want %d\n%s", r.code, c.want, r.stderr)
 			}

@@ -88,17 +88,18 @@ var fingerprintForm = regexp.MustCompile(`^([0-9a-f]{7,64}:)?.+:[^:]+:[0-9]+$`)
 // FingerprintCommit splits a secret-scan fingerprint that names a commit
 // (commit:file:rule:line) into the commit and the rest (file:rule:line);
 // ok is false for one that does not (file:rule:line). A fingerprint whose
-// first of four or more colon-separated parts is 7 to 64 lowercase hex
-// digits names a commit, whatever a file may be called: git allows ':' in
-// file names, and a fingerprint also read as file:rule:line would match a
-// file a change names "<commit>:file" on any commit.
+// first of four or more colon-separated parts is 7 to 64 hex digits, in
+// either case, names a commit, whatever a file may be called: git allows
+// ':' in file names, and a fingerprint also read as file:rule:line would
+// match a file a change names "<commit>:file" on any commit. (A commit in
+// upper case never matches one: commit ids are written in lower case.)
 func FingerprintCommit(fp string) (commit, rest string, ok bool) {
 	commit, rest, found := strings.Cut(fp, ":")
 	if !found || len(commit) < 7 || len(commit) > 64 || strings.Count(rest, ":") < 2 {
 		return "", "", false
 	}
 	for i := 0; i < len(commit); i++ {
-		if c := commit[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+		if c := commit[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') && (c < 'A' || c > 'F') {
 			return "", "", false
 		}
 	}
@@ -164,6 +165,9 @@ func parseWaivers(n *yaml.Node, known []string, errs *errorList, allowFile bool)
 			ok = false
 		} else if c, _, named := FingerprintCommit(k.Fingerprint); named && len(c) != 40 && len(c) != 64 {
 			at("fingerprint", "give the commit's full id (40 hex digits, as gitleaks writes it), not %d: a fingerprint matches its commit's whole id only", len(c))
+			ok = false
+		} else if named && c != strings.ToLower(c) {
+			at("fingerprint", "write the commit's id in lower case, as git and gitleaks write it: one in upper case matches no commit")
 			ok = false
 		}
 		if lookup(item, "labels") != nil && len(k.Labels) == 0 {

@@ -87,13 +87,13 @@ func (g *Gate) Run(ctx context.Context, env *gates.Env) ([]gates.Finding, error)
 			return nil, err
 		}
 	}
-	// The tree scope alone, with the configuration read from a commit
-	// (--config-ref), still holds the change to that commit's suppressions:
-	// the change's commits since it are checked as the diff scope checks
-	// them (see guardTree), or its own .gitleaks.toml or gitleaks:allow
-	// would let its key pass unreported.
+	// Without the diff scope, with the configuration read from a commit
+	// (--config-ref), the tree and history scopes still hold the change to
+	// that commit's suppressions: the change's commits since it are checked
+	// as the diff scope checks them (see guardTree), or its own
+	// .gitleaks.toml or gitleaks:allow would let its key pass unreported.
 	var guard *commitRange
-	if env.ConfigRef != "" && slices.Contains(scopes, ScopeTree) && !slices.Contains(scopes, ScopeDiff) {
+	if env.ConfigRef != "" && !slices.Contains(scopes, ScopeDiff) {
 		if guard, err = resolveRangeOf(ctx, r, env.ConfigRef, g.headRev(env)); err != nil {
 			if b := <-detc; b.det != nil {
 				_ = b.det.close()
@@ -541,7 +541,7 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 
 // guardTree checks the change's commits in rng (from the commit the
 // configuration was read from) as the diff scope does, and keeps only what
-// that check adds to a tree scan: secrets let pass only by a suppression the
+// that check adds to a tree or history scan: secrets let pass only by a suppression the
 // change adds, and its edits to the scan's policy. The secrets themselves
 // are the tree scan's to report.
 func (g *Gate) guardTree(ctx context.Context, env *gates.Env, r repo, det *gitleaksDetector, rng *commitRange, prefix string) (scopeResult, error) {
