@@ -290,6 +290,39 @@ func TestUnwrittenOutputMakesTheVerdictAnError(t *testing.T) {
 			t.Errorf("JSON report: %+v, %v", rep, err)
 		}
 	})
+	t.Run("attestation", func(t *testing.T) {
+		// Its path is a directory: the summary, written after, says error.
+		att := "att-" + strings.ReplaceAll(t.Name(), "/", "-") + ".intoto.json"
+		if err := os.Mkdir(filepath.Join(dir, att), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		env, files := actionEnv(t, dir, map[string]string{"attestation": att})
+		r := runIn(t, env, "check")
+		summary, err := os.ReadFile(filepath.Join(files, "summary.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs := outputs(t, filepath.Join(files, "output"))
+		if r.code != 3 || outs["result"] != "error" || outs["attestation"] != "" || !strings.Contains(string(summary), "release-gate: error") || strings.Contains(string(summary), "Every enforced gate passed") {
+			t.Errorf("exit %d, outputs %v, summary:\n%s\n%s", r.code, outs, summary, r.stderr)
+		}
+	})
+	t.Run("attestation on stdout", func(t *testing.T) {
+		// The statement of a pass waits for the end: the outputs fail first.
+		env, files := actionEnv(t, dir, map[string]string{"attestation": "-"})
+		env["GITHUB_OUTPUT"] = filepath.Join(files, "a-directory")
+		if err := os.Mkdir(env["GITHUB_OUTPUT"], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r := runIn(t, env, "check")
+		if r.code != 3 || strings.Contains(r.stdout, "in-toto") || !strings.Contains(r.stderr, "no attestation written: the run ends with exit code 3") {
+			t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+		env, _ = actionEnv(t, dir, map[string]string{"attestation": "-"})
+		if r := runIn(t, env, "check"); r.code != 0 || !strings.Contains(r.stdout, "in-toto") {
+			t.Errorf("a pass: exit %d, no statement on stdout\n%s", r.code, r.stderr)
+		}
+	})
 	t.Run("SARIF", func(t *testing.T) {
 		jsonPath := filepath.Join(t.TempDir(), "r.json")
 		r := runIn(t, nil, "check", "-C", dir, "--json", jsonPath, "--sarif", filepath.Join(t.TempDir(), "missing", "r.sarif"))

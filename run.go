@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -969,14 +970,19 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 			fail("the SARIF report", err)
 		}
 	}
+	// The attestation comes before the summary and the outputs, which
+	// must say error if it cannot be written; one for stdout waits for the
+	// end, when the run is known to pass.
+	var attestationStdout bytes.Buffer
+	attestationOutput, attested := writeAttestation(ctx, o, p, rep, exit, gh != nil, masker, getenv, &attestationStdout, stderr, fail)
 	if gh != nil {
 		omitted := gh.WriteAnnotations(rep)
 		if err := gh.WriteSummary(rep, omitted); err != nil {
 			fail("the job summary", err)
 		}
-	}
-	attestationOutput, attested := writeAttestation(ctx, o, p, rep, exit, gh != nil, masker, getenv, stdout, stderr, fail)
-	if gh != nil {
+		if exit != gates.ExitPass {
+			attestationOutput = nil
+		}
 		if err := gh.WriteOutputs(append(rep.Outputs(rep.ReportPath), attestationOutput...)); err != nil {
 			fail("the step outputs", err)
 		}
@@ -1007,6 +1013,13 @@ func check(ctx context.Context, start time.Time, o *options, p *plan, gh *report
 	if o.sarifPath == "-" {
 		if err := write("-", report.EncodeSARIF); err != nil {
 			fail("the SARIF report", err)
+		}
+	}
+	if attestationStdout.Len() > 0 {
+		if exit != gates.ExitPass {
+			fmt.Fprintf(stderr, "release-gate: no attestation written: the run ends with exit code %d\n", exit)
+		} else if _, err := stdout.Write(attestationStdout.Bytes()); err != nil {
+			fail("the attestation", err)
 		}
 	}
 	text.Final(rep)
