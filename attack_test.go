@@ -1,7 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -408,4 +410,31 @@ func TestComposeWaiverPathDoesNotCoverAServiceExtendingItsFiles(t *testing.T) {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
 	}
 	testenv.MustContain(t, "report", r.stderr, "error: deploy/batch/compose.yaml:4:5: the healthcheck of service api does not set")
+}
+
+// A Git LFS object is in no commit: the diff scope and the check of a
+// change's own suppressions see its pointer only. A gitleaks:allow comment
+// in the object, which the change could have added unseen, is therefore
+// not honoured where the tree scope reads it from the work tree.
+func TestLFSObjectAllowCommentIsNotHonoured(t *testing.T) {
+	for _, scope := range []string{"tree", "diff, tree"} {
+		t.Run(scope, func(t *testing.T) {
+			cfg := "version: 1\ngates:\n  secret-scan:\n    scope: [" + scope + "]\n"
+			dir := repo(t, map[string]string{".github/release-gate.yml": cfg, "README.md": "x\n"})
+			base := gitIn(t, dir, "rev-parse", "HEAD")
+			obj := "AWS=" + testenv.AWSKey(t) + " # gitleaks:allow\n"
+			sum := sha256.Sum256([]byte(obj))
+			pointer := fmt.Sprintf("version https://git-lfs.github.com/spec/v1\noid sha256:%x\nsize %d\n", sum, len(obj))
+			commitFiles(t, dir, map[string]string{".gitattributes": "*.dat filter=lfs diff=lfs merge=lfs -text\n", "creds.dat": pointer})
+			// As git lfs leaves it on checkout.
+			if err := os.WriteFile(filepath.Join(dir, "creds.dat"), []byte(obj), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := runIn(t, map[string]string{"INPUT_BASE": base, "INPUT_HEAD": "HEAD"}, "check", "-C", dir, "--config-ref", base)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+			}
+			testenv.MustContain(t, "report", r.stderr, "creds.dat:1:5:", "[aws-access-token]")
+		})
+	}
 }

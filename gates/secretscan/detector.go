@@ -350,7 +350,15 @@ func (w *treeWorker) scan(ctx context.Context, f trackedFile) (fileOutcome, erro
 		if pointer != nil {
 			w.add(fromGit) // the pointer's own text
 			if lfsInWorkTree(full, pointer) {
-				w.add(found)
+				// What the object holds is in no commit: the diff scope
+				// and the check of the change's own suppressions see the
+				// pointer only. A gitleaks:allow comment in it, which the
+				// change could have added unseen, is not honoured.
+				strict, err := w.scanIgnoringAllow(ctx, full, f.path)
+				if err != nil {
+					return fileOutcome{}, fmt.Errorf("%s: reading its Git LFS object: %w", f.path, err)
+				}
+				w.add(strict)
 			} else {
 				out.lfs = true
 			}
@@ -428,6 +436,19 @@ func (w *treeWorker) detectReader(ctx context.Context, rel string, r io.Reader) 
 		err = detectErr
 	}
 	return found, err
+}
+
+// scanIgnoringAllow scans the work tree's file at full as rel, honouring
+// no gitleaks:allow comment.
+func (w *treeWorker) scanIgnoringAllow(ctx context.Context, full, rel string) ([]report.Finding, error) {
+	f, err := os.Open(full)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	w.scratch.IgnoreGitleaksAllow = true
+	defer func() { w.scratch.IgnoreGitleaksAllow = false }()
+	return w.detectReader(ctx, rel, f)
 }
 
 func (w *treeWorker) detectString(ctx context.Context, rel, content string) ([]report.Finding, error) {
