@@ -541,9 +541,9 @@ func (g *Gate) scanDiff(ctx context.Context, env *gates.Env, r repo, det *gitlea
 
 // guardTree checks the change's commits in rng (from the commit the
 // configuration was read from) as the diff scope does, and keeps only what
-// that check adds to a tree or history scan: secrets let pass only by a suppression the
-// change adds, and its edits to the scan's policy. The secrets themselves
-// are the tree scan's to report.
+// that check adds to a tree or history scan: secrets let pass only by a
+// suppression the change adds, and its edits to the scan's policy. The
+// secrets themselves are the tree or history scan's to report.
 func (g *Gate) guardTree(ctx context.Context, env *gates.Env, r repo, det *gitleaksDetector, rng *commitRange, prefix string) (scopeResult, error) {
 	out, err := g.scanDiff(ctx, env, r, det, rng, prefix, false)
 	if err != nil {
