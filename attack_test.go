@@ -148,23 +148,6 @@ func TestPullRequestHidingKeysFailsAsAnAction(t *testing.T) {
 	}
 }
 
-// commitFiles writes files into dir and commits them as one change.
-func commitFiles(t *testing.T, dir string, files map[string]string) string {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gitIn(t, dir, "add", "-A")
-	gitIn(t, dir, "commit", "-q", "-m", "change")
-	return gitIn(t, dir, "rev-parse", "HEAD")
-}
-
 // A base waiver for one rule's false positives in test fixtures. The
 // change's .gitleaks.toml disables the rule that finds its AWS key and
 // names a rule of its own after the waived one: the key, found by the base's

@@ -29,6 +29,14 @@ func repo(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	gitIn(t, dir, "init", "-q", "-b", "main")
+	commitFiles(t, dir, files)
+	return dir
+}
+
+// commitFiles writes files into dir and commits them as one change (an
+// empty one when there are none), returning its id.
+func commitFiles(t *testing.T, dir string, files map[string]string) string {
+	t.Helper()
 	for name, content := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -39,8 +47,8 @@ func repo(t *testing.T, files map[string]string) string {
 		}
 	}
 	gitIn(t, dir, "add", "-A")
-	gitIn(t, dir, "commit", "-q", "--allow-empty", "-m", "init")
-	return dir
+	gitIn(t, dir, "commit", "-q", "--allow-empty", "-m", "change")
+	return gitIn(t, dir, "rev-parse", "HEAD")
 }
 
 func gitIn(t *testing.T, dir string, args ...string) string {
