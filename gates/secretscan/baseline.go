@@ -87,9 +87,15 @@ func (b *baseline) without(findings []report.Finding) []report.Finding {
 	if b == nil {
 		return findings
 	}
+	return findingsWithout(findings, b.accepts)
+}
+
+// findingsWithout returns the findings drop does not report, in order, in
+// a new slice.
+func findingsWithout(findings []report.Finding, drop func(*report.Finding) bool) []report.Finding {
 	kept := findings[:0:0]
 	for i := range findings {
-		if !b.accepts(&findings[i]) {
+		if !drop(&findings[i]) {
 			kept = append(kept, findings[i])
 		}
 	}

@@ -66,11 +66,5 @@ func (c commitIgnores) without(findings []report.Finding) []report.Finding {
 	if len(c) == 0 {
 		return findings
 	}
-	out := findings[:0:0]
-	for i := range findings {
-		if !c.ignores(&findings[i]) {
-			out = append(out, findings[i])
-		}
-	}
-	return out
+	return findingsWithout(findings, c.ignores)
 }
