@@ -133,11 +133,7 @@ func TestHugeServerTexts(t *testing.T) {
 		{"labels", `{"status":"success","data":{"resultType":"vector","result":[{"metric":` + string(metric) + `,"value":[1700000000,"0.5"]},{"metric":{},"value":[1700000000,"0"]}]}}`, gates.StatusFail, []string{`l00000="***"`, " more}"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, tc.body)
-			}))
-			defer srv.Close()
+			srv := jsonServer(t, tc.body)
 			clk := &fakeClock{now: time.Unix(1700000000, 0)}
 			res := runGate(t, "prometheus: "+srv.URL+"\ntoken-env: PROM_TOKEN\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, map[string]string{"PROM_TOKEN": token})
 			var rules []string
@@ -166,11 +162,7 @@ func TestLongTokenNeverShownInPart(t *testing.T) {
 		"result type": `{"status":"success","data":{"resultType":"` + token + `","result":[]}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, body)
-			}))
-			defer srv.Close()
+			srv := jsonServer(t, body)
 			clk := &fakeClock{now: time.Unix(1700000000, 0)}
 			res := runGate(t, "prometheus: "+srv.URL+"\ntoken-env: PROM_TOKEN\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, map[string]string{"PROM_TOKEN": token})
 			if res.Status == gates.StatusPass {
@@ -203,11 +195,7 @@ func TestKeyAcrossTheSearchedEnd(t *testing.T) {
 		"warning": `{"status":"success","warnings":["` + text.String() + `"],"data":{"resultType":"vector","result":[]}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				io.WriteString(w, body)
-			}))
-			defer srv.Close()
+			srv := jsonServer(t, body)
 			clk := &fakeClock{now: time.Unix(1700000000, 0)}
 			res := runGate(t, "prometheus: "+srv.URL+"\nqueries:\n  - query: up\n    success: result < 0.01\n", clk, nil)
 			gatetest.Want(t, res, gates.StatusError, nil, strings.Repeat("x", 29)+"***")
@@ -429,4 +417,15 @@ func TestInstantQueryAtAWholeSecond(t *testing.T) {
 	if got, _ := asked.Load().(string); got != "1700000000.000" {
 		t.Errorf("evaluated at %q, want 1700000000.000", got)
 	}
+}
+
+// jsonServer answers every request with body, as JSON.
+func jsonServer(t *testing.T, body string) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
