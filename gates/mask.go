@@ -155,6 +155,13 @@ func (m *Masker) RedactResult(r Result) Result {
 			f.Rule = m.Redact(f.Rule)
 			f.Message = m.Redact(f.Message)
 			f.Pos.File = m.Redact(f.Pos.File)
+			if f.Within != nil {
+				within := make([]string, len(f.Within))
+				for j, file := range f.Within {
+					within[j] = m.Redact(file)
+				}
+				f.Within = within
+			}
 			if f.Labels != nil {
 				ls := make(map[string]string, len(f.Labels))
 				for k, v := range f.Labels {

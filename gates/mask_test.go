@@ -169,12 +169,16 @@ func TestMaskerThousandsOfSecrets(t *testing.T) {
 			Rule:    "aws-access-token",
 			Message: fmt.Sprintf("file %d is named after a key: %s", i, key),
 			Pos:     Pos{File: "keys/" + key + ".txt"},
+			Within:  []string{"within/" + key + ".yaml"},
 		})
 	}
 	got := m.RedactResult(r)
 	for i, f := range got.Findings {
 		if strings.Contains(f.Message, keys[i]) || strings.Contains(f.Pos.File, keys[i]) || f.Pos.File != "keys/***.txt" {
 			t.Fatalf("finding %d shows its key: %q %q", i, f.Message, f.Pos.File)
+		}
+		if len(f.Within) != 1 || f.Within[0] != "within/***.yaml" || r.Findings[i].Within[0] == f.Within[0] {
+			t.Fatalf("finding %d: within %q (the result's own %q)", i, f.Within, r.Findings[i].Within)
 		}
 	}
 }
